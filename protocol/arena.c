@@ -1,0 +1,75 @@
+#include "arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { ARENA_ALIGN = 16, ARENA_FIRST_CHUNK = 4096, ARENA_MAX_GROWTH_CHUNK = 1 << 20 };
+
+struct od_arena_chunk {
+    od_arena_chunk *older;
+    size_t capacity;
+    size_t used;
+    _Alignas(ARENA_ALIGN) unsigned char data[];
+};
+
+void od_arena_init(od_arena *arena)
+{
+    arena->head = NULL;
+    arena->next_chunk_size = ARENA_FIRST_CHUNK;
+    arena->bytes_allocated = 0;
+}
+
+static size_t round_up(size_t n)
+{
+    return (n + (ARENA_ALIGN - 1)) & ~(size_t)(ARENA_ALIGN - 1);
+}
+
+void *od_arena_alloc(od_arena *arena, size_t size)
+{
+    size_t need = round_up(size ? size : 1);
+    if (need < size) /* overflow */
+        return NULL;
+    od_arena_chunk *chunk = arena->head;
+    if (chunk == NULL || chunk->capacity - chunk->used < need) {
+        size_t capacity = arena->next_chunk_size;
+        if (capacity < need)
+            capacity = need;
+        if (capacity > SIZE_MAX - sizeof(od_arena_chunk))
+            return NULL;
+        chunk = malloc(sizeof(od_arena_chunk) + capacity);
+        if (chunk == NULL)
+            return NULL;
+        chunk->capacity = capacity;
+        chunk->used = 0;
+        chunk->older = arena->head;
+        arena->head = chunk;
+        arena->bytes_allocated += capacity;
+        if (arena->next_chunk_size < ARENA_MAX_GROWTH_CHUNK)
+            arena->next_chunk_size *= 2;
+    }
+    void *p = chunk->data + chunk->used;
+    chunk->used += need;
+    return p;
+}
+
+void *od_arena_calloc(od_arena *arena, size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size)
+        return NULL;
+    void *p = od_arena_alloc(arena, count * size);
+    if (p)
+        memset(p, 0, count * size);
+    return p;
+}
+
+void od_arena_release(od_arena *arena)
+{
+    od_arena_chunk *chunk = arena->head;
+    while (chunk) {
+        od_arena_chunk *older = chunk->older;
+        free(chunk);
+        chunk = older;
+    }
+    od_arena_init(arena);
+}

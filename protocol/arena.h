@@ -1,0 +1,37 @@
+/*
+ * Per-request memory arena.
+ *
+ * A request's decoded arrays, its handler's scratch memory and its response
+ * all come from one arena, released in one call when the response has been
+ * written. Nothing allocated here is freed individually.
+ *
+ * Ownership: an arena belongs to exactly one thread at a time (the thread that
+ * is handling the request). It is not thread-safe.
+ */
+#ifndef ODRADEK_PROTOCOL_ARENA_H
+#define ODRADEK_PROTOCOL_ARENA_H
+
+#include <stddef.h>
+
+typedef struct od_arena_chunk od_arena_chunk;
+
+typedef struct od_arena {
+    od_arena_chunk *head;      /* chunk currently being carved; older ones follow */
+    size_t next_chunk_size;    /* grows geometrically so large requests need few chunks */
+    size_t bytes_allocated;    /* sum of chunk sizes, for memory accounting */
+} od_arena;
+
+/* Prepares an empty arena; allocates nothing until first use. */
+void od_arena_init(od_arena *arena);
+
+/* Returns `size` bytes aligned to 16, or NULL when memory is exhausted.
+ * A zero-byte request returns a valid, unique-enough non-NULL pointer. */
+void *od_arena_alloc(od_arena *arena, size_t size);
+
+/* Like od_arena_alloc, but the memory is zeroed. */
+void *od_arena_calloc(od_arena *arena, size_t count, size_t size);
+
+/* Releases every chunk; the arena is empty and reusable afterwards. */
+void od_arena_release(od_arena *arena);
+
+#endif
