@@ -98,14 +98,28 @@ const char *od_batch_err_name(od_batch_err err);
 od_batch_err od_batch_header_parse(const uint8_t *buf, size_t len, od_batch_header *out);
 
 /* Total bytes of the batch or legacy message starting at buf
- * (OD_LOG_OVERHEAD + batchLength), or 0 when fewer than OD_LOG_OVERHEAD bytes. */
+ * (OD_LOG_OVERHEAD + batchLength), or 0 when fewer than OD_LOG_OVERHEAD bytes.
+ * Also 0 when the length field is negative (a corrupt prefix: callers that
+ * treat 0 as "need more bytes" should run od_batch_header_parse to tell). */
 size_t od_batch_total_size(const uint8_t *buf, size_t len);
 
-/* Checks the CRC-32C of a whole v2 batch (header + records). */
+/* Checks the CRC-32C of a whole v2 batch (header + records). The batch's
+ * extent comes from its batchLength; `len` may be larger (bytes after the
+ * batch are ignored). Returns false when the CRC differs, and also when
+ * `len` holds less than the whole batch or magic is not 2. */
 bool od_batch_crc_ok(const uint8_t *batch, size_t len);
 
-/* Recomputes and stores the CRC of a whole v2 batch after its header was edited. */
+/* Recomputes and stores the CRC of a whole v2 batch after its header was
+ * edited. Covers the same extent as od_batch_crc_ok; does nothing when `len`
+ * does not hold the whole batch or magic is not 2. */
 void od_batch_restamp_crc(uint8_t *batch, size_t len);
+
+/* Everything that can be checked without looking inside the records:
+ * header parse (as od_batch_header_parse), the whole batch present in `len`
+ * (else OD_BATCH_TRUNCATED), CRC (else OD_BATCH_CORRUPT), recordCount and
+ * lastOffsetDelta non-negative (else OD_BATCH_INVALID_RECORD), codec id known
+ * (else OD_BATCH_BAD_COMPRESSION). Fills *out (may be NULL) on success. */
+od_batch_err od_batch_validate(const uint8_t *batch, size_t len, od_batch_header *out);
 
 static inline int64_t od_batch_last_offset(const od_batch_header *h)
 {
@@ -128,7 +142,7 @@ static inline bool od_batch_is_control(const od_batch_header *h)
 }
 
 /* CRC-32C (Castagnoli), hardware-accelerated where the CPU allows. `crc` is
- * the running value (0 to start). */
+ * the running value (0 to start). The per-path entry points are in crc32c.h. */
 uint32_t od_crc32c(uint32_t crc, const void *data, size_t len);
 
 #endif
