@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Odradek's one entry point for building, running and testing.
+#
+#   ./build.sh run     install missing packages, build (Release), start a single-node broker
+#   ./build.sh test    install missing packages, build, run the whole test suite
+#
+# Other subcommands, for developers: deps, build [Release|Debug|Sanitize], regen, check-generated, fuzz [SECONDS].
+# Environment: ODRADEK_SPECS (Kafka JSON specs dir, default ../shared/kafka-specs),
+#              ODRADEK_FUZZ_SECONDS (per fuzz target in `test`, default 30),
+#              ODRADEK_SOAK=1 (also run the long soak/chaos tests).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+specs="${ODRADEK_SPECS:-$root/../shared/kafka-specs}"
+jobs="$(nproc 2>/dev/null || echo 2)"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian package names this project needs, by purpose.
+build_packages=(gcc make cmake ninja-build pkg-config python3 libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev
+                libssl-dev libsasl2-dev)
+test_packages=(clang libclang-rt-14-dev llvm librdkafka-dev)
+
+missing_packages() {
+    local p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || printf '%s\n' "$p"
+    done
+}
+
+install_packages() {
+    local missing
+    mapfile -t missing < <(missing_packages "$@")
+    # Java and Maven may come from outside Debian (e.g. a preinstalled JDK); only ask apt when absent.
+    command -v java >/dev/null 2>&1 || missing+=(default-jdk-headless)
+    command -v mvn >/dev/null 2>&1 || missing+=(maven)
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "missing packages: ${missing[*]} (install them with your package manager)" >&2
+        exit 1
+    fi
+    log "installing: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+configure_and_build() {
+    local type="$1" dir="$2"; shift 2
+    cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" -DODRADEK_KAFKA_SPECS="$specs" "$@" >/dev/null
+    cmake --build "$dir" -j "$jobs"
+}
+
+check_generated() {
+    if [ -d "$specs/message" ]; then
+        log "checking the generated codec is current with $specs"
+        python3 protocol/gen/kafka_codegen.py --specs "$specs" --out protocol/generated --check
+    else
+        log "no specs at $specs: skipping the generated-code freshness check"
+    fi
+}
+
+run_fuzzers() {
+    local seconds="$1" dir="$root/build/fuzz" target corpus
+    CC=clang configure_and_build Debug "$dir" -DODRADEK_FUZZ=ON -DODRADEK_TESTS=OFF
+    for target in "$dir"/protocol/fuzz/fuzz_*; do
+        [ -x "$target" ] || continue
+        corpus="$root/protocol/fuzz/corpus/$(basename "$target")"
+        mkdir -p "$corpus"
+        local scratch; scratch="$(mktemp -d)"
+        log "fuzzing $(basename "$target") for ${seconds}s (kept corpus replayed first)"
+        # New inputs go to a scratch dir; the kept corpus in the repo is read, never rewritten by CI.
+        "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+            "$scratch" "$corpus" 2>&1 | tail -n 12
+        rm -rf "$scratch"
+    done
+}
+
+cmd="${1:-}"
+case "$cmd" in
+deps)
+    install_packages "${build_packages[@]}" "${test_packages[@]}"
+    ;;
+build)
+    install_packages "${build_packages[@]}"
+    type="${2:-Release}"
+    configure_and_build "$type" "build/$(echo "$type" | tr 'A-Z' 'a-z')"
+    ;;
+run)
+    install_packages "${build_packages[@]}"
+    configure_and_build Release build/release
+    shift
+    exec build/release/broker/odradek "$@"
+    ;;
+regen)
+    python3 protocol/gen/kafka_codegen.py --specs "$specs" --out protocol/generated
+    ;;
+check-generated)
+    check_generated
+    ;;
+fuzz)
+    install_packages "${build_packages[@]}" "${test_packages[@]}"
+    run_fuzzers "${2:-60}"
+    ;;
+test)
+    install_packages "${build_packages[@]}" "${test_packages[@]}"
+    check_generated
+    log "Release build and the whole suite (unit, integration, compat against Apache Kafka)"
+    configure_and_build Release build/release
+    (cd build/release && ctest -j "$jobs" --output-on-failure --timeout 1200)
+    log "ASan+UBSan build and the whole suite"
+    configure_and_build Sanitize build/sanitize
+    (cd build/sanitize && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest -j "$jobs" --output-on-failure --timeout 1200 -LE compat)
+    log "fuzzing"
+    run_fuzzers "${ODRADEK_FUZZ_SECONDS:-30}"
+    ;;
+*)
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Runs Apache Kafka (from Maven Central jars) as the reference broker and its CLI tools.
+#
+#   kafka.sh fetch                      download the jars into target/lib (once; Maven caches them)
+#   kafka.sh classpath                  print the classpath
+#   kafka.sh start DATA_DIR PORT        format DATA_DIR and start a single-node KRaft broker+controller
+#                                       on 127.0.0.1:PORT (controller on PORT+1); prints its pid
+#   kafka.sh stop DATA_DIR              stop the broker started with DATA_DIR
+#   kafka.sh run MAIN_CLASS [ARGS...]   run a tool by its main class (e.g. kafka.tools.DumpLogSegments)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+lib="$here/target/lib"
+
+fetch() {
+    if [ ! -f "$lib/.complete" ]; then
+        mvn -B -q -f "$here/pom.xml" package >&2
+        touch "$lib/.complete"
+    fi
+}
+
+classpath() {
+    fetch
+    local jars=("$lib"/*.jar)
+    local IFS=:
+    echo "${jars[*]}"
+}
+
+java_opts=(-Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true
+           "-Dlog4j.configuration=file:$here/log4j.properties")
+
+run_class() {
+    local cp; cp="$(classpath)"
+    exec java "${java_opts[@]}" -cp "$cp" "$@"
+}
+
+start() {
+    local data="$1" port="$2" controller_port=$(( $2 + 1 ))
+    mkdir -p "$data"
+    data="$(cd "$data" && pwd)"
+    cat > "$data/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller_port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$data/logs
+num.partitions=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+PROPS
+    local cp; cp="$(classpath)"
+    if [ ! -f "$data/logs/meta.properties" ]; then
+        java "${java_opts[@]}" -cp "$cp" kafka.tools.StorageTool format -t "$(java "${java_opts[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid)" \
+            -c "$data/server.properties" >"$data/format.log" 2>&1
+    fi
+    nohup java "${java_opts[@]}" -cp "$cp" kafka.Kafka "$data/server.properties" >"$data/kafka.log" 2>&1 &
+    echo $! > "$data/kafka.pid"
+    # Ready when the broker answers on its port.
+    for _ in $(seq 1 120); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            cat "$data/kafka.pid"
+            return 0
+        fi
+        kill -0 "$(cat "$data/kafka.pid")" 2>/dev/null || break
+        sleep 0.5
+    done
+    echo "Apache Kafka did not start; see $data/kafka.log" >&2
+    tail -n 30 "$data/kafka.log" >&2
+    return 1
+}
+
+stop() {
+    local data="$1" pid
+    [ -f "$data/kafka.pid" ] || return 0
+    pid="$(cat "$data/kafka.pid")"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do
+        kill -0 "$pid" 2>/dev/null || { rm -f "$data/kafka.pid"; return 0; }
+        sleep 0.5
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$data/kafka.pid"
+}
+
+case "${1:-}" in
+fetch) fetch ;;
+classpath) classpath ;;
+start) shift; start "$@" ;;
+stop) shift; stop "$@" ;;
+run) shift; run_class "$@" ;;
+*) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
