@@ -215,7 +215,7 @@ static void make_wrapped(wrapped *out, int8_t magic, od_compression codec, int8_
     uint8_t inner[2048];
     size_t inner_len = 0;
     for (int i = 0; i < count; i++) {
-        char v[16];
+        char v[24];
         int n = snprintf(v, sizeof v, "value-%d", i);
         put_message(inner, &inner_len, inner_magic, first_inner_offset + i, inner_attrs,
                     1000 + i, (const uint8_t *)"k", 1, (const uint8_t *)v, n);
@@ -251,7 +251,7 @@ static void gzip_wrapped_magic1_relative_offsets(void)
         CHECK_EQ_INT(r.timestamp, 1000 + i); /* create time: the inner message's own */
         CHECK(!r.log_append_time);
         CHECK_EQ_INT(r.wrapper_compression, OD_COMPRESSION_GZIP);
-        char v[16];
+        char v[24];
         snprintf(v, sizeof v, "value-%d", i);
         CHECK(bytes_eq_cstr(r.value, v));
         CHECK(bytes_eq_cstr(r.key, "k"));
