@@ -718,10 +718,12 @@ class Ctx:
     def flexible(self):
         return "flexible" if isinstance(self.flex_cond, str) else cexpr(self.flex_cond)
 
-    def compact(self, f):
-        if not f.flex_override:
-            return self.flexible()
-        return cexpr(version_cond(f.flex, self.cur))
+    def compact(self, f, rng=None):
+        """Whether f uses compact encoding, for a version known to be in rng."""
+        cond = version_cond(f.flexible_versions(self.msg), rng or self.cur)
+        if isinstance(cond, str) and not f.flex_override:
+            return "flexible"
+        return cexpr(cond)
 
     def nullable(self, f, rng=None):
         return cexpr(version_cond(f.nullable, rng or self.cur))
@@ -894,7 +896,7 @@ def gen_struct_codec(o, s):
         if pu is None:
             continue
         cond = version_cond(pu, cur)
-        lines = read_lines(ctx, f, "m->" + f.cname, ctx.compact(f), ctx.nullable(f), False)
+        lines = read_lines(ctx, f, "m->" + f.cname, ctx.compact(f, pu), ctx.nullable(f, pu), False)
         emit_guarded(o, cond, lines)
     if flex_possible:
         tmp = Out()
@@ -912,7 +914,7 @@ def gen_struct_codec(o, s):
             tmp.ind += 1
             flexr = intersect(cur, ctx.msg.flexible)
             cond = version_cond(pt, flexr)
-            lines = read_lines(ctx, f, "m->" + f.cname, "true", ctx.nullable(f, flexr), True)
+            lines = read_lines(ctx, f, "m->" + f.cname, "true", ctx.nullable(f, pt), True)
             if cond is True:
                 for l in lines:
                     tmp(l)
@@ -967,7 +969,7 @@ def gen_struct_codec(o, s):
         if pu is None:
             continue
         cond = version_cond(pu, cur)
-        lines = write_lines(ctx, f, "m->" + f.cname, ctx.compact(f), ctx.nullable(f), False)
+        lines = write_lines(ctx, f, "m->" + f.cname, ctx.compact(f, pu), ctx.nullable(f, pu), False)
         emit_guarded(o, cond, lines)
     if flex_possible:
         tmp = Out()
@@ -987,7 +989,7 @@ def gen_struct_codec(o, s):
             tmp("int32_t next_unknown = 0;")
         prev_tag = -1
         for f in tagged_fields:
-            nullable = ctx.nullable(f, flexr)
+            nullable = ctx.nullable(f, present_tagged(f, cur))
             # With no tag number between the previous known tag and this one,
             # no unknown field can belong here.
             if f.tag != prev_tag + 1:
@@ -1030,7 +1032,7 @@ def gen_struct_codec(o, s):
         if pu is None:
             continue
         cond = version_cond(pu, cur)
-        e = size_expr(ctx, f, "m->" + f.cname, ctx.compact(f), ctx.nullable(f), False)
+        e = size_expr(ctx, f, "m->" + f.cname, ctx.compact(f, pu), ctx.nullable(f, pu), False)
         if cond is True and f.kind == "prim":
             fixed += PRIMS[f.elem][1]
             continue
@@ -1048,7 +1050,7 @@ def gen_struct_codec(o, s):
             nd = nondefault_expr(f, "m->" + f.cname)
             full = nd if cond is True else "(%s) && (%s)" % (cond, nd)
             tmp.block("if (%s)" % full)
-            tmp("size_t payload = %s;" % tagged_payload_size(ctx, f, ctx.nullable(f, flexr)))
+            tmp("size_t payload = %s;" % tagged_payload_size(ctx, f, ctx.nullable(f, pt)))
             tmp("n += od_uvarint_size(%d) + od_uvarint_size((uint32_t)payload) + payload;" % f.tag)
             tmp("tag_count++;")
             tmp.end()
@@ -1694,14 +1696,14 @@ def gen_fill_source(m):
             pu = present_untagged(f, cur)
             if pu is not None:
                 cond = version_cond(pu, cur)
-                lines = fill_value_lines(f, "m->" + f.cname, ctx.nullable(f))
+                lines = fill_value_lines(f, "m->" + f.cname, ctx.nullable(f, pu))
                 emit_guarded(o, cond, lines)
             pt = present_tagged(f, cur)
             if pt is not None:
                 cond = version_cond(pt, cur)
                 # Tagged fields stay at their default a third of the time.
                 full = "od_rng_below(rng, 3) != 0" if cond is True else "(%s) && od_rng_below(rng, 3) != 0" % cond
-                lines = fill_value_lines(f, "m->" + f.cname, ctx.nullable(f, flexr))
+                lines = fill_value_lines(f, "m->" + f.cname, ctx.nullable(f, pt))
                 o.block("if (%s)" % full)
                 for l in lines:
                     o(l)

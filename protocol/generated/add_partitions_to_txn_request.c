@@ -237,7 +237,7 @@ od_wire_err od_add_partitions_to_txn_request_decode(od_add_partitions_to_txn_req
     }
     const bool flexible = version >= 3;
     if (version >= 4)
-        od_add_partitions_to_txn_request_add_partitions_to_txn_transaction_array_read(r, &m->transactions, version, flexible, false);
+        od_add_partitions_to_txn_request_add_partitions_to_txn_transaction_array_read(r, &m->transactions, version, true, false);
     if (version <= 3)
         m->v3_and_below_transactional_id = od_read_string(r, flexible, false);
     if (version <= 3)
@@ -274,7 +274,7 @@ od_wire_err od_add_partitions_to_txn_request_encode(const od_add_partitions_to_t
     if (!(version >= 4) && (m->transactions.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
-        od_add_partitions_to_txn_request_add_partitions_to_txn_transaction_array_write(w, &m->transactions, version, flexible, false);
+        od_add_partitions_to_txn_request_add_partitions_to_txn_transaction_array_write(w, &m->transactions, version, true, false);
     if (!(version <= 3) && (!od_str_eq(m->v3_and_below_transactional_id, (od_str){"", 0})))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
@@ -306,7 +306,7 @@ size_t od_add_partitions_to_txn_request_size(const od_add_partitions_to_txn_requ
     size_t n = 0;
     const bool flexible = version >= 3;
     if (version >= 4)
-        n += od_add_partitions_to_txn_request_add_partitions_to_txn_transaction_array_size(&m->transactions, version, flexible);
+        n += od_add_partitions_to_txn_request_add_partitions_to_txn_transaction_array_size(&m->transactions, version, true);
     if (version <= 3)
         n += od_string_size(m->v3_and_below_transactional_id, flexible);
     if (version <= 3)

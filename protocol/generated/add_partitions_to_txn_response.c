@@ -342,7 +342,7 @@ od_wire_err od_add_partitions_to_txn_response_decode(od_add_partitions_to_txn_re
     if (version >= 4)
         m->error_code = od_read_i16(r);
     if (version >= 4)
-        od_add_partitions_to_txn_response_add_partitions_to_txn_result_array_read(r, &m->results_by_transaction, version, flexible, false);
+        od_add_partitions_to_txn_response_add_partitions_to_txn_result_array_read(r, &m->results_by_transaction, version, true, false);
     if (version <= 3)
         od_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_array_read(r, &m->results_by_topic_v3_and_below, version, flexible, false);
     if (flexible) {
@@ -376,7 +376,7 @@ od_wire_err od_add_partitions_to_txn_response_encode(const od_add_partitions_to_
     if (!(version >= 4) && (m->results_by_transaction.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
-        od_add_partitions_to_txn_response_add_partitions_to_txn_result_array_write(w, &m->results_by_transaction, version, flexible, false);
+        od_add_partitions_to_txn_response_add_partitions_to_txn_result_array_write(w, &m->results_by_transaction, version, true, false);
     if (!(version <= 3) && (m->results_by_topic_v3_and_below.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
@@ -398,7 +398,7 @@ size_t od_add_partitions_to_txn_response_size(const od_add_partitions_to_txn_res
     if (version >= 4)
         n += 2;
     if (version >= 4)
-        n += od_add_partitions_to_txn_response_add_partitions_to_txn_result_array_size(&m->results_by_transaction, version, flexible);
+        n += od_add_partitions_to_txn_response_add_partitions_to_txn_result_array_size(&m->results_by_transaction, version, true);
     if (version <= 3)
         n += od_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_array_size(&m->results_by_topic_v3_and_below, version, flexible);
     n += 4;

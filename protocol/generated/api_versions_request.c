@@ -24,9 +24,9 @@ od_wire_err od_api_versions_request_decode(od_api_versions_request *m, od_reader
     }
     const bool flexible = version >= 3;
     if (version >= 3)
-        m->client_software_name = od_read_string(r, flexible, false);
+        m->client_software_name = od_read_string(r, true, false);
     if (version >= 3)
-        m->client_software_version = od_read_string(r, flexible, false);
+        m->client_software_version = od_read_string(r, true, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -53,9 +53,9 @@ od_wire_err od_api_versions_request_encode(const od_api_versions_request *m, od_
     }
     const bool flexible = version >= 3;
     if (version >= 3)
-        od_codec_write_string(w, m->client_software_name, flexible, false);
+        od_codec_write_string(w, m->client_software_name, true, false);
     if (version >= 3)
-        od_codec_write_string(w, m->client_software_version, flexible, false);
+        od_codec_write_string(w, m->client_software_version, true, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -71,9 +71,9 @@ size_t od_api_versions_request_size(const od_api_versions_request *m, int16_t ve
     size_t n = 0;
     const bool flexible = version >= 3;
     if (version >= 3)
-        n += od_string_size(m->client_software_name, flexible);
+        n += od_string_size(m->client_software_name, true);
     if (version >= 3)
-        n += od_string_size(m->client_software_version, flexible);
+        n += od_string_size(m->client_software_version, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         n += od_codec_unknown_tags_size(&m->unknown_tags);

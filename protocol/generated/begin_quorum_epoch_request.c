@@ -354,7 +354,7 @@ od_wire_err od_begin_quorum_epoch_request_decode(od_begin_quorum_epoch_request *
         m->voter_id = od_read_i32(r);
     od_begin_quorum_epoch_request_topic_data_array_read(r, &m->topics, version, flexible, false);
     if (version >= 1)
-        od_begin_quorum_epoch_request_leader_endpoint_array_read(r, &m->leader_endpoints, version, flexible, false);
+        od_begin_quorum_epoch_request_leader_endpoint_array_read(r, &m->leader_endpoints, version, true, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -385,7 +385,7 @@ od_wire_err od_begin_quorum_epoch_request_encode(const od_begin_quorum_epoch_req
         od_write_i32(w, m->voter_id);
     od_begin_quorum_epoch_request_topic_data_array_write(w, &m->topics, version, flexible, false);
     if (version >= 1)
-        od_begin_quorum_epoch_request_leader_endpoint_array_write(w, &m->leader_endpoints, version, flexible, false);
+        od_begin_quorum_epoch_request_leader_endpoint_array_write(w, &m->leader_endpoints, version, true, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -405,7 +405,7 @@ size_t od_begin_quorum_epoch_request_size(const od_begin_quorum_epoch_request *m
         n += 4;
     n += od_begin_quorum_epoch_request_topic_data_array_size(&m->topics, version, flexible);
     if (version >= 1)
-        n += od_begin_quorum_epoch_request_leader_endpoint_array_size(&m->leader_endpoints, version, flexible);
+        n += od_begin_quorum_epoch_request_leader_endpoint_array_size(&m->leader_endpoints, version, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         n += od_codec_unknown_tags_size(&m->unknown_tags);

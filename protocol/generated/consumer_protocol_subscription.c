@@ -108,7 +108,7 @@ od_wire_err od_consumer_protocol_subscription_decode(od_consumer_protocol_subscr
     if (version >= 2)
         m->generation_id = od_read_i32(r);
     if (version >= 3)
-        m->rack_id = od_read_string(r, false, version >= 3);
+        m->rack_id = od_read_string(r, false, true);
     return r->err;
 }
 
@@ -125,7 +125,7 @@ od_wire_err od_consumer_protocol_subscription_encode(const od_consumer_protocol_
     if (version >= 2)
         od_write_i32(w, m->generation_id);
     if (version >= 3)
-        od_codec_write_string(w, m->rack_id, false, version >= 3);
+        od_codec_write_string(w, m->rack_id, false, true);
     if (m->unknown_tags.count > 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     return w->err;

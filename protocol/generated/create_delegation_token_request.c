@@ -134,9 +134,9 @@ od_wire_err od_create_delegation_token_request_decode(od_create_delegation_token
     }
     const bool flexible = version >= 2;
     if (version >= 3)
-        m->owner_principal_type = od_read_string(r, flexible, version >= 3);
+        m->owner_principal_type = od_read_string(r, true, true);
     if (version >= 3)
-        m->owner_principal_name = od_read_string(r, flexible, version >= 3);
+        m->owner_principal_name = od_read_string(r, true, true);
     od_create_delegation_token_request_creatable_renewers_array_read(r, &m->renewers, version, flexible, false);
     m->max_lifetime_ms = od_read_i64(r);
     if (flexible) {
@@ -167,11 +167,11 @@ od_wire_err od_create_delegation_token_request_encode(const od_create_delegation
     if (!(version >= 3) && (!od_str_eq(m->owner_principal_type, (od_str){"", 0})))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
-        od_codec_write_string(w, m->owner_principal_type, flexible, version >= 3);
+        od_codec_write_string(w, m->owner_principal_type, true, true);
     if (!(version >= 3) && (!od_str_eq(m->owner_principal_name, (od_str){"", 0})))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
-        od_codec_write_string(w, m->owner_principal_name, flexible, version >= 3);
+        od_codec_write_string(w, m->owner_principal_name, true, true);
     od_create_delegation_token_request_creatable_renewers_array_write(w, &m->renewers, version, flexible, false);
     od_write_i64(w, m->max_lifetime_ms);
     if (flexible) {
@@ -189,9 +189,9 @@ size_t od_create_delegation_token_request_size(const od_create_delegation_token_
     size_t n = 0;
     const bool flexible = version >= 2;
     if (version >= 3)
-        n += od_string_size(m->owner_principal_type, flexible);
+        n += od_string_size(m->owner_principal_type, true);
     if (version >= 3)
-        n += od_string_size(m->owner_principal_name, flexible);
+        n += od_string_size(m->owner_principal_name, true);
     n += od_create_delegation_token_request_creatable_renewers_array_size(&m->renewers, version, flexible);
     n += 8;
     if (flexible) {

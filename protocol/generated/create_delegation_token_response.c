@@ -27,9 +27,9 @@ od_wire_err od_create_delegation_token_response_decode(od_create_delegation_toke
     m->principal_type = od_read_string(r, flexible, false);
     m->principal_name = od_read_string(r, flexible, false);
     if (version >= 3)
-        m->token_requester_principal_type = od_read_string(r, flexible, false);
+        m->token_requester_principal_type = od_read_string(r, true, false);
     if (version >= 3)
-        m->token_requester_principal_name = od_read_string(r, flexible, false);
+        m->token_requester_principal_name = od_read_string(r, true, false);
     m->issue_timestamp_ms = od_read_i64(r);
     m->expiry_timestamp_ms = od_read_i64(r);
     m->max_timestamp_ms = od_read_i64(r);
@@ -67,11 +67,11 @@ od_wire_err od_create_delegation_token_response_encode(const od_create_delegatio
     if (!(version >= 3) && (!od_str_eq(m->token_requester_principal_type, (od_str){"", 0})))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
-        od_codec_write_string(w, m->token_requester_principal_type, flexible, false);
+        od_codec_write_string(w, m->token_requester_principal_type, true, false);
     if (!(version >= 3) && (!od_str_eq(m->token_requester_principal_name, (od_str){"", 0})))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
-        od_codec_write_string(w, m->token_requester_principal_name, flexible, false);
+        od_codec_write_string(w, m->token_requester_principal_name, true, false);
     od_write_i64(w, m->issue_timestamp_ms);
     od_write_i64(w, m->expiry_timestamp_ms);
     od_write_i64(w, m->max_timestamp_ms);
@@ -95,9 +95,9 @@ size_t od_create_delegation_token_response_size(const od_create_delegation_token
     n += od_string_size(m->principal_type, flexible);
     n += od_string_size(m->principal_name, flexible);
     if (version >= 3)
-        n += od_string_size(m->token_requester_principal_type, flexible);
+        n += od_string_size(m->token_requester_principal_type, true);
     if (version >= 3)
-        n += od_string_size(m->token_requester_principal_name, flexible);
+        n += od_string_size(m->token_requester_principal_name, true);
     n += od_string_size(m->token_id, flexible);
     n += od_bytes_size(m->hmac, flexible);
     n += 30;

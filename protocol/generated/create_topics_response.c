@@ -140,7 +140,7 @@ od_wire_err od_create_topics_response_creatable_topic_result_decode(od_create_to
     if (version >= 5)
         m->replication_factor = od_read_i16(r);
     if (version >= 5)
-        od_create_topics_response_creatable_topic_configs_array_read(r, &m->configs, version, flexible, version >= 5);
+        od_create_topics_response_creatable_topic_configs_array_read(r, &m->configs, version, true, true);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -180,7 +180,7 @@ od_wire_err od_create_topics_response_creatable_topic_result_encode(const od_cre
     if (version >= 5)
         od_write_i16(w, m->replication_factor);
     if (version >= 5)
-        od_create_topics_response_creatable_topic_configs_array_write(w, &m->configs, version, flexible, version >= 5);
+        od_create_topics_response_creatable_topic_configs_array_write(w, &m->configs, version, true, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         const bool put_topic_config_error_code = m->topic_config_error_code != 0;
@@ -213,7 +213,7 @@ size_t od_create_topics_response_creatable_topic_result_size(const od_create_top
     if (version >= 5)
         n += 2;
     if (version >= 5)
-        n += od_create_topics_response_creatable_topic_configs_array_size(&m->configs, version, flexible);
+        n += od_create_topics_response_creatable_topic_configs_array_size(&m->configs, version, true);
     n += 2;
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);

@@ -120,7 +120,7 @@ od_wire_err od_delete_topics_request_decode(od_delete_topics_request *m, od_read
     }
     const bool flexible = version >= 4;
     if (version >= 6)
-        od_delete_topics_request_delete_topic_state_array_read(r, &m->topics, version, flexible, false);
+        od_delete_topics_request_delete_topic_state_array_read(r, &m->topics, version, true, false);
     if (version <= 5)
         od_codec_read_str_array(r, &m->topic_names, flexible, false);
     m->timeout_ms = od_read_i32(r);
@@ -152,7 +152,7 @@ od_wire_err od_delete_topics_request_encode(const od_delete_topics_request *m, o
     if (!(version >= 6) && (m->topics.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 6)
-        od_delete_topics_request_delete_topic_state_array_write(w, &m->topics, version, flexible, false);
+        od_delete_topics_request_delete_topic_state_array_write(w, &m->topics, version, true, false);
     if (version <= 5)
         od_codec_write_str_array(w, &m->topic_names, flexible, false);
     od_write_i32(w, m->timeout_ms);
@@ -171,7 +171,7 @@ size_t od_delete_topics_request_size(const od_delete_topics_request *m, int16_t 
     size_t n = 0;
     const bool flexible = version >= 4;
     if (version >= 6)
-        n += od_delete_topics_request_delete_topic_state_array_size(&m->topics, version, flexible);
+        n += od_delete_topics_request_delete_topic_state_array_size(&m->topics, version, true);
     if (version <= 5)
         n += od_codec_str_array_size(&m->topic_names, flexible);
     n += 4;

@@ -31,7 +31,7 @@ od_wire_err od_delete_topics_response_deletable_topic_result_decode(od_delete_to
         m->topic_id = od_read_uuid(r);
     m->error_code = od_read_i16(r);
     if (version >= 5)
-        m->error_message = od_read_string(r, flexible, version >= 5);
+        m->error_message = od_read_string(r, true, true);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -62,7 +62,7 @@ od_wire_err od_delete_topics_response_deletable_topic_result_encode(const od_del
         od_write_uuid(w, &m->topic_id);
     od_write_i16(w, m->error_code);
     if (version >= 5)
-        od_codec_write_string(w, m->error_message, flexible, version >= 5);
+        od_codec_write_string(w, m->error_message, true, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -81,7 +81,7 @@ size_t od_delete_topics_response_deletable_topic_result_size(const od_delete_top
     if (version >= 6)
         n += 16;
     if (version >= 5)
-        n += od_string_size(m->error_message, flexible);
+        n += od_string_size(m->error_message, true);
     n += 2;
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);

@@ -139,9 +139,9 @@ od_wire_err od_describe_delegation_token_response_described_delegation_token_dec
     m->principal_type = od_read_string(r, flexible, false);
     m->principal_name = od_read_string(r, flexible, false);
     if (version >= 3)
-        m->token_requester_principal_type = od_read_string(r, flexible, false);
+        m->token_requester_principal_type = od_read_string(r, true, false);
     if (version >= 3)
-        m->token_requester_principal_name = od_read_string(r, flexible, false);
+        m->token_requester_principal_name = od_read_string(r, true, false);
     m->issue_timestamp = od_read_i64(r);
     m->expiry_timestamp = od_read_i64(r);
     m->max_timestamp = od_read_i64(r);
@@ -178,11 +178,11 @@ od_wire_err od_describe_delegation_token_response_described_delegation_token_enc
     if (!(version >= 3) && (!od_str_eq(m->token_requester_principal_type, (od_str){"", 0})))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
-        od_codec_write_string(w, m->token_requester_principal_type, flexible, false);
+        od_codec_write_string(w, m->token_requester_principal_type, true, false);
     if (!(version >= 3) && (!od_str_eq(m->token_requester_principal_name, (od_str){"", 0})))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
-        od_codec_write_string(w, m->token_requester_principal_name, flexible, false);
+        od_codec_write_string(w, m->token_requester_principal_name, true, false);
     od_write_i64(w, m->issue_timestamp);
     od_write_i64(w, m->expiry_timestamp);
     od_write_i64(w, m->max_timestamp);
@@ -206,9 +206,9 @@ size_t od_describe_delegation_token_response_described_delegation_token_size(con
     n += od_string_size(m->principal_type, flexible);
     n += od_string_size(m->principal_name, flexible);
     if (version >= 3)
-        n += od_string_size(m->token_requester_principal_type, flexible);
+        n += od_string_size(m->token_requester_principal_type, true);
     if (version >= 3)
-        n += od_string_size(m->token_requester_principal_name, flexible);
+        n += od_string_size(m->token_requester_principal_name, true);
     n += od_string_size(m->token_id, flexible);
     n += od_bytes_size(m->hmac, flexible);
     n += od_describe_delegation_token_response_described_delegation_token_renewer_array_size(&m->renewers, version, flexible);

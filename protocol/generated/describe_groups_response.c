@@ -31,7 +31,7 @@ od_wire_err od_describe_groups_response_described_group_member_decode(od_describ
     const bool flexible = version >= 5;
     m->member_id = od_read_string(r, flexible, false);
     if (version >= 4)
-        m->group_instance_id = od_read_string(r, flexible, version >= 4);
+        m->group_instance_id = od_read_string(r, flexible, true);
     m->client_id = od_read_string(r, flexible, false);
     m->client_host = od_read_string(r, flexible, false);
     m->member_metadata = od_read_bytes(r, flexible, false);
@@ -63,7 +63,7 @@ od_wire_err od_describe_groups_response_described_group_member_encode(const od_d
     const bool flexible = version >= 5;
     od_codec_write_string(w, m->member_id, flexible, false);
     if (version >= 4)
-        od_codec_write_string(w, m->group_instance_id, flexible, version >= 4);
+        od_codec_write_string(w, m->group_instance_id, flexible, true);
     od_codec_write_string(w, m->client_id, flexible, false);
     od_codec_write_string(w, m->client_host, flexible, false);
     od_codec_write_bytes(w, m->member_metadata, flexible, false);

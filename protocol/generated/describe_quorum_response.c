@@ -155,7 +155,7 @@ od_wire_err od_describe_quorum_response_partition_data_decode(od_describe_quorum
     m->partition_index = od_read_i32(r);
     m->error_code = od_read_i16(r);
     if (version >= 2)
-        m->error_message = od_read_string(r, true, version >= 2);
+        m->error_message = od_read_string(r, true, true);
     m->leader_id = od_read_i32(r);
     m->leader_epoch = od_read_i32(r);
     m->high_watermark = od_read_i64(r);
@@ -186,7 +186,7 @@ od_wire_err od_describe_quorum_response_partition_data_encode(const od_describe_
     od_write_i32(w, m->partition_index);
     od_write_i16(w, m->error_code);
     if (version >= 2)
-        od_codec_write_string(w, m->error_message, true, version >= 2);
+        od_codec_write_string(w, m->error_message, true, true);
     od_write_i32(w, m->leader_id);
     od_write_i32(w, m->leader_epoch);
     od_write_i64(w, m->high_watermark);
@@ -549,7 +549,7 @@ od_wire_err od_describe_quorum_response_decode(od_describe_quorum_response *m, o
     }
     m->error_code = od_read_i16(r);
     if (version >= 2)
-        m->error_message = od_read_string(r, true, version >= 2);
+        m->error_message = od_read_string(r, true, true);
     od_describe_quorum_response_topic_data_array_read(r, &m->topics, version, true, false);
     if (version >= 2)
         od_describe_quorum_response_node_array_read(r, &m->nodes, version, true, false);
@@ -577,7 +577,7 @@ od_wire_err od_describe_quorum_response_encode(const od_describe_quorum_response
     }
     od_write_i16(w, m->error_code);
     if (version >= 2)
-        od_codec_write_string(w, m->error_message, true, version >= 2);
+        od_codec_write_string(w, m->error_message, true, true);
     od_describe_quorum_response_topic_data_array_write(w, &m->topics, version, true, false);
     if (!(version >= 2) && (m->nodes.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);

@@ -131,9 +131,9 @@ od_wire_err od_end_quorum_epoch_request_partition_data_decode(od_end_quorum_epoc
     m->leader_id = od_read_i32(r);
     m->leader_epoch = od_read_i32(r);
     if (version <= 0)
-        od_codec_read_int32_array(r, &m->preferred_successors, flexible, false);
+        od_codec_read_int32_array(r, &m->preferred_successors, false, false);
     if (version >= 1)
-        od_end_quorum_epoch_request_replica_info_array_read(r, &m->preferred_candidates, version, flexible, false);
+        od_end_quorum_epoch_request_replica_info_array_read(r, &m->preferred_candidates, version, true, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -163,9 +163,9 @@ od_wire_err od_end_quorum_epoch_request_partition_data_encode(const od_end_quoru
     od_write_i32(w, m->leader_id);
     od_write_i32(w, m->leader_epoch);
     if (version <= 0)
-        od_codec_write_int32_array(w, &m->preferred_successors, flexible, false);
+        od_codec_write_int32_array(w, &m->preferred_successors, false, false);
     if (version >= 1)
-        od_end_quorum_epoch_request_replica_info_array_write(w, &m->preferred_candidates, version, flexible, false);
+        od_end_quorum_epoch_request_replica_info_array_write(w, &m->preferred_candidates, version, true, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -181,9 +181,9 @@ size_t od_end_quorum_epoch_request_partition_data_size(const od_end_quorum_epoch
     size_t n = 0;
     const bool flexible = version >= 1;
     if (version <= 0)
-        n += od_codec_int32_array_size(&m->preferred_successors, flexible);
+        n += od_codec_int32_array_size(&m->preferred_successors, false);
     if (version >= 1)
-        n += od_end_quorum_epoch_request_replica_info_array_size(&m->preferred_candidates, version, flexible);
+        n += od_end_quorum_epoch_request_replica_info_array_size(&m->preferred_candidates, version, true);
     n += 12;
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
@@ -453,7 +453,7 @@ od_wire_err od_end_quorum_epoch_request_decode(od_end_quorum_epoch_request *m, o
     m->cluster_id = od_read_string(r, flexible, true);
     od_end_quorum_epoch_request_topic_data_array_read(r, &m->topics, version, flexible, false);
     if (version >= 1)
-        od_end_quorum_epoch_request_leader_endpoint_array_read(r, &m->leader_endpoints, version, flexible, false);
+        od_end_quorum_epoch_request_leader_endpoint_array_read(r, &m->leader_endpoints, version, true, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -482,7 +482,7 @@ od_wire_err od_end_quorum_epoch_request_encode(const od_end_quorum_epoch_request
     od_codec_write_string(w, m->cluster_id, flexible, true);
     od_end_quorum_epoch_request_topic_data_array_write(w, &m->topics, version, flexible, false);
     if (version >= 1)
-        od_end_quorum_epoch_request_leader_endpoint_array_write(w, &m->leader_endpoints, version, flexible, false);
+        od_end_quorum_epoch_request_leader_endpoint_array_write(w, &m->leader_endpoints, version, true, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -500,7 +500,7 @@ size_t od_end_quorum_epoch_request_size(const od_end_quorum_epoch_request *m, in
     n += od_string_size(m->cluster_id, flexible);
     n += od_end_quorum_epoch_request_topic_data_array_size(&m->topics, version, flexible);
     if (version >= 1)
-        n += od_end_quorum_epoch_request_leader_endpoint_array_size(&m->leader_endpoints, version, flexible);
+        n += od_end_quorum_epoch_request_leader_endpoint_array_size(&m->leader_endpoints, version, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         n += od_codec_unknown_tags_size(&m->unknown_tags);

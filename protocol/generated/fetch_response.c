@@ -320,7 +320,7 @@ od_wire_err od_fetch_response_partition_data_decode(od_fetch_response_partition_
     if (version >= 5)
         m->log_start_offset = od_read_i64(r);
     if (version >= 4)
-        od_fetch_response_aborted_transaction_array_read(r, &m->aborted_transactions, version, flexible, version >= 4);
+        od_fetch_response_aborted_transaction_array_read(r, &m->aborted_transactions, version, flexible, true);
     if (version >= 11)
         m->preferred_read_replica = od_read_i32(r);
     m->records = od_read_bytes(r, flexible, true);
@@ -372,7 +372,7 @@ od_wire_err od_fetch_response_partition_data_encode(const od_fetch_response_part
     if (!(version >= 12) && (!od_fetch_response_snapshot_id_is_default(&m->snapshot_id)))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
-        od_fetch_response_aborted_transaction_array_write(w, &m->aborted_transactions, version, flexible, version >= 4);
+        od_fetch_response_aborted_transaction_array_write(w, &m->aborted_transactions, version, flexible, true);
     if (!(version >= 11) && (m->preferred_read_replica != -1))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 11)

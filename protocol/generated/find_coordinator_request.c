@@ -28,7 +28,7 @@ od_wire_err od_find_coordinator_request_decode(od_find_coordinator_request *m, o
     if (version >= 1)
         m->key_type = od_read_i8(r);
     if (version >= 4)
-        od_codec_read_str_array(r, &m->coordinator_keys, flexible, false);
+        od_codec_read_str_array(r, &m->coordinator_keys, true, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -65,7 +65,7 @@ od_wire_err od_find_coordinator_request_encode(const od_find_coordinator_request
     if (!(version >= 4) && (m->coordinator_keys.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
-        od_codec_write_str_array(w, &m->coordinator_keys, flexible, false);
+        od_codec_write_str_array(w, &m->coordinator_keys, true, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -85,7 +85,7 @@ size_t od_find_coordinator_request_size(const od_find_coordinator_request *m, in
     if (version >= 1)
         n += 1;
     if (version >= 4)
-        n += od_codec_str_array_size(&m->coordinator_keys, flexible);
+        n += od_codec_str_array_size(&m->coordinator_keys, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         n += od_codec_unknown_tags_size(&m->unknown_tags);

@@ -134,7 +134,7 @@ od_wire_err od_find_coordinator_response_decode(od_find_coordinator_response *m,
     if (version <= 3)
         m->error_code = od_read_i16(r);
     if (version >= 1 && version <= 3)
-        m->error_message = od_read_string(r, flexible, version >= 1 && version <= 3);
+        m->error_message = od_read_string(r, flexible, true);
     if (version <= 3)
         m->node_id = od_read_i32(r);
     if (version <= 3)
@@ -142,7 +142,7 @@ od_wire_err od_find_coordinator_response_decode(od_find_coordinator_response *m,
     if (version <= 3)
         m->port = od_read_i32(r);
     if (version >= 4)
-        od_find_coordinator_response_coordinator_array_read(r, &m->coordinators, version, flexible, false);
+        od_find_coordinator_response_coordinator_array_read(r, &m->coordinators, version, true, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -175,7 +175,7 @@ od_wire_err od_find_coordinator_response_encode(const od_find_coordinator_respon
     if (version <= 3)
         od_write_i16(w, m->error_code);
     if (version >= 1 && version <= 3)
-        od_codec_write_string(w, m->error_message, flexible, version >= 1 && version <= 3);
+        od_codec_write_string(w, m->error_message, flexible, true);
     if (!(version <= 3) && (m->node_id != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
@@ -191,7 +191,7 @@ od_wire_err od_find_coordinator_response_encode(const od_find_coordinator_respon
     if (!(version >= 4) && (m->coordinators.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
-        od_find_coordinator_response_coordinator_array_write(w, &m->coordinators, version, flexible, false);
+        od_find_coordinator_response_coordinator_array_write(w, &m->coordinators, version, true, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -219,7 +219,7 @@ size_t od_find_coordinator_response_size(const od_find_coordinator_response *m, 
     if (version <= 3)
         n += 4;
     if (version >= 4)
-        n += od_find_coordinator_response_coordinator_array_size(&m->coordinators, version, flexible);
+        n += od_find_coordinator_response_coordinator_array_size(&m->coordinators, version, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         n += od_codec_unknown_tags_size(&m->unknown_tags);

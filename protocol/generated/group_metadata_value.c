@@ -28,7 +28,7 @@ od_wire_err od_group_metadata_value_member_metadata_decode(od_group_metadata_val
     const bool flexible = version >= 4;
     m->member_id = od_read_string(r, flexible, false);
     if (version >= 3)
-        m->group_instance_id = od_read_string(r, flexible, version >= 3);
+        m->group_instance_id = od_read_string(r, flexible, true);
     m->client_id = od_read_string(r, flexible, false);
     m->client_host = od_read_string(r, flexible, false);
     if (version >= 1)
@@ -63,7 +63,7 @@ od_wire_err od_group_metadata_value_member_metadata_encode(const od_group_metada
     const bool flexible = version >= 4;
     od_codec_write_string(w, m->member_id, flexible, false);
     if (version >= 3)
-        od_codec_write_string(w, m->group_instance_id, flexible, version >= 3);
+        od_codec_write_string(w, m->group_instance_id, flexible, true);
     od_codec_write_string(w, m->client_id, flexible, false);
     od_codec_write_string(w, m->client_host, flexible, false);
     if (version >= 1)

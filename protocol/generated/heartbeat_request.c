@@ -27,7 +27,7 @@ od_wire_err od_heartbeat_request_decode(od_heartbeat_request *m, od_reader *r, i
     m->generation_id = od_read_i32(r);
     m->member_id = od_read_string(r, flexible, false);
     if (version >= 3)
-        m->group_instance_id = od_read_string(r, flexible, version >= 3);
+        m->group_instance_id = od_read_string(r, flexible, true);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -59,7 +59,7 @@ od_wire_err od_heartbeat_request_encode(const od_heartbeat_request *m, od_writer
     if (!(version >= 3) && (m->group_instance_id.len >= 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
-        od_codec_write_string(w, m->group_instance_id, flexible, version >= 3);
+        od_codec_write_string(w, m->group_instance_id, flexible, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);

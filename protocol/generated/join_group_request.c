@@ -139,11 +139,11 @@ od_wire_err od_join_group_request_decode(od_join_group_request *m, od_reader *r,
         m->rebalance_timeout_ms = od_read_i32(r);
     m->member_id = od_read_string(r, flexible, false);
     if (version >= 5)
-        m->group_instance_id = od_read_string(r, flexible, version >= 5);
+        m->group_instance_id = od_read_string(r, flexible, true);
     m->protocol_type = od_read_string(r, flexible, false);
     od_join_group_request_join_group_request_protocol_array_read(r, &m->protocols, version, flexible, false);
     if (version >= 8)
-        m->reason = od_read_string(r, flexible, version >= 8);
+        m->reason = od_read_string(r, true, true);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -177,11 +177,11 @@ od_wire_err od_join_group_request_encode(const od_join_group_request *m, od_writ
     if (!(version >= 5) && (m->group_instance_id.len >= 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 5)
-        od_codec_write_string(w, m->group_instance_id, flexible, version >= 5);
+        od_codec_write_string(w, m->group_instance_id, flexible, true);
     od_codec_write_string(w, m->protocol_type, flexible, false);
     od_join_group_request_join_group_request_protocol_array_write(w, &m->protocols, version, flexible, false);
     if (version >= 8)
-        od_codec_write_string(w, m->reason, flexible, version >= 8);
+        od_codec_write_string(w, m->reason, true, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -205,7 +205,7 @@ size_t od_join_group_request_size(const od_join_group_request *m, int16_t versio
     n += od_string_size(m->protocol_type, flexible);
     n += od_join_group_request_join_group_request_protocol_array_size(&m->protocols, version, flexible);
     if (version >= 8)
-        n += od_string_size(m->reason, flexible);
+        n += od_string_size(m->reason, true);
     n += 4;
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);

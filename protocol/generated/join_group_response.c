@@ -28,7 +28,7 @@ od_wire_err od_join_group_response_join_group_response_member_decode(od_join_gro
     const bool flexible = version >= 6;
     m->member_id = od_read_string(r, flexible, false);
     if (version >= 5)
-        m->group_instance_id = od_read_string(r, flexible, version >= 5);
+        m->group_instance_id = od_read_string(r, flexible, true);
     m->metadata = od_read_bytes(r, flexible, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
@@ -57,7 +57,7 @@ od_wire_err od_join_group_response_join_group_response_member_encode(const od_jo
     const bool flexible = version >= 6;
     od_codec_write_string(w, m->member_id, flexible, false);
     if (version >= 5)
-        od_codec_write_string(w, m->group_instance_id, flexible, version >= 5);
+        od_codec_write_string(w, m->group_instance_id, flexible, true);
     od_codec_write_bytes(w, m->metadata, flexible, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
@@ -144,7 +144,7 @@ od_wire_err od_join_group_response_decode(od_join_group_response *m, od_reader *
     m->error_code = od_read_i16(r);
     m->generation_id = od_read_i32(r);
     if (version >= 7)
-        m->protocol_type = od_read_string(r, flexible, version >= 7);
+        m->protocol_type = od_read_string(r, true, true);
     m->protocol_name = od_read_string(r, flexible, version >= 7);
     m->leader = od_read_string(r, flexible, false);
     if (version >= 9)
@@ -181,7 +181,7 @@ od_wire_err od_join_group_response_encode(const od_join_group_response *m, od_wr
     od_write_i16(w, m->error_code);
     od_write_i32(w, m->generation_id);
     if (version >= 7)
-        od_codec_write_string(w, m->protocol_type, flexible, version >= 7);
+        od_codec_write_string(w, m->protocol_type, true, true);
     od_codec_write_string(w, m->protocol_name, flexible, version >= 7);
     od_codec_write_string(w, m->leader, flexible, false);
     if (!(version >= 9) && (m->skip_assignment))
@@ -207,7 +207,7 @@ size_t od_join_group_response_size(const od_join_group_response *m, int16_t vers
     if (version >= 2)
         n += 4;
     if (version >= 7)
-        n += od_string_size(m->protocol_type, flexible);
+        n += od_string_size(m->protocol_type, true);
     n += od_string_size(m->protocol_name, flexible);
     n += od_string_size(m->leader, flexible);
     if (version >= 9)

@@ -33,7 +33,7 @@ od_wire_err od_leader_and_isr_request_leader_and_isr_partition_state_decode(od_l
     }
     const bool flexible = version >= 4;
     if (version <= 1)
-        m->topic_name = od_read_string(r, flexible, false);
+        m->topic_name = od_read_string(r, false, false);
     m->partition_index = od_read_i32(r);
     m->controller_epoch = od_read_i32(r);
     m->leader = od_read_i32(r);
@@ -75,7 +75,7 @@ od_wire_err od_leader_and_isr_request_leader_and_isr_partition_state_encode(cons
     }
     const bool flexible = version >= 4;
     if (version <= 1)
-        od_codec_write_string(w, m->topic_name, flexible, false);
+        od_codec_write_string(w, m->topic_name, false, false);
     od_write_i32(w, m->partition_index);
     od_write_i32(w, m->controller_epoch);
     od_write_i32(w, m->leader);
@@ -108,7 +108,7 @@ size_t od_leader_and_isr_request_leader_and_isr_partition_state_size(const od_le
     size_t n = 0;
     const bool flexible = version >= 4;
     if (version <= 1)
-        n += od_string_size(m->topic_name, flexible);
+        n += od_string_size(m->topic_name, false);
     n += od_codec_int32_array_size(&m->isr, flexible);
     n += od_codec_int32_array_size(&m->replicas, flexible);
     if (version >= 3)
@@ -410,7 +410,7 @@ od_wire_err od_leader_and_isr_request_decode(od_leader_and_isr_request *m, od_re
     if (version >= 5)
         m->type = od_read_i8(r);
     if (version <= 1)
-        od_leader_and_isr_request_leader_and_isr_partition_state_array_read(r, &m->ungrouped_partition_states, version, flexible, false);
+        od_leader_and_isr_request_leader_and_isr_partition_state_array_read(r, &m->ungrouped_partition_states, version, false, false);
     if (version >= 2)
         od_leader_and_isr_request_leader_and_isr_topic_state_array_read(r, &m->topic_states, version, flexible, false);
     od_leader_and_isr_request_leader_and_isr_live_leader_array_read(r, &m->live_leaders, version, flexible, false);
@@ -454,7 +454,7 @@ od_wire_err od_leader_and_isr_request_encode(const od_leader_and_isr_request *m,
     if (!(version <= 1) && (m->ungrouped_partition_states.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 1)
-        od_leader_and_isr_request_leader_and_isr_partition_state_array_write(w, &m->ungrouped_partition_states, version, flexible, false);
+        od_leader_and_isr_request_leader_and_isr_partition_state_array_write(w, &m->ungrouped_partition_states, version, false, false);
     if (!(version >= 2) && (m->topic_states.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 2)
@@ -481,7 +481,7 @@ size_t od_leader_and_isr_request_size(const od_leader_and_isr_request *m, int16_
     if (version >= 5)
         n += 1;
     if (version <= 1)
-        n += od_leader_and_isr_request_leader_and_isr_partition_state_array_size(&m->ungrouped_partition_states, version, flexible);
+        n += od_leader_and_isr_request_leader_and_isr_partition_state_array_size(&m->ungrouped_partition_states, version, false);
     if (version >= 2)
         n += od_leader_and_isr_request_leader_and_isr_topic_state_array_size(&m->topic_states, version, flexible);
     n += od_leader_and_isr_request_leader_and_isr_live_leader_array_size(&m->live_leaders, version, flexible);

@@ -238,7 +238,7 @@ od_wire_err od_leader_and_isr_response_decode(od_leader_and_isr_response *m, od_
     if (version <= 4)
         od_leader_and_isr_response_leader_and_isr_partition_error_array_read(r, &m->partition_errors, version, flexible, false);
     if (version >= 5)
-        od_leader_and_isr_response_leader_and_isr_topic_error_array_read(r, &m->topics, version, flexible, false);
+        od_leader_and_isr_response_leader_and_isr_topic_error_array_read(r, &m->topics, version, true, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -272,7 +272,7 @@ od_wire_err od_leader_and_isr_response_encode(const od_leader_and_isr_response *
     if (!(version >= 5) && (m->topics.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 5)
-        od_leader_and_isr_response_leader_and_isr_topic_error_array_write(w, &m->topics, version, flexible, false);
+        od_leader_and_isr_response_leader_and_isr_topic_error_array_write(w, &m->topics, version, true, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -290,7 +290,7 @@ size_t od_leader_and_isr_response_size(const od_leader_and_isr_response *m, int1
     if (version <= 4)
         n += od_leader_and_isr_response_leader_and_isr_partition_error_array_size(&m->partition_errors, version, flexible);
     if (version >= 5)
-        n += od_leader_and_isr_response_leader_and_isr_topic_error_array_size(&m->topics, version, flexible);
+        n += od_leader_and_isr_response_leader_and_isr_topic_error_array_size(&m->topics, version, true);
     n += 2;
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);

@@ -29,7 +29,7 @@ od_wire_err od_leave_group_request_member_identity_decode(od_leave_group_request
     m->member_id = od_read_string(r, flexible, false);
     m->group_instance_id = od_read_string(r, flexible, true);
     if (version >= 5)
-        m->reason = od_read_string(r, flexible, version >= 5);
+        m->reason = od_read_string(r, true, true);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -58,7 +58,7 @@ od_wire_err od_leave_group_request_member_identity_encode(const od_leave_group_r
     od_codec_write_string(w, m->member_id, flexible, false);
     od_codec_write_string(w, m->group_instance_id, flexible, true);
     if (version >= 5)
-        od_codec_write_string(w, m->reason, flexible, version >= 5);
+        od_codec_write_string(w, m->reason, true, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -76,7 +76,7 @@ size_t od_leave_group_request_member_identity_size(const od_leave_group_request_
     n += od_string_size(m->member_id, flexible);
     n += od_string_size(m->group_instance_id, flexible);
     if (version >= 5)
-        n += od_string_size(m->reason, flexible);
+        n += od_string_size(m->reason, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         n += od_codec_unknown_tags_size(&m->unknown_tags);
@@ -141,7 +141,7 @@ od_wire_err od_leave_group_request_decode(od_leave_group_request *m, od_reader *
     const bool flexible = version >= 4;
     m->group_id = od_read_string(r, flexible, false);
     if (version <= 2)
-        m->member_id = od_read_string(r, flexible, false);
+        m->member_id = od_read_string(r, false, false);
     if (version >= 3)
         od_leave_group_request_member_identity_array_read(r, &m->members, version, flexible, false);
     if (flexible) {
@@ -173,7 +173,7 @@ od_wire_err od_leave_group_request_encode(const od_leave_group_request *m, od_wr
     if (!(version <= 2) && (!od_str_eq(m->member_id, (od_str){"", 0})))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 2)
-        od_codec_write_string(w, m->member_id, flexible, false);
+        od_codec_write_string(w, m->member_id, false, false);
     if (!(version >= 3) && (m->members.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
@@ -194,7 +194,7 @@ size_t od_leave_group_request_size(const od_leave_group_request *m, int16_t vers
     const bool flexible = version >= 4;
     n += od_string_size(m->group_id, flexible);
     if (version <= 2)
-        n += od_string_size(m->member_id, flexible);
+        n += od_string_size(m->member_id, false);
     if (version >= 3)
         n += od_leave_group_request_member_identity_array_size(&m->members, version, flexible);
     if (flexible) {

@@ -24,9 +24,9 @@ od_wire_err od_list_groups_request_decode(od_list_groups_request *m, od_reader *
     }
     const bool flexible = version >= 3;
     if (version >= 4)
-        od_codec_read_str_array(r, &m->states_filter, flexible, false);
+        od_codec_read_str_array(r, &m->states_filter, true, false);
     if (version >= 5)
-        od_codec_read_str_array(r, &m->types_filter, flexible, false);
+        od_codec_read_str_array(r, &m->types_filter, true, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -55,11 +55,11 @@ od_wire_err od_list_groups_request_encode(const od_list_groups_request *m, od_wr
     if (!(version >= 4) && (m->states_filter.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
-        od_codec_write_str_array(w, &m->states_filter, flexible, false);
+        od_codec_write_str_array(w, &m->states_filter, true, false);
     if (!(version >= 5) && (m->types_filter.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 5)
-        od_codec_write_str_array(w, &m->types_filter, flexible, false);
+        od_codec_write_str_array(w, &m->types_filter, true, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -75,9 +75,9 @@ size_t od_list_groups_request_size(const od_list_groups_request *m, int16_t vers
     size_t n = 0;
     const bool flexible = version >= 3;
     if (version >= 4)
-        n += od_codec_str_array_size(&m->states_filter, flexible);
+        n += od_codec_str_array_size(&m->states_filter, true);
     if (version >= 5)
-        n += od_codec_str_array_size(&m->types_filter, flexible);
+        n += od_codec_str_array_size(&m->types_filter, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         n += od_codec_unknown_tags_size(&m->unknown_tags);

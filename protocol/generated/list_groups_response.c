@@ -29,9 +29,9 @@ od_wire_err od_list_groups_response_listed_group_decode(od_list_groups_response_
     m->group_id = od_read_string(r, flexible, false);
     m->protocol_type = od_read_string(r, flexible, false);
     if (version >= 4)
-        m->group_state = od_read_string(r, flexible, false);
+        m->group_state = od_read_string(r, true, false);
     if (version >= 5)
-        m->group_type = od_read_string(r, flexible, false);
+        m->group_type = od_read_string(r, true, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -60,9 +60,9 @@ od_wire_err od_list_groups_response_listed_group_encode(const od_list_groups_res
     od_codec_write_string(w, m->group_id, flexible, false);
     od_codec_write_string(w, m->protocol_type, flexible, false);
     if (version >= 4)
-        od_codec_write_string(w, m->group_state, flexible, false);
+        od_codec_write_string(w, m->group_state, true, false);
     if (version >= 5)
-        od_codec_write_string(w, m->group_type, flexible, false);
+        od_codec_write_string(w, m->group_type, true, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -80,9 +80,9 @@ size_t od_list_groups_response_listed_group_size(const od_list_groups_response_l
     n += od_string_size(m->group_id, flexible);
     n += od_string_size(m->protocol_type, flexible);
     if (version >= 4)
-        n += od_string_size(m->group_state, flexible);
+        n += od_string_size(m->group_state, true);
     if (version >= 5)
-        n += od_string_size(m->group_type, flexible);
+        n += od_string_size(m->group_type, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         n += od_codec_unknown_tags_size(&m->unknown_tags);

@@ -32,7 +32,7 @@ od_wire_err od_list_offsets_response_list_offsets_partition_response_decode(od_l
     m->partition_index = od_read_i32(r);
     m->error_code = od_read_i16(r);
     if (version <= 0)
-        od_codec_read_int64_array(r, &m->old_style_offsets, flexible, false);
+        od_codec_read_int64_array(r, &m->old_style_offsets, false, false);
     if (version >= 1)
         m->timestamp = od_read_i64(r);
     if (version >= 1)
@@ -69,7 +69,7 @@ od_wire_err od_list_offsets_response_list_offsets_partition_response_encode(cons
     if (!(version <= 0) && (m->old_style_offsets.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 0)
-        od_codec_write_int64_array(w, &m->old_style_offsets, flexible, false);
+        od_codec_write_int64_array(w, &m->old_style_offsets, false, false);
     if (!(version >= 1) && (m->timestamp != INT64_C(-1)))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
@@ -97,7 +97,7 @@ size_t od_list_offsets_response_list_offsets_partition_response_size(const od_li
     size_t n = 0;
     const bool flexible = version >= 6;
     if (version <= 0)
-        n += od_codec_int64_array_size(&m->old_style_offsets, flexible);
+        n += od_codec_int64_array_size(&m->old_style_offsets, false);
     if (version >= 1)
         n += 8;
     if (version >= 1)

@@ -36,7 +36,7 @@ od_wire_err od_metadata_response_metadata_response_broker_decode(od_metadata_res
     m->host = od_read_string(r, flexible, false);
     m->port = od_read_i32(r);
     if (version >= 1)
-        m->rack = od_read_string(r, flexible, version >= 1);
+        m->rack = od_read_string(r, flexible, true);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -66,7 +66,7 @@ od_wire_err od_metadata_response_metadata_response_broker_encode(const od_metada
     od_codec_write_string(w, m->host, flexible, false);
     od_write_i32(w, m->port);
     if (version >= 1)
-        od_codec_write_string(w, m->rack, flexible, version >= 1);
+        od_codec_write_string(w, m->rack, flexible, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -407,7 +407,7 @@ od_wire_err od_metadata_response_decode(od_metadata_response *m, od_reader *r, i
         m->throttle_time_ms = od_read_i32(r);
     od_metadata_response_metadata_response_broker_array_read(r, &m->brokers, version, flexible, false);
     if (version >= 2)
-        m->cluster_id = od_read_string(r, flexible, version >= 2);
+        m->cluster_id = od_read_string(r, flexible, true);
     if (version >= 1)
         m->controller_id = od_read_i32(r);
     od_metadata_response_metadata_response_topic_array_read(r, &m->topics, version, flexible, false);
@@ -442,7 +442,7 @@ od_wire_err od_metadata_response_encode(const od_metadata_response *m, od_writer
         od_write_i32(w, m->throttle_time_ms);
     od_metadata_response_metadata_response_broker_array_write(w, &m->brokers, version, flexible, false);
     if (version >= 2)
-        od_codec_write_string(w, m->cluster_id, flexible, version >= 2);
+        od_codec_write_string(w, m->cluster_id, flexible, true);
     if (version >= 1)
         od_write_i32(w, m->controller_id);
     od_metadata_response_metadata_response_topic_array_write(w, &m->topics, version, flexible, false);

@@ -265,7 +265,7 @@ od_wire_err od_offset_commit_request_decode(od_offset_commit_request *m, od_read
     if (version >= 1)
         m->member_id = od_read_string(r, flexible, false);
     if (version >= 7)
-        m->group_instance_id = od_read_string(r, flexible, version >= 7);
+        m->group_instance_id = od_read_string(r, flexible, true);
     if (version >= 2 && version <= 4)
         m->retention_time_ms = od_read_i64(r);
     od_offset_commit_request_offset_commit_request_topic_array_read(r, &m->topics, version, flexible, false);
@@ -302,7 +302,7 @@ od_wire_err od_offset_commit_request_encode(const od_offset_commit_request *m, o
     if (!(version >= 7) && (m->group_instance_id.len >= 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 7)
-        od_codec_write_string(w, m->group_instance_id, flexible, version >= 7);
+        od_codec_write_string(w, m->group_instance_id, flexible, true);
     if (version >= 2 && version <= 4)
         od_write_i64(w, m->retention_time_ms);
     od_offset_commit_request_offset_commit_request_topic_array_write(w, &m->topics, version, flexible, false);

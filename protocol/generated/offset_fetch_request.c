@@ -233,7 +233,7 @@ od_wire_err od_offset_fetch_request_offset_fetch_request_group_decode(od_offset_
     }
     m->group_id = od_read_string(r, true, false);
     if (version >= 9)
-        m->member_id = od_read_string(r, true, version >= 9);
+        m->member_id = od_read_string(r, true, true);
     if (version >= 9)
         m->member_epoch = od_read_i32(r);
     od_offset_fetch_request_offset_fetch_request_topics_array_read(r, &m->topics, version, true, true);
@@ -261,7 +261,7 @@ od_wire_err od_offset_fetch_request_offset_fetch_request_group_encode(const od_o
     }
     od_codec_write_string(w, m->group_id, true, false);
     if (version >= 9)
-        od_codec_write_string(w, m->member_id, true, version >= 9);
+        od_codec_write_string(w, m->member_id, true, true);
     if (version >= 9)
         od_write_i32(w, m->member_epoch);
     od_offset_fetch_request_offset_fetch_request_topics_array_write(w, &m->topics, version, true, true);
@@ -343,9 +343,9 @@ od_wire_err od_offset_fetch_request_decode(od_offset_fetch_request *m, od_reader
     if (version <= 7)
         m->group_id = od_read_string(r, flexible, false);
     if (version <= 7)
-        od_offset_fetch_request_offset_fetch_request_topic_array_read(r, &m->topics, version, flexible, version >= 2 && version <= 7);
+        od_offset_fetch_request_offset_fetch_request_topic_array_read(r, &m->topics, version, flexible, version >= 2);
     if (version >= 8)
-        od_offset_fetch_request_offset_fetch_request_group_array_read(r, &m->groups, version, flexible, false);
+        od_offset_fetch_request_offset_fetch_request_group_array_read(r, &m->groups, version, true, false);
     if (version >= 7)
         m->require_stable = od_read_bool(r);
     if (flexible) {
@@ -380,11 +380,11 @@ od_wire_err od_offset_fetch_request_encode(const od_offset_fetch_request *m, od_
     if (!(version <= 7) && (m->topics.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 7)
-        od_offset_fetch_request_offset_fetch_request_topic_array_write(w, &m->topics, version, flexible, version >= 2 && version <= 7);
+        od_offset_fetch_request_offset_fetch_request_topic_array_write(w, &m->topics, version, flexible, version >= 2);
     if (!(version >= 8) && (m->groups.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 8)
-        od_offset_fetch_request_offset_fetch_request_group_array_write(w, &m->groups, version, flexible, false);
+        od_offset_fetch_request_offset_fetch_request_group_array_write(w, &m->groups, version, true, false);
     if (!(version >= 7) && (m->require_stable))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 7)
@@ -408,7 +408,7 @@ size_t od_offset_fetch_request_size(const od_offset_fetch_request *m, int16_t ve
     if (version <= 7)
         n += od_offset_fetch_request_offset_fetch_request_topic_array_size(&m->topics, version, flexible);
     if (version >= 8)
-        n += od_offset_fetch_request_offset_fetch_request_group_array_size(&m->groups, version, flexible);
+        n += od_offset_fetch_request_offset_fetch_request_group_array_size(&m->groups, version, true);
     if (version >= 7)
         n += 1;
     if (flexible) {

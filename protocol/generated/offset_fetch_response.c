@@ -557,7 +557,7 @@ od_wire_err od_offset_fetch_response_decode(od_offset_fetch_response *m, od_read
     if (version >= 2 && version <= 7)
         m->error_code = od_read_i16(r);
     if (version >= 8)
-        od_offset_fetch_response_offset_fetch_response_group_array_read(r, &m->groups, version, flexible, false);
+        od_offset_fetch_response_offset_fetch_response_group_array_read(r, &m->groups, version, true, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -594,7 +594,7 @@ od_wire_err od_offset_fetch_response_encode(const od_offset_fetch_response *m, o
     if (!(version >= 8) && (m->groups.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 8)
-        od_offset_fetch_response_offset_fetch_response_group_array_write(w, &m->groups, version, flexible, false);
+        od_offset_fetch_response_offset_fetch_response_group_array_write(w, &m->groups, version, true, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -616,7 +616,7 @@ size_t od_offset_fetch_response_size(const od_offset_fetch_response *m, int16_t 
     if (version >= 2 && version <= 7)
         n += 2;
     if (version >= 8)
-        n += od_offset_fetch_response_offset_fetch_response_group_array_size(&m->groups, version, flexible);
+        n += od_offset_fetch_response_offset_fetch_response_group_array_size(&m->groups, version, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         n += od_codec_unknown_tags_size(&m->unknown_tags);

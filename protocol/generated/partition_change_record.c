@@ -51,21 +51,21 @@ od_wire_err od_partition_change_record_decode(od_partition_change_record *m, od_
             break;
         case 6:
             if (version >= 2) {
-                od_codec_read_int32_array(r, &m->eligible_leader_replicas, true, version >= 2);
+                od_codec_read_int32_array(r, &m->eligible_leader_replicas, true, true);
             } else {
                 od_reader_fail(r, OD_WIRE_MALFORMED);
             }
             break;
         case 7:
             if (version >= 2) {
-                od_codec_read_int32_array(r, &m->last_known_elr, true, version >= 2);
+                od_codec_read_int32_array(r, &m->last_known_elr, true, true);
             } else {
                 od_reader_fail(r, OD_WIRE_MALFORMED);
             }
             break;
         case 8:
             if (version >= 1) {
-                od_codec_read_uuid_array(r, &m->directories, true, version >= 1);
+                od_codec_read_uuid_array(r, &m->directories, true, true);
             } else {
                 od_reader_fail(r, OD_WIRE_MALFORMED);
             }
@@ -147,17 +147,17 @@ od_wire_err od_partition_change_record_encode(const od_partition_change_record *
     if (put_eligible_leader_replicas) {
         od_write_uvarint(w, 6);
         od_write_uvarint(w, (uint32_t)(od_codec_int32_array_size(&m->eligible_leader_replicas, true)));
-        od_codec_write_int32_array(w, &m->eligible_leader_replicas, true, version >= 2);
+        od_codec_write_int32_array(w, &m->eligible_leader_replicas, true, true);
     }
     if (put_last_known_elr) {
         od_write_uvarint(w, 7);
         od_write_uvarint(w, (uint32_t)(od_codec_int32_array_size(&m->last_known_elr, true)));
-        od_codec_write_int32_array(w, &m->last_known_elr, true, version >= 2);
+        od_codec_write_int32_array(w, &m->last_known_elr, true, true);
     }
     if (put_directories) {
         od_write_uvarint(w, 8);
         od_write_uvarint(w, (uint32_t)(od_codec_uuid_array_size(&m->directories, true)));
-        od_codec_write_uuid_array(w, &m->directories, true, version >= 1);
+        od_codec_write_uuid_array(w, &m->directories, true, true);
     }
     (void)od_codec_write_unknown_tags(w, &m->unknown_tags, next_unknown, UINT64_MAX);
     return w->err;

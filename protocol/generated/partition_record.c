@@ -45,14 +45,14 @@ od_wire_err od_partition_record_decode(od_partition_record *m, od_reader *r, int
             break;
         case 1:
             if (version >= 2) {
-                od_codec_read_int32_array(r, &m->eligible_leader_replicas, true, version >= 2);
+                od_codec_read_int32_array(r, &m->eligible_leader_replicas, true, true);
             } else {
                 od_reader_fail(r, OD_WIRE_MALFORMED);
             }
             break;
         case 2:
             if (version >= 2) {
-                od_codec_read_int32_array(r, &m->last_known_elr, true, version >= 2);
+                od_codec_read_int32_array(r, &m->last_known_elr, true, true);
             } else {
                 od_reader_fail(r, OD_WIRE_MALFORMED);
             }
@@ -106,12 +106,12 @@ od_wire_err od_partition_record_encode(const od_partition_record *m, od_writer *
     if (put_eligible_leader_replicas) {
         od_write_uvarint(w, 1);
         od_write_uvarint(w, (uint32_t)(od_codec_int32_array_size(&m->eligible_leader_replicas, true)));
-        od_codec_write_int32_array(w, &m->eligible_leader_replicas, true, version >= 2);
+        od_codec_write_int32_array(w, &m->eligible_leader_replicas, true, true);
     }
     if (put_last_known_elr) {
         od_write_uvarint(w, 2);
         od_write_uvarint(w, (uint32_t)(od_codec_int32_array_size(&m->last_known_elr, true)));
-        od_codec_write_int32_array(w, &m->last_known_elr, true, version >= 2);
+        od_codec_write_int32_array(w, &m->last_known_elr, true, true);
     }
     (void)od_codec_write_unknown_tags(w, &m->unknown_tags, next_unknown, UINT64_MAX);
     return w->err;

@@ -244,7 +244,7 @@ od_wire_err od_produce_request_decode(od_produce_request *m, od_reader *r, int16
     }
     const bool flexible = version >= 9;
     if (version >= 3)
-        m->transactional_id = od_read_string(r, flexible, version >= 3);
+        m->transactional_id = od_read_string(r, flexible, true);
     m->acks = od_read_i16(r);
     m->timeout_ms = od_read_i32(r);
     od_produce_request_topic_produce_data_array_read(r, &m->topic_data, version, flexible, false);
@@ -276,7 +276,7 @@ od_wire_err od_produce_request_encode(const od_produce_request *m, od_writer *w,
     if (!(version >= 3) && (m->transactional_id.len >= 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
-        od_codec_write_string(w, m->transactional_id, flexible, version >= 3);
+        od_codec_write_string(w, m->transactional_id, flexible, true);
     od_write_i16(w, m->acks);
     od_write_i32(w, m->timeout_ms);
     od_produce_request_topic_produce_data_array_write(w, &m->topic_data, version, flexible, false);

@@ -206,7 +206,7 @@ od_wire_err od_produce_response_partition_produce_response_decode(od_produce_res
     if (version >= 8)
         od_produce_response_batch_index_and_error_message_array_read(r, &m->record_errors, version, flexible, false);
     if (version >= 8)
-        m->error_message = od_read_string(r, flexible, version >= 8);
+        m->error_message = od_read_string(r, flexible, true);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -249,7 +249,7 @@ od_wire_err od_produce_response_partition_produce_response_encode(const od_produ
     if (version >= 8)
         od_produce_response_batch_index_and_error_message_array_write(w, &m->record_errors, version, flexible, false);
     if (version >= 8)
-        od_codec_write_string(w, m->error_message, flexible, version >= 8);
+        od_codec_write_string(w, m->error_message, flexible, true);
     if (!(version >= 10) && (!od_produce_response_leader_id_and_epoch_is_default(&m->current_leader)))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (flexible) {

@@ -125,7 +125,7 @@ od_wire_err od_quorum_state_data_decode(od_quorum_state_data *m, od_reader *r, i
     if (version <= 0)
         m->applied_offset = od_read_i64(r);
     if (version <= 0)
-        od_quorum_state_data_voter_array_read(r, &m->current_voters, version, true, version <= 0);
+        od_quorum_state_data_voter_array_read(r, &m->current_voters, version, true, true);
     uint32_t tag_count = od_codec_read_tag_count(r);
     for (uint32_t i = 0; i < tag_count; i++) {
         uint32_t tag;
@@ -166,7 +166,7 @@ od_wire_err od_quorum_state_data_encode(const od_quorum_state_data *m, od_writer
     if (!(version <= 0) && (m->current_voters.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 0)
-        od_quorum_state_data_voter_array_write(w, &m->current_voters, version, true, version <= 0);
+        od_quorum_state_data_voter_array_write(w, &m->current_voters, version, true, true);
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
     od_write_uvarint(w, tag_count);
     (void)od_codec_write_unknown_tags(w, &m->unknown_tags, 0, UINT64_MAX);

@@ -27,7 +27,7 @@ od_wire_err od_request_header_decode(od_request_header *m, od_reader *r, int16_t
     m->request_api_version = od_read_i16(r);
     m->correlation_id = od_read_i32(r);
     if (version >= 1)
-        m->client_id = od_read_string(r, false, version >= 1);
+        m->client_id = od_read_string(r, false, true);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -57,7 +57,7 @@ od_wire_err od_request_header_encode(const od_request_header *m, od_writer *w, i
     od_write_i16(w, m->request_api_version);
     od_write_i32(w, m->correlation_id);
     if (version >= 1)
-        od_codec_write_string(w, m->client_id, false, version >= 1);
+        od_codec_write_string(w, m->client_id, false, true);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);

@@ -414,11 +414,11 @@ od_wire_err od_stop_replica_request_decode(od_stop_replica_request *m, od_reader
     if (version <= 2)
         m->delete_partitions = od_read_bool(r);
     if (version <= 0)
-        od_stop_replica_request_stop_replica_partition_v0_array_read(r, &m->ungrouped_partitions, version, flexible, false);
+        od_stop_replica_request_stop_replica_partition_v0_array_read(r, &m->ungrouped_partitions, version, false, false);
     if (version >= 1 && version <= 2)
         od_stop_replica_request_stop_replica_topic_v1_array_read(r, &m->topics, version, flexible, false);
     if (version >= 3)
-        od_stop_replica_request_stop_replica_topic_state_array_read(r, &m->topic_states, version, flexible, false);
+        od_stop_replica_request_stop_replica_topic_state_array_read(r, &m->topic_states, version, true, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
         for (uint32_t i = 0; i < tag_count; i++) {
@@ -459,7 +459,7 @@ od_wire_err od_stop_replica_request_encode(const od_stop_replica_request *m, od_
     if (!(version <= 0) && (m->ungrouped_partitions.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 0)
-        od_stop_replica_request_stop_replica_partition_v0_array_write(w, &m->ungrouped_partitions, version, flexible, false);
+        od_stop_replica_request_stop_replica_partition_v0_array_write(w, &m->ungrouped_partitions, version, false, false);
     if (!(version >= 1 && version <= 2) && (m->topics.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1 && version <= 2)
@@ -467,7 +467,7 @@ od_wire_err od_stop_replica_request_encode(const od_stop_replica_request *m, od_
     if (!(version >= 3) && (m->topic_states.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
-        od_stop_replica_request_stop_replica_topic_state_array_write(w, &m->topic_states, version, flexible, false);
+        od_stop_replica_request_stop_replica_topic_state_array_write(w, &m->topic_states, version, true, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
         od_write_uvarint(w, tag_count);
@@ -489,11 +489,11 @@ size_t od_stop_replica_request_size(const od_stop_replica_request *m, int16_t ve
     if (version <= 2)
         n += 1;
     if (version <= 0)
-        n += od_stop_replica_request_stop_replica_partition_v0_array_size(&m->ungrouped_partitions, version, flexible);
+        n += od_stop_replica_request_stop_replica_partition_v0_array_size(&m->ungrouped_partitions, version, false);
     if (version >= 1 && version <= 2)
         n += od_stop_replica_request_stop_replica_topic_v1_array_size(&m->topics, version, flexible);
     if (version >= 3)
-        n += od_stop_replica_request_stop_replica_topic_state_array_size(&m->topic_states, version, flexible);
+        n += od_stop_replica_request_stop_replica_topic_state_array_size(&m->topic_states, version, true);
     n += 8;
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);

@@ -137,11 +137,11 @@ od_wire_err od_sync_group_request_decode(od_sync_group_request *m, od_reader *r,
     m->generation_id = od_read_i32(r);
     m->member_id = od_read_string(r, flexible, false);
     if (version >= 3)
-        m->group_instance_id = od_read_string(r, flexible, version >= 3);
+        m->group_instance_id = od_read_string(r, flexible, true);
     if (version >= 5)
-        m->protocol_type = od_read_string(r, flexible, version >= 5);
+        m->protocol_type = od_read_string(r, true, true);
     if (version >= 5)
-        m->protocol_name = od_read_string(r, flexible, version >= 5);
+        m->protocol_name = od_read_string(r, true, true);
     od_sync_group_request_sync_group_request_assignment_array_read(r, &m->assignments, version, flexible, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
@@ -174,11 +174,11 @@ od_wire_err od_sync_group_request_encode(const od_sync_group_request *m, od_writ
     if (!(version >= 3) && (m->group_instance_id.len >= 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
-        od_codec_write_string(w, m->group_instance_id, flexible, version >= 3);
+        od_codec_write_string(w, m->group_instance_id, flexible, true);
     if (version >= 5)
-        od_codec_write_string(w, m->protocol_type, flexible, version >= 5);
+        od_codec_write_string(w, m->protocol_type, true, true);
     if (version >= 5)
-        od_codec_write_string(w, m->protocol_name, flexible, version >= 5);
+        od_codec_write_string(w, m->protocol_name, true, true);
     od_sync_group_request_sync_group_request_assignment_array_write(w, &m->assignments, version, flexible, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
@@ -199,9 +199,9 @@ size_t od_sync_group_request_size(const od_sync_group_request *m, int16_t versio
     if (version >= 3)
         n += od_string_size(m->group_instance_id, flexible);
     if (version >= 5)
-        n += od_string_size(m->protocol_type, flexible);
+        n += od_string_size(m->protocol_type, true);
     if (version >= 5)
-        n += od_string_size(m->protocol_name, flexible);
+        n += od_string_size(m->protocol_name, true);
     n += od_sync_group_request_sync_group_request_assignment_array_size(&m->assignments, version, flexible);
     n += 4;
     if (flexible) {

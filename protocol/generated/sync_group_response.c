@@ -27,9 +27,9 @@ od_wire_err od_sync_group_response_decode(od_sync_group_response *m, od_reader *
         m->throttle_time_ms = od_read_i32(r);
     m->error_code = od_read_i16(r);
     if (version >= 5)
-        m->protocol_type = od_read_string(r, flexible, version >= 5);
+        m->protocol_type = od_read_string(r, true, true);
     if (version >= 5)
-        m->protocol_name = od_read_string(r, flexible, version >= 5);
+        m->protocol_name = od_read_string(r, true, true);
     m->assignment = od_read_bytes(r, flexible, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
@@ -60,9 +60,9 @@ od_wire_err od_sync_group_response_encode(const od_sync_group_response *m, od_wr
         od_write_i32(w, m->throttle_time_ms);
     od_write_i16(w, m->error_code);
     if (version >= 5)
-        od_codec_write_string(w, m->protocol_type, flexible, version >= 5);
+        od_codec_write_string(w, m->protocol_type, true, true);
     if (version >= 5)
-        od_codec_write_string(w, m->protocol_name, flexible, version >= 5);
+        od_codec_write_string(w, m->protocol_name, true, true);
     od_codec_write_bytes(w, m->assignment, flexible, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
@@ -81,9 +81,9 @@ size_t od_sync_group_response_size(const od_sync_group_response *m, int16_t vers
     if (version >= 1)
         n += 4;
     if (version >= 5)
-        n += od_string_size(m->protocol_type, flexible);
+        n += od_string_size(m->protocol_type, true);
     if (version >= 5)
-        n += od_string_size(m->protocol_name, flexible);
+        n += od_string_size(m->protocol_name, true);
     n += od_bytes_size(m->assignment, flexible);
     n += 2;
     if (flexible) {

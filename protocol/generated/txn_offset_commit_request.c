@@ -258,9 +258,9 @@ od_wire_err od_txn_offset_commit_request_decode(od_txn_offset_commit_request *m,
     if (version >= 3)
         m->generation_id = od_read_i32(r);
     if (version >= 3)
-        m->member_id = od_read_string(r, flexible, false);
+        m->member_id = od_read_string(r, true, false);
     if (version >= 3)
-        m->group_instance_id = od_read_string(r, flexible, version >= 3);
+        m->group_instance_id = od_read_string(r, true, true);
     od_txn_offset_commit_request_txn_offset_commit_request_topic_array_read(r, &m->topics, version, flexible, false);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
@@ -298,11 +298,11 @@ od_wire_err od_txn_offset_commit_request_encode(const od_txn_offset_commit_reque
     if (!(version >= 3) && (!od_str_eq(m->member_id, (od_str){"", 0})))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
-        od_codec_write_string(w, m->member_id, flexible, false);
+        od_codec_write_string(w, m->member_id, true, false);
     if (!(version >= 3) && (m->group_instance_id.len >= 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
-        od_codec_write_string(w, m->group_instance_id, flexible, version >= 3);
+        od_codec_write_string(w, m->group_instance_id, true, true);
     od_txn_offset_commit_request_txn_offset_commit_request_topic_array_write(w, &m->topics, version, flexible, false);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
@@ -323,9 +323,9 @@ size_t od_txn_offset_commit_request_size(const od_txn_offset_commit_request *m, 
     if (version >= 3)
         n += 4;
     if (version >= 3)
-        n += od_string_size(m->member_id, flexible);
+        n += od_string_size(m->member_id, true);
     if (version >= 3)
-        n += od_string_size(m->group_instance_id, flexible);
+        n += od_string_size(m->group_instance_id, true);
     n += od_txn_offset_commit_request_txn_offset_commit_request_topic_array_size(&m->topics, version, flexible);
     n += 10;
     if (flexible) {

@@ -36,7 +36,7 @@ od_wire_err od_update_metadata_request_update_metadata_partition_state_decode(od
     }
     const bool flexible = version >= 6;
     if (version <= 4)
-        m->topic_name = od_read_string(r, flexible, false);
+        m->topic_name = od_read_string(r, false, false);
     m->partition_index = od_read_i32(r);
     m->controller_epoch = od_read_i32(r);
     m->leader = od_read_i32(r);
@@ -72,7 +72,7 @@ od_wire_err od_update_metadata_request_update_metadata_partition_state_encode(co
     }
     const bool flexible = version >= 6;
     if (version <= 4)
-        od_codec_write_string(w, m->topic_name, flexible, false);
+        od_codec_write_string(w, m->topic_name, false, false);
     od_write_i32(w, m->partition_index);
     od_write_i32(w, m->controller_epoch);
     od_write_i32(w, m->leader);
@@ -97,7 +97,7 @@ size_t od_update_metadata_request_update_metadata_partition_state_size(const od_
     size_t n = 0;
     const bool flexible = version >= 6;
     if (version <= 4)
-        n += od_string_size(m->topic_name, flexible);
+        n += od_string_size(m->topic_name, false);
     n += od_codec_int32_array_size(&m->isr, flexible);
     n += od_codec_int32_array_size(&m->replicas, flexible);
     if (version >= 4)
@@ -395,7 +395,7 @@ od_wire_err od_update_metadata_request_update_metadata_broker_decode(od_update_m
     const bool flexible = version >= 6;
     m->id = od_read_i32(r);
     if (version <= 0)
-        m->v0_host = od_read_string(r, flexible, false);
+        m->v0_host = od_read_string(r, false, false);
     if (version <= 0)
         m->v0_port = od_read_i32(r);
     if (version >= 1)
@@ -429,7 +429,7 @@ od_wire_err od_update_metadata_request_update_metadata_broker_encode(const od_up
     const bool flexible = version >= 6;
     od_write_i32(w, m->id);
     if (version <= 0)
-        od_codec_write_string(w, m->v0_host, flexible, false);
+        od_codec_write_string(w, m->v0_host, false, false);
     if (version <= 0)
         od_write_i32(w, m->v0_port);
     if (version >= 1)
@@ -451,7 +451,7 @@ size_t od_update_metadata_request_update_metadata_broker_size(const od_update_me
     size_t n = 0;
     const bool flexible = version >= 6;
     if (version <= 0)
-        n += od_string_size(m->v0_host, flexible);
+        n += od_string_size(m->v0_host, false);
     if (version <= 0)
         n += 4;
     if (version >= 1)
@@ -528,7 +528,7 @@ od_wire_err od_update_metadata_request_decode(od_update_metadata_request *m, od_
     if (version >= 5)
         m->broker_epoch = od_read_i64(r);
     if (version <= 4)
-        od_update_metadata_request_update_metadata_partition_state_array_read(r, &m->ungrouped_partition_states, version, flexible, false);
+        od_update_metadata_request_update_metadata_partition_state_array_read(r, &m->ungrouped_partition_states, version, false, false);
     if (version >= 5)
         od_update_metadata_request_update_metadata_topic_state_array_read(r, &m->topic_states, version, flexible, false);
     od_update_metadata_request_update_metadata_broker_array_read(r, &m->live_brokers, version, flexible, false);
@@ -577,7 +577,7 @@ od_wire_err od_update_metadata_request_encode(const od_update_metadata_request *
     if (!(version <= 4) && (m->ungrouped_partition_states.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 4)
-        od_update_metadata_request_update_metadata_partition_state_array_write(w, &m->ungrouped_partition_states, version, flexible, false);
+        od_update_metadata_request_update_metadata_partition_state_array_write(w, &m->ungrouped_partition_states, version, false, false);
     if (!(version >= 5) && (m->topic_states.count != 0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 5)
@@ -610,7 +610,7 @@ size_t od_update_metadata_request_size(const od_update_metadata_request *m, int1
     if (version >= 5)
         n += 8;
     if (version <= 4)
-        n += od_update_metadata_request_update_metadata_partition_state_array_size(&m->ungrouped_partition_states, version, flexible);
+        n += od_update_metadata_request_update_metadata_partition_state_array_size(&m->ungrouped_partition_states, version, false);
     if (version >= 5)
         n += od_update_metadata_request_update_metadata_topic_state_array_size(&m->topic_states, version, flexible);
     n += od_update_metadata_request_update_metadata_broker_array_size(&m->live_brokers, version, flexible);

@@ -40,6 +40,6 @@ void od_consumer_protocol_subscription_fill_random(od_consumer_protocol_subscrip
     if (version >= 2)
         m->generation_id = (int32_t)od_rng_next(rng);
     if (version >= 3)
-        m->rack_id = (version >= 3) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->rack_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
 }
 

@@ -26,9 +26,9 @@ void od_create_delegation_token_request_fill_random(od_create_delegation_token_r
     if (version < 0 || version > 3)
         return;
     if (version >= 3)
-        m->owner_principal_type = (version >= 3) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->owner_principal_type = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 3)
-        m->owner_principal_name = (version >= 3) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->owner_principal_name = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->renewers.count = (int32_t)od_rng_below(rng, 4);
     m->renewers.items = od_arena_calloc(arena, (size_t)m->renewers.count + 1, sizeof(od_create_delegation_token_request_creatable_renewers));
     for (int32_t i = 0; i < m->renewers.count; i++)

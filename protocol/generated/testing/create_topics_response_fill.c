@@ -42,7 +42,7 @@ static void od_create_topics_response_creatable_topic_result_fill_random(od_crea
     if (version >= 5)
         m->replication_factor = (int16_t)od_rng_next(rng);
     if (version >= 5) {
-        if ((version >= 5) && od_rng_below(rng, 8) == 0) {
+        if (od_rng_below(rng, 8) == 0) {
             m->configs.count = -1;
             m->configs.items = NULL;
         } else {

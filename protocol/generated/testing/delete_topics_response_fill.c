@@ -19,7 +19,7 @@ static void od_delete_topics_response_deletable_topic_result_fill_random(od_dele
         m->topic_id = od_testing_random_uuid(rng);
     m->error_code = (int16_t)od_rng_next(rng);
     if (version >= 5)
-        m->error_message = (version >= 5) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->error_message = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 4)
         od_testing_random_unknown_tags(&m->unknown_tags, 0, rng, arena);
 }

@@ -17,7 +17,7 @@ static void od_describe_groups_response_described_group_member_fill_random(od_de
         return;
     m->member_id = od_testing_random_str(rng, arena);
     if (version >= 4)
-        m->group_instance_id = (version >= 4) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->group_instance_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->client_id = od_testing_random_str(rng, arena);
     m->client_host = od_testing_random_str(rng, arena);
     m->member_metadata = od_testing_random_bytes(rng, arena);

@@ -37,7 +37,7 @@ static void od_describe_quorum_response_partition_data_fill_random(od_describe_q
     m->partition_index = (int32_t)od_rng_next(rng);
     m->error_code = (int16_t)od_rng_next(rng);
     if (version >= 2)
-        m->error_message = (version >= 2) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->error_message = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->leader_id = (int32_t)od_rng_next(rng);
     m->leader_epoch = (int32_t)od_rng_next(rng);
     m->high_watermark = (int64_t)od_rng_next(rng);
@@ -96,7 +96,7 @@ void od_describe_quorum_response_fill_random(od_describe_quorum_response *m, int
         return;
     m->error_code = (int16_t)od_rng_next(rng);
     if (version >= 2)
-        m->error_message = (version >= 2) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->error_message = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->topics.count = (int32_t)od_rng_below(rng, 4);
     m->topics.items = od_arena_calloc(arena, (size_t)m->topics.count + 1, sizeof(od_describe_quorum_response_topic_data));
     for (int32_t i = 0; i < m->topics.count; i++)

@@ -78,7 +78,7 @@ static void od_fetch_response_partition_data_fill_random(od_fetch_response_parti
         od_fetch_response_snapshot_id_fill_random(&m->snapshot_id, version, rng, arena);
     }
     if (version >= 4) {
-        if ((version >= 4) && od_rng_below(rng, 8) == 0) {
+        if (od_rng_below(rng, 8) == 0) {
             m->aborted_transactions.count = -1;
             m->aborted_transactions.items = NULL;
         } else {

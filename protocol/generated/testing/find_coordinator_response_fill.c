@@ -33,7 +33,7 @@ void od_find_coordinator_response_fill_random(od_find_coordinator_response *m, i
     if (version <= 3)
         m->error_code = (int16_t)od_rng_next(rng);
     if (version >= 1 && version <= 3)
-        m->error_message = (version >= 1 && version <= 3) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->error_message = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version <= 3)
         m->node_id = (int32_t)od_rng_next(rng);
     if (version <= 3)

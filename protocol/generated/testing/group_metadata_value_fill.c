@@ -16,7 +16,7 @@ static void od_group_metadata_value_member_metadata_fill_random(od_group_metadat
         return;
     m->member_id = od_testing_random_str(rng, arena);
     if (version >= 3)
-        m->group_instance_id = (version >= 3) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->group_instance_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->client_id = od_testing_random_str(rng, arena);
     m->client_host = od_testing_random_str(rng, arena);
     if (version >= 1)

@@ -17,7 +17,7 @@ void od_heartbeat_request_fill_random(od_heartbeat_request *m, int16_t version, 
     m->generation_id = (int32_t)od_rng_next(rng);
     m->member_id = od_testing_random_str(rng, arena);
     if (version >= 3)
-        m->group_instance_id = (version >= 3) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->group_instance_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 4)
         od_testing_random_unknown_tags(&m->unknown_tags, 0, rng, arena);
 }

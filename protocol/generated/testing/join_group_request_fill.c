@@ -31,14 +31,14 @@ void od_join_group_request_fill_random(od_join_group_request *m, int16_t version
         m->rebalance_timeout_ms = (int32_t)od_rng_next(rng);
     m->member_id = od_testing_random_str(rng, arena);
     if (version >= 5)
-        m->group_instance_id = (version >= 5) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->group_instance_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->protocol_type = od_testing_random_str(rng, arena);
     m->protocols.count = (int32_t)od_rng_below(rng, 4);
     m->protocols.items = od_arena_calloc(arena, (size_t)m->protocols.count + 1, sizeof(od_join_group_request_join_group_request_protocol));
     for (int32_t i = 0; i < m->protocols.count; i++)
         od_join_group_request_join_group_request_protocol_fill_random(&m->protocols.items[i], version, rng, arena);
     if (version >= 8)
-        m->reason = (version >= 8) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->reason = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 6)
         od_testing_random_unknown_tags(&m->unknown_tags, 0, rng, arena);
 }

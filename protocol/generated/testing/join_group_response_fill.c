@@ -16,7 +16,7 @@ static void od_join_group_response_join_group_response_member_fill_random(od_joi
         return;
     m->member_id = od_testing_random_str(rng, arena);
     if (version >= 5)
-        m->group_instance_id = (version >= 5) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->group_instance_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->metadata = od_testing_random_bytes(rng, arena);
     if (version >= 6)
         od_testing_random_unknown_tags(&m->unknown_tags, 0, rng, arena);
@@ -32,7 +32,7 @@ void od_join_group_response_fill_random(od_join_group_response *m, int16_t versi
     m->error_code = (int16_t)od_rng_next(rng);
     m->generation_id = (int32_t)od_rng_next(rng);
     if (version >= 7)
-        m->protocol_type = (version >= 7) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->protocol_type = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->protocol_name = (version >= 7) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->leader = od_testing_random_str(rng, arena);
     if (version >= 9)

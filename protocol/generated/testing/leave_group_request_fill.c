@@ -17,7 +17,7 @@ static void od_leave_group_request_member_identity_fill_random(od_leave_group_re
     m->member_id = od_testing_random_str(rng, arena);
     m->group_instance_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 5)
-        m->reason = (version >= 5) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->reason = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 4)
         od_testing_random_unknown_tags(&m->unknown_tags, 0, rng, arena);
 }

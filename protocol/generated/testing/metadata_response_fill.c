@@ -20,7 +20,7 @@ static void od_metadata_response_metadata_response_broker_fill_random(od_metadat
     m->host = od_testing_random_str(rng, arena);
     m->port = (int32_t)od_rng_next(rng);
     if (version >= 1)
-        m->rack = (version >= 1) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->rack = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 9)
         od_testing_random_unknown_tags(&m->unknown_tags, 0, rng, arena);
 }
@@ -86,7 +86,7 @@ void od_metadata_response_fill_random(od_metadata_response *m, int16_t version, 
     for (int32_t i = 0; i < m->brokers.count; i++)
         od_metadata_response_metadata_response_broker_fill_random(&m->brokers.items[i], version, rng, arena);
     if (version >= 2)
-        m->cluster_id = (version >= 2) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->cluster_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 1)
         m->controller_id = (int32_t)od_rng_next(rng);
     m->topics.count = (int32_t)od_rng_below(rng, 4);

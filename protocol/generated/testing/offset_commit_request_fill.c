@@ -51,7 +51,7 @@ void od_offset_commit_request_fill_random(od_offset_commit_request *m, int16_t v
     if (version >= 1)
         m->member_id = od_testing_random_str(rng, arena);
     if (version >= 7)
-        m->group_instance_id = (version >= 7) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->group_instance_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 2 && version <= 4)
         m->retention_time_ms = (int64_t)od_rng_next(rng);
     m->topics.count = (int32_t)od_rng_below(rng, 4);

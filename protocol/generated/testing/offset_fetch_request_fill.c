@@ -45,7 +45,7 @@ static void od_offset_fetch_request_offset_fetch_request_group_fill_random(od_of
         return;
     m->group_id = od_testing_random_str(rng, arena);
     if (version >= 9)
-        m->member_id = (version >= 9) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->member_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 9)
         m->member_epoch = (int32_t)od_rng_next(rng);
     if (od_rng_below(rng, 8) == 0) {
@@ -68,7 +68,7 @@ void od_offset_fetch_request_fill_random(od_offset_fetch_request *m, int16_t ver
     if (version <= 7)
         m->group_id = od_testing_random_str(rng, arena);
     if (version <= 7) {
-        if ((version >= 2 && version <= 7) && od_rng_below(rng, 8) == 0) {
+        if ((version >= 2) && od_rng_below(rng, 8) == 0) {
             m->topics.count = -1;
             m->topics.items = NULL;
         } else {

@@ -66,7 +66,7 @@ void od_partition_change_record_fill_random(od_partition_change_record *m, int16
         m->leader_recovery_state = (int8_t)od_rng_next(rng);
     }
     if ((version >= 1) && od_rng_below(rng, 3) != 0) {
-        if ((version >= 1) && od_rng_below(rng, 8) == 0) {
+        if (od_rng_below(rng, 8) == 0) {
             m->directories.count = -1;
             m->directories.items = NULL;
         } else {
@@ -77,7 +77,7 @@ void od_partition_change_record_fill_random(od_partition_change_record *m, int16
         }
     }
     if ((version >= 2) && od_rng_below(rng, 3) != 0) {
-        if ((version >= 2) && od_rng_below(rng, 8) == 0) {
+        if (od_rng_below(rng, 8) == 0) {
             m->eligible_leader_replicas.count = -1;
             m->eligible_leader_replicas.items = NULL;
         } else {
@@ -88,7 +88,7 @@ void od_partition_change_record_fill_random(od_partition_change_record *m, int16
         }
     }
     if ((version >= 2) && od_rng_below(rng, 3) != 0) {
-        if ((version >= 2) && od_rng_below(rng, 8) == 0) {
+        if (od_rng_below(rng, 8) == 0) {
             m->last_known_elr.count = -1;
             m->last_known_elr.items = NULL;
         } else {

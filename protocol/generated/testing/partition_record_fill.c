@@ -44,7 +44,7 @@ void od_partition_record_fill_random(od_partition_record *m, int16_t version, od
             m->directories.items[i] = od_testing_random_uuid(rng);
     }
     if ((version >= 2) && od_rng_below(rng, 3) != 0) {
-        if ((version >= 2) && od_rng_below(rng, 8) == 0) {
+        if (od_rng_below(rng, 8) == 0) {
             m->eligible_leader_replicas.count = -1;
             m->eligible_leader_replicas.items = NULL;
         } else {
@@ -55,7 +55,7 @@ void od_partition_record_fill_random(od_partition_record *m, int16_t version, od
         }
     }
     if ((version >= 2) && od_rng_below(rng, 3) != 0) {
-        if ((version >= 2) && od_rng_below(rng, 8) == 0) {
+        if (od_rng_below(rng, 8) == 0) {
             m->last_known_elr.count = -1;
             m->last_known_elr.items = NULL;
         } else {

@@ -41,7 +41,7 @@ void od_produce_request_fill_random(od_produce_request *m, int16_t version, od_r
     if (version < 0 || version > 11)
         return;
     if (version >= 3)
-        m->transactional_id = (version >= 3) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->transactional_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->acks = (int16_t)od_rng_next(rng);
     m->timeout_ms = (int32_t)od_rng_next(rng);
     m->topic_data.count = (int32_t)od_rng_below(rng, 4);

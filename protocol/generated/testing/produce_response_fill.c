@@ -53,7 +53,7 @@ static void od_produce_response_partition_produce_response_fill_random(od_produc
             od_produce_response_batch_index_and_error_message_fill_random(&m->record_errors.items[i], version, rng, arena);
     }
     if (version >= 8)
-        m->error_message = (version >= 8) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->error_message = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if ((version >= 10) && od_rng_below(rng, 3) != 0) {
         od_produce_response_leader_id_and_epoch_fill_random(&m->current_leader, version, rng, arena);
     }

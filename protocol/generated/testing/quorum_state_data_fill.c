@@ -33,7 +33,7 @@ void od_quorum_state_data_fill_random(od_quorum_state_data *m, int16_t version, 
     if (version <= 0)
         m->applied_offset = (int64_t)od_rng_next(rng);
     if (version <= 0) {
-        if ((version <= 0) && od_rng_below(rng, 8) == 0) {
+        if (od_rng_below(rng, 8) == 0) {
             m->current_voters.count = -1;
             m->current_voters.items = NULL;
         } else {

@@ -17,7 +17,7 @@ void od_request_header_fill_random(od_request_header *m, int16_t version, od_rng
     m->request_api_version = (int16_t)od_rng_next(rng);
     m->correlation_id = (int32_t)od_rng_next(rng);
     if (version >= 1)
-        m->client_id = (version >= 1) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->client_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 2)
         od_testing_random_unknown_tags(&m->unknown_tags, 0, rng, arena);
 }

@@ -29,11 +29,11 @@ void od_sync_group_request_fill_random(od_sync_group_request *m, int16_t version
     m->generation_id = (int32_t)od_rng_next(rng);
     m->member_id = od_testing_random_str(rng, arena);
     if (version >= 3)
-        m->group_instance_id = (version >= 3) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->group_instance_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 5)
-        m->protocol_type = (version >= 5) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->protocol_type = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 5)
-        m->protocol_name = (version >= 5) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->protocol_name = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->assignments.count = (int32_t)od_rng_below(rng, 4);
     m->assignments.items = od_arena_calloc(arena, (size_t)m->assignments.count + 1, sizeof(od_sync_group_request_sync_group_request_assignment));
     for (int32_t i = 0; i < m->assignments.count; i++)

@@ -17,9 +17,9 @@ void od_sync_group_response_fill_random(od_sync_group_response *m, int16_t versi
         m->throttle_time_ms = (int32_t)od_rng_next(rng);
     m->error_code = (int16_t)od_rng_next(rng);
     if (version >= 5)
-        m->protocol_type = (version >= 5) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->protocol_type = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 5)
-        m->protocol_name = (version >= 5) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->protocol_name = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->assignment = od_testing_random_bytes(rng, arena);
     if (version >= 4)
         od_testing_random_unknown_tags(&m->unknown_tags, 0, rng, arena);

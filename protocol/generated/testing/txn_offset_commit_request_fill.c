@@ -52,7 +52,7 @@ void od_txn_offset_commit_request_fill_random(od_txn_offset_commit_request *m, i
     if (version >= 3)
         m->member_id = od_testing_random_str(rng, arena);
     if (version >= 3)
-        m->group_instance_id = (version >= 3) && od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
+        m->group_instance_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->topics.count = (int32_t)od_rng_below(rng, 4);
     m->topics.items = od_arena_calloc(arena, (size_t)m->topics.count + 1, sizeof(od_txn_offset_commit_request_txn_offset_commit_request_topic));
     for (int32_t i = 0; i < m->topics.count; i++)
