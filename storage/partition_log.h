@@ -1,0 +1,190 @@
+/*
+ * A partition's log: the directory <log dir>/<topic>-<partition> holding its
+ * segments, leader-epoch-checkpoint and partition.metadata, in Apache
+ * Kafka's on-disk formats.
+ *
+ * Threading: one thread at a time per log (the broker serialises access to a
+ * partition); an od_fd_cache shared by several logs needs the same caller to
+ * serialise them too.
+ *
+ * Reads return file regions for sendfile(2) and pin the segment they came
+ * from; every od_log_read that returned OD_ST_OK must be paired with
+ * od_log_read_release before the log is closed.
+ */
+#ifndef ODRADEK_STORAGE_PARTITION_LOG_H
+#define ODRADEK_STORAGE_PARTITION_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checkpoint.h"
+#include "fileio.h"
+#include "segment.h"
+#include "storage_err.h"
+
+/* Per-topic settings, named after Kafka's topic configs. */
+typedef struct od_log_config {
+    int32_t segment_bytes;        /* segment.bytes (1 GiB) */
+    int64_t segment_ms;           /* segment.ms (7 days) */
+    int64_t segment_jitter_ms;    /* segment.jitter.ms (0) */
+    int32_t segment_index_bytes;  /* segment.index.bytes (10 MiB) */
+    int32_t index_interval_bytes; /* index.interval.bytes (4096) */
+    int32_t max_message_bytes;    /* max.message.bytes (1048588) */
+    int64_t retention_ms;         /* retention.ms (7 days; -1 = forever) */
+    int64_t retention_bytes;      /* retention.bytes (-1 = unbounded) */
+    bool log_append_time;         /* message.timestamp.type=LogAppendTime */
+    int64_t flush_messages;       /* flush.messages (INT64_MAX = leave to the OS) */
+    int64_t flush_ms;             /* flush.ms (INT64_MAX) */
+} od_log_config;
+
+/* Fills Kafka's defaults. */
+void od_log_config_default(od_log_config *c);
+
+typedef struct od_log od_log;
+
+typedef struct od_log_open_args {
+    od_fio *io;
+    const char *log_dir;          /* parent directory; created partition dirs go inside */
+    const char *topic;
+    int32_t partition;
+    const od_log_config *config;
+    od_fd_cache *fd_cache;        /* shared by a log dir; NULL gives the log its own (limit 64) */
+    bool had_clean_shutdown;      /* skip the recovery scan */
+    int64_t recovery_point;       /* from recovery-point-offset-checkpoint; 0 when absent */
+    int64_t log_start_offset;     /* from log-start-offset-checkpoint; -1 when absent */
+    int64_t high_watermark;       /* from replication-offset-checkpoint; 0 when absent */
+    int64_t now_ms;
+    uint64_t seed;                /* for segment.jitter.ms */
+} od_log_open_args;
+
+/* What recovery did during od_log_open, for logs and tests. */
+typedef struct od_log_recovery_stats {
+    int32_t segments_recovered;
+    int64_t bytes_truncated;
+    int32_t segments_deleted;
+} od_log_recovery_stats;
+
+/* Opens or creates the partition's log. After an unclean shutdown, segments
+ * from the one holding the recovery point onward are re-validated, a corrupt
+ * or torn tail is cut and every later segment deleted; indexes are rebuilt.
+ * After a clean one only the active segment's tail is read. */
+od_st_err od_log_open(const od_log_open_args *a, od_log **out, od_log_recovery_stats *stats);
+
+/* Closes the log. clean: trims the active indexes, writes the final
+ * time-index entry and fsyncs everything (recovery point becomes the log
+ * end). Not clean: releases memory and fds only, as a crash would. */
+od_st_err od_log_close(od_log *log, bool clean);
+
+/* Result of an append. */
+typedef struct od_append_info {
+    int64_t first_offset;
+    int64_t last_offset;
+    int64_t max_timestamp;
+    int64_t offset_of_max_timestamp;
+    int64_t log_append_time;      /* -1 unless the topic stamps LogAppendTime */
+    int64_t log_start_offset;
+    int32_t batch_count;
+    int32_t record_count;
+} od_append_info;
+
+/* Appends a producer's record set as leader: validates every v2 batch (whole
+ * batch present, CRC, magic, lastOffsetDelta + 1 == recordCount, sequential
+ * offset deltas in uncompressed batches, max.message.bytes, total under
+ * segment.bytes), then rewrites in place: base offsets from the log end,
+ * partitionLeaderEpoch, and for LogAppendTime topics the timestamp type and
+ * max timestamp (the only edit the CRC covers, so only then is it
+ * restamped). All or nothing. */
+od_st_err od_log_append_leader(od_log *log, uint8_t *records, size_t len, int32_t leader_epoch,
+                               int64_t now_ms, od_append_info *info);
+
+/* Appends batches fetched from the leader: offsets and epochs already set;
+ * validates and requires the first offset >= log end (a gap is allowed; a
+ * segment is rolled when offsets would overflow its relative form). */
+od_st_err od_log_append_follower(od_log *log, const uint8_t *records, size_t len, int64_t now_ms,
+                                 od_append_info *info);
+
+/* A read: one file region (possibly empty) plus the pin that keeps it valid. */
+typedef struct od_log_read_result {
+    od_file_region region;
+    int64_t segment_base;     /* base offset of the segment read */
+    od_segment *pin;          /* NULL when region.length == 0 */
+} od_log_read_result;
+
+/* Reads from the batch holding `offset` (as Kafka does, the first batch may
+ * start before it), at most max_bytes but never a batch at or past
+ * max_offset (pass the high watermark for consumers, -1 for the log end).
+ * min_one: return the first batch whole even if larger than max_bytes.
+ * Like Kafka, the last batch of a region may be partial when max_bytes cuts
+ * it. OFFSET_OUT_OF_RANGE below the log start or past the log end. */
+od_st_err od_log_read(od_log *log, int64_t offset, int32_t max_bytes, int64_t max_offset,
+                      bool min_one, od_log_read_result *out);
+void od_log_read_release(od_log *log, od_log_read_result *r);
+
+/* ListOffsets targets, as Kafka numbers them. */
+enum {
+    OD_TS_LATEST = -1,
+    OD_TS_EARLIEST = -2,
+    OD_TS_MAX_TIMESTAMP = -3,
+    OD_TS_EARLIEST_LOCAL = -4,
+};
+
+/* Offset for a timestamp: the first record with timestamp >= ts, or one of
+ * the special targets above. *offset = -1 (and OD_ST_OK) when nothing
+ * qualifies. For records inside compressed CreateTime batches the batch's
+ * base offset stands in for the exact record (no decompression yet). */
+od_st_err od_log_offset_for_timestamp(od_log *log, int64_t ts, int64_t *offset, int64_t *found_ts);
+
+/* Clamps to [log start, log end]. */
+void od_log_set_high_watermark(od_log *log, int64_t hw);
+
+/* Follower truncation: removes every offset >= offset. */
+od_st_err od_log_truncate_to(od_log *log, int64_t offset);
+
+/* Deletes all segments and starts empty at offset (follower far behind). */
+od_st_err od_log_truncate_fully_and_start_at(od_log *log, int64_t offset, int64_t now_ms);
+
+/* DeleteRecords: raises the log start offset (must be <= high watermark) and
+ * drops segments wholly below it. */
+od_st_err od_log_delete_records_before(od_log *log, int64_t offset);
+
+/* Applies retention.ms, retention.bytes and the log start offset, oldest
+ * segment first, never past the high watermark; rolls first when every
+ * segment would go, so an active segment always exists. */
+od_st_err od_log_enforce_retention(od_log *log, int64_t now_ms, int32_t *deleted);
+
+/* Rolls a new active segment at the log end (no-op when it is empty). */
+od_st_err od_log_roll(od_log *log, int64_t now_ms);
+
+/* fsyncs every segment with data past the recovery point (and the directory
+ * when segments were created or removed); the recovery point becomes the
+ * log end. */
+od_st_err od_log_flush(od_log *log, int64_t now_ms);
+
+/* Flushes when flush.messages or flush.ms says so. */
+od_st_err od_log_maybe_flush(od_log *log, int64_t now_ms);
+
+/* Leader epoch cache (leader-epoch-checkpoint). */
+/* The latest epoch, or -1. */
+int32_t od_log_latest_epoch(const od_log *log);
+/* OffsetForLeaderEpoch: for `epoch`, the largest epoch <= it and the start
+ * offset of the next higher epoch (or the log end). *end_epoch -1 when the
+ * log has no epoch <= the request. */
+void od_log_end_offset_for_epoch(const od_log *log, int32_t epoch, int32_t *end_epoch,
+                                 int64_t *end_offset);
+const od_epoch_entry *od_log_epochs(const od_log *log, size_t *count);
+
+int64_t od_log_end_offset(const od_log *log);
+int64_t od_log_start_offset(const od_log *log);
+int64_t od_log_high_watermark(const od_log *log);
+int64_t od_log_recovery_point(const od_log *log);
+int64_t od_log_size_bytes(const od_log *log);
+size_t od_log_segment_count(const od_log *log);
+od_segment *od_log_segment_at(const od_log *log, size_t i);
+const char *od_log_topic(const od_log *log);
+int32_t od_log_partition(const od_log *log);
+const char *od_log_dir(const od_log *log);
+/* OD_ST_OK, or OD_ST_FAILED once a rollback failed (sticky until reopened). */
+od_st_err od_log_state(const od_log *log);
+
+#endif
