@@ -10,6 +10,7 @@
  *   random SEED N OUT         N randomly filled messages per (message, version), as frames
  *   batch-decode IN OUT       every batch in IN (raw log bytes) printed canonically
  *   batch-build IN OUT        batches described canonically in IN, built and written raw
+ *   legacy-decode IN OUT      every record of a magic 0/1 message set, flattened, one line each
  *
  * Frame (all integers big-endian): u16 name length | name | i16 version | i32 length | bytes.
  * Result: u8 status (0 ok, 1 error) | i32 length | bytes (re-encoding or error text).
@@ -19,8 +20,9 @@
  *   batch base=B last=L magic=M codec=C tstype=create|append|none maxts=T pid=P epoch=E
  *         seq=S txn=0|1 control=0|1 leader=LE count=N
  *   record offset=O ts=T key=HEX|null value=HEX|null headers=KHEX:VHEX|KHEX:null,...
- * Empty bytes are an empty HEX. Legacy (magic 0/1) batches print the fields a
- * legacy message has (base, last, magic, codec, tstype, count) and "-" for the rest.
+ * Empty bytes are an empty HEX. Legacy records (wrappers flattened) print as
+ *   legacy offset=O magic=M codec=C tstype=create|append|none ts=T key=HEX|null value=HEX|null
+ * where codec is the wrapper's and tstype is "none" for magic 0.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@
 #include "od_messages_testing.h"
 #include "records/batch_builder.h"
 #include "records/compression.h"
+#include "records/legacy.h"
 #include "records/record_batch.h"
 #include "records/records.h"
 #include "wire.h"
@@ -350,12 +353,32 @@ static bool decode_v2(FILE *f, const uint8_t *batch, size_t len)
     return ok;
 }
 
-static bool decode_legacy(FILE *f, const uint8_t *msg, size_t len)
+static int cmd_legacy_decode(const char *in_path, const char *out_path)
 {
-    (void)msg;
-    (void)len;
-    fprintf(f, "error Odradek has no legacy (magic 0/1) reader in this build\n");
-    return false;
+    size_t len;
+    uint8_t *buf = slurp(in_path, &len);
+    FILE *out = open_out(out_path);
+    od_legacy_iter it;
+    od_legacy_iter_init(&it, buf, len, DECOMPRESS_LIMIT);
+    od_legacy_record rec;
+    while (od_legacy_iter_next(&it, &rec)) {
+        const char *tstype = rec.magic == 0 ? "none" : rec.log_append_time ? "append" : "create";
+        fprintf(out, "legacy offset=%" PRId64 " magic=%d codec=%s tstype=%s ts=%" PRId64 " key=", rec.offset,
+                rec.magic, codec_name(rec.wrapper_compression), tstype, rec.timestamp);
+        print_hex(out, rec.key.ptr, rec.key.len);
+        fputs(" value=", out);
+        print_hex(out, rec.value.ptr, rec.value.len);
+        fputc('\n', out);
+    }
+    int rc = 0;
+    if (it.err != OD_BATCH_OK) {
+        fprintf(out, "error message set rejected: %s\n", od_batch_err_name(it.err));
+        rc = 1;
+    }
+    od_legacy_iter_finish(&it);
+    fclose(out);
+    free(buf);
+    return rc;
 }
 
 static int cmd_batch_decode(const char *in_path, const char *out_path)
@@ -373,8 +396,12 @@ static int cmd_batch_decode(const char *in_path, const char *out_path)
             break;
         }
         int magic = len - at > OD_BATCH_MAGIC_AT ? buf[at + OD_BATCH_MAGIC_AT] : -1;
-        bool ok = magic == 2 ? decode_v2(out, buf + at, total) : decode_legacy(out, buf + at, total);
-        if (!ok)
+        if (magic != 2) {
+            fprintf(out, "error magic %d at byte %zu: batch-decode reads v2 only\n", magic, at);
+            rc = 1;
+            break;
+        }
+        if (!decode_v2(out, buf + at, total))
             rc = 1;
         at += total;
     }
@@ -576,8 +603,10 @@ int main(int argc, char **argv)
         return cmd_batch_decode(argv[2], argv[3]);
     if (strcmp(cmd, "batch-build") == 0 && argc == 4)
         return cmd_batch_build(argv[2], argv[3]);
+    if (strcmp(cmd, "legacy-decode") == 0 && argc == 4)
+        return cmd_legacy_decode(argv[2], argv[3]);
     fprintf(stderr,
             "usage: od_codec_tool list | reencode IN OUT | random SEED N OUT | batch-decode IN OUT |"
-            " batch-build IN OUT\n");
+            " batch-build IN OUT | legacy-decode IN OUT\n");
     return 2;
 }

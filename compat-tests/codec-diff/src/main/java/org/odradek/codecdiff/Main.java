@@ -9,7 +9,7 @@ import java.util.List;
  *
  *   java -cp target/classes:target/lib/* org.odradek.codecdiff.Main \
  *       --tool PATH/od_codec_tool --specs PATH/kafka-specs [--seed N] [--samples N]
- *       [--only messages|batches]
+ *       [--scenarios N] [--only messages|batches]
  *
  * Prints each failing case, a table per category, and a last line
  * "N passed, N failed, N skipped"; exits 1 on any failure.
@@ -19,7 +19,8 @@ public final class Main {
         Path exe = null;
         Path specsDir = null;
         long seed = 20241106L;
-        int samples = 8;
+        int samples = 24;
+        int scenarios = 12;
         String only = "";
         int maxDetails = 400;
         for (int i = 0; i < args.length; i++) {
@@ -28,6 +29,7 @@ public final class Main {
                 case "--specs" -> specsDir = Path.of(args[++i]);
                 case "--seed" -> seed = Long.parseLong(args[++i]);
                 case "--samples" -> samples = Integer.parseInt(args[++i]);
+                case "--scenarios" -> scenarios = Integer.parseInt(args[++i]);
                 case "--only" -> only = args[++i];
                 case "--max-details" -> maxDetails = Integer.parseInt(args[++i]);
                 default -> {
@@ -55,7 +57,7 @@ public final class Main {
             md.odradekToKafka(seed, samples, work);
         }
         if (!only.equals("messages")) {
-            new BatchDiff(tool, report, work, seed).run();
+            new BatchDiff(tool, report, work, seed, scenarios).run();
         }
         report.summary();
         System.exit(report.failed() == 0 ? 0 : 1);

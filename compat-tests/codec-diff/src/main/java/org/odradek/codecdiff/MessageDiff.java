@@ -80,6 +80,7 @@ final class MessageDiff {
 
     void kafkaToOdradek(long seed, int samples) throws Exception {
         RandomJson rj = new RandomJson(seed);
+        UnknownTags unknown = new UnknownTags(seed);
         List<Tool.Frame> frames = new ArrayList<>();
         List<Case> owners = new ArrayList<>();
         Map<Case, String> broken = new LinkedHashMap<>();
@@ -93,6 +94,10 @@ final class MessageDiff {
                     byte[] bytes;
                     try {
                         Message msg = k.fromJson(json, v);
+                        // Half the samples also carry tags unknown to both sides.
+                        if (s % 2 == 1) {
+                            unknown.add(m, msg, v);
+                        }
                         bytes = Kafka.write(msg, v);
                     } catch (Throwable t) {
                         // Our generator made content Kafka will not write: a bug in this test.
@@ -104,6 +109,8 @@ final class MessageDiff {
                 }
             }
         }
+        System.out.println("kafka->odradek: " + frames.size() + " messages written by Kafka, carrying "
+            + unknown.added + " unknown tagged fields");
         List<Tool.Result> results = tool.reencode(frames);
         Map<Case, String> firstFailure = new LinkedHashMap<>();
         Map<Case, Integer> seen = new LinkedHashMap<>();
