@@ -414,10 +414,12 @@ void od_loop_post(od_loop *loop, od_task *task)
     else
         loop->task_tail->next = task;
     loop->task_tail = task;
-    pthread_mutex_unlock(&loop->task_lock);
-    /* A non-empty queue already has a wakeup on its way (see drain_tasks). */
+    /* A non-empty queue already has a wakeup on its way (see drain_tasks).
+     * Waking under the lock matters: once the loop can take this task it may
+     * finish, stop and be destroyed, and the poster must not touch it after. */
     if (was_empty)
         od_loop_wake(loop);
+    pthread_mutex_unlock(&loop->task_lock);
 }
 
 typedef struct owned_task {

@@ -165,7 +165,8 @@ static void zero_delay_rearm_does_not_starve_io(void)
     od_loop *loop = od_loop_create();
     REQUIRE(loop != NULL);
     int fds[2];
-    REQUIRE(pipe(fds) == 0);
+    int piped = pipe(fds);
+    REQUIRE(piped == 0);
     spin_state s = {0};
     od_timer_init(&s.timer, spin_fire, &s);
     od_timer_arm(loop, &s.timer, 0);
