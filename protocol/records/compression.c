@@ -432,15 +432,16 @@ static od_batch_err lz4_compress(const uint8_t *src, size_t len, od_writer *w)
 
 /* ---------------------------------------------------------------- zstd */
 
-/* The decoder allocates its window from the frame header's claim, so cap it:
- * as large as the output bound needs, but at least the 2 MiB window Java's
- * zstd stream declares at its default level, and never above zstd's own
- * default ceiling. */
-enum { ZSTD_JAVA_DEFAULT_WINDOW_LOG = 21, ZSTD_DEFAULT_WINDOW_LOG_CEILING = 27 };
+/* The decoder allocates its window from the frame header's claim before any
+ * output exists, so cap it: at least 8 MiB, the window Java's zstd stream
+ * declares at levels up to 19 (refusing those would break real producers),
+ * more when the output bound is larger, never past zstd's own default
+ * ceiling of 128 MiB. A frame asking for more fails with TOO_LARGE. */
+enum { ZSTD_WINDOW_LOG_FLOOR = 23, ZSTD_DEFAULT_WINDOW_LOG_CEILING = 27 };
 
 static int zstd_window_log_max(size_t limit)
 {
-    int log = ZSTD_JAVA_DEFAULT_WINDOW_LOG;
+    int log = ZSTD_WINDOW_LOG_FLOOR;
     while (log < ZSTD_DEFAULT_WINDOW_LOG_CEILING && ((size_t)1 << log) < limit)
         log++;
     return log;

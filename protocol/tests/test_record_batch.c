@@ -740,6 +740,52 @@ static void decompression_bombs_stop_at_the_limit(void)
     }
 }
 
+/* Streams `len` bytes through zstd with the given window, size not pledged,
+ * the way Java's zstd output stream writes. */
+static void zstd_stream_with_window(int window_log, const uint8_t *src, size_t len, od_writer *w)
+{
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, window_log);
+    uint8_t chunk[65536];
+    /* Feeding the input with e_continue first keeps the size unknown, so the
+     * frame header carries the window instead of the content size. */
+    ZSTD_inBuffer in = {src, len, 0};
+    ZSTD_outBuffer first = {chunk, sizeof chunk, 0};
+    ZSTD_compressStream2(c, &first, &in, ZSTD_e_continue);
+    od_write_raw(w, chunk, first.pos);
+    size_t left;
+    do {
+        ZSTD_outBuffer out = {chunk, sizeof chunk, 0};
+        left = ZSTD_compressStream2(c, &out, &in, ZSTD_e_end);
+        od_write_raw(w, chunk, out.pos);
+    } while (left != 0 && !ZSTD_isError(left));
+    ZSTD_freeCCtx(c);
+}
+
+static void zstd_window_claims_are_bounded(void)
+{
+    const char *text = "small batch, large declared window";
+    uint8_t *out;
+    size_t out_len;
+    /* 8 MiB: what a high producer level declares; accepted under a 1 MiB bound. */
+    od_writer w;
+    od_writer_init(&w, 0);
+    zstd_stream_with_window(23, (const uint8_t *)text, strlen(text), &w);
+    CHECK_EQ_INT(od_decompress(OD_COMPRESSION_ZSTD, w.buf, w.len, LIMIT, &out, &out_len),
+                 OD_BATCH_OK);
+    if (out) {
+        CHECK_EQ_INT(out_len, strlen(text));
+        free(out);
+    }
+    od_writer_free(&w);
+    /* 256 MiB claimed: refused before the decoder allocates it. */
+    od_writer_init(&w, 0);
+    zstd_stream_with_window(28, (const uint8_t *)text, strlen(text), &w);
+    od_batch_err e = od_decompress(OD_COMPRESSION_ZSTD, w.buf, w.len, LIMIT, &out, &out_len);
+    CHECKF(e == OD_BATCH_TOO_LARGE, "%s", od_batch_err_name(e));
+    od_writer_free(&w);
+}
+
 static void corrupt_payloads_never_crash(void)
 {
     for (int codec = OD_COMPRESSION_GZIP; codec <= OD_COMPRESSION_ZSTD; codec++) {
@@ -779,4 +825,5 @@ OD_TEST_MAIN(OD_CASE(golden_header_fields), OD_CASE(header_rejections),
              OD_CASE(crc_corruption_detected_by_iterator), OD_CASE(codecs_round_trip_sizes),
              OD_CASE(snappy_xerial_layout_and_raw_blocks), OD_CASE(lz4_frame_matches_kafka_settings),
              OD_CASE(gzip_concatenated_members_and_trailing_garbage),
-             OD_CASE(decompression_bombs_stop_at_the_limit), OD_CASE(corrupt_payloads_never_crash))
+             OD_CASE(decompression_bombs_stop_at_the_limit), OD_CASE(corrupt_payloads_never_crash),
+             OD_CASE(zstd_window_claims_are_bounded))
