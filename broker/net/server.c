@@ -378,6 +378,15 @@ static void conn_parse(od_conn *conn)
 
 static void conn_read(od_conn *conn)
 {
+    /* Frames left over from a pause go first; reading more into a buffer
+     * they still fill could find no room. */
+    if (conn->input_end > conn->input_start) {
+        conn_parse(conn);
+        if (!conn_may_read(conn)) {
+            conn_update_interest(conn);
+            return;
+        }
+    }
     od_request *req = conn->partial;
     ssize_t n;
     bool direct = false;
@@ -475,13 +484,13 @@ static void conn_flush(od_conn *conn)
             request_free(req);
             continue;
         }
-        uint8_t prefix[4];
         size_t body = req->response.bytes;
-        if (body > INT32_MAX - 4 || (od_store_be32(prefix, (uint32_t)body),
-                                     od_chain_prepend_copy(&req->response, &req->arena, prefix, 4) == NULL)) {
+        uint8_t prefix[4];
+        od_store_be32(prefix, (uint32_t)body);
+        if (body > INT32_MAX || od_chain_prepend_copy(&req->response, &req->arena, prefix, 4) == NULL) {
             conn->in_flight--;
             request_free(req);
-            conn_mark_closing(conn); /* the stream cannot continue without this reply */
+            conn_mark_closing(conn); /* the stream cannot go on without this reply */
             return;
         }
         req->net.unsent = req->response.bytes;
