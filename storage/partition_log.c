@@ -353,7 +353,8 @@ static od_st_err load_segments(od_log *log, const od_log_open_args *a, od_log_re
         free(d.bases);
         return err;
     }
-    qsort(d.bases, d.n, sizeof *d.bases, cmp_i64);
+    if (d.n > 1)
+        qsort(d.bases, d.n, sizeof *d.bases, cmp_i64);
     for (size_t i = 0; i < d.n && !err; i++) {
         od_segment *s;
         err = od_segment_open(&log->ctx, d.bases[i], a->now_ms, &s);
@@ -408,8 +409,9 @@ static od_st_err load_segments(od_log *log, const od_log_open_args *a, od_log_re
 
 static void log_free(od_log *log)
 {
-    for (size_t i = 0; i < log->nsegs; i++)
+    for (size_t i = 0; i < log->nsegs; i++) {
         od_segment_unref(log->segs[i]);
+    }
     free(log->segs);
     free(log->epochs);
     free(log->topic);
@@ -928,6 +930,20 @@ od_st_err od_log_offset_for_timestamp(od_log *log, int64_t ts, int64_t *offset, 
 }
 
 /* ---------------------------------------------- offsets and truncation */
+
+void od_log_set_config(od_log *log, const od_log_config *cfg)
+{
+    log->cfg = *cfg;
+    /* The index interval is read on every append, so it changes at once;
+     * the index size takes effect as new segments are created. */
+    log->ctx.index_interval_bytes = cfg->index_interval_bytes;
+    log->ctx.max_index_bytes = cfg->segment_index_bytes < 12 ? 12 : cfg->segment_index_bytes;
+}
+
+const od_log_config *od_log_get_config(const od_log *log)
+{
+    return &log->cfg;
+}
 
 void od_log_set_high_watermark(od_log *log, int64_t hw)
 {

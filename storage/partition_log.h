@@ -135,6 +135,11 @@ enum {
  * base offset stands in for the exact record (no decompression yet). */
 od_st_err od_log_offset_for_timestamp(od_log *log, int64_t ts, int64_t *offset, int64_t *found_ts);
 
+/* Replaces the topic config (an AlterConfigs). Index sizes and the index
+ * interval apply from the next segment on; everything else at once. */
+void od_log_set_config(od_log *log, const od_log_config *cfg);
+const od_log_config *od_log_get_config(const od_log *log);
+
 /* Clamps to [log start, log end]. */
 void od_log_set_high_watermark(od_log *log, int64_t hw);
 

@@ -670,15 +670,18 @@ od_st_err od_segment_make_active(od_segment *s)
     if ((err = od_segment_log_fd(s, &fd)))
         return err;
     lru_remove(s);
-    int rc;
-    if (s->idx_fd < 0 && (rc = open_rw(s, ".index", 0)) >= 0)
+    if (s->idx_fd < 0) {
+        int rc = open_rw(s, ".index", 0);
+        if (rc < 0)
+            return od_st_from_errno(rc);
         s->idx_fd = rc;
-    else if (s->idx_fd < 0)
-        return od_st_from_errno(rc);
-    if (s->tidx_fd < 0 && (rc = open_rw(s, ".timeindex", 0)) >= 0)
+    }
+    if (s->tidx_fd < 0) {
+        int rc = open_rw(s, ".timeindex", 0);
+        if (rc < 0)
+            return od_st_from_errno(rc);
         s->tidx_fd = rc;
-    else if (s->tidx_fd < 0)
-        return od_st_from_errno(rc);
+    }
     s->active = true;
     /* Rewriting from memory also drops any bytes a crash left past the
      * entries and restores the preallocation. */
