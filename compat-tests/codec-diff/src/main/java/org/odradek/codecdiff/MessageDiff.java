@@ -30,6 +30,8 @@ final class MessageDiff {
     private final Report report;
     private final Map<String, Kafka> kafka = new LinkedHashMap<>();
     private final Map<String, Specs.Message> byName = new HashMap<>();
+    /** Top-level tags Kafka did not know in Odradek's messages: shows the filler makes them. */
+    private int unknownSeen;
 
     MessageDiff(List<Specs.Message> specs, Tool tool, Report report) {
         this.specs = specs;
@@ -89,6 +91,14 @@ final class MessageDiff {
             Kafka k = e.getValue();
             for (short v = k.lowest; v <= k.highest; v++) {
                 Case c = new Case(m.name(), v);
+                // First, the object exactly as Kafka constructs it: every field at its default.
+                try {
+                    Message empty = k.cls.getConstructor().newInstance();
+                    frames.add(new Tool.Frame(m.name(), v, Kafka.write(empty, v)));
+                    owners.add(c);
+                } catch (Throwable t) {
+                    // Some defaults (a null where this version forbids it) are not writable; random content covers those.
+                }
                 for (int s = 0; s < samples; s++) {
                     ObjectNode json = rj.message(m, v);
                     byte[] bytes;
@@ -167,6 +177,8 @@ final class MessageDiff {
                 firstFailure.put(c, why);
             }
         }
+        System.out.println("odradek->kafka: " + frames.size() + " messages written by Odradek; Kafka found "
+            + unknownSeen + " unknown tagged fields at their top level");
         for (Map.Entry<String, Kafka> e : kafka.entrySet()) {
             Kafka k = e.getValue();
             for (short v = k.lowest; v <= k.highest; v++) {
@@ -204,6 +216,7 @@ final class MessageDiff {
             return "Kafka could not read Odradek's bytes: " + t
                 + "\nodradek bytes (" + f.bytes().length + "): " + Report.hex(f.bytes(), 0, 96);
         }
+        unknownSeen += msg.unknownTaggedFields().size();
         if (consumed[0] != f.bytes().length) {
             return "Kafka read " + consumed[0] + " of " + f.bytes().length + " bytes; rest: "
                 + Report.hex(f.bytes(), consumed[0], consumed[0] + 32);
