@@ -6,6 +6,15 @@
 #include "partition_log.h"
 #include "st_testutil.h"
 
+/* REQUIRE evaluates its condition twice; this evaluates `expr` once. */
+#define REQUIRE_OK(expr)                                                             \
+    do {                                                                             \
+        od_st_err req_err_ = (expr);                                                 \
+        CHECKF(req_err_ == OD_ST_OK, "%s: %s", #expr, od_st_err_name(req_err_));    \
+        if (req_err_ != OD_ST_OK)                                                    \
+            return;                                                                  \
+    } while (0)
+
 static inline od_log *st_open(const char *dir, const od_log_config *cfg, od_fio *io, bool clean,
                               int64_t recovery_point, od_log_recovery_stats *stats, od_st_err *err)
 {

@@ -1,0 +1,357 @@
+/*
+ * log_dir.c: one log directory's partitions and its per-directory files.
+ *
+ * Invariants:
+ *   1. The clean-shutdown marker exists only between a fully successful
+ *      od_logdir_close and the next od_logdir_open: it is written last (after
+ *      every log is fsynced and every checkpoint replaced) and removed (with a
+ *      directory fsync) before any log can be opened for writing. So its
+ *      presence proves the files on disk are exactly what was last written.
+ *   2. Checkpoints only ever name offsets that were durable when written:
+ *      the recovery point is advanced by od_log_flush, which fsyncs first.
+ *   3. A partition directory renamed to *-delete is never opened again; its
+ *      removal can be retried at any time.
+ *
+ * States:
+ *
+ *   od_logdir_open --> OPEN (marker consumed, checkpoints in memory)
+ *   OPEN --od_logdir_open_log / close_log / delete_log / checkpoint--> OPEN
+ *   OPEN --od_logdir_close--> (marker written if all went well; freed)
+ *   OPEN --od_logdir_abandon--> (freed; as after a crash)
+ */
+#include "log_dir.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct od_logdir {
+    od_fio *io;
+    char *path;
+    od_fd_cache cache;
+    bool had_clean;
+    int64_t clean_epoch;
+    od_tp_offset *rp, *lso, *hw;
+    size_t nrp, nlso, nhw;
+    od_log **logs;
+    size_t nlogs, cap;
+    uint64_t rng;
+};
+
+const char *od_logdir_path(const od_logdir *d)
+{
+    return d->path;
+}
+bool od_logdir_had_clean_shutdown(const od_logdir *d)
+{
+    return d->had_clean;
+}
+int64_t od_logdir_clean_broker_epoch(const od_logdir *d)
+{
+    return d->clean_epoch;
+}
+
+static od_st_err read_ckpt(od_logdir *d, const char *name, od_tp_offset **e, size_t *n)
+{
+    od_st_err err = od_ckpt_read_offsets(d->io, d->path, name, e, n);
+    /* Kafka treats a missing or unreadable checkpoint as empty: every log
+     * then recovers from its first segment, which is slow but safe. */
+    if (err == OD_ST_NOT_FOUND || err == OD_ST_BAD_FORMAT)
+        return OD_ST_OK;
+    return err;
+}
+
+static void free_ckpts(od_logdir *d)
+{
+    od_ckpt_free_offsets(d->rp, d->nrp);
+    od_ckpt_free_offsets(d->lso, d->nlso);
+    od_ckpt_free_offsets(d->hw, d->nhw);
+    d->rp = d->lso = d->hw = NULL;
+    d->nrp = d->nlso = d->nhw = 0;
+}
+
+static void dir_free(od_logdir *d)
+{
+    free_ckpts(d);
+    free(d->logs);
+    free(d->path);
+    free(d);
+}
+
+od_st_err od_logdir_open(od_fio *io, const char *path, int fd_limit, od_logdir **out)
+{
+    od_logdir *d = calloc(1, sizeof *d);
+    if (!d)
+        return OD_ST_NO_MEMORY;
+    d->io = io;
+    d->path = strdup(path);
+    d->cache.limit = fd_limit > 0 ? fd_limit : 1024;
+    d->rng = (uint64_t)(uintptr_t)d ^ 0x2545F4914F6CDD1Dull;
+    if (!d->path) {
+        dir_free(d);
+        return OD_ST_NO_MEMORY;
+    }
+    int rc = io->m->mkdir(io, path, 0755);
+    if (rc < 0 && rc != -EEXIST) {
+        dir_free(d);
+        return od_st_from_errno(rc);
+    }
+    od_st_err err = od_clean_shutdown_read(io, path, &d->had_clean, &d->clean_epoch);
+    if (!err && d->had_clean)
+        err = od_clean_shutdown_delete(io, path);
+    if (!err)
+        err = read_ckpt(d, OD_CKPT_RECOVERY_POINT, &d->rp, &d->nrp);
+    if (!err)
+        err = read_ckpt(d, OD_CKPT_LOG_START, &d->lso, &d->nlso);
+    if (!err)
+        err = read_ckpt(d, OD_CKPT_REPLICATION, &d->hw, &d->nhw);
+    if (err) {
+        dir_free(d);
+        return err;
+    }
+    *out = d;
+    return OD_ST_OK;
+}
+
+static int64_t lookup(const od_tp_offset *e, size_t n, const char *topic, int32_t partition,
+                      int64_t dflt)
+{
+    for (size_t i = 0; i < n; i++)
+        if (e[i].partition == partition && strcmp(e[i].topic, topic) == 0)
+            return e[i].offset;
+    return dflt;
+}
+
+typedef struct list_ctx {
+    od_logdir_partition_fn fn;
+    void *ctx;
+} list_ctx;
+
+/* Splits "<topic>-<partition>" at the last '-'; false for anything else. */
+static bool parse_partition_dir(const char *name, char *topic, size_t cap, int32_t *partition)
+{
+    const char *dash = strrchr(name, '-');
+    if (!dash || dash == name || dash[1] == '\0' || (size_t)(dash - name) >= cap)
+        return false;
+    int64_t p = 0;
+    for (const char *c = dash + 1; *c; c++) {
+        if (*c < '0' || *c > '9' || p > INT32_MAX / 10)
+            return false;
+        p = p * 10 + (*c - '0');
+    }
+    memcpy(topic, name, (size_t)(dash - name));
+    topic[dash - name] = '\0';
+    *partition = (int32_t)p;
+    return true;
+}
+
+static int list_cb(void *ctx, const char *name)
+{
+    list_ctx *l = ctx;
+    char topic[256];
+    int32_t part;
+    if (strchr(name, '.') && strstr(name, "-delete"))
+        return 0;
+    if (parse_partition_dir(name, topic, sizeof topic, &part))
+        l->fn(l->ctx, topic, part);
+    return 0;
+}
+
+od_st_err od_logdir_list_partitions(od_logdir *d, od_logdir_partition_fn fn, void *ctx)
+{
+    list_ctx l = {fn, ctx};
+    int rc = d->io->m->readdir(d->io, d->path, list_cb, &l);
+    return rc < 0 ? od_st_from_errno(rc) : OD_ST_OK;
+}
+
+od_st_err od_logdir_open_log(od_logdir *d, const char *topic, int32_t partition,
+                             const od_log_config *cfg, int64_t now_ms, od_log **out,
+                             od_log_recovery_stats *stats)
+{
+    if (d->nlogs == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        od_log **n = realloc(d->logs, cap * sizeof *n);
+        if (!n)
+            return OD_ST_NO_MEMORY;
+        d->logs = n;
+        d->cap = cap;
+    }
+    od_log_open_args a = {0};
+    a.io = d->io;
+    a.log_dir = d->path;
+    a.topic = topic;
+    a.partition = partition;
+    a.config = cfg;
+    a.fd_cache = &d->cache;
+    a.had_clean_shutdown = d->had_clean;
+    a.recovery_point = lookup(d->rp, d->nrp, topic, partition, 0);
+    a.log_start_offset = lookup(d->lso, d->nlso, topic, partition, -1);
+    a.high_watermark = lookup(d->hw, d->nhw, topic, partition, 0);
+    a.now_ms = now_ms;
+    d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
+    a.seed = d->rng;
+    od_st_err err = od_log_open(&a, out, stats);
+    if (err)
+        return err;
+    d->logs[d->nlogs++] = *out;
+    return OD_ST_OK;
+}
+
+od_st_err od_logdir_checkpoint(od_logdir *d)
+{
+    od_tp_offset *rp = calloc(d->nlogs + 1, sizeof *rp);
+    od_tp_offset *lso = calloc(d->nlogs + 1, sizeof *lso);
+    od_tp_offset *hw = calloc(d->nlogs + 1, sizeof *hw);
+    od_st_err err = OD_ST_NO_MEMORY;
+    if (rp && lso && hw) {
+        size_t nl = 0;
+        for (size_t i = 0; i < d->nlogs; i++) {
+            od_log *l = d->logs[i];
+            od_tp_offset base = {(char *)od_log_topic(l), od_log_partition(l), 0};
+            rp[i] = base;
+            rp[i].offset = od_log_recovery_point(l);
+            hw[i] = base;
+            hw[i].offset = od_log_high_watermark(l);
+            /* Kafka lists a log here only once its start has moved past its
+             * first segment (DeleteRecords); otherwise the segment says it. */
+            if (od_log_start_offset(l) > od_log_segment_at(l, 0)->base_offset) {
+                lso[nl] = base;
+                lso[nl++].offset = od_log_start_offset(l);
+            }
+        }
+        err = od_ckpt_write_offsets(d->io, d->path, OD_CKPT_RECOVERY_POINT, rp, d->nlogs);
+        if (!err)
+            err = od_ckpt_write_offsets(d->io, d->path, OD_CKPT_LOG_START, lso, nl);
+        if (!err)
+            err = od_ckpt_write_offsets(d->io, d->path, OD_CKPT_REPLICATION, hw, d->nlogs);
+    }
+    free(rp);
+    free(lso);
+    free(hw);
+    return err;
+}
+
+static void forget(od_logdir *d, od_log *log)
+{
+    for (size_t i = 0; i < d->nlogs; i++) {
+        if (d->logs[i] == log) {
+            memmove(&d->logs[i], &d->logs[i + 1], (d->nlogs - i - 1) * sizeof *d->logs);
+            d->nlogs--;
+            return;
+        }
+    }
+}
+
+od_st_err od_logdir_close_log(od_logdir *d, od_log *log)
+{
+    forget(d, log);
+    return od_log_close(log, true);
+}
+
+od_st_err od_logdir_delete_log(od_logdir *d, od_log *log)
+{
+    char from[4096], to[4096];
+    snprintf(from, sizeof from, "%s", od_log_dir(log));
+    d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
+    uint64_t a = d->rng;
+    d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
+    snprintf(to, sizeof to, "%s/%s-%" PRId32 ".%016" PRIx64 "%016" PRIx64 "-delete", d->path,
+             od_log_topic(log), od_log_partition(log), a, d->rng);
+    forget(d, log);
+    od_log_close(log, false);
+    int rc = d->io->m->rename(d->io, from, to);
+    if (rc == 0)
+        rc = od_fio_fsync_dir(d->io, d->path);
+    return rc < 0 ? od_st_from_errno(rc) : OD_ST_OK;
+}
+
+typedef struct purge_ctx {
+    od_logdir *d;
+    char **names;
+    size_t n, cap;
+} purge_ctx;
+
+static int purge_cb(void *ctx, const char *name)
+{
+    purge_ctx *p = ctx;
+    size_t l = strlen(name);
+    if (l < 8 || strcmp(name + l - 7, "-delete") != 0)
+        return 0;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 8;
+        char **nn = realloc(p->names, cap * sizeof *nn);
+        if (!nn)
+            return -ENOMEM;
+        p->names = nn;
+        p->cap = cap;
+    }
+    p->names[p->n] = strdup(name);
+    if (!p->names[p->n])
+        return -ENOMEM;
+    p->n++;
+    return 0;
+}
+
+static int rm_file_cb(void *ctx, const char *name)
+{
+    const char *dir = ((void **)ctx)[0];
+    od_fio *io = ((void **)ctx)[1];
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int rc = io->m->unlink(io, path);
+    return rc == -ENOENT ? 0 : rc;
+}
+
+od_st_err od_logdir_purge_deleted(od_logdir *d, int *count)
+{
+    *count = 0;
+    purge_ctx p = {d, NULL, 0, 0};
+    int rc = d->io->m->readdir(d->io, d->path, purge_cb, &p);
+    for (size_t i = 0; i < p.n; i++) {
+        char sub[4096];
+        snprintf(sub, sizeof sub, "%s/%s", d->path, p.names[i]);
+        void *ctx[2] = {sub, d->io};
+        int r = d->io->m->readdir(d->io, sub, rm_file_cb, ctx);
+        if (r == 0)
+            r = d->io->m->rmdir(d->io, sub);
+        if (r == 0)
+            (*count)++;
+        else if (rc == 0)
+            rc = r;
+        free(p.names[i]);
+    }
+    free(p.names);
+    if (rc == 0 && *count > 0)
+        rc = od_fio_fsync_dir(d->io, d->path);
+    return rc < 0 ? od_st_from_errno(rc) : OD_ST_OK;
+}
+
+od_st_err od_logdir_close(od_logdir *d, int64_t broker_epoch)
+{
+    /* Flush first so the checkpoint can name every log's end as its
+     * recovery point; the marker goes last, after everything it vouches for. */
+    od_st_err err = OD_ST_OK;
+    for (size_t i = 0; i < d->nlogs && !err; i++)
+        err = od_log_flush(d->logs[i], 0);
+    if (!err)
+        err = od_logdir_checkpoint(d);
+    for (size_t i = 0; i < d->nlogs; i++) {
+        od_st_err e = od_log_close(d->logs[i], err == OD_ST_OK);
+        if (!err)
+            err = e;
+    }
+    d->nlogs = 0;
+    if (!err)
+        err = od_clean_shutdown_write(d->io, d->path, broker_epoch);
+    dir_free(d);
+    return err;
+}
+
+void od_logdir_abandon(od_logdir *d)
+{
+    for (size_t i = 0; i < d->nlogs; i++)
+        od_log_close(d->logs[i], false);
+    dir_free(d);
+}

@@ -1,0 +1,63 @@
+/*
+ * A log directory (one entry of log.dirs): its partition logs and the
+ * per-directory files Kafka keeps beside them: recovery-point,
+ * log-start-offset and replication-offset checkpoints, and the clean
+ * shutdown marker. meta.properties is read and written with checkpoint.h.
+ *
+ * Startup: od_logdir_open notes and removes the clean-shutdown marker and
+ * reads the checkpoints; od_logdir_open_log then opens each partition with
+ * the right recovery point. Shutdown: od_logdir_close closes every log
+ * cleanly, writes the checkpoints, and writes the marker last.
+ *
+ * Not thread-safe; the broker serialises calls per directory.
+ */
+#ifndef ODRADEK_STORAGE_LOG_DIR_H
+#define ODRADEK_STORAGE_LOG_DIR_H
+
+#include "checkpoint.h"
+#include "partition_log.h"
+
+typedef struct od_logdir od_logdir;
+
+/* Opens (creating if needed) a log dir. fd_limit caps the .log descriptors
+ * kept open for inactive segments across all its partitions. */
+od_st_err od_logdir_open(od_fio *io, const char *path, int fd_limit, od_logdir **out);
+
+bool od_logdir_had_clean_shutdown(const od_logdir *d);
+/* The broker epoch the marker carried (KIP-966), or -1. */
+int64_t od_logdir_clean_broker_epoch(const od_logdir *d);
+const char *od_logdir_path(const od_logdir *d);
+
+/* Calls fn for every partition directory found (<topic>-<partition>),
+ * skipping those pending deletion. */
+typedef void (*od_logdir_partition_fn)(void *ctx, const char *topic, int32_t partition);
+od_st_err od_logdir_list_partitions(od_logdir *d, od_logdir_partition_fn fn, void *ctx);
+
+/* Opens (or creates) a partition log in this dir; the dir keeps track of it. */
+od_st_err od_logdir_open_log(od_logdir *d, const char *topic, int32_t partition,
+                             const od_log_config *cfg, int64_t now_ms, od_log **out,
+                             od_log_recovery_stats *stats);
+
+/* Writes the three per-directory checkpoints from the open logs. */
+od_st_err od_logdir_checkpoint(od_logdir *d);
+
+/* Closes one log (cleanly) and forgets it. */
+od_st_err od_logdir_close_log(od_logdir *d, od_log *log);
+
+/* Deletes a partition the Kafka way: its directory is renamed to
+ * <topic>-<partition>.<32 hex>-delete at once (so a restart never loads it)
+ * and removed later by od_logdir_purge_deleted. The log is closed. */
+od_st_err od_logdir_delete_log(od_logdir *d, od_log *log);
+
+/* Removes every *-delete directory; returns how many went in *count. */
+od_st_err od_logdir_purge_deleted(od_logdir *d, int *count);
+
+/* Clean shutdown: closes all logs cleanly, checkpoints, then writes the
+ * marker. Frees d whatever happens; the first error is returned (and then
+ * the marker is not written, so the next start recovers). */
+od_st_err od_logdir_close(od_logdir *d, int64_t broker_epoch);
+
+/* Simulated crash for tests: frees everything, writes nothing. */
+void od_logdir_abandon(od_logdir *d);
+
+#endif
