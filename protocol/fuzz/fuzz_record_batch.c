@@ -113,8 +113,24 @@ static void walk_codecs(const uint8_t *data, size_t size)
         free(out);
 }
 
+static void walk_record_set(const uint8_t *data, size_t size)
+{
+    od_record_set_iter it;
+    od_record_set_iter_init(&it, data, size);
+    const uint8_t *entry;
+    size_t len;
+    int8_t magic;
+    while (od_record_set_next(&it, &entry, &len, &magic)) {
+        if (entry < data || entry + len > data + size)
+            abort();
+        if (magic == 2)
+            (void)od_batch_validate_records(entry, len, FUZZ_DECOMPRESS_LIMIT);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    walk_record_set(data, size);
     walk_v2(data, size);
     walk_legacy(data, size);
     walk_codecs(data, size);

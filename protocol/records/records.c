@@ -169,6 +169,54 @@ od_batch_err od_batch_validate_records(const uint8_t *batch, size_t len, size_t 
     return err;
 }
 
+/* ---------------------------------------------------------------- record sets */
+
+void od_record_set_iter_init(od_record_set_iter *it, const uint8_t *buf, size_t len)
+{
+    it->buf = buf;
+    it->len = len;
+    it->pos = 0;
+    it->err = OD_BATCH_OK;
+}
+
+/* Smallest length field (bytes after offset + length) per magic: the legacy
+ * v0 and v1 message headers, and the v2 batch header. */
+static const int32_t min_entry_length[3] = {14, 22, OD_BATCH_HEADER_SIZE - OD_LOG_OVERHEAD};
+
+bool od_record_set_next(od_record_set_iter *it, const uint8_t **entry, size_t *entry_len,
+                        int8_t *magic)
+{
+    if (it->err != OD_BATCH_OK || it->pos >= it->len)
+        return false;
+    const uint8_t *p = it->buf + it->pos;
+    size_t left = it->len - it->pos;
+    /* Magic sits right after offset, length and (v2) leader epoch or (v0/v1) crc. */
+    if (left <= OD_BATCH_MAGIC_AT) {
+        it->err = OD_BATCH_TRUNCATED;
+        return false;
+    }
+    int8_t m = (int8_t)p[OD_BATCH_MAGIC_AT];
+    if (m < 0 || m > 2) {
+        it->err = OD_BATCH_BAD_MAGIC;
+        return false;
+    }
+    int32_t length = (int32_t)od_load_be32(p + OD_BATCH_LENGTH_AT);
+    if (length < min_entry_length[m]) {
+        it->err = OD_BATCH_BAD_LENGTH;
+        return false;
+    }
+    size_t total = OD_LOG_OVERHEAD + (size_t)length;
+    if (total > left) {
+        it->err = OD_BATCH_TRUNCATED;
+        return false;
+    }
+    *entry = p;
+    *entry_len = total;
+    *magic = m;
+    it->pos += total;
+    return true;
+}
+
 /* ---------------------------------------------------------------- control */
 
 od_batch_err od_control_record_parse(const od_record *rec, od_control_record *out)

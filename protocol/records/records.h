@@ -92,6 +92,32 @@ void od_record_iter_finish(od_record_iter *it);
  * produce path, which must validate compressed batches. */
 od_batch_err od_batch_validate_records(const uint8_t *batch, size_t len, size_t decompress_limit);
 
+/* ---------------------------------------------------------------- record sets */
+
+/* Splits a record set (a Produce/Fetch `records` field, or log bytes) into
+ * its entries: v2 batches or legacy messages, told apart by magic. Entries
+ * are views into the caller's buffer. Nothing inside an entry is checked
+ * beyond its length and magic; use od_batch_validate / od_record_iter or
+ * od_legacy_iter on each. */
+typedef struct od_record_set_iter {
+    const uint8_t *buf;
+    size_t len;
+    size_t pos;
+    od_batch_err err;
+} od_record_set_iter;
+
+void od_record_set_iter_init(od_record_set_iter *it, const uint8_t *buf, size_t len);
+
+/* Yields the next whole entry (*entry, *entry_len bytes, *magic 0, 1 or 2)
+ * and returns true. Returns false at the end, with it->err:
+ *   OD_BATCH_OK         every byte consumed;
+ *   OD_BATCH_TRUNCATED  the rest is a partial entry (a Fetch response may
+ *                       end so; it->pos tells where it starts);
+ *   OD_BATCH_BAD_MAGIC  magic not 0, 1 or 2;
+ *   OD_BATCH_BAD_LENGTH a length too small for the entry's magic. */
+bool od_record_set_next(od_record_set_iter *it, const uint8_t **entry, size_t *entry_len,
+                        int8_t *magic);
+
 /* ---------------------------------------------------------------- control records */
 
 typedef enum od_control_type {
