@@ -32,7 +32,7 @@ C_KEYWORDS = {
     "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
     "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool",
     "true", "false", "alignas", "alignof", "noreturn", "static_assert", "thread_local",
-    "errno", "stdin", "stdout", "stderr", "version", "m", "r", "w",
+    "errno", "stdin", "stdout", "stderr", "unix", "linux", "i386",
 }
 
 # Fixed-width primitives: C type, encoded size, reader, writer.
@@ -565,6 +565,36 @@ def gen_header(msgs):
     o("#include <stdint.h>")
     o()
     o('#include "wire.h"')
+    o()
+    o("""/*
+ * One C struct per message and per nested struct, named after the spec:
+ * ProduceRequest is od_produce_request, its TopicProduceData is
+ * od_produce_request_topic_produce_data. One struct covers every version;
+ * every function takes the version.
+ *
+ *   X_init(m)                sets every field to its default (custom defaults
+ *                            included); do this before filling a message.
+ *   X_decode(m, r, version)  overwrites *m. Strings, bytes and records are
+ *                            views into the reader's buffer, which must outlive
+ *                            m; arrays and nullable structs come from r->arena.
+ *                            Fields the version lacks get their defaults.
+ *   X_encode(m, w, version)  appends to w. Fails with
+ *                            OD_WIRE_FIELD_NOT_IN_VERSION for a non-default
+ *                            value of a non-ignorable field the version lacks
+ *                            (ignorable ones are dropped), and with
+ *                            OD_WIRE_NULL_NOT_ALLOWED for a null the version
+ *                            cannot carry.
+ *   X_size(m, version)       exactly the number of bytes X_encode writes.
+ *
+ * All return the reader's or writer's first error; both are sticky.
+ *
+ * Field types: nullable strings/bytes/records have len == -1 for null; arrays
+ * have count == -1 for null; a struct field that is nullable in some version
+ * is a const pointer (NULL for null), otherwise it is embedded. Tagged fields
+ * are ordinary members: they are written only when they differ from their
+ * default. unknown_tags keeps tagged fields this code does not know, so they
+ * are re-emitted unchanged.
+ */""")
     o()
     o("/* Arrays: count == -1 is a null array; items come from the decoding arena. */")
     for e in ARRAY_ELEMS:

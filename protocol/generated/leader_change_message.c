@@ -112,7 +112,7 @@ static size_t od_leader_change_message_voter_array_size(const od_leader_change_m
     return n;
 }
 
-static const od_leader_change_message od_leader_change_message_defaults = {.version_ = 0, .leader_id = 0, .voters = {0, NULL}, .granting_voters = {0, NULL}, .unknown_tags = {0, NULL}};
+static const od_leader_change_message od_leader_change_message_defaults = {.version = 0, .leader_id = 0, .voters = {0, NULL}, .granting_voters = {0, NULL}, .unknown_tags = {0, NULL}};
 
 void od_leader_change_message_init(od_leader_change_message *m)
 {
@@ -126,7 +126,7 @@ od_wire_err od_leader_change_message_decode(od_leader_change_message *m, od_read
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
-    m->version_ = od_read_i16(r);
+    m->version = od_read_i16(r);
     m->leader_id = od_read_i32(r);
     od_leader_change_message_voter_array_read(r, &m->voters, version, true, false);
     od_leader_change_message_voter_array_read(r, &m->granting_voters, version, true, false);
@@ -152,7 +152,7 @@ od_wire_err od_leader_change_message_encode(const od_leader_change_message *m, o
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }
-    od_write_i16(w, m->version_);
+    od_write_i16(w, m->version);
     od_write_i32(w, m->leader_id);
     od_leader_change_message_voter_array_write(w, &m->voters, version, true, false);
     od_leader_change_message_voter_array_write(w, &m->granting_voters, version, true, false);

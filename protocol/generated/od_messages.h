@@ -12,6 +12,36 @@
 
 #include "wire.h"
 
+/*
+ * One C struct per message and per nested struct, named after the spec:
+ * ProduceRequest is od_produce_request, its TopicProduceData is
+ * od_produce_request_topic_produce_data. One struct covers every version;
+ * every function takes the version.
+ *
+ *   X_init(m)                sets every field to its default (custom defaults
+ *                            included); do this before filling a message.
+ *   X_decode(m, r, version)  overwrites *m. Strings, bytes and records are
+ *                            views into the reader's buffer, which must outlive
+ *                            m; arrays and nullable structs come from r->arena.
+ *                            Fields the version lacks get their defaults.
+ *   X_encode(m, w, version)  appends to w. Fails with
+ *                            OD_WIRE_FIELD_NOT_IN_VERSION for a non-default
+ *                            value of a non-ignorable field the version lacks
+ *                            (ignorable ones are dropped), and with
+ *                            OD_WIRE_NULL_NOT_ALLOWED for a null the version
+ *                            cannot carry.
+ *   X_size(m, version)       exactly the number of bytes X_encode writes.
+ *
+ * All return the reader's or writer's first error; both are sticky.
+ *
+ * Field types: nullable strings/bytes/records have len == -1 for null; arrays
+ * have count == -1 for null; a struct field that is nullable in some version
+ * is a const pointer (NULL for null), otherwise it is embedded. Tagged fields
+ * are ordinary members: they are written only when they differ from their
+ * default. unknown_tags keeps tagged fields this code does not know, so they
+ * are re-emitted unchanged.
+ */
+
 /* Arrays: count == -1 is a null array; items come from the decoding arena. */
 typedef struct od_bool_array {
     int32_t count;
@@ -5697,7 +5727,7 @@ typedef struct od_k_raft_version_record_array {
 } od_k_raft_version_record_array;
 
 struct od_k_raft_version_record {
-    int16_t version_; /* v0+ */
+    int16_t version; /* v0+ */
     int16_t k_raft_version; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -5860,7 +5890,7 @@ struct od_leader_change_message_voter {
 };
 
 struct od_leader_change_message {
-    int16_t version_; /* v0+ */
+    int16_t version; /* v0+ */
     int32_t leader_id; /* v0+ */
     od_leader_change_message_voter_array voters; /* v0+ */
     od_leader_change_message_voter_array granting_voters; /* v0+ */
@@ -8753,7 +8783,7 @@ typedef struct od_snapshot_footer_record_array {
 } od_snapshot_footer_record_array;
 
 struct od_snapshot_footer_record {
-    int16_t version_; /* v0+ */
+    int16_t version; /* v0+ */
     od_raw_tags unknown_tags;
 };
 
@@ -8771,7 +8801,7 @@ typedef struct od_snapshot_header_record_array {
 } od_snapshot_header_record_array;
 
 struct od_snapshot_header_record {
-    int16_t version_; /* v0+ */
+    int16_t version; /* v0+ */
     int64_t last_contained_log_timestamp; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -9694,7 +9724,7 @@ struct od_voters_record_voter {
 };
 
 struct od_voters_record {
-    int16_t version_; /* v0+ */
+    int16_t version; /* v0+ */
     od_voters_record_voter_array voters; /* v0+ */
     od_raw_tags unknown_tags;
 };

@@ -8,7 +8,7 @@
 #include "od_messages.h"
 
 
-static const od_snapshot_footer_record od_snapshot_footer_record_defaults = {.version_ = 0, .unknown_tags = {0, NULL}};
+static const od_snapshot_footer_record od_snapshot_footer_record_defaults = {.version = 0, .unknown_tags = {0, NULL}};
 
 void od_snapshot_footer_record_init(od_snapshot_footer_record *m)
 {
@@ -22,7 +22,7 @@ od_wire_err od_snapshot_footer_record_decode(od_snapshot_footer_record *m, od_re
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
-    m->version_ = od_read_i16(r);
+    m->version = od_read_i16(r);
     uint32_t tag_count = od_codec_read_tag_count(r);
     for (uint32_t i = 0; i < tag_count; i++) {
         uint32_t tag;
@@ -45,7 +45,7 @@ od_wire_err od_snapshot_footer_record_encode(const od_snapshot_footer_record *m,
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }
-    od_write_i16(w, m->version_);
+    od_write_i16(w, m->version);
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
     od_write_uvarint(w, tag_count);
     (void)od_codec_write_unknown_tags(w, &m->unknown_tags, 0, UINT64_MAX);

@@ -264,7 +264,7 @@ static size_t od_voters_record_voter_array_size(const od_voters_record_voter_arr
     return n;
 }
 
-static const od_voters_record od_voters_record_defaults = {.version_ = 0, .voters = {0, NULL}, .unknown_tags = {0, NULL}};
+static const od_voters_record od_voters_record_defaults = {.version = 0, .voters = {0, NULL}, .unknown_tags = {0, NULL}};
 
 void od_voters_record_init(od_voters_record *m)
 {
@@ -278,7 +278,7 @@ od_wire_err od_voters_record_decode(od_voters_record *m, od_reader *r, int16_t v
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
-    m->version_ = od_read_i16(r);
+    m->version = od_read_i16(r);
     od_voters_record_voter_array_read(r, &m->voters, version, true, false);
     uint32_t tag_count = od_codec_read_tag_count(r);
     for (uint32_t i = 0; i < tag_count; i++) {
@@ -302,7 +302,7 @@ od_wire_err od_voters_record_encode(const od_voters_record *m, od_writer *w, int
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }
-    od_write_i16(w, m->version_);
+    od_write_i16(w, m->version);
     od_voters_record_voter_array_write(w, &m->voters, version, true, false);
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
     od_write_uvarint(w, tag_count);

@@ -126,6 +126,18 @@ static void metadata_request_v1_for_one_topic(void)
     od_writer_init(&w, 0);
     CHECK_EQ_INT(od_metadata_request_encode(&m, &w, 4), OD_WIRE_OK);
     od_writer_free(&w);
+
+    /* Topic names become nullable only in v10. */
+    od_metadata_request_metadata_request_topic topic;
+    od_metadata_request_metadata_request_topic_init(&topic);
+    topic.name = OD_STR_NULL;
+    m.topics = (od_metadata_request_metadata_request_topic_array){1, &topic};
+    od_writer_init(&w, 0);
+    CHECK_EQ_INT(od_metadata_request_encode(&m, &w, 9), OD_WIRE_NULL_NOT_ALLOWED);
+    od_writer_free(&w);
+    od_writer_init(&w, 0);
+    CHECK_EQ_INT(od_metadata_request_encode(&m, &w, 10), OD_WIRE_OK);
+    od_writer_free(&w);
     od_arena_release(&arena);
 }
 
@@ -194,6 +206,30 @@ static void forged_tag_count_fails_before_allocating(void)
     CHECK_EQ_INT(od_api_versions_request_decode(&m, &r, 3), OD_WIRE_MALFORMED);
 }
 
+static void nullable_struct_has_a_one_byte_marker(void)
+{
+    /* ConsumerGroupHeartbeatResponse v0: Assignment is a nullable struct,
+     * written as int8 -1 for null, or 1 followed by the struct. */
+    static const uint8_t null_assignment[] = {0, 0, 0, 0, 0, 0, 0x00, 0x00, 0, 0, 0, 1,
+                                              0x00, 0x00, 0x0b, 0xb8, 0xff, 0x00};
+    static const uint8_t empty_assignment[] = {0, 0, 0, 0, 0, 0, 0x00, 0x00, 0, 0, 0, 1,
+                                               0x00, 0x00, 0x0b, 0xb8, 0x01, 0x01, 0x00, 0x00};
+    od_arena arena;
+    od_arena_init(&arena);
+    od_consumer_group_heartbeat_response m;
+    DECODE_EXACT(od_consumer_group_heartbeat_response, &m, null_assignment, 0, &arena);
+    CHECK(m.assignment == NULL);
+    CHECK_EQ_INT(m.error_message.len, -1);
+    CHECK_EQ_INT(m.member_epoch, 1);
+    CHECK_EQ_INT(m.heartbeat_interval_ms, 3000);
+    ENCODE_EQUALS(od_consumer_group_heartbeat_response, &m, null_assignment, 0);
+    DECODE_EXACT(od_consumer_group_heartbeat_response, &m, empty_assignment, 0, &arena);
+    REQUIRE(m.assignment != NULL);
+    CHECK_EQ_INT(m.assignment->topic_partitions.count, 0);
+    ENCODE_EQUALS(od_consumer_group_heartbeat_response, &m, empty_assignment, 0);
+    od_arena_release(&arena);
+}
+
 static void response_header_v1_is_flexible(void)
 {
     static const uint8_t v1[] = {0x00, 0x00, 0x00, 0x09, 0x00};
@@ -213,4 +249,5 @@ OD_TEST_MAIN(OD_CASE(request_header_v1_has_a_classic_client_id),
              OD_CASE(api_versions_response_v3_with_tagged_fields),
              OD_CASE(tagged_field_size_must_match_its_content),
              OD_CASE(forged_tag_count_fails_before_allocating),
+             OD_CASE(nullable_struct_has_a_one_byte_marker),
              OD_CASE(response_header_v1_is_flexible))

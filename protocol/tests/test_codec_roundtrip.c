@@ -10,7 +10,7 @@
 #include "od_messages_testing.h"
 #include "od_test.h"
 
-enum { SEEDS_PER_VERSION = 40, PREFIX_SEEDS_PER_VERSION = 3 };
+enum { SEEDS_PER_VERSION = 100, PREFIX_SEEDS_PER_VERSION = 5 };
 
 static long cases_run;
 static long prefixes_run;

@@ -25,7 +25,7 @@ void od_leader_change_message_fill_random(od_leader_change_message *m, int16_t v
     od_leader_change_message_init(m);
     if (version < 0 || version > 1)
         return;
-    m->version_ = (int16_t)od_rng_next(rng);
+    m->version = (int16_t)od_rng_next(rng);
     m->leader_id = (int32_t)od_rng_next(rng);
     m->voters.count = (int32_t)od_rng_below(rng, 4);
     m->voters.items = od_arena_calloc(arena, (size_t)m->voters.count + 1, sizeof(od_leader_change_message_voter));

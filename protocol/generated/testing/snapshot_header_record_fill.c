@@ -13,7 +13,7 @@ void od_snapshot_header_record_fill_random(od_snapshot_header_record *m, int16_t
     od_snapshot_header_record_init(m);
     if (version < 0 || version > 0)
         return;
-    m->version_ = (int16_t)od_rng_next(rng);
+    m->version = (int16_t)od_rng_next(rng);
     m->last_contained_log_timestamp = (int64_t)od_rng_next(rng);
     od_testing_random_unknown_tags(&m->unknown_tags, 0, rng, arena);
 }

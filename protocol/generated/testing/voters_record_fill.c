@@ -52,7 +52,7 @@ void od_voters_record_fill_random(od_voters_record *m, int16_t version, od_rng *
     od_voters_record_init(m);
     if (version < 0 || version > 0)
         return;
-    m->version_ = (int16_t)od_rng_next(rng);
+    m->version = (int16_t)od_rng_next(rng);
     m->voters.count = (int32_t)od_rng_below(rng, 4);
     m->voters.items = od_arena_calloc(arena, (size_t)m->voters.count + 1, sizeof(od_voters_record_voter));
     for (int32_t i = 0; i < m->voters.count; i++)
