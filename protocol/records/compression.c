@@ -52,8 +52,14 @@ static od_batch_err outbuf_window(outbuf *o, size_t hint, uint8_t **dst, size_t 
                                   bool *probing)
 {
     if (o->len == o->cap && o->cap < o->limit) {
-        size_t want = o->cap ? o->cap * 2 : (hint < OUTBUF_FIRST / 4 ? OUTBUF_FIRST : hint * 4);
-        if (want < o->cap || want > o->limit) /* overflow or past the bound */
+        size_t want;
+        if (o->cap == 0) { /* compressed size x4 is a fair first guess */
+            want = hint > o->limit / 4 ? o->limit : hint * 4;
+            if (want < OUTBUF_FIRST)
+                want = OUTBUF_FIRST;
+        } else
+            want = o->cap > o->limit / 2 ? o->limit : o->cap * 2;
+        if (want > o->limit)
             want = o->limit;
         uint8_t *grown = realloc(o->buf, want ? want : 1);
         if (!grown)

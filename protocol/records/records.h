@@ -4,7 +4,8 @@
  * Record layout (all lengths and deltas are zigzag varints):
  *   length varint | attributes int8 | timestampDelta varlong | offsetDelta varint |
  *   keyLength varint | key | valueLength varint | value |
- *   headerCount varint | [headerKeyLength varint | headerKey | headerValueLength varint | headerValue]*
+ *   headerCount varint |
+ *   [headerKeyLength varint | headerKey | headerValueLength varint | headerValue]*
  * `length` counts the bytes after itself. Key, value and header value use -1
  * for null; a header key is never null.
  *
