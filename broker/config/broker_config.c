@@ -652,6 +652,25 @@ typedef struct loader {
             (ld)->oom = true;                                             \
     } while (0)
 
+/* Kafka lets any listener-scoped setting be overridden per listener as
+ * listener.name.<listener>.<key>, and SASL settings per mechanism as
+ * listener.name.<listener>.<mechanism>.<key>. Returns the entry of <key>,
+ * or NULL when name is not such an override. */
+static const od_broker_config_entry *listener_override_base(const char *name)
+{
+    static const char prefix[] = "listener.name.";
+    if (strncmp(name, prefix, sizeof prefix - 1) != 0)
+        return NULL;
+    const char *rest = strchr(name + sizeof prefix - 1, '.');
+    for (int skip = 0; rest && skip < 2; skip++) {
+        const od_broker_config_entry *e = od_broker_config_entry_find(rest + 1);
+        if (e)
+            return e;
+        rest = strchr(rest + 1, '.');
+    }
+    return NULL;
+}
+
 static const char *layer_label(int layer)
 {
     return layer == LAYER_DYNAMIC_BROKER ? "dynamic broker config" : "dynamic default broker config";
@@ -669,7 +688,17 @@ static void read_layer(loader *ld, const od_properties *props, int layer)
             snprintf(where, sizeof where, "%s", layer_label(layer));
         const od_broker_config_entry *e = od_broker_config_entry_find(p->key);
         if (!e) {
-            WARN(ld, "%s: unknown configuration '%s' ignored", where, p->key);
+            const od_broker_config_entry *base = listener_override_base(p->key);
+            char err[1024];
+            if (base && !od_config_check_value(p->key, base->type, &base->validator, p->value, err, sizeof err)) {
+                ERR(ld, "%s: %s", where, err);
+                continue;
+            }
+            if (base)
+                WARN(ld, "%s: %s overrides %s for one listener; Odradek does not support per-listener "
+                         "overrides yet, so it is ignored", where, p->key, base->name);
+            else
+                WARN(ld, "%s: unknown configuration '%s' ignored", where, p->key);
             if (layer == LAYER_STATIC && od_properties_set(&st->unknown, p->key, p->value, p->line))
                 ld->oom = true;
             continue;
@@ -1236,7 +1265,7 @@ const char *od_broker_config_layer_value(const od_broker_config *c, const char *
 {
     size_t i = idx_of(name);
     if (i == OD_CONFIG_NO_FIELD)
-        return NULL;
+        return layer == OD_CONFIG_SOURCE_STATIC_BROKER_CONFIG ? od_properties_get(&c->state->unknown, name) : NULL;
     switch (layer) {
     case OD_CONFIG_SOURCE_DYNAMIC_BROKER_CONFIG: return c->state->layer_text[LAYER_DYNAMIC_BROKER][i];
     case OD_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG: return c->state->layer_text[LAYER_DYNAMIC_DEFAULT][i];
@@ -1343,9 +1372,24 @@ od_config_status od_broker_config_describe(const od_broker_config *c, const char
         if (!p && !outside)
             return OD_CONFIG_ERR_UNKNOWN_KEY;
         out->name = e ? e->name : p->key;
+        out->read_only = true;
+        const od_broker_config_entry *base = e ? NULL : listener_override_base(name);
+        if (base) {
+            /* A listener override takes its base key's type, and the base
+             * key's values follow it as synonyms. */
+            out->type = base->type;
+            out->sensitive = base->type == OD_CONFIG_TYPE_PASSWORD;
+            if (!out->sensitive && !(out->value = desc_keep(out, strdup(p->value))))
+                return OD_CONFIG_ERR_NOMEM;
+            const char *names[2] = {out->name, base->name};
+            od_broker_config_append_synonyms(c, names, 2, out->sensitive, out);
+            out->source = OD_CONFIG_SOURCE_STATIC_BROKER_CONFIG;
+            if (!include_synonyms)
+                out->synonym_count = 0;
+            return OD_CONFIG_OK;
+        }
         out->type = OD_CONFIG_TYPE_UNKNOWN;
         out->sensitive = true;
-        out->read_only = true;
         out->source = outside ? c->state->source[entry_index(e)] : OD_CONFIG_SOURCE_STATIC_BROKER_CONFIG;
         if (include_synonyms)
             out->synonyms[out->synonym_count++] = (od_config_synonym){out->name, NULL, out->source};

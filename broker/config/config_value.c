@@ -376,29 +376,26 @@ const char *od_config_validate(const od_config_validator *v, od_config_type type
 bool od_config_check_value(const char *key, od_config_type type, const od_config_validator *v,
                            const char *text, char *err, size_t err_len)
 {
-    const char *s;
-    size_t len;
-    trim_bounds(text, &s, &len);
     od_config_parsed p;
     const char *reason = od_config_parse_scalar(type, text, &p);
     if (reason) {
-        snprintf(err, err_len, "Invalid value %.*s for configuration %s: %s", (int)len, s, key, reason);
+        /* Kafka quotes the text as given when it does not parse... */
+        snprintf(err, err_len, "Invalid value %s for configuration %s: %s", text, key, reason);
         return false;
     }
     char why[640], item[256];
-    if (od_config_validate(v, type, text, why, sizeof why, item, sizeof item)) {
-        /* Kafka names the offending list item, not the whole list. */
-        if (item[0] || v->kind == OD_VALIDATOR_ENUM_LIST)
-            snprintf(err, err_len, "Invalid value %s for configuration %s: %s", item, key, why);
-        else if (type == OD_CONFIG_TYPE_DOUBLE) {
-            char b[40];
-            od_config_format_double(p.d, b, sizeof b);
-            snprintf(err, err_len, "Invalid value %s for configuration %s: %s", b, key, why);
-        } else
-            snprintf(err, err_len, "Invalid value %.*s for configuration %s: %s", (int)len, s, key, why);
+    if (!od_config_validate(v, type, text, why, sizeof why, item, sizeof item))
+        return true;
+    /* ...but the parsed value when a validator refuses it, and only the
+     * offending item of a list. */
+    if (item[0] || v->kind == OD_VALIDATOR_ENUM_LIST) {
+        snprintf(err, err_len, "Invalid value %s for configuration %s: %s", item, key, why);
         return false;
     }
-    return true;
+    char *shown = od_config_canonical(type, text);
+    snprintf(err, err_len, "Invalid value %s for configuration %s: %s", shown ? shown : text, key, why);
+    free(shown);
+    return false;
 }
 
 void od_config_format_double(double d, char *buf, size_t len)

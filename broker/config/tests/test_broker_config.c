@@ -332,6 +332,62 @@ static void warnings_for_unknown_and_ignored_keys(void)
     od_config_diagnostics_free(&d);
 }
 
+static void check_describe(const od_broker_config *c, const char *name, const char *want);
+
+static void listener_overrides_are_recognised(void)
+{
+    od_broker_config *c = NULL;
+    od_config_diagnostics d = {0};
+    LOAD_OK(KRAFT_BASE "listener.name.plaintext.ssl.keystore.type=PKCS12\n"
+                       "listener.name.plaintext.plain.sasl.jaas.config=secret stuff\n",
+            &c, &d);
+    CHECK_EQ_INT(d.warnings.count, 2);
+    CHECK(messages_have(&d.warnings, (const char *const[]){"listener.name.plaintext.ssl.keystore.type",
+                                                           "ssl.keystore.type", "per-listener", NULL}));
+    check_describe(c, "listener.name.plaintext.ssl.keystore.type",
+                   "listener.name.plaintext.ssl.keystore.type=PKCS12 src4 ro=true sens=false type=2 "
+                   "[listener.name.plaintext.ssl.keystore.type=PKCS12 src4] [ssl.keystore.type=JKS src5]");
+    check_describe(c, "listener.name.plaintext.plain.sasl.jaas.config",
+                   "listener.name.plaintext.plain.sasl.jaas.config=null src4 ro=true sens=true type=9 "
+                   "[listener.name.plaintext.plain.sasl.jaas.config=null src4]");
+    od_broker_config_free(c);
+
+    /* An override's value obeys its base key's rule. */
+    CHECK_EQ_INT(load_text(KRAFT_BASE "listener.name.plaintext.ssl.client.auth=sometimes\n", &c, &d),
+                 OD_CONFIG_ERR_INVALID);
+    CHECK(messages_have(&d.errors, (const char *const[]){"listener.name.plaintext.ssl.client.auth", "sometimes", NULL}));
+    od_config_diagnostics_free(&d);
+}
+
+/* Role-specific files shaped like Kafka's kraft/broker.properties and
+ * kraft/controller.properties, with IPv6 and bootstrap-server forms. */
+static void broker_only_and_controller_only_nodes(void)
+{
+    od_broker_config *c = NULL;
+    od_config_diagnostics d = {0};
+    LOAD_OK("process.roles=broker\nnode.id=2\ncontroller.quorum.bootstrap.servers=localhost:9093,[::1]:9093\n"
+            "listeners=PLAINTEXT://[::1]:9092\ninter.broker.listener.name=PLAINTEXT\n"
+            "advertised.listeners=PLAINTEXT://localhost:9092\ncontroller.listener.names=CONTROLLER\n"
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\nlog.dirs=/tmp/b\n",
+            &c, &d);
+    CHECK(c->resolved.is_broker && !c->resolved.is_controller);
+    CHECK(strcmp(c->resolved.listeners[0].host, "::1") == 0);
+    CHECK_EQ_INT(c->controller_quorum_bootstrap_servers.count, 2);
+    CHECK_EQ_INT(c->resolved.voter_count, 0);
+    od_broker_config_free(c);
+
+    LOAD_OK("process.roles=controller\nnode.id=1\ncontroller.quorum.voters=1@[::1]:9093\n"
+            "listeners=CONTROLLER://:9093\ncontroller.listener.names=CONTROLLER\nlog.dirs=/tmp/c\n",
+            &c, &d);
+    CHECK(!c->resolved.is_broker && c->resolved.is_controller);
+    CHECK(strcmp(c->resolved.voters[0].host, "::1") == 0);
+    CHECK_EQ_INT(c->resolved.advertised_listener_count, 0);
+    od_broker_config_free(c);
+    CHECK_EQ_INT(d.errors.count, 0);
+    CHECK_EQ_INT(d.warnings.count, 0);
+    od_config_diagnostics_free(&d);
+}
+
 static void check_describe(const od_broker_config *c, const char *name, const char *want)
 {
     od_config_description d;
@@ -485,4 +541,5 @@ OD_TEST_MAIN(OD_CASE(table_is_sorted_and_self_consistent), OD_CASE(shipped_kraft
              OD_CASE(kafka_defaults), OD_CASE(retention_precedence), OD_CASE(roll_flush_and_dirs_precedence),
              OD_CASE(node_id_and_broker_id), OD_CASE(validation_errors_name_their_key),
              OD_CASE(warnings_for_unknown_and_ignored_keys), OD_CASE(describe_matches_kafka),
-             OD_CASE(describe_keeps_raw_static_text), OD_CASE(dynamic_layers_override_static))
+             OD_CASE(describe_keeps_raw_static_text), OD_CASE(dynamic_layers_override_static),
+             OD_CASE(listener_overrides_are_recognised), OD_CASE(broker_only_and_controller_only_nodes))
