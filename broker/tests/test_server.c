@@ -8,7 +8,10 @@
  * Test API keys (the layer does not care what they mean):
  *   0 echo now, 1 echo from the worker thread in random order,
  *   2 reply with N bytes (N = first 4 payload bytes), 3 close the connection,
- *   4 park the request for the test thread to complete, 5 no reply.
+ *   4 park the request for the test thread to complete, 5 no reply,
+ *   6 "append" (echo now, remember the correlation id as appended),
+ *   7 echo once the before_reply hook has run, 8 reply with a file region
+ *   (offset and length in the payload).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -25,7 +28,8 @@
 #include "server.h"
 #include "wire.h"
 
-enum { API_ECHO = 0, API_ECHO_LATER = 1, API_SIZED = 2, API_CLOSE = 3, API_PARK = 4, API_SILENT = 5 };
+enum { API_ECHO = 0, API_ECHO_LATER = 1, API_SIZED = 2, API_CLOSE = 3, API_PARK = 4, API_SILENT = 5,
+       API_APPEND = 6, API_AFTER_FLUSH = 7, API_FILE = 8 };
 
 /* ------------------------------------------------------------ handler side */
 
@@ -39,6 +43,11 @@ typedef struct test_state {
     atomic_bool worker_stop;
     int wrong_thread_reads;
     uint32_t seed;
+    atomic_int appended;     /* highest API_APPEND correlation id handled */
+    atomic_int flushed;      /* what the before_reply hook last made durable */
+    od_request *awaiting_flush[64];
+    int awaiting_count;      /* touched only on the one network thread of that test */
+    int file_fd;
 } test_state;
 
 static test_state state = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -82,6 +91,22 @@ static od_handle_result test_handler(void *ctx, od_request *req)
         atomic_store(&state.parked_count, slot + 1);
         return OD_HANDLE_LATER;
     }
+    case API_APPEND:
+        atomic_store(&state.appended, req->correlation_id);
+        build_echo(req);
+        return OD_HANDLE_DONE;
+    case API_AFTER_FLUSH:
+        state.awaiting_flush[state.awaiting_count++] = req;
+        return OD_HANDLE_LATER;
+    case API_FILE: {
+        uint32_t offset = od_load_be32(req->frame + 8), len = od_load_be32(req->frame + 12);
+        uint8_t corr[4];
+        od_store_be32(corr, (uint32_t)req->correlation_id);
+        od_chain_add_copy(&req->response, &req->arena, corr, 4);
+        od_chain_add_file(&req->response, &req->arena, state.file_fd, offset, len, NULL);
+        od_chain_add_copy(&req->response, &req->arena, "end", 3);
+        return OD_HANDLE_DONE;
+    }
     default:
         return OD_HANDLE_DONE; /* API_SILENT: empty chain, no reply */
     }
@@ -119,15 +144,34 @@ typedef struct test_server {
     int run_result;
 } test_server;
 
+static atomic_bool run_returned;
+
 static void *run_server(void *arg)
 {
     test_server *ts = arg;
     ts->run_result = od_server_run(ts->server);
+    atomic_store(&run_returned, true);
     return NULL;
+}
+
+/* The group commit stand-in: makes every append so far "durable", then
+ * answers the requests that were waiting for it. */
+static void flush_before_reply(void *ctx, unsigned network_thread)
+{
+    atomic_store(&state.flushed, atomic_load(&state.appended));
+    for (int i = 0; i < state.awaiting_count; i++) {
+        build_echo(state.awaiting_flush[i]);
+        od_request_complete(state.awaiting_flush[i]);
+    }
+    state.awaiting_count = 0;
 }
 
 static void reset_state(void)
 {
+    atomic_store(&run_returned, false);
+    atomic_store(&state.appended, -1);
+    atomic_store(&state.flushed, -1);
+    state.awaiting_count = 0;
     atomic_store(&state.handled, 0);
     state.later_count = 0;
     atomic_store(&state.parked_count, 0);
@@ -657,6 +701,185 @@ static void ipv6_loopback_listener(void)
     stop_server(&ts);
 }
 
+static void replies_wait_for_the_before_reply_hook(void)
+{
+    enum { N = 200 };
+    od_listener_config listener;
+    od_server_config cfg = base_config(&listener);
+    cfg.network_threads = 1; /* the hook's state is per thread */
+    cfg.before_reply = flush_before_reply;
+    test_server ts;
+    bool started = start_server(&ts, &cfg);
+    REQUIRE(started);
+    int fd = connect_local(ts.port);
+    REQUIRE(fd >= 0);
+    int early = 0, in_order = 0;
+    for (int i = 0; i < N; i++) {
+        int16_t api = (i % 3 == 2) ? API_AFTER_FLUSH : API_APPEND;
+        CHECK(send_request(fd, api, i, "w", 1));
+        if (i % 10 != 9)
+            continue;
+        for (int j = i - 9; j <= i; j++) { /* read in bursts so requests pipeline */
+            uint8_t body[4];
+            int32_t corr = -1;
+            CHECK(read_response(fd, &corr, body, sizeof body) == 1);
+            in_order += corr == j;
+            /* No reply may overtake the flush that covers it. */
+            if (j % 3 != 2 && atomic_load(&state.flushed) < corr)
+                early++;
+        }
+    }
+    CHECK_EQ_INT(in_order, N);
+    CHECK_EQ_INT(early, 0);
+    close(fd);
+    stop_server(&ts);
+}
+
+static void late_completion_after_the_client_left(void)
+{
+    od_listener_config listener;
+    od_server_config cfg = base_config(&listener);
+    cfg.network_threads = 1;
+    test_server ts;
+    bool started = start_server(&ts, &cfg);
+    REQUIRE(started);
+    int fd = connect_local(ts.port);
+    REQUIRE(fd >= 0);
+    CHECK(send_request(fd, API_PARK, 1, "gone", 4));
+    CHECK(send_request(fd, API_PARK, 2, "gone", 4));
+    bool arrived = wait_for(&state.parked_count, 2, 5000);
+    REQUIRE(arrived);
+    close(fd);
+    usleep(100000); /* the server sees the hang-up with both requests out */
+    build_echo(state.parked[1]);
+    od_request_complete(state.parked[1]);
+    usleep(20000);
+    od_request_complete(state.parked[0]);
+    usleep(20000);
+    int again = connect_local(ts.port); /* the thread is still serving */
+    REQUIRE(again >= 0);
+    CHECK(send_request(again, API_ECHO, 3, "ok", 2));
+    uint8_t body[4];
+    int32_t corr = -1;
+    CHECK(read_response(again, &corr, body, sizeof body) == 2 && corr == 3);
+    close(again);
+    stop_server(&ts);
+}
+
+static void *complete_first_parked_at(void *arg)
+{
+    usleep((useconds_t)(*(int *)arg) * 1000);
+    od_request_complete(state.parked[0]);
+    return NULL;
+}
+
+static void shutdown_deadline_cuts_sockets_but_waits_for_handlers(void)
+{
+    od_listener_config listener;
+    od_server_config cfg = base_config(&listener);
+    cfg.shutdown_timeout_ms = 200;
+    test_server ts;
+    bool started = start_server(&ts, &cfg);
+    REQUIRE(started);
+    int fd = connect_local(ts.port);
+    REQUIRE(fd >= 0);
+    CHECK(send_request(fd, API_PARK, 1, NULL, 0));
+    bool arrived = wait_for(&state.parked_count, 1, 5000);
+    REQUIRE(arrived);
+    uint64_t start = od_monotonic_ms();
+    od_server_shutdown(ts.server);
+    CHECK(closed_by_server(fd)); /* cut at the deadline, no reply */
+    uint64_t cut_after = od_monotonic_ms() - start;
+    CHECKF(cut_after >= 150 && cut_after < 3000, "cut after %llu ms", (unsigned long long)cut_after);
+    usleep(100000);
+    CHECK(!atomic_load(&run_returned)); /* a handler still holds a request */
+    int delay = 50;
+    pthread_t completer;
+    pthread_create(&completer, NULL, complete_first_parked_at, &delay);
+    pthread_join(ts.runner, NULL);
+    CHECK(atomic_load(&run_returned));
+    pthread_join(completer, NULL);
+    atomic_store(&state.worker_stop, true);
+    pthread_join(ts.worker, NULL);
+    od_server_destroy(ts.server);
+    close(fd);
+}
+
+static void file_region_replies_go_out_intact(void)
+{
+    enum { FILE_BYTES = 1 << 20 };
+    FILE *tmp = tmpfile();
+    REQUIRE(tmp != NULL);
+    state.file_fd = fileno(tmp);
+    static uint8_t content[FILE_BYTES];
+    for (size_t i = 0; i < FILE_BYTES; i++)
+        content[i] = (uint8_t)(i * 13 + (i >> 10));
+    CHECK(pwrite(state.file_fd, content, FILE_BYTES, 0) == FILE_BYTES);
+    od_listener_config listener;
+    od_server_config cfg = base_config(&listener);
+    cfg.socket_send_buffer_bytes = 8192; /* many partial sendfile calls */
+    test_server ts;
+    bool started = start_server(&ts, &cfg);
+    REQUIRE(started);
+    int fd = connect_local(ts.port);
+    REQUIRE(fd >= 0);
+    static const uint32_t regions[][2] = {{0, 10}, {12345, 300000}, {FILE_BYTES - 1, 1}, {4096, 700000}};
+    for (int i = 0; i < 4; i++) {
+        uint8_t where[8];
+        od_store_be32(where, regions[i][0]);
+        od_store_be32(where + 4, regions[i][1]);
+        CHECK(send_request(fd, API_FILE, i, where, 8));
+    }
+    static uint8_t body[FILE_BYTES + 16];
+    for (int i = 0; i < 4; i++) {
+        int32_t corr = -1;
+        long n = read_response(fd, &corr, body, sizeof body);
+        CHECK_EQ_INT(corr, i);
+        CHECK_EQ_INT(n, (long)regions[i][1] + 3);
+        if (n == (long)regions[i][1] + 3) {
+            CHECK_MEM(body, content + regions[i][0], regions[i][1]);
+            CHECK_MEM(body + regions[i][1], "end", 3);
+        }
+    }
+    close(fd);
+    stop_server(&ts);
+    fclose(tmp);
+}
+
+static void frames_split_into_single_bytes(void)
+{
+    od_listener_config listener;
+    od_server_config cfg = base_config(&listener);
+    test_server ts;
+    bool started = start_server(&ts, &cfg);
+    REQUIRE(started);
+    int fd = connect_local(ts.port);
+    REQUIRE(fd >= 0);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    uint8_t frames[2][16];
+    for (int f = 0; f < 2; f++) {
+        od_store_be32(frames[f], 12);
+        od_store_be16(frames[f] + 4, API_ECHO);
+        od_store_be16(frames[f] + 6, 0);
+        od_store_be32(frames[f] + 8, 40 + f);
+        memcpy(frames[f] + 12, f ? "bbbb" : "aaaa", 4);
+    }
+    for (int f = 0; f < 2; f++)
+        for (int i = 0; i < 16; i++) {
+            CHECK(write_all(fd, &frames[f][i], 1));
+            usleep(500);
+        }
+    for (int f = 0; f < 2; f++) {
+        uint8_t body[8];
+        int32_t corr = -1;
+        CHECK(read_response(fd, &corr, body, sizeof body) == 4 && corr == 40 + f);
+        CHECK_MEM(body, f ? "bbbb" : "aaaa", 4);
+    }
+    close(fd);
+    stop_server(&ts);
+}
+
 static void config_errors_are_reported(void)
 {
     od_listener_config listener;
@@ -681,4 +904,9 @@ OD_TEST_MAIN(OD_CASE(many_connections_pipelined_answers_in_order),
              OD_CASE(handler_can_close_the_connection),
              OD_CASE(shutdown_finishes_in_flight_requests),
              OD_CASE(ipv6_loopback_listener),
+             OD_CASE(replies_wait_for_the_before_reply_hook),
+             OD_CASE(late_completion_after_the_client_left),
+             OD_CASE(shutdown_deadline_cuts_sockets_but_waits_for_handlers),
+             OD_CASE(file_region_replies_go_out_intact),
+             OD_CASE(frames_split_into_single_bytes),
              OD_CASE(config_errors_are_reported))
