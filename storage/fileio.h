@@ -115,6 +115,7 @@ enum {
  *     wrapper is dead: every call except close fails with -EIO and nothing
  *     more reaches the disk, as if the process had been killed there.
  *     Negative disables.
+ *   skip_fsync: fsync reports success without reaching the disk.
  *
  * close always reaches the inner table, so a failed test does not leak fds.
  */
@@ -128,6 +129,8 @@ typedef struct od_fio_fault {
     size_t short_write_max;
     int64_t crash_after_bytes;
     int64_t crash_after_calls;
+    bool skip_fsync;        /* fsync succeeds without syncing: for fast crash tests,
+                               where the page cache outlives the "crash" anyway */
     bool dead;
     int64_t calls;          /* every call, close excluded */
     int64_t mutating_calls; /* calls in OD_FIO_OP_MUTATING */
