@@ -179,14 +179,16 @@ static void advance(od_chain *chain, size_t n)
     }
 }
 
-static ssize_t send_memory_run(od_chain *chain, int sock)
+static ssize_t send_memory_run(od_chain *chain, int sock, size_t *asked)
 {
     struct iovec iov[IOV_BATCH];
     int count = 0;
+    *asked = 0;
     for (od_link *link = chain->head; link && link->kind == OD_LINK_MEMORY && count < IOV_BATCH;
          link = link->next) {
         iov[count].iov_base = (void *)link->memory;
         iov[count].iov_len = link->len;
+        *asked += link->len;
         count++;
     }
     struct msghdr msg = {0};
@@ -195,10 +197,11 @@ static ssize_t send_memory_run(od_chain *chain, int sock)
     return sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-static ssize_t send_file_link(od_link *link, int sock)
+static ssize_t send_file_link(od_link *link, int sock, size_t *asked)
 {
     off_t offset = link->offset;
     size_t len = link->len < SENDFILE_MAX ? link->len : SENDFILE_MAX;
+    *asked = len;
     ssize_t n = sendfile(sock, link->fd, &offset, len);
     if (n == 0) {
         errno = EIO; /* the file ends before the region does */
@@ -216,8 +219,10 @@ od_io od_chain_write(od_chain *chain, int sock, size_t budget, size_t *sent)
             result = OD_IO_AGAIN;
             break;
         }
-        ssize_t n = chain->head->kind == OD_LINK_FILE ? send_file_link(chain->head, sock)
-                                                       : send_memory_run(chain, sock);
+        size_t asked = 0;
+        od_link_kind kind = chain->head->kind;
+        ssize_t n = kind == OD_LINK_FILE ? send_file_link(chain->head, sock, &asked)
+                                                       : send_memory_run(chain, sock, &asked);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -226,6 +231,13 @@ od_io od_chain_write(od_chain *chain, int sock, size_t budget, size_t *sent)
         }
         advance(chain, (size_t)n);
         total += (size_t)n;
+        /* A short sendmsg means the socket buffer is full: asking again now
+         * would only earn EAGAIN. A short sendfile may instead mean the file
+         * ended early, which only the next call can tell. */
+        if ((size_t)n < asked && kind == OD_LINK_MEMORY) {
+            result = OD_IO_AGAIN;
+            break;
+        }
     }
     *sent = total;
     return result;

@@ -563,6 +563,8 @@ static void close_marked_conns(net_thread *nt)
         nt->close_list = conn->close_next;
         conn->in_close = false;
         if (conn->state == CONN_CLOSING) {
+            /* Closing here rather than when marked also keeps the fd number
+             * from being reused while events for it may still be queued. */
             close(conn->fd);
             conn->fd = -1;
             conn->state = CONN_CLOSED;
