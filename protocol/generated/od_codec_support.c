@@ -12,7 +12,7 @@ uint32_t od_codec_read_tag_count(od_reader *r)
     uint32_t count = od_read_uvarint(r);
     /* Each tagged field takes at least two bytes (tag and size), so a count
      * the remaining bytes cannot hold is rejected before anything is kept. */
-    if (r->err == OD_WIRE_OK && count > od_reader_remaining(r) / 2) {
+    if (r->err == OD_WIRE_OK && (count > od_reader_remaining(r) / 2 || count > INT32_MAX)) {
         od_reader_fail(r, OD_WIRE_MALFORMED);
         return 0;
     }
