@@ -112,6 +112,7 @@ struct od_conn {
 
     uint64_t last_active_ms;
     od_timer idle_timer;
+    void *handler_data;
 
     size_t input_start, input_end;
     uint8_t input[INPUT_BUFFER_BYTES];
@@ -541,6 +542,9 @@ static void unlink_from(od_conn **list, od_conn *conn, size_t next_offset)
 static void conn_free(od_conn *conn)
 {
     net_thread *nt = conn->thread;
+    const od_server_config *cfg = &nt->server->config;
+    if (cfg->conn_closed)
+        cfg->conn_closed(cfg->handler_ctx, conn);
     if (conn->in_flush)
         unlink_from(&nt->flush_list, conn, offsetof(od_conn, flush_next));
     if (conn->in_resume)
@@ -1048,4 +1052,14 @@ od_loop *od_conn_loop(const od_conn *conn)
 unsigned od_conn_network_thread(const od_conn *conn)
 {
     return conn->thread->index;
+}
+
+void od_conn_set_data(od_conn *conn, void *data)
+{
+    conn->handler_data = data;
+}
+
+void *od_conn_data(const od_conn *conn)
+{
+    return conn->handler_data;
 }

@@ -94,8 +94,14 @@ typedef enum od_handle_result {
 typedef od_handle_result od_request_handler(void *ctx, od_request *req);
 
 /* Called on each network thread's before-sleep, before replies are queued:
- * the group commit point. */
+ * the group commit point. It runs on every loop pass, so it must be cheap
+ * when there is nothing to flush. */
 typedef void od_before_reply_hook(void *ctx, unsigned network_thread);
+
+/* Called once per connection, on its network thread, when it is freed: the
+ * socket is closed and no request of it is held any more, so whatever
+ * od_conn_set_data attached can be released. */
+typedef void od_conn_closed_hook(void *ctx, od_conn *conn);
 
 typedef struct od_server_config {
     const od_listener_config *listeners;
@@ -112,6 +118,7 @@ typedef struct od_server_config {
     void *handler_ctx;
     od_before_reply_hook *before_reply; /* may be NULL */
     void *before_reply_ctx;
+    od_conn_closed_hook *conn_closed;   /* may be NULL; gets handler_ctx */
 } od_server_config;
 
 /* Layer-private part of a request; handlers leave it alone. */
@@ -173,5 +180,10 @@ const od_listener_config *od_conn_listener(const od_conn *conn);
 const struct sockaddr_storage *od_conn_peer(const od_conn *conn);
 od_loop *od_conn_loop(const od_conn *conn);
 unsigned od_conn_network_thread(const od_conn *conn);
+
+/* One pointer of handler state per connection (SASL progress, the client's
+ * software name...). Connection's thread only; NULL until set. */
+void od_conn_set_data(od_conn *conn, void *data);
+void *od_conn_data(const od_conn *conn);
 
 #endif

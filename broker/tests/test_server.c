@@ -11,7 +11,8 @@
  *   4 park the request for the test thread to complete, 5 no reply,
  *   6 "append" (echo now, remember the correlation id as appended),
  *   7 echo once the before_reply hook has run, 8 reply with a file region
- *   (offset and length in the payload).
+ *   (offset and length in the payload), 9 count requests on this
+ *   connection in its handler data and reply with the count.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,7 +30,7 @@
 #include "wire.h"
 
 enum { API_ECHO = 0, API_ECHO_LATER = 1, API_SIZED = 2, API_CLOSE = 3, API_PARK = 4, API_SILENT = 5,
-       API_APPEND = 6, API_AFTER_FLUSH = 7, API_FILE = 8 };
+       API_APPEND = 6, API_AFTER_FLUSH = 7, API_FILE = 8, API_COUNT = 9 };
 
 /* ------------------------------------------------------------ handler side */
 
@@ -48,6 +49,7 @@ typedef struct test_state {
     od_request *awaiting_flush[64];
     int awaiting_count;      /* touched only on the one network thread of that test */
     int file_fd;
+    atomic_int conns_closed;
 } test_state;
 
 static test_state state = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -107,6 +109,18 @@ static od_handle_result test_handler(void *ctx, od_request *req)
         od_chain_add_copy(&req->response, &req->arena, "end", 3);
         return OD_HANDLE_DONE;
     }
+    case API_COUNT: {
+        int *count = od_conn_data(req->conn);
+        if (count == NULL) {
+            count = calloc(1, sizeof *count);
+            od_conn_set_data(req->conn, count);
+        }
+        uint8_t reply[8];
+        od_store_be32(reply, (uint32_t)req->correlation_id);
+        od_store_be32(reply + 4, (uint32_t)++*count);
+        od_chain_add_copy(&req->response, &req->arena, reply, 8);
+        return OD_HANDLE_DONE;
+    }
     default:
         return OD_HANDLE_DONE; /* API_SILENT: empty chain, no reply */
     }
@@ -146,6 +160,12 @@ typedef struct test_server {
 
 static atomic_bool run_returned;
 
+static void test_conn_closed(void *ctx, od_conn *conn)
+{
+    free(od_conn_data(conn));
+    atomic_fetch_add(&state.conns_closed, 1);
+}
+
 static void *run_server(void *arg)
 {
     test_server *ts = arg;
@@ -169,6 +189,7 @@ static void flush_before_reply(void *ctx, unsigned network_thread)
 static void reset_state(void)
 {
     atomic_store(&run_returned, false);
+    atomic_store(&state.conns_closed, 0);
     atomic_store(&state.appended, -1);
     atomic_store(&state.flushed, -1);
     state.awaiting_count = 0;
@@ -193,6 +214,7 @@ static od_server_config base_config(od_listener_config *listener)
     cfg.connections_max_idle_ms = 60000;
     cfg.shutdown_timeout_ms = 5000;
     cfg.handler = test_handler;
+    cfg.conn_closed = test_conn_closed;
     return cfg;
 }
 
@@ -880,6 +902,36 @@ static void frames_split_into_single_bytes(void)
     stop_server(&ts);
 }
 
+static void connection_data_lives_until_the_connection_goes(void)
+{
+    enum { CONNS = 5, PER_CONN = 4 };
+    od_listener_config listener;
+    od_server_config cfg = base_config(&listener);
+    test_server ts;
+    bool started = start_server(&ts, &cfg);
+    REQUIRE(started);
+    int fds[CONNS];
+    for (int c = 0; c < CONNS; c++) {
+        fds[c] = connect_local(ts.port);
+        REQUIRE(fds[c] >= 0);
+    }
+    int right = 0;
+    for (int round = 1; round <= PER_CONN; round++)
+        for (int c = 0; c < CONNS; c++) {
+            CHECK(send_request(fds[c], API_COUNT, c, NULL, 0));
+            uint8_t body[4];
+            int32_t corr = -1;
+            right += read_response(fds[c], &corr, body, sizeof body) == 4 && corr == c &&
+                     od_load_be32(body) == (uint32_t)round;
+        }
+    CHECK_EQ_INT(right, CONNS * PER_CONN);
+    for (int c = 0; c < CONNS; c++)
+        close(fds[c]);
+    bool all_closed = wait_for(&state.conns_closed, CONNS, 5000);
+    CHECK(all_closed);
+    stop_server(&ts);
+}
+
 static void config_errors_are_reported(void)
 {
     od_listener_config listener;
@@ -909,4 +961,5 @@ OD_TEST_MAIN(OD_CASE(many_connections_pipelined_answers_in_order),
              OD_CASE(shutdown_deadline_cuts_sockets_but_waits_for_handlers),
              OD_CASE(file_region_replies_go_out_intact),
              OD_CASE(frames_split_into_single_bytes),
+             OD_CASE(connection_data_lives_until_the_connection_goes),
              OD_CASE(config_errors_are_reported))
