@@ -977,9 +977,6 @@ static bool resolve_quorum(loader *ld)
         od_quorum_voter q = {(int32_t)strtol(s, NULL, 10), pool_strndup(st, at + 1 + ho, hl), port};
         if (!q.host)
             return false;
-        for (size_t k = 0; k < n; k++)
-            if (voters[k].id == q.id)
-                ERR(ld, "controller.quorum.voters: voter id %" PRId32 " appears more than once", q.id);
         self |= q.id == c->resolved.node_id;
         voters[n++] = q;
     }
@@ -1058,6 +1055,13 @@ static bool resolve_listeners(loader *ld)
                 ERR(ld, "advertised.listeners listener names must be equal to or a subset of the ones "
                         "defined in listeners (%s is not in listeners)", a->name);
         }
+        /* Clients and brokers are never sent to a controller listener, even
+         * when advertised.listeners names one, as in Kafka. */
+        size_t kept = 0;
+        for (size_t i = 0; i < c->resolved.advertised_listener_count; i++)
+            if (!list_contains(cln, c->resolved.advertised_listeners[i].name))
+                c->resolved.advertised_listeners[kept++] = c->resolved.advertised_listeners[i];
+        c->resolved.advertised_listener_count = kept;
     } else {
         od_listener *adv = pool_keep(st, calloc(nl + 1, sizeof *adv));
         if (!adv)
@@ -1161,10 +1165,14 @@ static void check_groups_and_security(loader *ld)
     check_bounds(ld, "group.consumer.session.timeout.ms", c->group_consumer_session_timeout_ms,
                  "group.consumer.min.session.timeout.ms", c->group_consumer_min_session_timeout_ms,
                  "group.consumer.max.session.timeout.ms", c->group_consumer_max_session_timeout_ms);
-    if (c->group_consumer_heartbeat_interval_ms >= c->group_consumer_session_timeout_ms)
-        ERR(ld, "group.consumer.heartbeat.interval.ms must be less than group.consumer.session.timeout.ms");
-    if (c->group_min_session_timeout_ms > c->group_max_session_timeout_ms)
-        ERR(ld, "group.min.session.timeout.ms must not be greater than group.max.session.timeout.ms");
+    /* Kafka accepts group.min.session.timeout.ms > max and a heartbeat
+     * equal to the session timeout, so a working Kafka file is not refused
+     * here for them either. */
+    if (!list_contains(&c->group_coordinator_rebalance_protocols, "classic"))
+        ERR(ld, "group.coordinator.rebalance.protocols: Disabling the 'classic' protocol is not supported.");
+    if (c->log_cleaner_dedupe_buffer_size < (int64_t)c->log_cleaner_threads * 1024 * 1024)
+        ERR(ld, "log.cleaner.dedupe.buffer.size must be at least 1MB per cleaner thread (log.cleaner.threads=%" PRId32 ")",
+            c->log_cleaner_threads);
 
     /* SASL between brokers needs its mechanism enabled. */
     od_security_protocol p = OD_SECURITY_PLAINTEXT;

@@ -270,7 +270,7 @@ typedef struct od_broker_config {
         const char *metadata_log_dir; /* metadata.log.dir, else the first log dir */
         od_listener *listeners;
         size_t listener_count;
-        /* advertised.listeners, else listeners minus the controller ones */
+        /* advertised.listeners (else listeners), minus controller listeners */
         od_listener *advertised_listeners;
         size_t advertised_listener_count;
         od_config_list controller_listener_names;

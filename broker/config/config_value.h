@@ -103,7 +103,7 @@ bool od_config_messages_add(od_config_messages *m, const char *fmt, ...)
 void od_config_messages_free(od_config_messages *m);
 void od_config_diagnostics_free(od_config_diagnostics *d);
 
-/* A parsed value. Strings point into the source text or caller storage. */
+/* A parsed scalar; which member is meaningful follows from the type. */
 typedef struct od_config_parsed {
     bool is_null;
     bool b;

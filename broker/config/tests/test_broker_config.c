@@ -191,6 +191,14 @@ static void roll_flush_and_dirs_precedence(void)
     CHECK(strcmp(c->resolved.metadata_log_dir, "/meta") == 0);
     od_broker_config_free(c);
 
+    /* An advertised controller listener is dropped from what brokers and
+     * clients are told. */
+    LOAD_OK(KRAFT_BASE "advertised.listeners=PLAINTEXT://h:9092,CONTROLLER://h:9093\n", &c, &d);
+    REQUIRE(c->resolved.advertised_listener_count == 1);
+    CHECK(strcmp(c->resolved.advertised_listeners[0].name, "PLAINTEXT") == 0);
+    CHECK(strcmp(c->resolved.advertised_listeners[0].host, "h") == 0);
+    od_broker_config_free(c);
+
     /* Neither set: Kafka's log.dir default. */
     LOAD_OK("process.roles=broker,controller\nnode.id=1\ncontroller.quorum.voters=1@h:9093\n"
                       "listeners=PLAINTEXT://:9092,CONTROLLER://:9093\ncontroller.listener.names=CONTROLLER\n",
@@ -293,6 +301,11 @@ static void validation_errors_name_their_key(void)
         {KRAFT_BASE "log.dirs=\n", {"log.dirs", NULL}},
         {KRAFT_BASE "group.consumer.heartbeat.interval.ms=50000\n",
          {"group.consumer.heartbeat.interval.ms", "group.consumer.max.heartbeat.interval.ms", NULL}},
+        {KRAFT_BASE "group.coordinator.rebalance.protocols=consumer\n",
+         {"group.coordinator.rebalance.protocols", "classic", NULL}},
+        {KRAFT_BASE "log.cleaner.dedupe.buffer.size=1000\n", {"log.cleaner.dedupe.buffer.size", NULL}},
+        {KRAFT_BASE "process.roles=broker,broker,controller\n", {"Duplicate role names", "process.roles", NULL}},
+        {KRAFT_BASE "node.id=-5\n", {"Missing configuration `node.id`", NULL}},
         {KRAFT_BASE "authorizer.class.name=kafka.security.authorizer.AclAuthorizer\n",
          {"authorizer.class.name", "StandardAuthorizer", NULL}},
         {KRAFT_BASE "listeners=PLAINTEXT://:9092,CONTROLLER://:9093,SASL_PLAINTEXT://:9094\n"
@@ -310,6 +323,35 @@ static void validation_errors_name_their_key(void)
         CHECKF(named, "case %zu: no error mentions %s", i, cases[i].fragments[0]);
         if (!named)
             dump_messages("got", &d.errors);
+        od_config_diagnostics_free(&d);
+    }
+}
+
+/* Combinations Kafka 3.9.1 starts with, so Odradek must too. */
+static void kafka_lenient_combinations_load(void)
+{
+    static const char *const extras[] = {
+        "group.min.session.timeout.ms=90000\ngroup.max.session.timeout.ms=80000\n",
+        "group.consumer.session.timeout.ms=46000\ngroup.consumer.heartbeat.interval.ms=46000\n"
+        "group.consumer.max.heartbeat.interval.ms=60000\ngroup.consumer.min.session.timeout.ms=1000\n",
+        "default.replication.factor=0\n",
+        "transaction.state.log.min.isr=5\n",
+        "controller.quorum.voters=1@localhost:9093,1@localhost:9094\n",
+        "message.max.bytes=2000000\n",
+        "controller.quorum.voters=\ncontroller.quorum.bootstrap.servers=localhost:9093\n",
+        "listeners=plaintext://:9092,CONTROLLER://:9093\n",
+        "advertised.listeners=PLAINTEXT://h:9092,CONTROLLER://h:9093\n",
+    };
+    for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++) {
+        char text[2048];
+        snprintf(text, sizeof text, "%s%s", KRAFT_BASE, extras[i]);
+        od_broker_config *c = NULL;
+        od_config_diagnostics d = {0};
+        od_config_status st = load_text(text, &c, &d);
+        CHECKF(st == OD_CONFIG_OK, "case %zu refused", i);
+        if (st != OD_CONFIG_OK)
+            dump_messages("error", &d.errors);
+        od_broker_config_free(c);
         od_config_diagnostics_free(&d);
     }
 }
@@ -542,4 +584,4 @@ OD_TEST_MAIN(OD_CASE(table_is_sorted_and_self_consistent), OD_CASE(shipped_kraft
              OD_CASE(node_id_and_broker_id), OD_CASE(validation_errors_name_their_key),
              OD_CASE(warnings_for_unknown_and_ignored_keys), OD_CASE(describe_matches_kafka),
              OD_CASE(describe_keeps_raw_static_text), OD_CASE(dynamic_layers_override_static),
-             OD_CASE(listener_overrides_are_recognised), OD_CASE(broker_only_and_controller_only_nodes))
+             OD_CASE(listener_overrides_are_recognised), OD_CASE(kafka_lenient_combinations_load), OD_CASE(broker_only_and_controller_only_nodes))
