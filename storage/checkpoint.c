@@ -387,7 +387,7 @@ od_st_err od_meta_properties_read(od_fio *io, const char *log_dir, od_meta_prope
         }
         *eq = '\0';
         char *k = trim(line), *v = trim(eq + 1);
-        int64_t x;
+        int64_t x = 0;
         if (strcmp(k, "version") == 0) {
             if (!parse_i64(v, &x) || x < 0 || x > 1)
                 err = OD_ST_BAD_FORMAT;

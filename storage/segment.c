@@ -211,7 +211,7 @@ static int scan_header(win *w, int64_t pos, od_batch_header *h, size_t *total)
 {
     if (pos == w->end)
         return SCAN_END;
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     int rc = win_get(w, pos, OD_BATCH_HEADER_SIZE, &p);
     if (rc < 0)
         return rc;
@@ -232,7 +232,7 @@ static int scan_batch(win *w, int64_t pos, od_batch_header *h, size_t *total, co
     int rc = scan_header(w, pos, h, total);
     if (rc != SCAN_OK)
         return rc;
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     rc = win_get(w, pos, *total, &p);
     if (rc < 0)
         return rc;
@@ -474,7 +474,7 @@ od_st_err od_segment_recover(od_segment *s, int64_t *truncated_bytes)
     for (;;) {
         od_batch_header h;
         size_t total;
-        const uint8_t *b;
+        const uint8_t *b = NULL;
         rc = scan_batch(&w, pos, &h, &total, &b);
         if (rc < 0) {
             win_free(&w);
@@ -890,7 +890,7 @@ od_st_err od_segment_find_timestamp(od_segment *s, int64_t ts, int64_t start_off
             err = OD_ST_OK;
             if (od_batch_compression(&h) == OD_COMPRESSION_NONE &&
                 !(h.attributes & OD_BATCH_ATTR_LOG_APPEND_TIME)) {
-                const uint8_t *b;
+                const uint8_t *b = NULL;
                 rc = win_get(&w, p, total, &b);
                 if (rc == 0)
                     find_record_ts(b, total, &h, ts, start_offset, offset, found_ts);
@@ -1062,7 +1062,7 @@ od_st_err od_segment_verify(od_segment *s, char *why, size_t why_cap)
     for (;;) {
         od_batch_header h;
         size_t total;
-        const uint8_t *b;
+        const uint8_t *b = NULL;
         int rc = scan_batch(&w, pos, &h, &total, &b);
         if (rc == SCAN_END)
             break;
