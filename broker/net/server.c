@@ -102,6 +102,8 @@ struct od_conn {
     od_conn *resume_next;
     bool in_flush, in_close, in_resume;
     bool over_byte_bound;   /* hysteresis flag for (I5) */
+    bool read_no_more;      /* a close-after reply was seen: the stream ends there */
+    bool final_reply_queued;
 
     od_request *partial;    /* frame being read, READING_BODY only */
     od_request *pending_head, *pending_tail;
@@ -175,6 +177,12 @@ static od_request *request_new(od_conn *conn, size_t frame_len)
     return req;
 }
 
+void od_request_complete_then_close(od_request *req)
+{
+    req->net.close_after = true;
+    od_request_complete(req);
+}
+
 void od_request_complete(od_request *req)
 {
     if (od_loop_in_thread(req->net.loop))
@@ -242,6 +250,8 @@ static void request_finished(od_request *req)
     case CONN_CLOSING:
         break; /* close_marked_conns frees done requests */
     default:
+        if (req->net.close_after)
+            conn->read_no_more = true; /* interest follows at the next flush */
         push_flush(conn);
         break;
     }
@@ -267,7 +277,7 @@ static bool conn_may_read(od_conn *conn)
         conn->over_byte_bound = queued > cfg->max_queued_response_bytes / 2;
     else
         conn->over_byte_bound = queued > cfg->max_queued_response_bytes;
-    return conn_live(conn) && !conn->thread->draining && !conn->over_byte_bound &&
+    return conn_live(conn) && !conn->thread->draining && !conn->over_byte_bound && !conn->read_no_more &&
            conn->in_flight < cfg->max_in_flight_requests;
 }
 
@@ -327,6 +337,10 @@ static void conn_dispatch(od_conn *conn, od_request *req)
     case OD_HANDLE_CLOSE:
         req->net.done = true;
         conn_mark_closing(conn);
+        break;
+    case OD_HANDLE_REPLY_THEN_CLOSE:
+        req->net.close_after = true;
+        request_finished(req);
         break;
     }
 }
@@ -461,7 +475,8 @@ static void conn_write(od_conn *conn)
             return;
         }
     }
-    if (conn->thread->draining && conn_quiet(conn)) {
+    if ((conn->thread->draining && conn_quiet(conn)) ||
+        (conn->final_reply_queued && od_chain_empty(&conn->output))) {
         conn_mark_closing(conn);
         return;
     }
@@ -474,12 +489,13 @@ static void conn_flush(od_conn *conn)
 {
     if (!conn_live(conn))
         return;
-    while (conn->pending_head && conn->pending_head->net.done) {
+    while (!conn->final_reply_queued && conn->pending_head && conn->pending_head->net.done) {
         od_request *req = conn->pending_head;
         conn->pending_head = req->net.next;
         if (conn->pending_head == NULL)
             conn->pending_tail = NULL;
         req->net.next = NULL;
+        conn->final_reply_queued = req->net.close_after;
         if (od_chain_empty(&req->response)) { /* no reply expected */
             conn->in_flight--;
             request_free(req);

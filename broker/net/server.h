@@ -30,6 +30,8 @@
  *       READING_BODY --(frame complete: dispatch)--> READING_SIZE
  *       READING_* --(paused: backpressure, in-flight cap, draining)--> same
  *           state with read interest off; resumed from the after-sleep hook
+ *       READING_* --(a reply marked close-after is queued)--> same state,
+ *           reading off for good; CLOSING once that reply is written
  *       any --conn_mark_closing--> CLOSING   (bad size, EOF, I/O error,
  *           handler said close, idle timeout, shutdown deadline)
  *       CLOSING --close_marked_conns (before-sleep, the safe point)-->
@@ -87,7 +89,9 @@ typedef struct od_conn od_conn;
 typedef enum od_handle_result {
     OD_HANDLE_DONE,   /* req->response holds the reply (empty chain = no reply, e.g. acks=0) */
     OD_HANDLE_LATER,  /* the handler keeps req and calls od_request_complete once */
-    OD_HANDLE_CLOSE,  /* close the connection; the layer frees req */
+    OD_HANDLE_CLOSE,  /* close the connection now; the layer frees req, nothing more is sent */
+    OD_HANDLE_REPLY_THEN_CLOSE, /* like DONE, but close once this reply is written
+                                 * (a failed authentication); later requests are dropped */
 } od_handle_result;
 
 /* Called on the connection's network thread for every complete frame. */
@@ -129,6 +133,7 @@ typedef struct od_request_net {
     size_t unsent;            /* bytes of this response not yet written */
     size_t frame_have;        /* body bytes read so far */
     bool done;
+    bool close_after;         /* the connection ends with this reply */
 } od_request_net;
 
 struct od_request {
@@ -172,6 +177,10 @@ unsigned od_server_network_threads(const od_server *server);
 /* Finishes a request taken with OD_HANDLE_LATER: req->response holds the
  * reply (empty = none). Any thread, exactly once; req is gone afterwards. */
 void od_request_complete(od_request *req);
+
+/* Same, then closes the connection once this reply is written; requests
+ * after it get no reply. */
+void od_request_complete_then_close(od_request *req);
 
 /* Immutable facts about a connection; any thread while the connection's
  * request is held. */

@@ -12,7 +12,8 @@
  *   6 "append" (echo now, remember the correlation id as appended),
  *   7 echo once the before_reply hook has run, 8 reply with a file region
  *   (offset and length in the payload), 9 count requests on this
- *   connection in its handler data and reply with the count.
+ *   connection in its handler data and reply with the count, 10 echo and
+ *   then close.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -30,7 +31,8 @@
 #include "wire.h"
 
 enum { API_ECHO = 0, API_ECHO_LATER = 1, API_SIZED = 2, API_CLOSE = 3, API_PARK = 4, API_SILENT = 5,
-       API_APPEND = 6, API_AFTER_FLUSH = 7, API_FILE = 8, API_COUNT = 9 };
+       API_APPEND = 6, API_AFTER_FLUSH = 7, API_FILE = 8, API_COUNT = 9,
+       API_REPLY_THEN_CLOSE = 10 };
 
 /* ------------------------------------------------------------ handler side */
 
@@ -121,6 +123,9 @@ static od_handle_result test_handler(void *ctx, od_request *req)
         od_chain_add_copy(&req->response, &req->arena, reply, 8);
         return OD_HANDLE_DONE;
     }
+    case API_REPLY_THEN_CLOSE:
+        build_echo(req);
+        return OD_HANDLE_REPLY_THEN_CLOSE;
     default:
         return OD_HANDLE_DONE; /* API_SILENT: empty chain, no reply */
     }
@@ -932,6 +937,42 @@ static void connection_data_lives_until_the_connection_goes(void)
     stop_server(&ts);
 }
 
+static void reply_then_close_sends_that_reply_and_nothing_after(void)
+{
+    od_listener_config listener;
+    od_server_config cfg = base_config(&listener);
+    test_server ts;
+    bool started = start_server(&ts, &cfg);
+    REQUIRE(started);
+    uint8_t body[8];
+    int32_t corr = -1;
+
+    int fd = connect_local(ts.port);
+    REQUIRE(fd >= 0);
+    CHECK(send_request(fd, API_ECHO_LATER, 1, "a", 1));
+    CHECK(send_request(fd, API_REPLY_THEN_CLOSE, 2, "b", 1));
+    CHECK(send_request(fd, API_ECHO, 3, "c", 1));
+    CHECK(read_response(fd, &corr, body, sizeof body) == 1 && corr == 1);
+    CHECK(read_response(fd, &corr, body, sizeof body) == 1 && corr == 2);
+    CHECK(closed_by_server(fd));
+    close(fd);
+    CHECK_EQ_INT(atomic_load(&state.handled), 2); /* request 3 was never read */
+
+    /* The deferred form, completed from this thread. */
+    fd = connect_local(ts.port);
+    REQUIRE(fd >= 0);
+    CHECK(send_request(fd, API_PARK, 5, "p", 1));
+    CHECK(send_request(fd, API_ECHO, 6, "q", 1));
+    bool arrived = wait_for(&state.parked_count, 1, 5000) && wait_for(&state.handled, 4, 5000);
+    REQUIRE(arrived);
+    build_echo(state.parked[0]);
+    od_request_complete_then_close(state.parked[0]);
+    CHECK(read_response(fd, &corr, body, sizeof body) == 1 && corr == 5);
+    CHECK(closed_by_server(fd));
+    close(fd);
+    stop_server(&ts);
+}
+
 static void config_errors_are_reported(void)
 {
     od_listener_config listener;
@@ -962,4 +1003,5 @@ OD_TEST_MAIN(OD_CASE(many_connections_pipelined_answers_in_order),
              OD_CASE(file_region_replies_go_out_intact),
              OD_CASE(frames_split_into_single_bytes),
              OD_CASE(connection_data_lives_until_the_connection_goes),
+             OD_CASE(reply_then_close_sends_that_reply_and_nothing_after),
              OD_CASE(config_errors_are_reported))
