@@ -263,12 +263,15 @@ od_config_status od_properties_parse(od_properties *out, const char *text, size_
         if (!in_logical) {
             logical_start = natural_line;
             logical.len = 0;
-            /* Blank and comment lines never continue, even ending in '\'. */
-            if (s == end || text[s] == '#' || text[s] == '!') {
-                i = next;
-                natural_line++;
-                continue;
-            }
+        }
+        /* A comment is a '#' or '!' opening a logical line that is still
+         * empty, which includes one continued from a lone backslash. Blank
+         * and comment lines never continue, even when they end in '\'. */
+        if ((!in_logical && s == end) || (logical.len == 0 && s < end && (text[s] == '#' || text[s] == '!'))) {
+            in_logical = false;
+            i = next;
+            natural_line++;
+            continue;
         }
         size_t backslashes = 0;
         while (end - backslashes > s && text[end - 1 - backslashes] == '\\')
@@ -287,8 +290,11 @@ od_config_status od_properties_parse(od_properties *out, const char *text, size_
             continue;
         }
         in_logical = false;
-        if (logical.len == 0)
-            continue; /* only a continuation of nothing */
+        /* Java drops a logical line that is empty, except when the input
+         * ends right after a continuation backslash: then the line had
+         * content (the backslash) and is stored as an empty key. */
+        if (logical.len == 0 && !continues)
+            continue;
         why = store_line(out, logical.data, logical.len, logical_start, &key, &value, &st);
         if (why)
             break;

@@ -96,6 +96,39 @@ static void continuations(void)
     od_properties_free(&p);
 }
 
+/* Found by differential testing against java.util.Properties: '#' opening a
+ * logical line that a lone backslash continued is still a comment. */
+static void comment_after_empty_continuation_is_a_comment(void)
+{
+    od_properties p = parse_ok("\\\n"
+                               "#=not a key\n"
+                               "a=1\n"
+                               "b=x\\\n"
+                               "#=part of b\n");
+    CHECK(od_properties_get(&p, "#") == NULL);
+    CHECK_PROP(p, "a", "1");
+    CHECK_PROP(p, "b", "x#=part of b");
+    CHECK_EQ_INT(p.count, 2);
+    od_properties_free(&p);
+}
+
+/* Found by differential testing: input ending in a continuation backslash
+ * on an otherwise empty line stores an empty key, as Java does. */
+static void trailing_lone_backslash_is_an_empty_key(void)
+{
+    static const char *const inputs[] = {"a=1\n\\", "a=1\n\\\r", "a=1\n\\\n", "a=1\n\t\\"};
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        od_properties p = parse_ok(inputs[i]);
+        CHECKF(od_properties_get(&p, "") != NULL, "input %zu", i);
+        CHECK_EQ_INT(p.count, 2);
+        od_properties_free(&p);
+    }
+    od_properties p = parse_ok("a=1\n\\\n\nb=2\n"); /* mid-file it is dropped */
+    CHECK(od_properties_get(&p, "") == NULL);
+    CHECK_EQ_INT(p.count, 2);
+    od_properties_free(&p);
+}
+
 static void escapes(void)
 {
     od_properties p = parse_ok("tabs=a\\tb\\nc\\rd\\fe\n"
@@ -169,5 +202,6 @@ static void shipped_kraft_file_loads(void)
 }
 
 OD_TEST_MAIN(OD_CASE(separators), OD_CASE(comments_and_blank_lines), OD_CASE(continuations),
-             OD_CASE(escapes), OD_CASE(raw_utf8_passes_through), OD_CASE(later_duplicates_override),
+             OD_CASE(comment_after_empty_continuation_is_a_comment),
+             OD_CASE(trailing_lone_backslash_is_an_empty_key), OD_CASE(escapes), OD_CASE(raw_utf8_passes_through), OD_CASE(later_duplicates_override),
              OD_CASE(errors_name_file_and_line), OD_CASE(shipped_kraft_file_loads))
