@@ -10,6 +10,7 @@ import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.SimpleRecord;
 import org.apache.kafka.common.record.TimestampType;
 
 import java.io.ByteArrayOutputStream;
@@ -181,13 +182,34 @@ final class BatchDiff {
             (short) rng.nextInt(100), RecordBatch.NO_SEQUENCE, true, true, leader, List.of(r));
     }
 
+    /**
+     * A control batch of the kind KRaft writes (leader change, snapshot header and
+     * footer, voters...): control but not transactional, any codec, record values
+     * opaque to the record layer.
+     */
+    private Batch kraftControlBatch(long base, CompressionType codec) {
+        List<Rec> recs = new ArrayList<>();
+        int n = 1 + rng.nextInt(3);
+        long ts = 1_650_000_000_000L + rng.nextInt(1 << 20);
+        for (int i = 0; i < n; i++) {
+            short type = (short) (2 + rng.nextInt(5));
+            ByteBuffer key = ByteBuffer.allocate(4).putShort((short) 0).putShort(type);
+            recs.add(new Rec(base + i, ts, key.array(), randomBytes(rng.nextInt(40)), List.of()));
+        }
+        return new Batch(base, codec, false, RecordBatch.NO_TIMESTAMP, RecordBatch.NO_PRODUCER_ID,
+            RecordBatch.NO_PRODUCER_EPOCH, RecordBatch.NO_SEQUENCE, false, true, rng.nextInt(1000), recs);
+    }
+
     private List<Batch> scenario(CompressionType codec, int s, boolean consecutive) {
         List<Batch> out = new ArrayList<>();
         long next = rng.nextInt(3) == 0 ? 0 : rng.nextLong() & 0xffffffffffL;
         int n = 1 + rng.nextInt(3);
         for (int i = 0; i < n; i++) {
             // Scenario 1 carries large values: several lz4 blocks and snappy chunks per batch.
-            Batch b = (s > 1 && rng.nextInt(4) == 0) ? markerBatch(next) : dataBatch(next, codec, consecutive, s == 1);
+            int kind = s > 1 ? rng.nextInt(8) : 7;
+            Batch b = kind < 2 ? markerBatch(next)
+                : kind == 2 ? kraftControlBatch(next, codec)
+                : dataBatch(next, codec, consecutive, s == 1);
             out.add(b);
             next = b.last() + 1 + rng.nextInt(3);
         }
@@ -316,7 +338,7 @@ final class BatchDiff {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (Batch b : batches) {
             MemoryRecords mr;
-            if (b.control()) {
+            if (b.control() && b.txn()) {
                 Rec r = b.recs().get(0);
                 ByteBuffer key = ByteBuffer.wrap(r.key());
                 ByteBuffer value = ByteBuffer.wrap(r.value());
@@ -325,6 +347,14 @@ final class BatchDiff {
                 ControlRecordType type = ControlRecordType.fromTypeId(key.getShort());
                 mr = MemoryRecords.withEndTransactionMarker(b.base(), r.timestamp(), b.leader(), b.pid(), b.epoch(),
                     new EndTransactionMarker(type, value.getInt()));
+            } else if (b.control()) {
+                MemoryRecordsBuilder mb = MemoryRecords.builder(ByteBuffer.allocate(1 << 12),
+                    RecordBatch.MAGIC_VALUE_V2, Compression.of(b.codec()).build(), TimestampType.CREATE_TIME,
+                    b.base(), RecordBatch.NO_TIMESTAMP, b.pid(), b.epoch(), b.seq(), false, true, b.leader());
+                for (Rec r : b.recs()) {
+                    mb.appendControlRecordWithOffset(r.offset(), new SimpleRecord(r.timestamp(), r.key(), r.value()));
+                }
+                mr = mb.build();
             } else {
                 ByteBuffer buf = ByteBuffer.allocate(1 << 16);
                 MemoryRecordsBuilder mb = MemoryRecords.builder(buf, RecordBatch.MAGIC_VALUE_V2,

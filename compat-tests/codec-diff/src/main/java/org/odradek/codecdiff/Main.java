@@ -59,8 +59,16 @@ public final class Main {
         if (!only.equals("messages")) {
             new BatchDiff(tool, report, work, seed, scenarios).run();
         }
+        boolean ok = report.failed() == 0;
+        if (ok) {
+            try (var files = Files.walk(work)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        } else {
+            System.out.println("inputs and outputs of the last od_codec_tool runs kept in " + work);
+        }
         report.summary();
-        System.exit(report.failed() == 0 ? 0 : 1);
+        System.exit(ok ? 0 : 1);
     }
 
     private Main() {

@@ -63,11 +63,17 @@ final class RandomJson {
             String elem = type.substring(2);
             int max = depth < 2 ? 4 : 2;
             int n = rng.nextInt(5) == 0 ? 0 : rng.nextInt(max) + (depth < 2 ? 1 : 0);
+            int childDepth = depth + 1;
+            // Now and then a count past 127, whose compact length takes a two-byte varint.
+            if (isPrimitive(elem) ? rng.nextInt(15) == 0 : depth == 0 && rng.nextInt(30) == 0) {
+                n = 128 + rng.nextInt(80);
+                childDepth = Math.max(childDepth, 3);
+            }
             ArrayNode a = F.arrayNode();
             for (int i = 0; i < n; i++) {
                 a.add(isPrimitive(elem)
-                    ? value(m, f, elem, v, false, depth + 1)
-                    : struct(m, m.structFields(f), v, depth + 1));
+                    ? value(m, f, elem, v, false, childDepth)
+                    : struct(m, m.structFields(f), v, childDepth));
             }
             return a;
         }
@@ -93,13 +99,15 @@ final class RandomJson {
                 if (nullable && rng.nextInt(5) == 0) {
                     return F.nullNode();
                 }
-                return F.textNode(string());
+                return F.textNode(string(depth));
             case "bytes":
             case "records":
                 if (nullable && rng.nextInt(5) == 0) {
                     return F.nullNode();
                 }
-                return F.binaryNode(bytes(rng.nextInt(4) == 0 ? 0 : rng.nextInt(24) + 1));
+                return F.binaryNode(bytes(rng.nextInt(4) == 0 ? 0
+                    : rng.nextInt(15) == 0 ? 120 + rng.nextInt(depth < 2 ? 20000 : 400)
+                    : rng.nextInt(24) + 1));
             case "uuid": {
                 byte[] b = rng.nextInt(5) == 0 ? new byte[16] : bytes(16);
                 return F.textNode(Base64.getUrlEncoder().withoutPadding().encodeToString(b));
@@ -182,8 +190,11 @@ final class RandomJson {
         }
     }
 
-    private String string() {
+    private String string(int depth) {
         int n = rng.nextInt(4) == 0 ? 0 : rng.nextInt(16) + 1;
+        if (depth < 3 && rng.nextInt(20) == 0) {
+            n = 100 + rng.nextInt(300); // lengths past 127 bytes need a two-byte compact varint
+        }
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) {
             if (rng.nextInt(8) == 0) {
