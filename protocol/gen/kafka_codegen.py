@@ -136,7 +136,31 @@ def version_cond(rng, cur):
         parts.append("version <= %d" % inter[1])
     if not parts:
         return True
+    if len(parts) == 2 and inter[0] == inter[1]:
+        return "version == %d" % inter[0]
     return " && ".join(parts)
+
+
+def absent_cond(rng, cur):
+    """C condition for `version not in rng`, given version is known to be in cur."""
+    inter = intersect(rng, cur)
+    if inter is None:
+        return True
+    parts = []
+    if inter[0] > cur[0]:
+        parts.append("version < %d" % inter[0])
+    if inter[1] < cur[1]:
+        parts.append("version > %d" % inter[1])
+    if not parts:
+        return False
+    if len(parts) == 2 and inter[0] == inter[1]:
+        return "version != %d" % inter[0]
+    return " || ".join(parts)
+
+
+def paren_or(expr):
+    """Parenthesises an expression that contains a top-level-looking ||."""
+    return "(%s)" % expr if "||" in expr else expr
 
 
 def cexpr(cond):
@@ -189,9 +213,6 @@ class Field:
 
     def flexible_versions(self, msg):
         return self.flex if self.flex_override else msg.flexible
-
-    def default_is_null(self):
-        return self.default == "null"
 
     def struct_by_pointer(self):
         return self.kind == "struct" and self.nullable is not None
@@ -506,14 +527,6 @@ def struct_min_size(s, v):
 
 def in_range(v, rng):
     return rng is not None and rng[0] <= v <= rng[1]
-
-
-def elem_min_size(elem, compact):
-    if elem in PRIMS:
-        return PRIMS[elem][1]
-    if elem == "string":
-        return 1 if compact else 2
-    return 1 if compact else 4
 
 
 # ------------------------------------------------------------------ header
@@ -987,13 +1000,13 @@ def gen_struct_codec(o, s):
         o.end()
     ctx.declare_flexible(o)
     for f in s.fields:
-        pres = version_cond(f.versions, cur) if f.versions else False
-        if pres is not True and not f.ignorable:
+        absent = absent_cond(f.versions, cur)
+        if absent is not False and not f.ignorable:
             nd = nondefault_expr(f, "m->" + f.cname)
-            if pres is False:
+            if absent is True:
                 o("if (%s)" % nd)
             else:
-                o("if (!(%s) && (%s))" % (pres, nd))
+                o("if (%s && %s)" % (paren_or(absent), paren_or(nd)))
             o("    od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);")
         pu = present_untagged(f, cur)
         if pu is None:

@@ -271,23 +271,23 @@ od_wire_err od_add_partitions_to_txn_request_encode(const od_add_partitions_to_t
         return w->err;
     }
     const bool flexible = version >= 3;
-    if (!(version >= 4) && (m->transactions.count != 0))
+    if (version < 4 && m->transactions.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
         od_add_partitions_to_txn_request_add_partitions_to_txn_transaction_array_write(w, &m->transactions, version, true, false);
-    if (!(version <= 3) && (!od_str_eq(m->v3_and_below_transactional_id, (od_str){"", 0})))
+    if (version > 3 && !od_str_eq(m->v3_and_below_transactional_id, (od_str){"", 0}))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
         od_codec_write_string(w, m->v3_and_below_transactional_id, flexible, false);
-    if (!(version <= 3) && (m->v3_and_below_producer_id != INT64_C(0)))
+    if (version > 3 && m->v3_and_below_producer_id != INT64_C(0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
         od_write_i64(w, m->v3_and_below_producer_id);
-    if (!(version <= 3) && (m->v3_and_below_producer_epoch != 0))
+    if (version > 3 && m->v3_and_below_producer_epoch != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
         od_write_i16(w, m->v3_and_below_producer_epoch);
-    if (!(version <= 3) && (m->v3_and_below_topics.count != 0))
+    if (version > 3 && m->v3_and_below_topics.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
         od_add_partitions_to_txn_request_add_partitions_to_txn_topic_array_write(w, &m->v3_and_below_topics, version, flexible, false);

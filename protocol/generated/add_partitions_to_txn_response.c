@@ -373,11 +373,11 @@ od_wire_err od_add_partitions_to_txn_response_encode(const od_add_partitions_to_
     od_write_i32(w, m->throttle_time_ms);
     if (version >= 4)
         od_write_i16(w, m->error_code);
-    if (!(version >= 4) && (m->results_by_transaction.count != 0))
+    if (version < 4 && m->results_by_transaction.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
         od_add_partitions_to_txn_response_add_partitions_to_txn_result_array_write(w, &m->results_by_transaction, version, true, false);
-    if (!(version <= 3) && (m->results_by_topic_v3_and_below.count != 0))
+    if (version > 3 && m->results_by_topic_v3_and_below.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
         od_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_array_write(w, &m->results_by_topic_v3_and_below, version, flexible, false);

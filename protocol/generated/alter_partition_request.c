@@ -156,15 +156,15 @@ od_wire_err od_alter_partition_request_partition_data_encode(const od_alter_part
     }
     od_write_i32(w, m->partition_index);
     od_write_i32(w, m->leader_epoch);
-    if (!(version <= 2) && (m->new_isr.count != 0))
+    if (version > 2 && m->new_isr.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 2)
         od_codec_write_int32_array(w, &m->new_isr, true, false);
-    if (!(version >= 3) && (m->new_isr_with_epochs.count != 0))
+    if (version < 3 && m->new_isr_with_epochs.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_alter_partition_request_broker_state_array_write(w, &m->new_isr_with_epochs, version, true, false);
-    if (!(version >= 1) && (m->leader_recovery_state != 0))
+    if (version < 1 && m->leader_recovery_state != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i8(w, m->leader_recovery_state);

@@ -376,7 +376,7 @@ od_wire_err od_begin_quorum_epoch_response_encode(const od_begin_quorum_epoch_re
     const bool flexible = version >= 1;
     od_write_i16(w, m->error_code);
     od_begin_quorum_epoch_response_topic_data_array_write(w, &m->topics, version, flexible, false);
-    if (!(version >= 1) && (m->node_endpoints.count != 0))
+    if (version < 1 && m->node_endpoints.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);

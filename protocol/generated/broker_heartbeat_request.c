@@ -61,7 +61,7 @@ od_wire_err od_broker_heartbeat_request_encode(const od_broker_heartbeat_request
     od_write_i64(w, m->current_metadata_offset);
     od_write_bool(w, m->want_fence);
     od_write_bool(w, m->want_shut_down);
-    if (!(version >= 1) && (m->offline_log_dirs.count != 0))
+    if (version < 1 && m->offline_log_dirs.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
     const bool put_offline_log_dirs = (version >= 1) && (m->offline_log_dirs.count != 0);

@@ -65,9 +65,9 @@ od_wire_err od_broker_registration_change_record_encode(const od_broker_registra
     }
     od_write_i32(w, m->broker_id);
     od_write_i64(w, m->broker_epoch);
-    if (!(version >= 1) && (m->in_controlled_shutdown != 0))
+    if (version < 1 && m->in_controlled_shutdown != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
-    if (!(version >= 2) && (m->log_dirs.count != 0))
+    if (version < 2 && m->log_dirs.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
     const bool put_fenced = m->fenced != 0;

@@ -261,7 +261,7 @@ od_wire_err od_broker_registration_request_encode(const od_broker_registration_r
     od_broker_registration_request_listener_array_write(w, &m->listeners, version, true, false);
     od_broker_registration_request_feature_array_write(w, &m->features, version, true, false);
     od_codec_write_string(w, m->rack, true, true);
-    if (!(version >= 1) && (m->is_migrating_zk_broker))
+    if (version < 1 && m->is_migrating_zk_broker)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_bool(w, m->is_migrating_zk_broker);

@@ -61,7 +61,7 @@ od_wire_err od_create_acls_request_acl_creation_encode(const od_create_acls_requ
     const bool flexible = version >= 2;
     od_write_i8(w, m->resource_type);
     od_codec_write_string(w, m->resource_name, flexible, false);
-    if (!(version >= 1) && (m->resource_pattern_type != 3))
+    if (version < 1 && m->resource_pattern_type != 3)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i8(w, m->resource_pattern_type);

@@ -164,11 +164,11 @@ od_wire_err od_create_delegation_token_request_encode(const od_create_delegation
         return w->err;
     }
     const bool flexible = version >= 2;
-    if (!(version >= 3) && (!od_str_eq(m->owner_principal_type, (od_str){"", 0})))
+    if (version < 3 && !od_str_eq(m->owner_principal_type, (od_str){"", 0}))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_codec_write_string(w, m->owner_principal_type, true, true);
-    if (!(version >= 3) && (!od_str_eq(m->owner_principal_name, (od_str){"", 0})))
+    if (version < 3 && !od_str_eq(m->owner_principal_name, (od_str){"", 0}))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_codec_write_string(w, m->owner_principal_name, true, true);

@@ -392,7 +392,7 @@ od_wire_err od_create_topics_request_encode(const od_create_topics_request *m, o
     const bool flexible = version >= 5;
     od_create_topics_request_creatable_topic_array_write(w, &m->topics, version, flexible, false);
     od_write_i32(w, m->timeout_ms);
-    if (!(version >= 1) && (m->validate_only))
+    if (version < 1 && m->validate_only)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_bool(w, m->validate_only);

@@ -61,7 +61,7 @@ od_wire_err od_delete_acls_request_delete_acls_filter_encode(const od_delete_acl
     const bool flexible = version >= 2;
     od_write_i8(w, m->resource_type_filter);
     od_codec_write_string(w, m->resource_name_filter, flexible, true);
-    if (!(version >= 1) && (m->pattern_type_filter != 3))
+    if (version < 1 && m->pattern_type_filter != 3)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i8(w, m->pattern_type_filter);

@@ -149,7 +149,7 @@ od_wire_err od_delete_topics_request_encode(const od_delete_topics_request *m, o
         return w->err;
     }
     const bool flexible = version >= 4;
-    if (!(version >= 6) && (m->topics.count != 0))
+    if (version < 6 && m->topics.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 6)
         od_delete_topics_request_delete_topic_state_array_write(w, &m->topics, version, true, false);

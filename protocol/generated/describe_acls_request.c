@@ -58,7 +58,7 @@ od_wire_err od_describe_acls_request_encode(const od_describe_acls_request *m, o
     const bool flexible = version >= 2;
     od_write_i8(w, m->resource_type_filter);
     od_codec_write_string(w, m->resource_name_filter, flexible, true);
-    if (!(version >= 1) && (m->pattern_type_filter != 3))
+    if (version < 1 && m->pattern_type_filter != 3)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i8(w, m->pattern_type_filter);

@@ -173,7 +173,7 @@ od_wire_err od_describe_acls_response_describe_acls_resource_encode(const od_des
     const bool flexible = version >= 2;
     od_write_i8(w, m->resource_type);
     od_codec_write_string(w, m->resource_name, flexible, false);
-    if (!(version >= 1) && (m->pattern_type != 3))
+    if (version < 1 && m->pattern_type != 3)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i8(w, m->pattern_type);

@@ -48,7 +48,7 @@ od_wire_err od_describe_cluster_request_encode(const od_describe_cluster_request
         return w->err;
     }
     od_write_bool(w, m->include_cluster_authorized_operations);
-    if (!(version >= 1) && (m->endpoint_type != 1))
+    if (version < 1 && m->endpoint_type != 1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i8(w, m->endpoint_type);

@@ -157,7 +157,7 @@ od_wire_err od_describe_cluster_response_encode(const od_describe_cluster_respon
     od_write_i32(w, m->throttle_time_ms);
     od_write_i16(w, m->error_code);
     od_codec_write_string(w, m->error_message, true, true);
-    if (!(version >= 1) && (m->endpoint_type != 1))
+    if (version < 1 && m->endpoint_type != 1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i8(w, m->endpoint_type);

@@ -167,11 +167,11 @@ od_wire_err od_describe_configs_request_encode(const od_describe_configs_request
     }
     const bool flexible = version >= 4;
     od_describe_configs_request_describe_configs_resource_array_write(w, &m->resources, version, flexible, false);
-    if (!(version >= 1) && (m->include_synonyms))
+    if (version < 1 && m->include_synonyms)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_bool(w, m->include_synonyms);
-    if (!(version >= 3) && (m->include_documentation))
+    if (version < 3 && m->include_documentation)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_write_bool(w, m->include_documentation);

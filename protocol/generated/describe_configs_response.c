@@ -184,7 +184,7 @@ od_wire_err od_describe_configs_response_describe_configs_resource_result_encode
     od_codec_write_string(w, m->name, flexible, false);
     od_codec_write_string(w, m->value, flexible, true);
     od_write_bool(w, m->read_only);
-    if (!(version <= 0) && (m->is_default))
+    if (version > 0 && m->is_default)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 0)
         od_write_bool(w, m->is_default);

@@ -175,11 +175,11 @@ od_wire_err od_describe_delegation_token_response_described_delegation_token_enc
     const bool flexible = version >= 2;
     od_codec_write_string(w, m->principal_type, flexible, false);
     od_codec_write_string(w, m->principal_name, flexible, false);
-    if (!(version >= 3) && (!od_str_eq(m->token_requester_principal_type, (od_str){"", 0})))
+    if (version < 3 && !od_str_eq(m->token_requester_principal_type, (od_str){"", 0}))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_codec_write_string(w, m->token_requester_principal_type, true, false);
-    if (!(version >= 3) && (!od_str_eq(m->token_requester_principal_name, (od_str){"", 0})))
+    if (version < 3 && !od_str_eq(m->token_requester_principal_name, (od_str){"", 0}))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_codec_write_string(w, m->token_requester_principal_name, true, false);

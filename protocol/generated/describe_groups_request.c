@@ -52,7 +52,7 @@ od_wire_err od_describe_groups_request_encode(const od_describe_groups_request *
     }
     const bool flexible = version >= 5;
     od_codec_write_str_array(w, &m->groups, flexible, false);
-    if (!(version >= 3) && (m->include_authorized_operations))
+    if (version < 3 && m->include_authorized_operations)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_write_bool(w, m->include_authorized_operations);

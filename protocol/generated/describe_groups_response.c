@@ -190,7 +190,7 @@ od_wire_err od_describe_groups_response_described_group_encode(const od_describe
     od_codec_write_string(w, m->protocol_type, flexible, false);
     od_codec_write_string(w, m->protocol_data, flexible, false);
     od_describe_groups_response_described_group_member_array_write(w, &m->members, version, flexible, false);
-    if (!(version >= 3) && (m->authorized_operations != INT32_MIN))
+    if (version < 3 && m->authorized_operations != INT32_MIN)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_write_i32(w, m->authorized_operations);

@@ -68,7 +68,7 @@ od_wire_err od_describe_quorum_response_replica_state_encode(const od_describe_q
         return w->err;
     }
     od_write_i32(w, m->replica_id);
-    if (!(version >= 2) && (!od_uuid_is_zero(&m->replica_directory_id)))
+    if (version < 2 && !od_uuid_is_zero(&m->replica_directory_id))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 2)
         od_write_uuid(w, &m->replica_directory_id);
@@ -579,7 +579,7 @@ od_wire_err od_describe_quorum_response_encode(const od_describe_quorum_response
     if (version >= 2)
         od_codec_write_string(w, m->error_message, true, true);
     od_describe_quorum_response_topic_data_array_write(w, &m->topics, version, true, false);
-    if (!(version >= 2) && (m->nodes.count != 0))
+    if (version < 2 && m->nodes.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 2)
         od_describe_quorum_response_node_array_write(w, &m->nodes, version, true, false);

@@ -162,7 +162,7 @@ od_wire_err od_elect_leaders_request_encode(const od_elect_leaders_request *m, o
         return w->err;
     }
     const bool flexible = version >= 2;
-    if (!(version >= 1) && (m->election_type != 0))
+    if (version < 1 && m->election_type != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i8(w, m->election_type);

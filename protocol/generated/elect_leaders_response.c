@@ -272,7 +272,7 @@ od_wire_err od_elect_leaders_response_encode(const od_elect_leaders_response *m,
     }
     const bool flexible = version >= 2;
     od_write_i32(w, m->throttle_time_ms);
-    if (!(version >= 1) && (m->error_code != 0))
+    if (version < 1 && m->error_code != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i16(w, m->error_code);

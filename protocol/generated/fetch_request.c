@@ -134,7 +134,7 @@ od_wire_err od_fetch_request_fetch_partition_encode(const od_fetch_request_fetch
     if (version >= 9)
         od_write_i32(w, m->current_leader_epoch);
     od_write_i64(w, m->fetch_offset);
-    if (!(version >= 12) && (m->last_fetched_epoch != -1))
+    if (version < 12 && m->last_fetched_epoch != -1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 12)
         od_write_i32(w, m->last_fetched_epoch);
@@ -521,11 +521,11 @@ od_wire_err od_fetch_request_encode(const od_fetch_request *m, od_writer *w, int
         return w->err;
     }
     const bool flexible = version >= 12;
-    if (!(version <= 14) && (m->replica_id != -1))
+    if (version > 14 && m->replica_id != -1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 14)
         od_write_i32(w, m->replica_id);
-    if (!(version >= 15) && (!od_fetch_request_replica_state_is_default(&m->replica_state)))
+    if (version < 15 && !od_fetch_request_replica_state_is_default(&m->replica_state))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     od_write_i32(w, m->max_wait_ms);
     od_write_i32(w, m->min_bytes);
@@ -538,7 +538,7 @@ od_wire_err od_fetch_request_encode(const od_fetch_request *m, od_writer *w, int
     if (version >= 7)
         od_write_i32(w, m->session_epoch);
     od_fetch_request_fetch_topic_array_write(w, &m->topics, version, flexible, false);
-    if (!(version >= 7) && (m->forgotten_topics_data.count != 0))
+    if (version < 7 && m->forgotten_topics_data.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 7)
         od_fetch_request_forgotten_topic_array_write(w, &m->forgotten_topics_data, version, flexible, false);

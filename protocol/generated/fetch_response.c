@@ -365,15 +365,15 @@ od_wire_err od_fetch_response_partition_data_encode(const od_fetch_response_part
         od_write_i64(w, m->last_stable_offset);
     if (version >= 5)
         od_write_i64(w, m->log_start_offset);
-    if (!(version >= 12) && (!od_fetch_response_epoch_end_offset_is_default(&m->diverging_epoch)))
+    if (version < 12 && !od_fetch_response_epoch_end_offset_is_default(&m->diverging_epoch))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
-    if (!(version >= 12) && (!od_fetch_response_leader_id_and_epoch_is_default(&m->current_leader)))
+    if (version < 12 && !od_fetch_response_leader_id_and_epoch_is_default(&m->current_leader))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
-    if (!(version >= 12) && (!od_fetch_response_snapshot_id_is_default(&m->snapshot_id)))
+    if (version < 12 && !od_fetch_response_snapshot_id_is_default(&m->snapshot_id))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
         od_fetch_response_aborted_transaction_array_write(w, &m->aborted_transactions, version, flexible, true);
-    if (!(version >= 11) && (m->preferred_read_replica != -1))
+    if (version < 11 && m->preferred_read_replica != -1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 11)
         od_write_i32(w, m->preferred_read_replica);
@@ -758,12 +758,12 @@ od_wire_err od_fetch_response_encode(const od_fetch_response *m, od_writer *w, i
         od_write_i32(w, m->throttle_time_ms);
     if (version >= 7)
         od_write_i16(w, m->error_code);
-    if (!(version >= 7) && (m->session_id != 0))
+    if (version < 7 && m->session_id != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 7)
         od_write_i32(w, m->session_id);
     od_fetch_response_fetchable_topic_response_array_write(w, &m->responses, version, flexible, false);
-    if (!(version >= 16) && (m->node_endpoints.count != 0))
+    if (version < 16 && m->node_endpoints.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);

@@ -485,7 +485,7 @@ od_wire_err od_fetch_snapshot_response_encode(const od_fetch_snapshot_response *
     od_write_i32(w, m->throttle_time_ms);
     od_write_i16(w, m->error_code);
     od_fetch_snapshot_response_topic_snapshot_array_write(w, &m->topics, version, true, false);
-    if (!(version >= 1) && (m->node_endpoints.count != 0))
+    if (version < 1 && m->node_endpoints.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
     const bool put_node_endpoints = (version >= 1) && (m->node_endpoints.count != 0);

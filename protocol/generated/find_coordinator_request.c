@@ -54,15 +54,15 @@ od_wire_err od_find_coordinator_request_encode(const od_find_coordinator_request
         return w->err;
     }
     const bool flexible = version >= 3;
-    if (!(version <= 3) && (!od_str_eq(m->key, (od_str){"", 0})))
+    if (version > 3 && !od_str_eq(m->key, (od_str){"", 0}))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
         od_codec_write_string(w, m->key, flexible, false);
-    if (!(version >= 1) && (m->key_type != 0))
+    if (version < 1 && m->key_type != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i8(w, m->key_type);
-    if (!(version >= 4) && (m->coordinator_keys.count != 0))
+    if (version < 4 && m->coordinator_keys.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
         od_codec_write_str_array(w, &m->coordinator_keys, true, false);

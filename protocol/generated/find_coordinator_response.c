@@ -170,25 +170,25 @@ od_wire_err od_find_coordinator_response_encode(const od_find_coordinator_respon
     const bool flexible = version >= 3;
     if (version >= 1)
         od_write_i32(w, m->throttle_time_ms);
-    if (!(version <= 3) && (m->error_code != 0))
+    if (version > 3 && m->error_code != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
         od_write_i16(w, m->error_code);
     if (version >= 1 && version <= 3)
         od_codec_write_string(w, m->error_message, flexible, true);
-    if (!(version <= 3) && (m->node_id != 0))
+    if (version > 3 && m->node_id != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
         od_write_i32(w, m->node_id);
-    if (!(version <= 3) && (!od_str_eq(m->host, (od_str){"", 0})))
+    if (version > 3 && !od_str_eq(m->host, (od_str){"", 0}))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
         od_codec_write_string(w, m->host, flexible, false);
-    if (!(version <= 3) && (m->port != 0))
+    if (version > 3 && m->port != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 3)
         od_write_i32(w, m->port);
-    if (!(version >= 4) && (m->coordinators.count != 0))
+    if (version < 4 && m->coordinators.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
         od_find_coordinator_response_coordinator_array_write(w, &m->coordinators, version, true, false);

@@ -56,7 +56,7 @@ od_wire_err od_heartbeat_request_encode(const od_heartbeat_request *m, od_writer
     od_codec_write_string(w, m->group_id, flexible, false);
     od_write_i32(w, m->generation_id);
     od_codec_write_string(w, m->member_id, flexible, false);
-    if (!(version >= 3) && (m->group_instance_id.len >= 0))
+    if (version < 3 && m->group_instance_id.len >= 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_codec_write_string(w, m->group_instance_id, flexible, true);

@@ -56,11 +56,11 @@ od_wire_err od_init_producer_id_request_encode(const od_init_producer_id_request
     const bool flexible = version >= 2;
     od_codec_write_string(w, m->transactional_id, flexible, true);
     od_write_i32(w, m->transaction_timeout_ms);
-    if (!(version >= 3) && (m->producer_id != INT64_C(-1)))
+    if (version < 3 && m->producer_id != INT64_C(-1))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_write_i64(w, m->producer_id);
-    if (!(version >= 3) && (m->producer_epoch != -1))
+    if (version < 3 && m->producer_epoch != -1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_write_i16(w, m->producer_epoch);

@@ -174,7 +174,7 @@ od_wire_err od_join_group_request_encode(const od_join_group_request *m, od_writ
     if (version >= 1)
         od_write_i32(w, m->rebalance_timeout_ms);
     od_codec_write_string(w, m->member_id, flexible, false);
-    if (!(version >= 5) && (m->group_instance_id.len >= 0))
+    if (version < 5 && m->group_instance_id.len >= 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 5)
         od_codec_write_string(w, m->group_instance_id, flexible, true);

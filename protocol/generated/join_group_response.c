@@ -184,7 +184,7 @@ od_wire_err od_join_group_response_encode(const od_join_group_response *m, od_wr
         od_codec_write_string(w, m->protocol_type, true, true);
     od_codec_write_string(w, m->protocol_name, flexible, version >= 7);
     od_codec_write_string(w, m->leader, flexible, false);
-    if (!(version >= 9) && (m->skip_assignment))
+    if (version < 9 && m->skip_assignment)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 9)
         od_write_bool(w, m->skip_assignment);

@@ -89,7 +89,7 @@ od_wire_err od_leader_and_isr_request_leader_and_isr_partition_state_encode(cons
         od_codec_write_int32_array(w, &m->removing_replicas, flexible, false);
     if (version >= 1)
         od_write_bool(w, m->is_new);
-    if (!(version >= 6) && (m->leader_recovery_state != 0))
+    if (version < 6 && m->leader_recovery_state != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 6)
         od_write_i8(w, m->leader_recovery_state);
@@ -440,22 +440,22 @@ od_wire_err od_leader_and_isr_request_encode(const od_leader_and_isr_request *m,
     }
     const bool flexible = version >= 4;
     od_write_i32(w, m->controller_id);
-    if (!(version >= 7) && (m->is_k_raft_controller))
+    if (version < 7 && m->is_k_raft_controller)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 7)
         od_write_bool(w, m->is_k_raft_controller);
     od_write_i32(w, m->controller_epoch);
     if (version >= 2)
         od_write_i64(w, m->broker_epoch);
-    if (!(version >= 5) && (m->type != 0))
+    if (version < 5 && m->type != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 5)
         od_write_i8(w, m->type);
-    if (!(version <= 1) && (m->ungrouped_partition_states.count != 0))
+    if (version > 1 && m->ungrouped_partition_states.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 1)
         od_leader_and_isr_request_leader_and_isr_partition_state_array_write(w, &m->ungrouped_partition_states, version, false, false);
-    if (!(version >= 2) && (m->topic_states.count != 0))
+    if (version < 2 && m->topic_states.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 2)
         od_leader_and_isr_request_leader_and_isr_topic_state_array_write(w, &m->topic_states, version, flexible, false);

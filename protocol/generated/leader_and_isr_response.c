@@ -265,11 +265,11 @@ od_wire_err od_leader_and_isr_response_encode(const od_leader_and_isr_response *
     }
     const bool flexible = version >= 4;
     od_write_i16(w, m->error_code);
-    if (!(version <= 4) && (m->partition_errors.count != 0))
+    if (version > 4 && m->partition_errors.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 4)
         od_leader_and_isr_response_leader_and_isr_partition_error_array_write(w, &m->partition_errors, version, flexible, false);
-    if (!(version >= 5) && (m->topics.count != 0))
+    if (version < 5 && m->topics.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 5)
         od_leader_and_isr_response_leader_and_isr_topic_error_array_write(w, &m->topics, version, true, false);

@@ -51,7 +51,7 @@ od_wire_err od_leader_change_message_voter_encode(const od_leader_change_message
         return w->err;
     }
     od_write_i32(w, m->voter_id);
-    if (!(version >= 1) && (!od_uuid_is_zero(&m->voter_directory_id)))
+    if (version < 1 && !od_uuid_is_zero(&m->voter_directory_id))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_uuid(w, &m->voter_directory_id);

@@ -170,11 +170,11 @@ od_wire_err od_leave_group_request_encode(const od_leave_group_request *m, od_wr
     }
     const bool flexible = version >= 4;
     od_codec_write_string(w, m->group_id, flexible, false);
-    if (!(version <= 2) && (!od_str_eq(m->member_id, (od_str){"", 0})))
+    if (version > 2 && !od_str_eq(m->member_id, (od_str){"", 0}))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 2)
         od_codec_write_string(w, m->member_id, false, false);
-    if (!(version >= 3) && (m->members.count != 0))
+    if (version < 3 && m->members.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_leave_group_request_member_identity_array_write(w, &m->members, version, flexible, false);

@@ -169,7 +169,7 @@ od_wire_err od_leave_group_response_encode(const od_leave_group_response *m, od_
     if (version >= 1)
         od_write_i32(w, m->throttle_time_ms);
     od_write_i16(w, m->error_code);
-    if (!(version >= 3) && (m->members.count != 0))
+    if (version < 3 && m->members.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_leave_group_response_member_response_array_write(w, &m->members, version, flexible, false);

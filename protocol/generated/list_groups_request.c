@@ -52,11 +52,11 @@ od_wire_err od_list_groups_request_encode(const od_list_groups_request *m, od_wr
         return w->err;
     }
     const bool flexible = version >= 3;
-    if (!(version >= 4) && (m->states_filter.count != 0))
+    if (version < 4 && m->states_filter.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
         od_codec_write_str_array(w, &m->states_filter, true, false);
-    if (!(version >= 5) && (m->types_filter.count != 0))
+    if (version < 5 && m->types_filter.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 5)
         od_codec_write_str_array(w, &m->types_filter, true, false);

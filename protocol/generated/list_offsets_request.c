@@ -64,7 +64,7 @@ od_wire_err od_list_offsets_request_list_offsets_partition_encode(const od_list_
     if (version >= 4)
         od_write_i32(w, m->current_leader_epoch);
     od_write_i64(w, m->timestamp);
-    if (!(version <= 0) && (m->max_num_offsets != 1))
+    if (version > 0 && m->max_num_offsets != 1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 0)
         od_write_i32(w, m->max_num_offsets);
@@ -286,7 +286,7 @@ od_wire_err od_list_offsets_request_encode(const od_list_offsets_request *m, od_
     }
     const bool flexible = version >= 6;
     od_write_i32(w, m->replica_id);
-    if (!(version >= 2) && (m->isolation_level != 0))
+    if (version < 2 && m->isolation_level != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 2)
         od_write_i8(w, m->isolation_level);

@@ -66,19 +66,19 @@ od_wire_err od_list_offsets_response_list_offsets_partition_response_encode(cons
     const bool flexible = version >= 6;
     od_write_i32(w, m->partition_index);
     od_write_i16(w, m->error_code);
-    if (!(version <= 0) && (m->old_style_offsets.count != 0))
+    if (version > 0 && m->old_style_offsets.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 0)
         od_codec_write_int64_array(w, &m->old_style_offsets, false, false);
-    if (!(version >= 1) && (m->timestamp != INT64_C(-1)))
+    if (version < 1 && m->timestamp != INT64_C(-1))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i64(w, m->timestamp);
-    if (!(version >= 1) && (m->offset != INT64_C(-1)))
+    if (version < 1 && m->offset != INT64_C(-1))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i64(w, m->offset);
-    if (!(version >= 4) && (m->leader_epoch != -1))
+    if (version < 4 && m->leader_epoch != -1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
         od_write_i32(w, m->leader_epoch);

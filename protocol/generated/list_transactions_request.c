@@ -50,7 +50,7 @@ od_wire_err od_list_transactions_request_encode(const od_list_transactions_reque
     }
     od_codec_write_str_array(w, &m->state_filters, true, false);
     od_codec_write_int64_array(w, &m->producer_id_filters, true, false);
-    if (!(version >= 1) && (m->duration_filter != INT64_C(-1)))
+    if (version < 1 && m->duration_filter != INT64_C(-1))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i64(w, m->duration_filter);

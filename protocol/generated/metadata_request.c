@@ -169,15 +169,15 @@ od_wire_err od_metadata_request_encode(const od_metadata_request *m, od_writer *
     }
     const bool flexible = version >= 9;
     od_metadata_request_metadata_request_topic_array_write(w, &m->topics, version, flexible, version >= 1);
-    if (!(version >= 4) && (!m->allow_auto_topic_creation))
+    if (version < 4 && !m->allow_auto_topic_creation)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
         od_write_bool(w, m->allow_auto_topic_creation);
-    if (!(version >= 8 && version <= 10) && (m->include_cluster_authorized_operations))
+    if ((version < 8 || version > 10) && m->include_cluster_authorized_operations)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 8 && version <= 10)
         od_write_bool(w, m->include_cluster_authorized_operations);
-    if (!(version >= 8) && (m->include_topic_authorized_operations))
+    if (version < 8 && m->include_topic_authorized_operations)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 8)
         od_write_bool(w, m->include_topic_authorized_operations);

@@ -314,7 +314,7 @@ od_wire_err od_metadata_response_metadata_response_topic_encode(const od_metadat
     if (version >= 1)
         od_write_bool(w, m->is_internal);
     od_metadata_response_metadata_response_partition_array_write(w, &m->partitions, version, flexible, false);
-    if (!(version >= 8) && (m->topic_authorized_operations != INT32_MIN))
+    if (version < 8 && m->topic_authorized_operations != INT32_MIN)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 8)
         od_write_i32(w, m->topic_authorized_operations);
@@ -446,7 +446,7 @@ od_wire_err od_metadata_response_encode(const od_metadata_response *m, od_writer
     if (version >= 1)
         od_write_i32(w, m->controller_id);
     od_metadata_response_metadata_response_topic_array_write(w, &m->topics, version, flexible, false);
-    if (!(version >= 8 && version <= 10) && (m->cluster_authorized_operations != INT32_MIN))
+    if ((version < 8 || version > 10) && m->cluster_authorized_operations != INT32_MIN)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 8 && version <= 10)
         od_write_i32(w, m->cluster_authorized_operations);

@@ -33,7 +33,7 @@ od_wire_err od_offset_commit_request_offset_commit_request_partition_decode(od_o
     m->committed_offset = od_read_i64(r);
     if (version >= 6)
         m->committed_leader_epoch = od_read_i32(r);
-    if (version >= 1 && version <= 1)
+    if (version == 1)
         m->commit_timestamp = od_read_i64(r);
     m->committed_metadata = od_read_string(r, flexible, true);
     if (flexible) {
@@ -65,9 +65,9 @@ od_wire_err od_offset_commit_request_offset_commit_request_partition_encode(cons
     od_write_i64(w, m->committed_offset);
     if (version >= 6)
         od_write_i32(w, m->committed_leader_epoch);
-    if (!(version >= 1 && version <= 1) && (m->commit_timestamp != INT64_C(-1)))
+    if (version != 1 && m->commit_timestamp != INT64_C(-1))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
-    if (version >= 1 && version <= 1)
+    if (version == 1)
         od_write_i64(w, m->commit_timestamp);
     od_codec_write_string(w, m->committed_metadata, flexible, true);
     if (flexible) {
@@ -86,7 +86,7 @@ size_t od_offset_commit_request_offset_commit_request_partition_size(const od_of
     const bool flexible = version >= 8;
     if (version >= 6)
         n += 4;
-    if (version >= 1 && version <= 1)
+    if (version == 1)
         n += 8;
     n += od_string_size(m->committed_metadata, flexible);
     n += 12;
@@ -299,7 +299,7 @@ od_wire_err od_offset_commit_request_encode(const od_offset_commit_request *m, o
         od_write_i32(w, m->generation_id_or_member_epoch);
     if (version >= 1)
         od_codec_write_string(w, m->member_id, flexible, false);
-    if (!(version >= 7) && (m->group_instance_id.len >= 0))
+    if (version < 7 && m->group_instance_id.len >= 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 7)
         od_codec_write_string(w, m->group_instance_id, flexible, true);

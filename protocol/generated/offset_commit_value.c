@@ -28,7 +28,7 @@ od_wire_err od_offset_commit_value_decode(od_offset_commit_value *m, od_reader *
         m->leader_epoch = od_read_i32(r);
     m->metadata = od_read_string(r, flexible, false);
     m->commit_timestamp = od_read_i64(r);
-    if (version >= 1 && version <= 1)
+    if (version == 1)
         m->expire_timestamp = od_read_i64(r);
     if (flexible) {
         uint32_t tag_count = od_codec_read_tag_count(r);
@@ -60,7 +60,7 @@ od_wire_err od_offset_commit_value_encode(const od_offset_commit_value *m, od_wr
         od_write_i32(w, m->leader_epoch);
     od_codec_write_string(w, m->metadata, flexible, false);
     od_write_i64(w, m->commit_timestamp);
-    if (version >= 1 && version <= 1)
+    if (version == 1)
         od_write_i64(w, m->expire_timestamp);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
@@ -79,7 +79,7 @@ size_t od_offset_commit_value_size(const od_offset_commit_value *m, int16_t vers
     if (version >= 3)
         n += 4;
     n += od_string_size(m->metadata, flexible);
-    if (version >= 1 && version <= 1)
+    if (version == 1)
         n += 8;
     n += 16;
     if (flexible) {

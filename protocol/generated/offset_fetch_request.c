@@ -373,19 +373,19 @@ od_wire_err od_offset_fetch_request_encode(const od_offset_fetch_request *m, od_
         return w->err;
     }
     const bool flexible = version >= 6;
-    if (!(version <= 7) && (!od_str_eq(m->group_id, (od_str){"", 0})))
+    if (version > 7 && !od_str_eq(m->group_id, (od_str){"", 0}))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 7)
         od_codec_write_string(w, m->group_id, flexible, false);
-    if (!(version <= 7) && (m->topics.count != 0))
+    if (version > 7 && m->topics.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 7)
         od_offset_fetch_request_offset_fetch_request_topic_array_write(w, &m->topics, version, flexible, version >= 2);
-    if (!(version >= 8) && (m->groups.count != 0))
+    if (version < 8 && m->groups.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 8)
         od_offset_fetch_request_offset_fetch_request_group_array_write(w, &m->groups, version, true, false);
-    if (!(version >= 7) && (m->require_stable))
+    if (version < 7 && m->require_stable)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 7)
         od_write_bool(w, m->require_stable);

@@ -585,13 +585,13 @@ od_wire_err od_offset_fetch_response_encode(const od_offset_fetch_response *m, o
     const bool flexible = version >= 6;
     if (version >= 3)
         od_write_i32(w, m->throttle_time_ms);
-    if (!(version <= 7) && (m->topics.count != 0))
+    if (version > 7 && m->topics.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 7)
         od_offset_fetch_response_offset_fetch_response_topic_array_write(w, &m->topics, version, flexible, false);
     if (version >= 2 && version <= 7)
         od_write_i16(w, m->error_code);
-    if (!(version >= 8) && (m->groups.count != 0))
+    if (version < 8 && m->groups.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 8)
         od_offset_fetch_response_offset_fetch_response_group_array_write(w, &m->groups, version, true, false);

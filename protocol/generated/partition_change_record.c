@@ -87,11 +87,11 @@ od_wire_err od_partition_change_record_encode(const od_partition_change_record *
     }
     od_write_i32(w, m->partition_id);
     od_write_uuid(w, &m->topic_id);
-    if (!(version >= 1) && (m->directories.count != -1))
+    if (version < 1 && m->directories.count != -1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
-    if (!(version >= 2) && (m->eligible_leader_replicas.count != -1))
+    if (version < 2 && m->eligible_leader_replicas.count != -1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
-    if (!(version >= 2) && (m->last_known_elr.count != -1))
+    if (version < 2 && m->last_known_elr.count != -1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
     const bool put_isr = m->isr.count != -1;

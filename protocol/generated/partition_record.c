@@ -81,13 +81,13 @@ od_wire_err od_partition_record_encode(const od_partition_record *m, od_writer *
     od_write_i32(w, m->leader);
     od_write_i32(w, m->leader_epoch);
     od_write_i32(w, m->partition_epoch);
-    if (!(version >= 1) && (m->directories.count != 0))
+    if (version < 1 && m->directories.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_codec_write_uuid_array(w, &m->directories, true, false);
-    if (!(version >= 2) && (m->eligible_leader_replicas.count != -1))
+    if (version < 2 && m->eligible_leader_replicas.count != -1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
-    if (!(version >= 2) && (m->last_known_elr.count != -1))
+    if (version < 2 && m->last_known_elr.count != -1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
     const bool put_leader_recovery_state = m->leader_recovery_state != 0;

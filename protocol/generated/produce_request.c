@@ -273,7 +273,7 @@ od_wire_err od_produce_request_encode(const od_produce_request *m, od_writer *w,
         return w->err;
     }
     const bool flexible = version >= 9;
-    if (!(version >= 3) && (m->transactional_id.len >= 0))
+    if (version < 3 && m->transactional_id.len >= 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_codec_write_string(w, m->transactional_id, flexible, true);

@@ -250,7 +250,7 @@ od_wire_err od_produce_response_partition_produce_response_encode(const od_produ
         od_produce_response_batch_index_and_error_message_array_write(w, &m->record_errors, version, flexible, false);
     if (version >= 8)
         od_codec_write_string(w, m->error_message, flexible, true);
-    if (!(version >= 10) && (!od_produce_response_leader_id_and_epoch_is_default(&m->current_leader)))
+    if (version < 10 && !od_produce_response_leader_id_and_epoch_is_default(&m->current_leader))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
@@ -593,7 +593,7 @@ od_wire_err od_produce_response_encode(const od_produce_response *m, od_writer *
     od_produce_response_topic_produce_response_array_write(w, &m->responses, version, flexible, false);
     if (version >= 1)
         od_write_i32(w, m->throttle_time_ms);
-    if (!(version >= 10) && (m->node_endpoints.count != 0))
+    if (version < 10 && m->node_endpoints.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (flexible) {
         uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);

@@ -148,22 +148,22 @@ od_wire_err od_quorum_state_data_encode(const od_quorum_state_data *m, od_writer
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }
-    if (!(version <= 0) && (!od_str_eq(m->cluster_id, (od_str){"", 0})))
+    if (version > 0 && !od_str_eq(m->cluster_id, (od_str){"", 0}))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 0)
         od_codec_write_string(w, m->cluster_id, true, false);
     od_write_i32(w, m->leader_id);
     od_write_i32(w, m->leader_epoch);
     od_write_i32(w, m->voted_id);
-    if (!(version >= 1) && (!od_uuid_is_zero(&m->voted_directory_id)))
+    if (version < 1 && !od_uuid_is_zero(&m->voted_directory_id))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_uuid(w, &m->voted_directory_id);
-    if (!(version <= 0) && (m->applied_offset != INT64_C(0)))
+    if (version > 0 && m->applied_offset != INT64_C(0))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 0)
         od_write_i64(w, m->applied_offset);
-    if (!(version <= 0) && (m->current_voters.count != 0))
+    if (version > 0 && m->current_voters.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 0)
         od_quorum_state_data_voter_array_write(w, &m->current_voters, version, true, true);

@@ -262,7 +262,7 @@ od_wire_err od_register_broker_record_encode(const od_register_broker_record *m,
         return w->err;
     }
     od_write_i32(w, m->broker_id);
-    if (!(version >= 2) && (m->is_migrating_zk_broker))
+    if (version < 2 && m->is_migrating_zk_broker)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 2)
         od_write_bool(w, m->is_migrating_zk_broker);
@@ -272,11 +272,11 @@ od_wire_err od_register_broker_record_encode(const od_register_broker_record *m,
     od_register_broker_record_broker_feature_array_write(w, &m->features, version, true, false);
     od_codec_write_string(w, m->rack, true, true);
     od_write_bool(w, m->fenced);
-    if (!(version >= 1) && (m->in_controlled_shutdown))
+    if (version < 1 && m->in_controlled_shutdown)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_bool(w, m->in_controlled_shutdown);
-    if (!(version >= 3) && (m->log_dirs.count != 0))
+    if (version < 3 && m->log_dirs.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
     const bool put_log_dirs = (version >= 3) && (m->log_dirs.count != 0);

@@ -445,26 +445,26 @@ od_wire_err od_stop_replica_request_encode(const od_stop_replica_request *m, od_
     }
     const bool flexible = version >= 2;
     od_write_i32(w, m->controller_id);
-    if (!(version >= 4) && (m->is_k_raft_controller))
+    if (version < 4 && m->is_k_raft_controller)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 4)
         od_write_bool(w, m->is_k_raft_controller);
     od_write_i32(w, m->controller_epoch);
     if (version >= 1)
         od_write_i64(w, m->broker_epoch);
-    if (!(version <= 2) && (m->delete_partitions))
+    if (version > 2 && m->delete_partitions)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 2)
         od_write_bool(w, m->delete_partitions);
-    if (!(version <= 0) && (m->ungrouped_partitions.count != 0))
+    if (version > 0 && m->ungrouped_partitions.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 0)
         od_stop_replica_request_stop_replica_partition_v0_array_write(w, &m->ungrouped_partitions, version, false, false);
-    if (!(version >= 1 && version <= 2) && (m->topics.count != 0))
+    if ((version < 1 || version > 2) && m->topics.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1 && version <= 2)
         od_stop_replica_request_stop_replica_topic_v1_array_write(w, &m->topics, version, flexible, false);
-    if (!(version >= 3) && (m->topic_states.count != 0))
+    if (version < 3 && m->topic_states.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_stop_replica_request_stop_replica_topic_state_array_write(w, &m->topic_states, version, true, false);

@@ -291,15 +291,15 @@ od_wire_err od_txn_offset_commit_request_encode(const od_txn_offset_commit_reque
     od_codec_write_string(w, m->group_id, flexible, false);
     od_write_i64(w, m->producer_id);
     od_write_i16(w, m->producer_epoch);
-    if (!(version >= 3) && (m->generation_id != -1))
+    if (version < 3 && m->generation_id != -1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_write_i32(w, m->generation_id);
-    if (!(version >= 3) && (!od_str_eq(m->member_id, (od_str){"", 0})))
+    if (version < 3 && !od_str_eq(m->member_id, (od_str){"", 0}))
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_codec_write_string(w, m->member_id, true, false);
-    if (!(version >= 3) && (m->group_instance_id.len >= 0))
+    if (version < 3 && m->group_instance_id.len >= 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 3)
         od_codec_write_string(w, m->group_instance_id, true, true);

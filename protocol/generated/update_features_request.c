@@ -55,11 +55,11 @@ od_wire_err od_update_features_request_feature_update_key_encode(const od_update
     }
     od_codec_write_string(w, m->feature, true, false);
     od_write_i16(w, m->max_version_level);
-    if (!(version <= 0) && (m->allow_downgrade))
+    if (version > 0 && m->allow_downgrade)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 0)
         od_write_bool(w, m->allow_downgrade);
-    if (!(version >= 1) && (m->upgrade_type != 1))
+    if (version < 1 && m->upgrade_type != 1)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_i8(w, m->upgrade_type);
@@ -162,7 +162,7 @@ od_wire_err od_update_features_request_encode(const od_update_features_request *
     }
     od_write_i32(w, m->timeout_ms);
     od_update_features_request_feature_update_key_array_write(w, &m->feature_updates, version, true, false);
-    if (!(version >= 1) && (m->validate_only))
+    if (version < 1 && m->validate_only)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 1)
         od_write_bool(w, m->validate_only);

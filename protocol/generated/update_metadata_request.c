@@ -565,20 +565,20 @@ od_wire_err od_update_metadata_request_encode(const od_update_metadata_request *
     }
     const bool flexible = version >= 6;
     od_write_i32(w, m->controller_id);
-    if (!(version >= 8) && (m->is_k_raft_controller))
+    if (version < 8 && m->is_k_raft_controller)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 8)
         od_write_bool(w, m->is_k_raft_controller);
-    if (!(version >= 8) && (m->type != 0))
+    if (version < 8 && m->type != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     od_write_i32(w, m->controller_epoch);
     if (version >= 5)
         od_write_i64(w, m->broker_epoch);
-    if (!(version <= 4) && (m->ungrouped_partition_states.count != 0))
+    if (version > 4 && m->ungrouped_partition_states.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version <= 4)
         od_update_metadata_request_update_metadata_partition_state_array_write(w, &m->ungrouped_partition_states, version, false, false);
-    if (!(version >= 5) && (m->topic_states.count != 0))
+    if (version < 5 && m->topic_states.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     if (version >= 5)
         od_update_metadata_request_update_metadata_topic_state_array_write(w, &m->topic_states, version, flexible, false);

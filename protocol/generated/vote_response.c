@@ -350,7 +350,7 @@ od_wire_err od_vote_response_encode(const od_vote_response *m, od_writer *w, int
     }
     od_write_i16(w, m->error_code);
     od_vote_response_topic_data_array_write(w, &m->topics, version, true, false);
-    if (!(version >= 1) && (m->node_endpoints.count != 0))
+    if (version < 1 && m->node_endpoints.count != 0)
         od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
     const bool put_node_endpoints = (version >= 1) && (m->node_endpoints.count != 0);

@@ -19,7 +19,7 @@ static void od_offset_commit_request_offset_commit_request_partition_fill_random
     m->committed_offset = (int64_t)od_rng_next(rng);
     if (version >= 6)
         m->committed_leader_epoch = (int32_t)od_rng_next(rng);
-    if (version >= 1 && version <= 1)
+    if (version == 1)
         m->commit_timestamp = (int64_t)od_rng_next(rng);
     m->committed_metadata = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (version >= 8)

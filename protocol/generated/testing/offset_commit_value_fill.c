@@ -18,7 +18,7 @@ void od_offset_commit_value_fill_random(od_offset_commit_value *m, int16_t versi
         m->leader_epoch = (int32_t)od_rng_next(rng);
     m->metadata = od_testing_random_str(rng, arena);
     m->commit_timestamp = (int64_t)od_rng_next(rng);
-    if (version >= 1 && version <= 1)
+    if (version == 1)
         m->expire_timestamp = (int64_t)od_rng_next(rng);
     if (version >= 4)
         od_testing_random_unknown_tags(&m->unknown_tags, 0, rng, arena);
