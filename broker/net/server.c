@@ -69,6 +69,23 @@ typedef struct listener {
     od_server *server;
 } listener;
 
+/* Written only by the owning thread, read by anyone: relaxed atomics, no
+ * read-modify-write needed. */
+typedef struct thread_counters {
+    atomic_uint_fast64_t connections_freed;
+    atomic_uint_fast64_t requests;
+    atomic_uint_fast64_t frames_rejected;
+    atomic_uint_fast64_t read_pauses;
+    atomic_uint_fast64_t bytes_received;
+    atomic_uint_fast64_t bytes_sent;
+} thread_counters;
+
+static void count(atomic_uint_fast64_t *counter, uint64_t n)
+{
+    atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
 typedef struct net_thread {
     od_server *server;
     unsigned index;
@@ -85,6 +102,7 @@ typedef struct net_thread {
     bool draining;
     od_task drain_task;
     od_timer drain_deadline;
+    thread_counters counters;
 } net_thread;
 
 struct od_conn {
@@ -133,6 +151,7 @@ struct od_server {
     bool shutdown_begun;
     bool ran;
     atomic_uint_fast64_t next_conn_id;
+    atomic_uint_fast64_t connections_accepted; /* acceptor thread writes */
 };
 
 static void conn_mark_closing(od_conn *conn);
@@ -298,6 +317,8 @@ static void conn_update_interest(od_conn *conn)
         conn_mark_closing(conn);
         return;
     }
+    if ((before & OD_READABLE) && !read && !conn->thread->draining && !conn->read_no_more)
+        count(&conn->thread->counters.read_pauses, 1);
     /* Frames buffered while paused get no fd event; pick them up ourselves. */
     if (read && !(before & OD_READABLE) && conn->input_end > conn->input_start)
         push_resume(conn);
@@ -321,6 +342,7 @@ static void conn_dispatch(od_conn *conn, od_request *req)
     req->api_version = (int16_t)od_load_be16(req->frame + 2);
     req->correlation_id = (int32_t)od_load_be32(req->frame + 4);
     req->sequence = conn->next_sequence++;
+    count(&conn->thread->counters.requests, 1);
     /* Queue before calling out: the handler may complete it at once. */
     if (conn->pending_tail)
         conn->pending_tail->net.next = req;
@@ -366,6 +388,7 @@ static void conn_parse(od_conn *conn)
             int32_t size = (int32_t)od_load_be32(conn->input + conn->input_start);
             conn->input_start += 4;
             if (size < FRAME_HEADER_MIN || size > cfg->socket_request_max_bytes) {
+                count(&conn->thread->counters.frames_rejected, 1);
                 conn_mark_closing(conn); /* (I3): nothing allocated */
                 return;
             }
@@ -429,6 +452,7 @@ static void conn_read(od_conn *conn)
         return;
     }
     conn->last_active_ms = od_loop_now(conn->thread->loop);
+    count(&conn->thread->counters.bytes_received, (uint64_t)n);
     if (direct) {
         req->net.frame_have += (size_t)n;
         if (req->net.frame_have == req->frame_len)
@@ -468,8 +492,10 @@ static void conn_write(od_conn *conn)
         size_t sent = 0;
         od_io io = od_chain_write(&conn->output, conn->fd, WRITE_BUDGET_BYTES, &sent);
         conn_retire(conn, sent);
-        if (sent)
+        if (sent) {
             conn->last_active_ms = od_loop_now(conn->thread->loop);
+            count(&conn->thread->counters.bytes_sent, sent);
+        }
         if (io == OD_IO_ERROR) {
             conn_mark_closing(conn);
             return;
@@ -572,6 +598,7 @@ static void conn_free(od_conn *conn)
     if (conn->next)
         conn->next->prev = conn->prev;
     nt->conn_count--;
+    count(&nt->counters.connections_freed, 1);
     free(conn);
 }
 
@@ -652,6 +679,7 @@ static void conn_adopt(od_loop *loop, od_task *task)
     if (nt->draining) {
         close(conn->fd);
         free(conn);
+        count(&nt->counters.connections_freed, 1);
         return;
     }
     conn->next = nt->conns;
@@ -732,6 +760,7 @@ static void hand_off(od_server *server, const listener *l, int fd, const struct 
         return;
     }
     net_thread *nt = &server->threads[server->next_thread++ % server->thread_count];
+    count(&server->connections_accepted, 1);
     conn->id = atomic_fetch_add(&server->next_conn_id, 1);
     conn->fd = fd;
     conn->thread = nt;
@@ -916,6 +945,7 @@ od_server *od_server_create(const od_server_config *config, const char **error)
     server->config = cfg;
     atomic_init(&server->shutdown_requested, false);
     atomic_init(&server->next_conn_id, 1);
+    atomic_init(&server->connections_accepted, 0);
     od_timer_init(&server->accept_retry, accept_retry_fire, server);
     server->listeners = calloc(cfg.listener_count, sizeof *server->listeners);
     server->threads = calloc(cfg.network_threads, sizeof *server->threads);
@@ -1043,6 +1073,21 @@ uint16_t od_server_port(const od_server *server, size_t index)
 unsigned od_server_network_threads(const od_server *server)
 {
     return server->thread_count;
+}
+
+void od_server_stats_read(const od_server *server, od_server_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->connections_accepted = atomic_load_explicit(&server->connections_accepted, memory_order_relaxed);
+    for (unsigned i = 0; i < server->thread_count; i++) {
+        const thread_counters *c = &server->threads[i].counters;
+        out->connections_freed += atomic_load_explicit(&c->connections_freed, memory_order_relaxed);
+        out->requests += atomic_load_explicit(&c->requests, memory_order_relaxed);
+        out->frames_rejected += atomic_load_explicit(&c->frames_rejected, memory_order_relaxed);
+        out->read_pauses += atomic_load_explicit(&c->read_pauses, memory_order_relaxed);
+        out->bytes_received += atomic_load_explicit(&c->bytes_received, memory_order_relaxed);
+        out->bytes_sent += atomic_load_explicit(&c->bytes_sent, memory_order_relaxed);
+    }
 }
 
 uint64_t od_conn_id(const od_conn *conn)

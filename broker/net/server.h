@@ -174,6 +174,20 @@ uint16_t od_server_port(const od_server *server, size_t index);
 
 unsigned od_server_network_threads(const od_server *server);
 
+/* Counters since creation, summed over threads. Any thread; each counter is
+ * exact, the set is not one atomic snapshot. */
+typedef struct od_server_stats {
+    uint64_t connections_accepted;
+    uint64_t connections_freed;
+    uint64_t requests;          /* frames handed to the handler */
+    uint64_t frames_rejected;   /* size below a header or above the limit */
+    uint64_t read_pauses;       /* reading stopped by backpressure or the in-flight cap */
+    uint64_t bytes_received;
+    uint64_t bytes_sent;
+} od_server_stats;
+
+void od_server_stats_read(const od_server *server, od_server_stats *out);
+
 /* Finishes a request taken with OD_HANDLE_LATER: req->response holds the
  * reply (empty = none). Any thread, exactly once; req is gone afterwards. */
 void od_request_complete(od_request *req);

@@ -517,6 +517,11 @@ static void bad_frame_sizes_close_only_their_connection(void)
     CHECK_MEM(big, big_back, sizeof big);
     CHECK_EQ_INT(atomic_load(&state.handled), 8); /* bad frames never reach the handler */
     close(good);
+    od_server_stats stats;
+    od_server_stats_read(ts.server, &stats);
+    CHECK_EQ_INT(stats.frames_rejected, 6);
+    CHECK_EQ_INT(stats.requests, 8);
+    CHECK_EQ_INT(stats.connections_accepted, 7);
     stop_server(&ts);
 }
 
@@ -552,6 +557,10 @@ static void backpressure_stops_reading_until_drained(void)
     }
     CHECK_EQ_INT(good, REQUESTS);
     CHECK_EQ_INT(atomic_load(&state.handled), REQUESTS);
+    od_server_stats stats;
+    od_server_stats_read(ts.server, &stats);
+    CHECK(stats.read_pauses >= 1);
+    CHECK(stats.bytes_sent >= (uint64_t)REQUESTS * (REPLY_BYTES + 8));
     close(fd);
     stop_server(&ts);
 }
@@ -934,6 +943,12 @@ static void connection_data_lives_until_the_connection_goes(void)
         close(fds[c]);
     bool all_closed = wait_for(&state.conns_closed, CONNS, 5000);
     CHECK(all_closed);
+    od_server_stats stats;
+    od_server_stats_read(ts.server, &stats);
+    CHECK_EQ_INT(stats.connections_accepted, CONNS);
+    CHECK_EQ_INT(stats.connections_freed, CONNS);
+    CHECK_EQ_INT(stats.requests, CONNS * PER_CONN);
+    CHECK_EQ_INT(stats.bytes_received, CONNS * PER_CONN * 12);
     stop_server(&ts);
 }
 
