@@ -35,8 +35,9 @@ extern int od_test_checks;
 /* Stops the current test function on failure. */
 #define REQUIRE(cond)                                                                \
     do {                                                                             \
-        CHECK(cond);                                                                 \
-        if (!(cond))                                                                 \
+        int od_require_ok_ = !!(cond); /* evaluated once: cond may have effects */    \
+        OD_CHECK_AT(od_require_ok_, __FILE__, __LINE__, "%s", #cond);                \
+        if (!od_require_ok_)                                                         \
             return;                                                                  \
     } while (0)
 
