@@ -160,11 +160,23 @@ final class MessageDiff {
     void odradekToKafka(long seed, int samples, Path work) throws Exception {
         Path out = work.resolve("random.frames");
         Tool.Run r = tool.run(600, "random", Long.toString(seed), Integer.toString(samples), out.toString());
-        if (r.exit() != 0) {
+        Map<Case, String> firstFailure = new LinkedHashMap<>();
+        // The tool names the (message, version) of each problem it saw while writing
+        // ("Name vN sample S: ..."); those cases fail even if Kafka agrees with the bytes.
+        boolean attributed = false;
+        for (String line : r.fullStderr().split("\n")) {
+            java.util.regex.Matcher mt = java.util.regex.Pattern.compile("^(\\S+) v(\\d+) sample \\d+: (.*)$")
+                .matcher(line);
+            if (mt.matches()) {
+                firstFailure.putIfAbsent(new Case(mt.group(1), Short.parseShort(mt.group(2))),
+                    "Odradek, writing its own random content: " + mt.group(3));
+                attributed = true;
+            }
+        }
+        if (r.exit() != 0 && !attributed) {
             report.fail(CAT_O2K, "od_codec_tool random", "exit " + r.exit() + ": " + r.stderr());
         }
         List<Tool.Frame> frames = out.toFile().exists() ? Tool.readFrames(out) : List.of();
-        Map<Case, String> firstFailure = new LinkedHashMap<>();
         Map<Case, Integer> seen = new LinkedHashMap<>();
         for (Tool.Frame f : frames) {
             Case c = new Case(f.name(), f.version());

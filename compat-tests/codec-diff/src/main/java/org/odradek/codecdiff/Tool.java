@@ -34,7 +34,11 @@ final class Tool {
         }
     }
 
-    record Run(int exit, String stderr) {
+    record Run(int exit, String fullStderr) {
+        /** The start of the tool's stderr, enough for a failure line. */
+        String stderr() {
+            return fullStderr.length() > 2000 ? fullStderr.substring(0, 2000) + "..." : fullStderr;
+        }
     }
 
     private final Path exe;
@@ -57,8 +61,7 @@ final class Tool {
             p.waitFor();
             return new Run(-1, "timed out after " + timeoutSeconds + "s");
         }
-        String e = Files.readString(err, StandardCharsets.UTF_8);
-        return new Run(p.exitValue(), e.length() > 2000 ? e.substring(0, 2000) : e);
+        return new Run(p.exitValue(), Files.readString(err, StandardCharsets.UTF_8));
     }
 
     String stdout() throws IOException {
