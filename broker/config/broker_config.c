@@ -160,6 +160,15 @@ static const char *check_bootstrap_servers(const char *value)
     return "Each entry should be in the form `{host}:{port}`";
 }
 
+/* Kafka's remote log pool sizes: -1 means "use the main pool size". */
+static const char *check_pool_size(const char *value)
+{
+    od_config_parsed p;
+    if (od_config_parse_scalar(OD_CONFIG_TYPE_INT, value, &p) || p.i == -1 || p.i >= 1)
+        return NULL;
+    return "Value can be -1 or greater than 0";
+}
+
 #define STANDARD_AUTHORIZER "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 
 /* Odradek cannot load Java classes; it implements the KRaft authorizer's
@@ -375,11 +384,11 @@ const od_broker_config_entry od_broker_config_table[] = {
     E("quota.window.size.seconds", INT, "1", V_MIN(1), RO, IGNORED, NO_FIELD),
     E("remote.fetch.max.wait.ms", INT, "500", V_MIN(1), CLUSTER, IGNORED, NO_FIELD),
     E("remote.log.index.file.cache.total.size.bytes", LONG, "1073741824", V_MIN(1), CLUSTER, IGNORED, NO_FIELD),
-    E("remote.log.manager.copier.thread.pool.size", INT, "-1", V_NONE, RO, IGNORED, NO_FIELD),
+    E("remote.log.manager.copier.thread.pool.size", INT, "-1", V_CUSTOM(check_pool_size), RO, IGNORED, NO_FIELD),
     E("remote.log.manager.copy.max.bytes.per.second", LONG, "9223372036854775807", V_MIN(1), CLUSTER, IGNORED, NO_FIELD),
     E("remote.log.manager.copy.quota.window.num", INT, "11", V_MIN(1), RO, IGNORED, NO_FIELD),
     E("remote.log.manager.copy.quota.window.size.seconds", INT, "1", V_MIN(1), RO, IGNORED, NO_FIELD),
-    E("remote.log.manager.expiration.thread.pool.size", INT, "-1", V_NONE, RO, IGNORED, NO_FIELD),
+    E("remote.log.manager.expiration.thread.pool.size", INT, "-1", V_CUSTOM(check_pool_size), RO, IGNORED, NO_FIELD),
     E("remote.log.manager.fetch.max.bytes.per.second", LONG, "9223372036854775807", V_MIN(1), CLUSTER, IGNORED, NO_FIELD),
     E("remote.log.manager.fetch.quota.window.num", INT, "11", V_MIN(1), RO, IGNORED, NO_FIELD),
     E("remote.log.manager.fetch.quota.window.size.seconds", INT, "1", V_MIN(1), RO, IGNORED, NO_FIELD),

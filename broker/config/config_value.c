@@ -234,31 +234,55 @@ static void join_choices(const char *const *choices, bool upper, char *buf, size
     }
 }
 
+/* The versions Kafka 3.9.1 accepts for inter.broker.protocol.version and
+ * the message format keys: the exact names below, or a release "X.Y" (or
+ * "X.Y.Z", patch ignored from 1.0 on) that names one of them. 4.0 is
+ * listed only by its exact names because it was unreleased in 3.9. */
+static const char *const metadata_versions[] = {
+    "0.8.0", "0.8.1", "0.8.2", "0.9.0", "0.10.0-IV0", "0.10.0-IV1", "0.10.1-IV0", "0.10.1-IV1",
+    "0.10.1-IV2", "0.10.2-IV0", "0.11.0-IV0", "0.11.0-IV1", "0.11.0-IV2", "1.0-IV0", "1.1-IV0",
+    "2.0-IV0", "2.0-IV1", "2.1-IV0", "2.1-IV1", "2.1-IV2", "2.2-IV0", "2.2-IV1", "2.3-IV0",
+    "2.3-IV1", "2.4-IV0", "2.4-IV1", "2.5-IV0", "2.6-IV0", "2.7-IV0", "2.7-IV1", "2.7-IV2",
+    "2.8-IV0", "2.8-IV1", "3.0-IV0", "3.0-IV1", "3.1-IV0", "3.2-IV0", "3.3-IV0", "3.3-IV1",
+    "3.3-IV2", "3.3-IV3", "3.4-IV0", "3.5-IV0", "3.5-IV1", "3.5-IV2", "3.6-IV0", "3.6-IV1",
+    "3.6-IV2", "3.7-IV0", "3.7-IV1", "3.7-IV2", "3.7-IV3", "3.7-IV4", "3.8-IV0", "3.9-IV0",
+    "4.0-IV0", "4.0-IV1", NULL};
+
 static bool is_metadata_version(const char *s)
 {
-    /* major.minor[.patch][-IVn] */
-    int parts = 0;
-    const char *p = s;
-    for (;;) {
-        if (*p < '0' || *p > '9')
-            return false;
-        while (*p >= '0' && *p <= '9')
-            p++;
-        parts++;
-        if (*p != '.')
-            break;
-        p++;
-    }
-    if (parts < 2 || parts > 3)
-        return false;
-    if (*p == '\0')
+    if (in_choices(metadata_versions, s, false))
         return true;
-    if (strncmp(p, "-IV", 3) != 0 || p[3] < '0' || p[3] > '9')
+    if (strchr(s, '-') || strlen(s) > 16)
         return false;
-    p += 3;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    return *p == '\0';
+    /* A release name: drop a patch number after 1.0, then look for an
+     * exact version of that release. */
+    char release[20];
+    memcpy(release, s, strlen(s) + 1); /* length checked above */
+    char *first_dot = strchr(release, '.');
+    char *second_dot = first_dot ? strchr(first_dot + 1, '.') : NULL;
+    if (second_dot && strncmp(release, "0.", 2) != 0) {
+        for (const char *p = second_dot + 1; *p; p++)
+            if (*p < '0' || *p > '9')
+                return false;
+        *second_dot = '\0';
+    }
+    if (strcmp(release, "4.0") == 0)
+        return false;
+    size_t n = strlen(release);
+    for (size_t i = 0; metadata_versions[i]; i++)
+        if (strncmp(metadata_versions[i], release, n) == 0 &&
+            (metadata_versions[i][n] == '\0' || strncmp(metadata_versions[i] + n, "-IV", 3) == 0))
+            return true;
+    return false;
+}
+
+/* Range bounds print as Kafka prints its boxed numbers: whole ones bare. */
+static void format_bound(double d, char *buf, size_t len)
+{
+    if (d == (double)(int64_t)d)
+        snprintf(buf, len, "%" PRId64, (int64_t)d);
+    else
+        od_config_format_double(d, buf, len);
 }
 
 const char *od_config_validate(const od_config_validator *v, od_config_type type, const char *text,
@@ -295,7 +319,7 @@ const char *od_config_validate(const od_config_validator *v, od_config_type type
                 snprintf(why, why_len, "Value must be at least %" PRId64, v->min);
             else {
                 char b[40];
-                od_config_format_double(v->dmin, b, sizeof b);
+                format_bound(v->dmin, b, sizeof b);
                 snprintf(why, why_len, "Value must be at least %s", b);
             }
             return why;
@@ -305,7 +329,7 @@ const char *od_config_validate(const od_config_validator *v, od_config_type type
                 snprintf(why, why_len, "Value must be no more than %" PRId64, v->max);
             else {
                 char b[40];
-                od_config_format_double(v->dmax, b, sizeof b);
+                format_bound(v->dmax, b, sizeof b);
                 snprintf(why, why_len, "Value must be no more than %s", b);
             }
             return why;
@@ -360,7 +384,7 @@ const char *od_config_validate(const od_config_validator *v, od_config_type type
     case OD_VALIDATOR_METADATA_VERSION:
         if (is_metadata_version(trimmed))
             return NULL;
-        snprintf(why, why_len, "String must be a metadata version such as 3.9-IV0");
+        snprintf(why, why_len, "Version %s is not a valid version", trimmed);
         return why;
     case OD_VALIDATOR_CUSTOM: {
         const char *rule = v->custom(trimmed);

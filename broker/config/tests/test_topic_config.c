@@ -80,7 +80,13 @@ static void validation_matches_kafka(void)
          "Invalid value 23 for configuration compression.zstd.level: Value must be no more than 22",
          OD_CONFIG_ERR_INVALID},
         {"leader.replication.throttled.replicas", "0:1,x", NULL, OD_CONFIG_ERR_INVALID},
-        {"message.format.version", "banana", NULL, OD_CONFIG_ERR_INVALID},
+        {"message.format.version", "banana",
+         "Invalid value banana for configuration message.format.version: Version banana is not a valid version",
+         OD_CONFIG_ERR_INVALID},
+        {"message.format.version", "4.0",
+         "Invalid value 4.0 for configuration message.format.version: Version 4.0 is not a valid version",
+         OD_CONFIG_ERR_INVALID},
+        {"message.format.version", "3.9-IV9", NULL, OD_CONFIG_ERR_INVALID},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         od_properties p = overrides_of((const char *const[]){cases[i].key, cases[i].value, NULL});
@@ -100,6 +106,8 @@ static void validation_matches_kafka(void)
         {"preallocate", "TRUE"},         {"message.timestamp.type", " LogAppendTime "},
         {"leader.replication.throttled.replicas", "*"}, {"follower.replication.throttled.replicas", "0:1,1:2"},
         {"message.format.version", "2.8-IV1"}, {"retention.bytes", "-5"},
+        {"message.format.version", "3.9.1"}, {"message.format.version", "0.10.0"},
+        {"message.format.version", "0.8.2"}, {"message.format.version", "4.0-IV1"},
     };
     for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
         od_properties p = overrides_of((const char *const[]){accepted[i][0], accepted[i][1], NULL});
