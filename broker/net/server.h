@@ -14,7 +14,18 @@
  *   - A handler may finish a request later, from any thread, with
  *     od_request_complete; the completion is posted to the connection's loop.
  *
+ * Shutdown (od_server_shutdown, any thread)
+ *   The acceptor closes the listeners and posts a drain task to each network
+ *   thread. A draining thread stops reading, drops half-read frames, lets
+ *   in-flight requests finish and their replies go out, closing each
+ *   connection as it falls quiet. After shutdown_timeout_ms it cuts the
+ *   remaining sockets, but still waits for deferred requests to be completed
+ *   before its loop returns (I6).
+ *
  * Memory
+ *   - The server and its listener/thread arrays belong to the caller
+ *     (od_server_create / od_server_destroy). A connection is allocated by
+ *     the acceptor and owned by its network thread from adoption on.
  *   - Each request owns an arena (req->arena) holding its frame, whatever the
  *     handler decodes or builds, and the links of its response chain. The
  *     arena is released once the response's last byte is written, or when the
@@ -47,8 +58,8 @@
  *      memory is allocated for it; a size below the fixed header or above the
  *      limit closes the connection.
  *   4. A connection is never freed inside a callback that may still use it:
- *      closing marks it, and it is freed at the start of the next
- *      before-sleep hook.
+ *      closing only marks it; the socket is closed and the memory freed at
+ *      the end of the before-sleep hook, when no callback is running.
  *   5. While a connection's unsent response bytes exceed
  *      max_queued_response_bytes, or it has max_in_flight_requests requests
  *      not yet answered, it is not read; reading resumes once the queue has

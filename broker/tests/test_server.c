@@ -22,8 +22,11 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "od_test.h"
@@ -239,14 +242,22 @@ static bool start_server(test_server *ts, const od_server_config *cfg)
     return true;
 }
 
-static void stop_server(test_server *ts)
+/* Counters are read after the run, when every thread has stopped counting. */
+static void stop_server_with_stats(test_server *ts, od_server_stats *stats)
 {
     od_server_shutdown(ts->server);
     pthread_join(ts->runner, NULL);
     atomic_store(&state.worker_stop, true);
     pthread_join(ts->worker, NULL);
     CHECK_EQ_INT(ts->run_result, 0);
+    if (stats)
+        od_server_stats_read(ts->server, stats);
     od_server_destroy(ts->server);
+}
+
+static void stop_server(test_server *ts)
+{
+    stop_server_with_stats(ts, NULL);
 }
 
 /* ------------------------------------------------------------- client side */
@@ -518,11 +529,11 @@ static void bad_frame_sizes_close_only_their_connection(void)
     CHECK_EQ_INT(atomic_load(&state.handled), 8); /* bad frames never reach the handler */
     close(good);
     od_server_stats stats;
-    od_server_stats_read(ts.server, &stats);
+    stop_server_with_stats(&ts, &stats);
     CHECK_EQ_INT(stats.frames_rejected, 6);
     CHECK_EQ_INT(stats.requests, 8);
     CHECK_EQ_INT(stats.connections_accepted, 7);
-    stop_server(&ts);
+    CHECK_EQ_INT(stats.connections_freed, 7);
 }
 
 static void backpressure_stops_reading_until_drained(void)
@@ -557,12 +568,11 @@ static void backpressure_stops_reading_until_drained(void)
     }
     CHECK_EQ_INT(good, REQUESTS);
     CHECK_EQ_INT(atomic_load(&state.handled), REQUESTS);
-    od_server_stats stats;
-    od_server_stats_read(ts.server, &stats);
-    CHECK(stats.read_pauses >= 1);
-    CHECK(stats.bytes_sent >= (uint64_t)REQUESTS * (REPLY_BYTES + 8));
     close(fd);
-    stop_server(&ts);
+    od_server_stats stats;
+    stop_server_with_stats(&ts, &stats);
+    CHECK(stats.read_pauses >= 1);
+    CHECK_EQ_INT(stats.bytes_sent, (uint64_t)REQUESTS * (REPLY_BYTES + 8));
 }
 
 static void in_flight_cap_stops_reading(void)
@@ -944,12 +954,11 @@ static void connection_data_lives_until_the_connection_goes(void)
     bool all_closed = wait_for(&state.conns_closed, CONNS, 5000);
     CHECK(all_closed);
     od_server_stats stats;
-    od_server_stats_read(ts.server, &stats);
+    stop_server_with_stats(&ts, &stats);
     CHECK_EQ_INT(stats.connections_accepted, CONNS);
     CHECK_EQ_INT(stats.connections_freed, CONNS);
     CHECK_EQ_INT(stats.requests, CONNS * PER_CONN);
     CHECK_EQ_INT(stats.bytes_received, CONNS * PER_CONN * 12);
-    stop_server(&ts);
 }
 
 static void reply_then_close_sends_that_reply_and_nothing_after(void)
@@ -988,6 +997,103 @@ static void reply_then_close_sends_that_reply_and_nothing_after(void)
     stop_server(&ts);
 }
 
+/* Runs a server in a child process whose fd limit leaves room for three
+ * connections; SIGTERM shuts it down from the signal handler. */
+static od_server *child_server;
+
+static void child_sigterm(int signo)
+{
+    od_server_shutdown(child_server); /* async-signal-safe by contract */
+}
+
+static void run_fd_limited_child(int port_pipe)
+{
+    od_listener_config listener;
+    od_server_config cfg = base_config(&listener);
+    cfg.network_threads = 1;
+    child_server = od_server_create(&cfg, NULL);
+    if (child_server == NULL)
+        _exit(2);
+    uint16_t port = od_server_port(child_server, 0);
+    struct sigaction sa = {0};
+    sa.sa_handler = child_sigterm;
+    sigaction(SIGTERM, &sa, NULL);
+    int probe = dup(0);
+    close(probe);
+    struct rlimit limit = {(rlim_t)probe + 3, (rlim_t)probe + 3};
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || write(port_pipe, &port, sizeof port) != sizeof port)
+        _exit(3);
+    close(port_pipe);
+    int rc = od_server_run(child_server);
+    od_server_destroy(child_server);
+    _exit(rc == 0 ? 0 : 4);
+}
+
+static bool answered_within(int fd, int32_t expect_corr, int ms)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, ms) != 1)
+        return false;
+    uint8_t body[8];
+    int32_t corr = -1;
+    return read_response(fd, &corr, body, sizeof body) == 1 && corr == expect_corr;
+}
+
+static void accepting_backs_off_when_out_of_fds(void)
+{
+    enum { CLIENTS = 8 };
+    int pipefd[2];
+    int piped = pipe(pipefd);
+    REQUIRE(piped == 0);
+    fflush(NULL);
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        close(pipefd[0]);
+        run_fd_limited_child(pipefd[1]);
+    }
+    close(pipefd[1]);
+    uint16_t port = 0;
+    CHECK(read(pipefd[0], &port, sizeof port) == sizeof port);
+    close(pipefd[0]);
+    int fds[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++) {
+        fds[i] = connect_local(port); /* completes in the backlog, accepted or not */
+        CHECK(fds[i] >= 0 && send_request(fds[i], API_ECHO, i, "x", 1));
+    }
+    int served_first = 0;
+    for (int i = 0; i < 3; i++)
+        served_first += answered_within(fds[i], i, 5000);
+    CHECK_EQ_INT(served_first, 3);
+    int served_early = 0;
+    for (int i = 3; i < CLIENTS; i++)
+        served_early += answered_within(fds[i], i, 50);
+    CHECK_EQ_INT(served_early, 0); /* no fds left to accept them */
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    int served_next = 0;
+    for (int i = 3; i < 6; i++)
+        served_next += answered_within(fds[i], i, 5000);
+    CHECK_EQ_INT(served_next, 3);
+    for (int i = 3; i < 6; i++)
+        close(fds[i]);
+    int served_last = 0;
+    for (int i = 6; i < CLIENTS; i++)
+        served_last += answered_within(fds[i], i, 5000);
+    CHECK_EQ_INT(served_last, 2);
+    kill(child, SIGTERM);
+    int status = -1;
+    for (int waited = 0; waited < 10000 && waitpid(child, &status, WNOHANG) == 0; waited += 10)
+        usleep(10000);
+    if (!WIFEXITED(status)) {
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+    }
+    CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    for (int i = 6; i < CLIENTS; i++)
+        close(fds[i]);
+}
+
 static void config_errors_are_reported(void)
 {
     od_listener_config listener;
@@ -1019,4 +1125,5 @@ OD_TEST_MAIN(OD_CASE(many_connections_pipelined_answers_in_order),
              OD_CASE(frames_split_into_single_bytes),
              OD_CASE(connection_data_lives_until_the_connection_goes),
              OD_CASE(reply_then_close_sends_that_reply_and_nothing_after),
+             OD_CASE(accepting_backs_off_when_out_of_fds),
              OD_CASE(config_errors_are_reported))
