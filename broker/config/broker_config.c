@@ -811,6 +811,14 @@ static char *upper_dup(od_broker_config_state *st, const char *s, size_t n)
     return u;
 }
 
+static bool in_list(const char *const *names, const char *s)
+{
+    for (size_t i = 0; names[i]; i++)
+        if (strcmp(names[i], s) == 0)
+            return true;
+    return false;
+}
+
 typedef struct protocol_map {
     const char **names;
     od_security_protocol *protocols;
@@ -860,7 +868,10 @@ static bool build_protocol_map(loader *ld, protocol_map *m)
         if (!name)
             return false;
         od_security_protocol proto;
-        if (!security_protocol_from_name(colon + 1, &proto)) {
+        const char *proto_name = upper_dup(st, colon + 1, strlen(colon + 1)); /* Kafka ignores case here */
+        if (!proto_name)
+            return false;
+        if (!security_protocol_from_name(proto_name, &proto)) {
             ERR(ld, "Invalid security protocol `%s` defined in listener.security.protocol.map", colon + 1);
             continue;
         }
@@ -871,12 +882,29 @@ static bool build_protocol_map(loader *ld, protocol_map *m)
         m->names[m->count] = name;
         m->protocols[m->count++] = proto;
     }
-    if (c->state->source[idx_of("listener.security.protocol.map")] == OD_CONFIG_SOURCE_DEFAULT_CONFIG) {
-        for (size_t i = 0; i < cln->count; i++) {
-            if (!map_lookup(m, cln->items[i], NULL)) {
-                m->names[m->count] = cln->items[i];
-                m->protocols[m->count++] = OD_SECURITY_PLAINTEXT;
-            }
+    if (c->state->source[idx_of("listener.security.protocol.map")] != OD_CONFIG_SOURCE_DEFAULT_CONFIG)
+        return true;
+    /* Kafka adds the PLAINTEXT mappings only while nothing named SSL or
+     * SASL_* is in use, compared as written (not upper-cased). */
+    static const char *const secured[] = {"SSL", "SASL_PLAINTEXT", "SASL_SSL", NULL};
+    for (size_t i = 0; i < cln->count; i++)
+        if (in_list(secured, cln->items[i]))
+            return true;
+    char **listeners;
+    long nl = od_config_split_list(c->listeners, &listeners);
+    if (nl < 0 || !pool_keep(st, listeners))
+        return false;
+    for (long i = 0; i < nl; i++) {
+        char *sep = strstr(listeners[i], "://");
+        if (sep)
+            *sep = '\0';
+        if (in_list(secured, listeners[i]))
+            return true;
+    }
+    for (size_t i = 0; i < cln->count; i++) {
+        if (strcmp(cln->items[i], "PLAINTEXT") != 0 && !map_lookup(m, cln->items[i], NULL)) {
+            m->names[m->count] = cln->items[i];
+            m->protocols[m->count++] = OD_SECURITY_PLAINTEXT;
         }
     }
     return true;
@@ -991,6 +1019,10 @@ static bool resolve_quorum(loader *ld)
     }
     c->resolved.voters = voters;
     c->resolved.voter_count = n;
+    if (c->resolved.is_broker && !c->resolved.is_controller && self)
+        ERR(ld, "If process.roles contains just the 'broker' role, the node id %" PRId32
+                " must not be included in the set of voters controller.quorum.voters=%s",
+            c->resolved.node_id, od_broker_config_value(c, "controller.quorum.voters"));
     if (c->resolved.is_controller && n > 0 && !self && c->resolved.node_id >= 0)
         ERR(ld, "If process.roles contains the 'controller' role, the node id %" PRId32
                 " must be included in the set of voters controller.quorum.voters=%s",
@@ -1002,16 +1034,14 @@ static bool resolve_listeners(loader *ld)
 {
     od_broker_config *c = ld->c;
     od_broker_config_state *st = c->state;
-    /* Controller listener names, upper-cased like every listener name. */
+    /* Kafka upper-cases the names in listeners, advertised.listeners,
+     * inter.broker.listener.name and the protocol map, but compares
+     * controller.listener.names as written: "controller" does not match a
+     * listener written "controller://". */
     char **items;
     long n = od_config_split_list(c->controller_listener_names ? c->controller_listener_names : "", &items);
     if (n < 0 || !pool_keep(st, items))
         return false;
-    for (long i = 0; i < n; i++) {
-        items[i] = upper_dup(st, items[i], strlen(items[i]));
-        if (!items[i])
-            return false;
-    }
     c->resolved.controller_listener_names = (od_config_list){(const char **)items, (size_t)n};
     const od_config_list *cln = &c->resolved.controller_listener_names;
 
@@ -1030,6 +1060,9 @@ static bool resolve_listeners(loader *ld)
         if (in_listeners == 0)
             ERR(ld, "controller.listener.names must contain at least one value appearing in the "
                     "'listeners' configuration when running the KRaft controller role");
+        else if (in_listeners < cln->count)
+            ERR(ld, "controller.listener.names must only contain values appearing in the 'listeners' "
+                    "configuration when running the KRaft controller role");
         if (!c->resolved.is_broker)
             for (size_t i = 0; i < nl; i++)
                 if (!list_contains(cln, ls[i].name))
@@ -1044,11 +1077,15 @@ static bool resolve_listeners(loader *ld)
             ERR(ld, "controller.listener.names must not contain a value appearing in the 'listeners' "
                     "configuration when running KRaft with just the broker role");
     }
-    for (size_t i = 0; i < cln->count; i++)
-        if (!map_lookup(&m, cln->items[i], NULL))
+    for (size_t i = 0; i < cln->count; i++) {
+        const char *upper = upper_dup(st, cln->items[i], strlen(cln->items[i]));
+        if (!upper)
+            return false;
+        if (!map_lookup(&m, upper, NULL))
             ERR(ld, "Controller listener with name %s defined in controller.listener.names not found in "
                     "listener.security.protocol.map",
                 cln->items[i]);
+    }
 
     /* advertised.listeners: explicit, or listeners minus controller ones. */
     if (is_set(c, "advertised.listeners")) {

@@ -245,12 +245,18 @@ static void validation_errors_name_their_key(void)
          {"test.properties:8:", "controller.quorum.voters", "{id}@{host}:{port}", NULL}},
         {KRAFT_BASE "controller.quorum.voters=2@localhost:9093\n",
          {"node id 1", "controller.quorum.voters", NULL}},
+        {"process.roles=broker\nnode.id=1\ncontroller.quorum.voters=1@h:9093\nlisteners=PLAINTEXT://:9092\n"
+         "controller.listener.names=CONTROLLER\n",
+         {"node id 1 must not be included", "controller.quorum.voters", NULL}},
         {KRAFT_BASE "controller.quorum.bootstrap.servers=nohostport\n",
          {"controller.quorum.bootstrap.servers", NULL}},
         {"process.roles=broker,controller\nnode.id=1\ncontroller.quorum.voters=1@h:9093\n"
          "listeners=PLAINTEXT://:9092,CONTROLLER://:9093\n",
          {"controller.listener.names", "listeners", NULL}},
         {KRAFT_BASE "listeners=PLAINTEXT://:9092\n", {"controller.listener.names", "controller role", NULL}},
+        {KRAFT_BASE "controller.listener.names=controller\n", {"controller.listener.names", "controller role", NULL}},
+        {KRAFT_BASE "controller.listener.names=CONTROLLER,OTHER\n",
+         {"controller.listener.names must only contain", NULL}},
         {"process.roles=broker\nnode.id=2\ncontroller.quorum.voters=1@h:9093\nlisteners=PLAINTEXT://:9092\n",
          {"controller.listener.names", "broker role", NULL}},
         {"process.roles=broker\nnode.id=2\ncontroller.quorum.voters=1@h:9093\n"
@@ -267,6 +273,11 @@ static void validation_errors_name_their_key(void)
         {KRAFT_BASE "listeners=PLAINTEXT://:9092,CONTROLLER://:9092\n", {"listeners", "different port", NULL}},
         {KRAFT_BASE "listener.security.protocol.map=CONTROLLER:PLAINTEX,PLAINTEXT:PLAINTEXT\n",
          {"PLAINTEX", "listener.security.protocol.map", NULL}},
+        /* With the map unset and an SSL listener, Kafka adds no PLAINTEXT
+         * mapping for the controller listener. */
+        {"process.roles=broker,controller\nnode.id=1\ncontroller.quorum.voters=1@h:9093\n"
+         "listeners=PLAINTEXT://:9092,CONTROLLER://:9093,SSL://:9094\ncontroller.listener.names=CONTROLLER\n",
+         {"listeners", "CONTROLLER", "listener.security.protocol.map", NULL}},
         {KRAFT_BASE "listener.security.protocol.map=CONTROLLER\n", {"listener.security.protocol.map", NULL}},
         {KRAFT_BASE "inter.broker.listener.name=FOO\n", {"inter.broker.listener.name", "FOO", NULL}},
         {KRAFT_BASE "inter.broker.listener.name=PLAINTEXT\nsecurity.inter.broker.protocol=PLAINTEXT\n",
@@ -345,6 +356,8 @@ static void kafka_lenient_combinations_load(void)
         "controller.quorum.voters=\ncontroller.quorum.bootstrap.servers=localhost:9093\n",
         "listeners=plaintext://:9092,CONTROLLER://:9093\n",
         "advertised.listeners=PLAINTEXT://h:9092,CONTROLLER://h:9093\n",
+        /* protocol names in the map are case-insensitive */
+        "listener.security.protocol.map=controller:plaintext,plaintext:plaintext\n",
     };
     for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++) {
         char text[2048];
@@ -420,6 +433,14 @@ static void broker_only_and_controller_only_nodes(void)
     CHECK(strcmp(c->resolved.listeners[0].host, "::1") == 0);
     CHECK_EQ_INT(c->controller_quorum_bootstrap_servers.count, 2);
     CHECK_EQ_INT(c->resolved.voter_count, 0);
+    od_broker_config_free(c);
+
+    /* controller.listener.names is matched to listeners as written but
+     * looked up in the protocol map upper-cased, as Kafka does. */
+    LOAD_OK("process.roles=broker\nnode.id=1\ncontroller.quorum.voters=2@h:9093\n"
+            "listeners=PLAINTEXT://:9092,CONTROLLER://:9093\ncontroller.listener.names=controller\n"
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\n",
+            &c, &d);
     od_broker_config_free(c);
 
     LOAD_OK("process.roles=controller\nnode.id=1\ncontroller.quorum.voters=1@[::1]:9093\n"
