@@ -35,6 +35,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "records/records.h"
+
+/* Compressed batches are fully decoded on append (as Kafka validates them);
+ * the bound keeps a decompression bomb from costing more than this. */
+#define DECOMPRESS_LIMIT ((size_t)256 << 20)
+
 struct od_log {
     od_fio *io;
     char *topic;
@@ -56,6 +62,7 @@ struct od_log {
     od_st_err sticky;
     bool dir_dirty;
     uint64_t rng;
+    od_pstate ps;
 };
 
 void od_log_config_default(od_log_config *c)
@@ -73,9 +80,16 @@ void od_log_config_default(od_log_config *c)
     c->flush_ms = INT64_MAX;
 }
 
+static size_t floor_segment(const od_log *log, int64_t offset);
+
 static od_segment *active(const od_log *log)
 {
     return log->segs[log->nsegs - 1];
+}
+
+const od_pstate *od_log_producer_state(const od_log *log)
+{
+    return &log->ps;
 }
 
 int64_t od_log_end_offset(const od_log *log)
@@ -165,6 +179,9 @@ static od_st_err drop_segment(od_log *log, size_t i)
 {
     od_segment *s = log->segs[i];
     od_st_err err = od_segment_delete_files(s);
+    od_st_err e2 = od_pstate_delete_snapshot(log->io, log->dir, s->base_offset);
+    if (!err)
+        err = e2;
     memmove(&log->segs[i], &log->segs[i + 1], (log->nsegs - i - 1) * sizeof *log->segs);
     log->nsegs--;
     od_segment_unref(s);
@@ -413,11 +430,61 @@ static void log_free(od_log *log)
         od_segment_unref(log->segs[i]);
     }
     free(log->segs);
+    od_pstate_free(&log->ps);
     free(log->epochs);
     free(log->topic);
     free(log->log_dir);
     free(log->dir);
     free(log);
+}
+
+static od_st_err apply_batch(void *ctx, const uint8_t *batch, size_t len, const od_batch_header *h)
+{
+    od_log *log = ctx;
+    if (od_batch_last_offset(h) < log->ps.map_end_offset)
+        return OD_ST_OK;
+    return od_pstate_apply(&log->ps, batch, len, h);
+}
+
+/* Rebuilds the producer state for the current log: the newest readable
+ * snapshot at or below the log end, then every batch after it. Snapshots
+ * past the log end (a truncation) or corrupt ones are deleted. */
+static od_st_err rebuild_pstate(od_log *log)
+{
+    int64_t leo = od_log_end_offset(log);
+    int64_t *snaps;
+    size_t n;
+    od_st_err err = od_pstate_list_snapshots(log->io, log->dir, &snaps, &n);
+    if (err)
+        return err;
+    od_pstate_clear(&log->ps, log->segs[0]->base_offset);
+    bool loaded = false;
+    for (size_t i = n; i-- > 0 && !err;) {
+        if (snaps[i] > leo) {
+            err = od_pstate_delete_snapshot(log->io, log->dir, snaps[i]);
+            continue;
+        }
+        if (loaded)
+            break;
+        od_st_err r = od_pstate_read_snapshot(&log->ps, log->io, log->dir, snaps[i]);
+        if (r == OD_ST_OK)
+            loaded = true;
+        else if (r == OD_ST_CORRUPT || r == OD_ST_BAD_FORMAT) {
+            od_pstate_clear(&log->ps, log->segs[0]->base_offset);
+            err = od_pstate_delete_snapshot(log->io, log->dir, snaps[i]);
+        } else
+            err = r;
+    }
+    free(snaps);
+    if (err)
+        return err;
+    if (log->ps.map_end_offset < log->segs[0]->base_offset)
+        od_pstate_clear(&log->ps, log->segs[0]->base_offset);
+    for (size_t i = floor_segment(log, log->ps.map_end_offset); i < log->nsegs && !err; i++)
+        err = od_segment_for_each_batch(log->segs[i], log->ps.map_end_offset, apply_batch, log);
+    if (!err)
+        log->ps.map_end_offset = leo;
+    return err;
 }
 
 od_st_err od_log_open(const od_log_open_args *a, od_log **out, od_log_recovery_stats *stats)
@@ -455,6 +522,7 @@ od_st_err od_log_open(const od_log_open_args *a, od_log **out, od_log_recovery_s
     /* Kafka rounds the index size down to whole entries; at least one. */
     log->ctx.max_index_bytes = log->cfg.segment_index_bytes < 12 ? 12 : log->cfg.segment_index_bytes;
     log->last_flush_ms = a->now_ms;
+    od_pstate_init(&log->ps, 0);
 
     int rc = a->io->m->mkdir(a->io, log->dir, 0755);
     if (rc < 0 && rc != -EEXIST) {
@@ -493,6 +561,8 @@ od_st_err od_log_open(const od_log_open_args *a, od_log **out, od_log_recovery_s
          * start it empty and let the next appends refill it. */
         err = OD_ST_OK;
     }
+    if (!err)
+        err = rebuild_pstate(log);
     if (!err && log->dir_dirty) {
         rc = od_fio_fsync_dir(a->io, log->dir);
         err = rc < 0 ? od_st_from_errno(rc) : OD_ST_OK;
@@ -510,7 +580,11 @@ od_st_err od_log_close(od_log *log, bool clean)
 {
     od_st_err err = OD_ST_OK;
     if (clean && log->sticky == OD_ST_OK) {
-        err = od_segment_seal(active(log));
+        /* Kafka snapshots producer state at the log end on close, so a
+         * clean restart needs no scan to rebuild it. */
+        err = od_pstate_write_snapshot(&log->ps, log->io, log->dir);
+        if (!err)
+            err = od_segment_seal(active(log));
         if (!err)
             err = od_log_flush(log, 0);
     }
@@ -613,8 +687,14 @@ static od_st_err validate_set(const od_log *log, const uint8_t *buf, size_t len,
             return OD_ST_RECORD_TOO_LARGE;
         if ((int64_t)h.last_offset_delta + 1 != h.record_count)
             return OD_ST_INVALID_RECORD;
-        if (od_batch_compression(&h) == OD_COMPRESSION_NONE && !records_ok(buf + pos, total, &h))
-            return OD_ST_CORRUPT;
+        if (od_batch_compression(&h) == OD_COMPRESSION_NONE) {
+            if (!records_ok(buf + pos, total, &h))
+                return OD_ST_CORRUPT;
+        } else {
+            od_batch_err re = od_batch_validate_records(buf + pos, total, DECOMPRESS_LIMIT);
+            if (re != OD_BATCH_OK)
+                return map_batch_err(re);
+        }
         if (follower && h.base_offset <= prev_last)
             return OD_ST_OUT_OF_ORDER;
         if (si->batches == 0)
@@ -653,7 +733,12 @@ static od_st_err roll_at(od_log *log, int64_t base, int64_t now_ms)
         assign_jitter(log, s);
         return drop_segment(log, log->nsegs - 2);
     }
-    od_st_err err = od_segment_create(&log->ctx, base, now_ms, &s);
+    /* The new segment starts with a snapshot of the state before it, which
+     * bounds the scan an unclean restart needs. */
+    od_st_err err = od_pstate_write_snapshot(&log->ps, log->io, log->dir);
+    if (err)
+        return err;
+    err = od_segment_create(&log->ctx, base, now_ms, &s);
     if (err)
         return err;
     if (!push_segment(log, s)) {
@@ -709,6 +794,14 @@ static od_st_err append_common(od_log *log, const uint8_t *buf, size_t len, cons
         log->sticky = OD_ST_FAILED;
     if (err)
         return err;
+    for (size_t pos = 0; pos < len;) {
+        od_batch_header h;
+        size_t total = od_batch_total_size(buf + pos, len - pos);
+        od_batch_header_parse(buf + pos, total, &h);
+        if ((err = od_pstate_apply(&log->ps, buf + pos, total, &h)))
+            return err; /* only on OOM; the data is in, the state lags until reopen */
+        pos += total;
+    }
     log->unflushed += si->records;
     return od_log_maybe_flush(log, now_ms);
 }
@@ -722,6 +815,24 @@ od_st_err od_log_append_leader(od_log *log, uint8_t *records, size_t len, int32_
     od_st_err err = validate_set(log, records, len, false, &si);
     if (err)
         return err;
+    for (size_t pos = 0; pos < len;) {
+        od_batch_header h;
+        size_t total = od_batch_total_size(records + pos, len - pos);
+        od_batch_header_parse(records + pos, total, &h);
+        od_producer_batch dup;
+        err = od_pstate_check(&log->ps, &h, &dup);
+        if (err == OD_ST_DUPLICATE_SEQUENCE && info) {
+            memset(info, 0, sizeof *info);
+            info->first_offset = dup.last_offset - dup.offset_delta;
+            info->last_offset = dup.last_offset;
+            info->max_timestamp = dup.timestamp;
+            info->log_append_time = -1;
+            info->log_start_offset = log->log_start;
+        }
+        if (err)
+            return err;
+        pos += total;
+    }
     int64_t first = od_log_end_offset(log), off = first;
     int64_t max_ts = -1, off_max = -1;
     for (size_t pos = 0; pos < len;) {
@@ -992,6 +1103,14 @@ od_st_err od_log_truncate_fully_and_start_at(od_log *log, int64_t offset, int64_
     assign_jitter(log, s);
     log->log_start = log->hw = log->recovery_point = offset;
     log->nepochs = 0;
+    int64_t *snaps;
+    size_t nsnaps;
+    if (od_pstate_list_snapshots(log->io, log->dir, &snaps, &nsnaps) == OD_ST_OK) {
+        for (size_t i = 0; i < nsnaps; i++)
+            od_pstate_delete_snapshot(log->io, log->dir, snaps[i]);
+        free(snaps);
+    }
+    od_pstate_clear(&log->ps, offset);
     log->dir_dirty = true;
     err = write_epochs(log);
     int rc = od_fio_fsync_dir(log->io, log->dir);
@@ -1022,6 +1141,8 @@ od_st_err od_log_truncate_to(od_log *log, int64_t offset)
         return err;
     clamp_offsets(log);
     if (epoch_truncate_end(log, od_log_end_offset(log)) && (err = write_epochs(log)))
+        return err;
+    if ((err = rebuild_pstate(log)))
         return err;
     if (log->dir_dirty) {
         int rc = od_fio_fsync_dir(log->io, log->dir);

@@ -20,6 +20,7 @@
 
 #include "checkpoint.h"
 #include "fileio.h"
+#include "producer_state.h"
 #include "segment.h"
 #include "storage_err.h"
 
@@ -94,7 +95,11 @@ typedef struct od_append_info {
  * segment.bytes), then rewrites in place: base offsets from the log end,
  * partitionLeaderEpoch, and for LogAppendTime topics the timestamp type and
  * max timestamp (the only edit the CRC covers, so only then is it
- * restamped). All or nothing. */
+ * restamped). All or nothing.
+ * Producer batches (producerId >= 0) are checked against the producer
+ * state first: OD_ST_DUPLICATE_SEQUENCE (nothing appended; *info holds the
+ * original offsets), OD_ST_OUT_OF_ORDER_SEQUENCE, OD_ST_INVALID_PRODUCER_EPOCH.
+ * Like Kafka's clients, send one batch per producer per append. */
 od_st_err od_log_append_leader(od_log *log, uint8_t *records, size_t len, int32_t leader_epoch,
                                int64_t now_ms, od_append_info *info);
 
@@ -178,6 +183,11 @@ int32_t od_log_latest_epoch(const od_log *log);
 void od_log_end_offset_for_epoch(const od_log *log, int32_t epoch, int32_t *end_epoch,
                                  int64_t *end_offset);
 const od_epoch_entry *od_log_epochs(const od_log *log, size_t *count);
+
+/* The producer table (idempotence/transactions), current to the log end.
+ * Snapshots (<offset>.snapshot) are written at every roll and clean close
+ * and reloaded (plus a scan of the batches after them) at open. */
+const od_pstate *od_log_producer_state(const od_log *log);
 
 int64_t od_log_end_offset(const od_log *log);
 int64_t od_log_start_offset(const od_log *log);

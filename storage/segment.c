@@ -39,6 +39,8 @@
  */
 #include "segment.h"
 
+#include "records/records.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -827,33 +829,27 @@ od_st_err od_segment_read(od_segment *s, int64_t offset, int64_t max_bytes, int6
     return OD_ST_OK;
 }
 
-/* The first record of an uncompressed CreateTime batch with timestamp >= ts
- * and offset >= min_offset. Returns false when the records do not parse. */
-static bool find_record_ts(const uint8_t *b, size_t total, const od_batch_header *h, int64_t ts,
-                           int64_t min_offset, int64_t *off, int64_t *found)
+/* The first record of a batch with timestamp >= ts and offset >= min_offset;
+ * false when the records cannot be read. */
+static bool find_record_ts(const uint8_t *b, size_t total, int64_t ts, int64_t min_offset,
+                           int64_t *off, int64_t *found)
 {
-    od_reader r;
-    od_reader_init(&r, b + OD_BATCH_HEADER_SIZE, total - OD_BATCH_HEADER_SIZE, NULL);
-    for (int32_t i = 0; i < h->record_count; i++) {
-        int32_t len = od_read_varint(&r);
-        if (r.err || len < 0 || (size_t)len > od_reader_remaining(&r))
-            return false;
-        od_reader rec;
-        od_reader_init(&rec, r.pos, (size_t)len, NULL);
-        od_read_skip(&r, (size_t)len);
-        (void)od_read_i8(&rec);
-        int64_t td = od_read_varlong(&rec);
-        int32_t odl = od_read_varint(&rec);
-        if (rec.err)
-            return false;
-        int64_t rts = h->base_timestamp + td, roff = h->base_offset + odl;
-        if (rts >= ts && roff >= min_offset) {
-            *off = roff;
-            *found = rts;
-            return true;
+    od_record_iter it;
+    od_record rec;
+    bool ok = false;
+    /* Decompressed batches are bounded so a hostile payload cannot balloon. */
+    if (od_record_iter_init(&it, b, total, (size_t)256 << 20) == OD_BATCH_OK) {
+        while (od_record_iter_next(&it, &rec)) {
+            if (rec.timestamp >= ts && rec.offset >= min_offset) {
+                *off = rec.offset;
+                *found = rec.timestamp;
+                ok = true;
+                break;
+            }
         }
     }
-    return false;
+    od_record_iter_finish(&it);
+    return ok;
 }
 
 od_st_err od_segment_find_timestamp(od_segment *s, int64_t ts, int64_t start_offset,
@@ -888,15 +884,47 @@ od_st_err od_segment_find_timestamp(od_segment *s, int64_t ts, int64_t start_off
             *offset = floor_off;
             *found_ts = h.max_timestamp;
             err = OD_ST_OK;
-            if (od_batch_compression(&h) == OD_COMPRESSION_NONE &&
-                !(h.attributes & OD_BATCH_ATTR_LOG_APPEND_TIME)) {
-                const uint8_t *b = NULL;
-                rc = win_get(&w, p, total, &b);
-                if (rc == 0)
-                    find_record_ts(b, total, &h, ts, start_offset, offset, found_ts);
-            }
+            const uint8_t *b = NULL;
+            rc = win_get(&w, p, total, &b);
+            if (rc == 0)
+                find_record_ts(b, total, ts, start_offset, offset, found_ts);
             break;
         }
+        p += (int64_t)total;
+    }
+    win_free(&w);
+    return err;
+}
+
+od_st_err od_segment_for_each_batch(od_segment *s, int64_t from_offset, od_segment_batch_fn fn,
+                                    void *ctx)
+{
+    od_st_err err = od_segment_load_index(s);
+    if (err)
+        return err;
+    int fd;
+    if ((err = od_segment_log_fd(s, &fd)))
+        return err;
+    win w;
+    win_init(&w, IO(s), fd, s->size, RECOVER_CHUNK);
+    int64_t p = oidx_start_pos(s, from_offset);
+    for (;;) {
+        od_batch_header h;
+        size_t total;
+        const uint8_t *b = NULL;
+        int rc = scan_batch(&w, p, &h, &total, &b);
+        if (rc < 0) {
+            err = od_st_from_errno(rc);
+            break;
+        }
+        if (rc == SCAN_END)
+            break;
+        if (rc == SCAN_BAD) {
+            err = OD_ST_CORRUPT;
+            break;
+        }
+        if (od_batch_last_offset(&h) >= from_offset && (err = fn(ctx, b, total, &h)))
+            break;
         p += (int64_t)total;
     }
     win_free(&w);

@@ -135,10 +135,18 @@ od_st_err od_segment_read(od_segment *s, int64_t offset, int64_t max_bytes, int6
                           bool min_one, od_file_region *out);
 
 /* First record with timestamp >= ts: its offset and timestamp, or
- * OD_ST_NOT_FOUND. Exact for uncompressed batches; for compressed ones the
- * batch's base offset and max timestamp stand in (see partition_log.h). */
+ * OD_ST_NOT_FOUND. Looks inside the batch (decompressing if needed) for the
+ * exact record, as Kafka does. */
 od_st_err od_segment_find_timestamp(od_segment *s, int64_t ts, int64_t start_offset,
                                     int64_t *offset, int64_t *found_ts);
+
+/* Calls fn for every whole batch whose last offset is >= from_offset, in
+ * order, with the batch bytes (valid only during the call). A non-OK return
+ * from fn stops the walk and is returned. */
+typedef od_st_err (*od_segment_batch_fn)(void *ctx, const uint8_t *batch, size_t len,
+                                         const od_batch_header *h);
+od_st_err od_segment_for_each_batch(od_segment *s, int64_t from_offset, od_segment_batch_fn fn,
+                                    void *ctx);
 
 /* Removes every batch whose last offset is >= offset (a batch straddling the
  * cut goes entirely) and the index entries for them. */

@@ -25,6 +25,9 @@ const char *od_st_err_name(od_st_err err)
     case OD_ST_INVALID_ARG: return "invalid argument";
     case OD_ST_NOT_FOUND: return "not found";
     case OD_ST_BAD_FORMAT: return "bad format";
+    case OD_ST_DUPLICATE_SEQUENCE: return "duplicate sequence";
+    case OD_ST_OUT_OF_ORDER_SEQUENCE: return "out of order sequence";
+    case OD_ST_INVALID_PRODUCER_EPOCH: return "invalid producer epoch";
     }
     return "unknown";
 }

@@ -1,0 +1,287 @@
+/* Producer state: Kafka's sequence rules, the .snapshot format byte for
+ * byte, and its life in the log (roll, close, reopen, crash, truncation).
+ * Also compressed batches: validation on append and exact timestamp lookup. */
+#include <errno.h>
+#include <fcntl.h>
+
+#include "records/batch_builder.h"
+#include "st_logutil.h"
+
+/* One producer batch of n records (values "v"), optionally compressed. */
+static void pbatch(od_writer *w, int64_t pid, int16_t epoch, int32_t seq, int n, int64_t ts,
+                   od_compression codec, bool txn)
+{
+    od_batch_params p = OD_BATCH_PARAMS_INIT;
+    p.producer_id = pid;
+    p.producer_epoch = epoch;
+    p.base_sequence = seq;
+    p.compression = codec;
+    p.transactional = txn;
+    od_builder_record r[16];
+    for (int i = 0; i < n; i++)
+        r[i] = (od_builder_record){ts + i, {NULL, -1}, {(const uint8_t *)"value", 5}, NULL, 0};
+    od_batch_build(&p, r, n, w);
+}
+
+static od_st_err app(od_log *log, int64_t pid, int16_t epoch, int32_t seq, int n, od_append_info *info)
+{
+    od_writer w;
+    od_writer_init(&w, 256);
+    pbatch(&w, pid, epoch, seq, n, 1000, OD_COMPRESSION_NONE, false);
+    od_st_err err = od_log_append_leader(log, w.buf, w.len, 0, 2000, info);
+    od_writer_free(&w);
+    return err;
+}
+
+static void test_sequence_rules(void)
+{
+    od_pstate ps;
+    od_pstate_init(&ps, 0);
+    od_batch_header h = {0};
+    h.producer_id = 7;
+    h.producer_epoch = 1;
+    h.base_sequence = 5; /* unknown producer: any sequence */
+    h.last_offset_delta = 2;
+    h.base_offset = 100;
+    h.max_timestamp = 50;
+    CHECK_EQ_INT(od_pstate_check(&ps, &h, NULL), OD_ST_OK);
+    CHECK_EQ_INT(od_pstate_apply(&ps, NULL, 0, &h), OD_ST_OK);
+    CHECK_EQ_INT(ps.map_end_offset, 103);
+    od_producer_batch dup;
+    CHECK_EQ_INT(od_pstate_check(&ps, &h, &dup), OD_ST_DUPLICATE_SEQUENCE);
+    CHECK(dup.last_offset == 102 && dup.offset_delta == 2 && dup.first_seq == 5 && dup.last_seq == 7);
+    h.base_sequence = 9;
+    CHECK_EQ_INT(od_pstate_check(&ps, &h, NULL), OD_ST_OUT_OF_ORDER_SEQUENCE);
+    h.base_sequence = 8;
+    CHECK_EQ_INT(od_pstate_check(&ps, &h, NULL), OD_ST_OK);
+    h.producer_epoch = 0;
+    CHECK_EQ_INT(od_pstate_check(&ps, &h, NULL), OD_ST_INVALID_PRODUCER_EPOCH);
+    h.producer_epoch = 2;
+    CHECK_EQ_INT(od_pstate_check(&ps, &h, NULL), OD_ST_OUT_OF_ORDER_SEQUENCE);
+    h.base_sequence = 0;
+    CHECK_EQ_INT(od_pstate_check(&ps, &h, NULL), OD_ST_OK);
+    /* Sequences wrap past INT32_MAX. */
+    h.producer_epoch = 1;
+    h.base_sequence = 8;
+    h.last_offset_delta = 0;
+    h.base_offset = 103;
+    od_pstate_apply(&ps, NULL, 0, &h);
+    ps.e[0].batches[ps.e[0].nbatches - 1].last_seq = INT32_MAX;
+    h.base_sequence = 0;
+    CHECK_EQ_INT(od_pstate_check(&ps, &h, NULL), OD_ST_OK);
+    /* Only the last five batches are remembered for duplicates. */
+    for (int i = 0; i < 6; i++) {
+        h.base_sequence = i;
+        h.base_offset = 200 + i;
+        od_pstate_apply(&ps, NULL, 0, &h);
+    }
+    h.base_sequence = 0;
+    CHECK_EQ_INT(od_pstate_check(&ps, &h, NULL), OD_ST_OUT_OF_ORDER_SEQUENCE);
+    h.base_sequence = 1;
+    CHECK_EQ_INT(od_pstate_check(&ps, &h, NULL), OD_ST_DUPLICATE_SEQUENCE);
+    od_pstate_expire(&ps, 1000, 100);
+    CHECK_EQ_INT(ps.n, 0);
+    od_pstate_free(&ps);
+}
+
+static void test_snapshot_format(void)
+{
+    char dir[256];
+    st_tmpdir(dir);
+    od_fio *io = od_fio_posix();
+    od_pstate ps;
+    od_pstate_init(&ps, 0);
+    od_writer w;
+    od_writer_init(&w, 256);
+    pbatch(&w, 1000, 3, 10, 4, 777, OD_COMPRESSION_NONE, true);
+    od_store_be64(w.buf, 20); /* offsets 20..23 */
+    od_batch_header h;
+    REQUIRE(od_batch_header_parse(w.buf, w.len, &h) == OD_BATCH_OK);
+    CHECK_EQ_INT(od_pstate_apply(&ps, w.buf, w.len, &h), OD_ST_OK);
+    w.len = 0;
+    od_batch_params p = OD_BATCH_PARAMS_INIT;
+    p.base_offset = 24;
+    p.producer_id = 5;
+    p.producer_epoch = 0;
+    od_control_batch_build(&p, OD_CONTROL_COMMIT, 42, 900, &w);
+    REQUIRE(od_batch_header_parse(w.buf, w.len, &h) == OD_BATCH_OK);
+    CHECK_EQ_INT(od_pstate_apply(&ps, w.buf, w.len, &h), OD_ST_OK);
+    od_writer_free(&w);
+    CHECK_EQ_INT(ps.map_end_offset, 25);
+    const od_producer_entry *e = od_pstate_find(&ps, 5);
+    REQUIRE(e != NULL);
+    CHECK(e->coordinator_epoch == 42 && e->txn_first_offset == -1 && e->nbatches == 0);
+    CHECK_EQ_INT(od_pstate_find(&ps, 1000)->txn_first_offset, 20);
+
+    CHECK_EQ_INT(od_pstate_write_snapshot(&ps, io, dir), OD_ST_OK);
+    char path[512];
+    snprintf(path, sizeof path, "%s/00000000000000000025.snapshot", dir);
+    char *raw;
+    size_t len;
+    REQUIRE(od_fio_read_file(io, path, 4096, &raw, &len) == 0);
+    const uint8_t *b = (const uint8_t *)raw;
+    CHECK_EQ_INT(len, 10 + 2 * 46);
+    CHECK_EQ_INT(od_load_be16(b), 1);
+    CHECK_EQ_INT(od_load_be32(b + 2), od_crc32c(0, b + 6, len - 6));
+    CHECK_EQ_INT(od_load_be32(b + 6), 2);
+    /* Entry 0 is producer 5 (sorted): marker only, so no data offset. */
+    const uint8_t *x = b + 10;
+    CHECK_EQ_INT((int64_t)od_load_be64(x), 5);
+    CHECK_EQ_INT((int16_t)od_load_be16(x + 8), 0);
+    CHECK_EQ_INT((int32_t)od_load_be32(x + 10), -1);
+    CHECK_EQ_INT((int64_t)od_load_be64(x + 14), -1);
+    CHECK_EQ_INT((int64_t)od_load_be64(x + 26), 900);
+    CHECK_EQ_INT((int32_t)od_load_be32(x + 34), 42);
+    CHECK_EQ_INT((int64_t)od_load_be64(x + 38), -1);
+    x += 46;
+    CHECK_EQ_INT((int64_t)od_load_be64(x), 1000);
+    CHECK_EQ_INT((int16_t)od_load_be16(x + 8), 3);
+    CHECK_EQ_INT((int32_t)od_load_be32(x + 10), 13);  /* last sequence */
+    CHECK_EQ_INT((int64_t)od_load_be64(x + 14), 23);  /* last offset */
+    CHECK_EQ_INT((int32_t)od_load_be32(x + 22), 3);   /* offset delta */
+    CHECK_EQ_INT((int64_t)od_load_be64(x + 26), 780); /* max timestamp */
+    CHECK_EQ_INT((int32_t)od_load_be32(x + 34), -1);
+    CHECK_EQ_INT((int64_t)od_load_be64(x + 38), 20);  /* open transaction */
+    free(raw);
+
+    od_pstate back;
+    od_pstate_init(&back, 0);
+    CHECK_EQ_INT(od_pstate_read_snapshot(&back, io, dir, 25), OD_ST_OK);
+    CHECK_EQ_INT(back.n, 2);
+    CHECK_EQ_INT(back.map_end_offset, 25);
+    e = od_pstate_find(&back, 1000);
+    REQUIRE(e && e->nbatches == 1);
+    CHECK(e->batches[0].first_seq == 10 && e->batches[0].last_seq == 13 && e->batches[0].last_offset == 23);
+    /* Any flipped byte is caught by the CRC. */
+    int fd = open(path, O_RDWR);
+    uint8_t byte;
+    CHECK(pread(fd, &byte, 1, 40) == 1);
+    byte ^= 1;
+    CHECK(pwrite(fd, &byte, 1, 40) == 1);
+    close(fd);
+    CHECK_EQ_INT(od_pstate_read_snapshot(&back, io, dir, 25), OD_ST_CORRUPT);
+    CHECK_EQ_INT(od_pstate_read_snapshot(&back, io, dir, 26), OD_ST_NOT_FOUND);
+    od_pstate_free(&back);
+    od_pstate_free(&ps);
+    st_rmtree(dir);
+}
+
+static void test_idempotent_log(void)
+{
+    char dir[256];
+    st_tmpdir(dir);
+    od_log_config cfg;
+    od_log_config_default(&cfg);
+    cfg.segment_bytes = 300;
+    cfg.segment_index_bytes = 4096;
+    od_log *log = st_open(dir, &cfg, NULL, false, 0, NULL, NULL);
+    REQUIRE(log);
+    od_append_info info;
+    int32_t seq = 0;
+    for (int i = 0; i < 12; i++, seq += 3)
+        REQUIRE_OK(app(log, 42, 0, seq, 3, &info));
+    CHECK(od_log_segment_count(log) > 2);
+    int64_t leo = od_log_end_offset(log);
+    /* A retry of the last batch is answered with its original offsets. */
+    CHECK_EQ_INT(app(log, 42, 0, seq - 3, 3, &info), OD_ST_DUPLICATE_SEQUENCE);
+    CHECK_EQ_INT(info.first_offset, leo - 3);
+    CHECK_EQ_INT(info.last_offset, leo - 1);
+    CHECK_EQ_INT(od_log_end_offset(log), leo);
+    CHECK_EQ_INT(app(log, 42, 0, seq + 1, 3, &info), OD_ST_OUT_OF_ORDER_SEQUENCE);
+    /* Every roll left a snapshot named by the new segment's base. */
+    for (size_t i = 1; i < od_log_segment_count(log); i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%020lld.snapshot", (long long)od_log_segment_at(log, i)->base_offset);
+        CHECK(st_file_size(dir, name) > 0);
+    }
+    CHECK_EQ_INT(od_log_close(log, true), OD_ST_OK);
+    char name[64];
+    snprintf(name, sizeof name, "%020lld.snapshot", (long long)leo);
+    CHECK_EQ_INT(st_file_size(dir, name), 10 + 46);
+
+    /* Clean reopen: state from the snapshot at the log end. */
+    log = st_open(dir, &cfg, NULL, true, 0, NULL, NULL);
+    REQUIRE(log);
+    CHECK_EQ_INT(app(log, 42, 0, seq - 3, 3, &info), OD_ST_DUPLICATE_SEQUENCE);
+    REQUIRE_OK(app(log, 42, 0, seq, 3, &info));
+    seq += 3;
+    CHECK_EQ_INT(od_log_close(log, false), OD_ST_OK);
+
+    /* Crash: the newest snapshot is behind; the scan after it catches up. */
+    log = st_open(dir, &cfg, NULL, false, 0, NULL, NULL);
+    REQUIRE(log);
+    CHECK_EQ_INT(app(log, 42, 0, seq - 3, 3, &info), OD_ST_DUPLICATE_SEQUENCE);
+    CHECK_EQ_INT(od_log_producer_state(log)->map_end_offset, od_log_end_offset(log));
+    /* Truncation rewinds the state with the log. */
+    int64_t cut = od_log_end_offset(log) - 6;
+    REQUIRE_OK(od_log_truncate_to(log, cut));
+    CHECK_EQ_INT(app(log, 42, 0, seq - 3, 3, &info), OD_ST_OUT_OF_ORDER_SEQUENCE);
+    CHECK_EQ_INT(app(log, 42, 0, seq - 6, 3, &info), OD_ST_OK);
+    CHECK_EQ_INT(od_log_close(log, true), OD_ST_OK);
+
+    /* A corrupt newest snapshot is dropped and the state rebuilt from older. */
+    int64_t *snaps;
+    size_t ns;
+    char pdir[512];
+    snprintf(pdir, sizeof pdir, "%s/t-0", dir);
+    REQUIRE_OK(od_pstate_list_snapshots(od_fio_posix(), pdir, &snaps, &ns));
+    REQUIRE(ns > 1);
+    char path[512];
+    snprintf(path, sizeof path, "%s/t-0/%020lld.snapshot", dir, (long long)snaps[ns - 1]);
+    free(snaps);
+    int fd = open(path, O_WRONLY | O_TRUNC);
+    CHECK(write(fd, "garbage!!!", 10) == 10);
+    close(fd);
+    log = st_open(dir, &cfg, NULL, true, 0, NULL, NULL);
+    REQUIRE(log);
+    CHECK_EQ_INT(st_file_size(dir, strrchr(path, '/') + 1), -1);
+    /* After the truncation above the last batch holds seq-6..seq-4. */
+    CHECK_EQ_INT(app(log, 42, 0, seq - 6, 3, &info), OD_ST_DUPLICATE_SEQUENCE);
+    CHECK_EQ_INT(app(log, 42, 0, seq - 3, 3, &info), OD_ST_OK);
+    CHECK_EQ_INT(od_log_close(log, true), OD_ST_OK);
+    st_rmtree(dir);
+}
+
+static void test_compressed_batches(void)
+{
+    char dir[256];
+    st_tmpdir(dir);
+    od_log_config cfg;
+    od_log_config_default(&cfg);
+    od_log *log = st_open(dir, &cfg, NULL, false, 0, NULL, NULL);
+    REQUIRE(log);
+    od_compression codecs[] = {OD_COMPRESSION_GZIP, OD_COMPRESSION_SNAPPY, OD_COMPRESSION_LZ4,
+                               OD_COMPRESSION_ZSTD};
+    for (int i = 0; i < 4; i++) {
+        od_writer w;
+        od_writer_init(&w, 256);
+        pbatch(&w, -1, -1, -1, 10, 1000 * (i + 1), codecs[i], false);
+        REQUIRE_OK(od_log_append_leader(log, w.buf, w.len, 0, 0, NULL));
+        /* A cut-short payload under a valid CRC is refused after decompression. */
+        size_t cut = w.len - 3;
+        od_store_be32(w.buf + OD_BATCH_LENGTH_AT, (uint32_t)(cut - OD_LOG_OVERHEAD));
+        od_batch_restamp_crc(w.buf, cut);
+        od_st_err err = od_log_append_leader(log, w.buf, cut, 0, 0, NULL);
+        CHECKF(err == OD_ST_INVALID_RECORD || err == OD_ST_CORRUPT, "codec %d: %s", i, od_st_err_name(err));
+        od_writer_free(&w);
+    }
+    CHECK_EQ_INT(od_log_end_offset(log), 40);
+    int64_t off, ts;
+    /* Records inside compressed batches are found exactly. */
+    CHECK_EQ_INT(od_log_offset_for_timestamp(log, 3004, &off, &ts), OD_ST_OK);
+    CHECK_EQ_INT(off, 24);
+    CHECK_EQ_INT(ts, 3004);
+    CHECK_EQ_INT(od_log_offset_for_timestamp(log, 1009, &off, &ts), OD_ST_OK);
+    CHECK_EQ_INT(off, 9);
+    CHECK_EQ_INT(od_log_offset_for_timestamp(log, 1010, &off, &ts), OD_ST_OK);
+    CHECK_EQ_INT(off, 10);
+    CHECK_EQ_INT(ts, 2000);
+    CHECK_EQ_INT(od_log_offset_for_timestamp(log, OD_TS_MAX_TIMESTAMP, &off, &ts), OD_ST_OK);
+    CHECK(off == 39 && ts == 4009);
+    CHECK(st_verify_all(log));
+    CHECK_EQ_INT(od_log_close(log, true), OD_ST_OK);
+    st_rmtree(dir);
+}
+
+OD_TEST_MAIN(OD_CASE(test_sequence_rules), OD_CASE(test_snapshot_format), OD_CASE(test_idempotent_log),
+             OD_CASE(test_compressed_batches))
