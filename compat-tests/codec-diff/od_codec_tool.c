@@ -11,6 +11,7 @@
  *   batch-decode IN OUT       every batch in IN (raw log bytes) printed canonically
  *   batch-build IN OUT        batches described canonically in IN, built and written raw
  *   legacy-decode IN OUT      every record of a magic 0/1 message set, flattened, one line each
+ *   legacy-build IN OUT       a magic 0/1 message set from "legacy", "wrapper" and "inner" lines
  *
  * Frame (all integers big-endian): u16 name length | name | i16 version | i32 length | bytes.
  * Result: u8 status (0 ok, 1 error) | i32 length | bytes (re-encoding or error text).
@@ -22,7 +23,11 @@
  *   record offset=O ts=T key=HEX|null value=HEX|null headers=KHEX:VHEX|KHEX:null,...
  * Empty bytes are an empty HEX. Legacy records (wrappers flattened) print as
  *   legacy offset=O magic=M codec=C tstype=create|append|none ts=T key=HEX|null value=HEX|null
- * where codec is the wrapper's and tstype is "none" for magic 0.
+ * where codec is the wrapper's and tstype is "none" for magic 0. legacy-build
+ * reads such lines (codec=none) as plain messages, and
+ *   wrapper magic=M codec=C tstype=create|append ts=T
+ *   inner offset=O ts=T key=HEX|null value=HEX|null      (one or more)
+ * as one compressed wrapper holding the inner messages that follow it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -590,6 +595,96 @@ static int cmd_batch_build(const char *in_path, const char *out_path)
     return rc;
 }
 
+/* A wrapper being assembled by legacy-build: its inner messages so far. */
+typedef struct legacy_wrapper {
+    bool open;
+    int8_t magic;
+    int8_t attributes;
+    int64_t timestamp;
+    int64_t first_offset;
+    int64_t last_offset;
+    od_writer inner;
+} legacy_wrapper;
+
+/* Compresses the inner set and appends the wrapper message. Magic 1 inner
+ * offsets were written relative to the first; the wrapper carries the
+ * absolute offset of the last, which is how readers recover absolute ones. */
+static bool legacy_flush(legacy_wrapper *lw, od_writer *out)
+{
+    if (!lw->open)
+        return true;
+    lw->open = false;
+    od_writer packed;
+    od_writer_init(&packed, lw->inner.len + 64);
+    bool ok = lw->inner.err == OD_WIRE_OK &&
+              od_compress((od_compression)(lw->attributes & OD_LEGACY_ATTR_COMPRESSION_MASK), lw->inner.buf,
+                          lw->inner.len, &packed) == OD_BATCH_OK &&
+              od_legacy_message_write(out, lw->magic, lw->last_offset, lw->attributes, lw->timestamp, OD_BYTES_NULL,
+                                      (od_bytes){packed.buf, (int32_t)packed.len}) == OD_BATCH_OK;
+    od_writer_free(&packed);
+    od_writer_free(&lw->inner);
+    return ok;
+}
+
+static int cmd_legacy_build(const char *in_path, const char *out_path)
+{
+    size_t len;
+    char *text = (char *)slurp(in_path, &len);
+    od_arena arena;
+    od_arena_init(&arena);
+    od_writer out;
+    od_writer_init(&out, 4096);
+    legacy_wrapper lw = {.open = false};
+    int rc = 0;
+    char v[64];
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        bool append = field(line, "tstype", v, sizeof v) && strcmp(v, "append") == 0;
+        if (strncmp(line, "legacy ", 7) == 0 || strncmp(line, "wrapper ", 8) == 0) {
+            if (!legacy_flush(&lw, &out))
+                rc = 1;
+        }
+        if (strncmp(line, "legacy ", 7) == 0) {
+            int8_t magic = (int8_t)field_i64(line, "magic", 1);
+            int8_t attrs = magic == 1 && append ? OD_LEGACY_ATTR_LOG_APPEND_TIME : 0;
+            if (od_legacy_message_write(&out, magic, field_i64(line, "offset", 0), attrs, field_i64(line, "ts", -1),
+                                        field_bytes(line, "key", &arena),
+                                        field_bytes(line, "value", &arena)) != OD_BATCH_OK)
+                rc = 1;
+        } else if (strncmp(line, "wrapper ", 8) == 0) {
+            int codec = field(line, "codec", v, sizeof v) ? parse_codec(v) : -1;
+            if (codec <= 0)
+                die("legacy-build: a wrapper needs a codec: %s", line);
+            lw.open = true;
+            lw.magic = (int8_t)field_i64(line, "magic", 1);
+            lw.attributes = (int8_t)(codec | (lw.magic == 1 && append ? OD_LEGACY_ATTR_LOG_APPEND_TIME : 0));
+            lw.timestamp = field_i64(line, "ts", -1);
+            lw.first_offset = -1;
+            od_writer_init(&lw.inner, 1024);
+        } else if (strncmp(line, "inner ", 6) == 0 && lw.open) {
+            int64_t off = field_i64(line, "offset", 0);
+            if (lw.first_offset < 0)
+                lw.first_offset = off;
+            lw.last_offset = off;
+            int64_t stored = lw.magic == 1 ? off - lw.first_offset : off;
+            if (od_legacy_message_write(&lw.inner, lw.magic, stored, 0, field_i64(line, "ts", -1),
+                                        field_bytes(line, "key", &arena),
+                                        field_bytes(line, "value", &arena)) != OD_BATCH_OK)
+                rc = 1;
+        }
+    }
+    if (!legacy_flush(&lw, &out))
+        rc = 1;
+    if (rc)
+        fprintf(stderr, "legacy-build: a message failed to build\n");
+    FILE *f = open_out(out_path);
+    fwrite(out.buf, 1, out.len, f);
+    fclose(f);
+    od_writer_free(&out);
+    od_arena_release(&arena);
+    free(text);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "";
@@ -605,8 +700,10 @@ int main(int argc, char **argv)
         return cmd_batch_build(argv[2], argv[3]);
     if (strcmp(cmd, "legacy-decode") == 0 && argc == 4)
         return cmd_legacy_decode(argv[2], argv[3]);
+    if (strcmp(cmd, "legacy-build") == 0 && argc == 4)
+        return cmd_legacy_build(argv[2], argv[3]);
     fprintf(stderr,
             "usage: od_codec_tool list | reencode IN OUT | random SEED N OUT | batch-decode IN OUT |"
-            " batch-build IN OUT | legacy-decode IN OUT\n");
+            " batch-build IN OUT | legacy-decode IN OUT | legacy-build IN OUT\n");
     return 2;
 }

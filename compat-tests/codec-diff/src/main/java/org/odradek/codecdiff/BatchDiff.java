@@ -35,12 +35,16 @@ import java.util.Random;
  *                   checks every CRC, and must see exactly the description.
  *   identical-bytes: uncompressed, Odradek's batch must be Kafka's, byte for byte.
  *   legacy:kafka->odradek: magic 0/1 message sets from Kafka, read by Odradek.
+ *   legacy:odradek->kafka: magic 0/1 messages and wrappers written by Odradek, read by Kafka
+ *                   (uncompressed ones must also equal Kafka's bytes).
  */
 final class BatchDiff {
     static final String CAT_K2O = "batches:kafka->odradek";
     static final String CAT_O2K = "batches:odradek->kafka";
     static final String CAT_BYTES = "batches:identical-bytes";
     static final String CAT_LEGACY = "legacy:kafka->odradek";
+    static final String CAT_LEGACY_O2K = "legacy:odradek->kafka";
+    static final String CAT_LEGACY_BYTES = "legacy:identical-bytes";
 
     private static final CompressionType[] CODECS = {
         CompressionType.NONE, CompressionType.GZIP, CompressionType.SNAPPY, CompressionType.LZ4,
@@ -97,6 +101,7 @@ final class BatchDiff {
             for (CompressionType codec : Arrays.copyOf(CODECS, 4)) {
                 for (int s = 0; s < Math.max(2, scenarios / 2); s++) {
                     legacy(magic, codec, s);
+                    legacyFromOdradek(magic, codec, s);
                 }
             }
         }
@@ -519,6 +524,94 @@ final class BatchDiff {
             report.fail(CAT_LEGACY, what, "output right but exit " + run.exit() + ": " + run.stderr());
         } else {
             report.pass(CAT_LEGACY);
+        }
+    }
+
+    private void legacyFromOdradek(byte magic, CompressionType codec, int s) throws Exception {
+        String what = "magic " + magic + " " + codec.name + " #" + s;
+        StringBuilder input = new StringBuilder();
+        StringBuilder want = new StringBuilder();
+        List<List<Rec>> plainSets = new ArrayList<>();
+        List<Long> plainAppendTimes = new ArrayList<>();
+        long next = rng.nextInt(1000);
+        int sets = 1 + rng.nextInt(3);
+        for (int i = 0; i < sets; i++) {
+            boolean append = magic == 1 && rng.nextInt(3) == 0;
+            long appendTime = 1_700_000_000_000L + rng.nextInt(1 << 20);
+            String tstype = magic == 0 ? "none" : append ? "append" : "create";
+            List<Rec> recs = new ArrayList<>();
+            for (Rec r : records(next, rng.nextBoolean(), s == 1)) {
+                long ts = magic == 0 ? RecordBatch.NO_TIMESTAMP : append ? appendTime : Math.max(0, r.timestamp());
+                recs.add(new Rec(r.offset(), ts, r.key(), r.value(), List.of()));
+            }
+            if (codec == CompressionType.NONE) {
+                for (Rec r : recs) {
+                    legacyLine(input, r.offset(), magic, codec, tstype, r.timestamp(), r.key(), r.value());
+                }
+                plainSets.add(recs);
+                plainAppendTimes.add(append ? appendTime : RecordBatch.NO_TIMESTAMP);
+            } else {
+                long wrapperTs = append ? appendTime : recs.stream().mapToLong(Rec::timestamp).max().orElse(-1);
+                input.append("wrapper magic=").append(magic).append(" codec=").append(codec.name)
+                    .append(" tstype=").append(tstype).append(" ts=").append(magic == 0 ? -1 : wrapperTs).append('\n');
+                for (Rec r : recs) {
+                    input.append("inner offset=").append(r.offset()).append(" ts=")
+                        .append(append ? Math.max(0, r.timestamp()) : r.timestamp()).append(" key=");
+                    hex(input, r.key());
+                    input.append(" value=");
+                    hex(input, r.value());
+                    input.append('\n');
+                }
+            }
+            for (Rec r : recs) {
+                legacyLine(want, r.offset(), magic, codec, tstype, r.timestamp(), r.key(), r.value());
+            }
+            next = recs.get(recs.size() - 1).offset() + 1 + rng.nextInt(3);
+        }
+        Path in = work.resolve("legacy-o2k.txt");
+        Path out = work.resolve("legacy-o2k.batches");
+        Files.writeString(in, input);
+        Files.deleteIfExists(out);
+        Tool.Run run = tool.run(300, "legacy-build", in.toString(), out.toString());
+        byte[] raw = Files.exists(out) ? Files.readAllBytes(out) : new byte[0];
+        if (run.exit() != 0) {
+            report.fail(CAT_LEGACY_O2K, what, "od_codec_tool legacy-build exit " + run.exit() + ": " + run.stderr());
+            return;
+        }
+        String kafka;
+        try {
+            kafka = kafkaReadsLegacy(raw);
+        } catch (RuntimeException e) {
+            report.fail(CAT_LEGACY_O2K, what, "Kafka rejected Odradek's messages: " + e
+                + "\nfirst bytes: " + Report.hex(raw, 0, 80));
+            return;
+        }
+        if (!kafka.equals(want.toString())) {
+            report.fail(CAT_LEGACY_O2K, what, textDiff("odradek's input", want.toString(), "kafka reads    ", kafka));
+        } else {
+            report.pass(CAT_LEGACY_O2K);
+        }
+        if (codec == CompressionType.NONE) {
+            ByteArrayOutputStream ref = new ByteArrayOutputStream();
+            for (int i = 0; i < plainSets.size(); i++) {
+                List<Rec> recs = plainSets.get(i);
+                long appendTime = plainAppendTimes.get(i);
+                MemoryRecordsBuilder mb = MemoryRecords.builder(ByteBuffer.allocate(1 << 16), magic, Compression.NONE,
+                    appendTime >= 0 ? TimestampType.LOG_APPEND_TIME : TimestampType.CREATE_TIME,
+                    recs.get(0).offset(), appendTime);
+                for (Rec r : recs) {
+                    mb.appendWithOffset(r.offset(), r.timestamp(), r.key(), r.value());
+                }
+                ByteBuffer bb = mb.build().buffer();
+                byte[] b = new byte[bb.remaining()];
+                bb.get(b);
+                ref.writeBytes(b);
+            }
+            if (Arrays.equals(ref.toByteArray(), raw)) {
+                report.pass(CAT_LEGACY_BYTES);
+            } else {
+                report.fail(CAT_LEGACY_BYTES, what, Report.diff("kafka", ref.toByteArray(), "odradek", raw));
+            }
         }
     }
 }
