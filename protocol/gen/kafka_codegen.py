@@ -708,7 +708,10 @@ def gen_message_decls(o, m):
     o()
     for s in m.order:
         o("typedef struct %s %s;" % (s.cname, s.cname))
+    element_structs = set(f.struct.cname for st in m.order for f in st.fields if f.kind == "struct_array")
     for s in m.order:
+        if s.cname not in element_structs:
+            continue
         o("typedef struct %s_array {" % s.cname)
         o("    int32_t count;")
         o("    %s *items;" % s.cname)
@@ -726,6 +729,8 @@ def gen_message_decls(o, m):
                 note.append("nullable v%s" % fmt_range(f.nullable))
             if f.tagged is not None:
                 note.append("tag %d" % f.tag)
+            if f.default:
+                note.append("default %s" % f.default.replace("*/", "* /"))
             o("    %s%s%s; /* %s */" % (ct, sep, f.cname, ", ".join(note) if note else "no versions"))
         o("    od_raw_tags unknown_tags;")
         o("};")

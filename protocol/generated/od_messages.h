@@ -197,13 +197,9 @@ size_t od_codec_bytes_array_size(const od_bytes_array *a, bool compact);
 /* ---------------------------------------------------------------- AbortTransactionRecord (metadata/AbortTransactionRecord.json, api key 25) */
 
 typedef struct od_abort_transaction_record od_abort_transaction_record;
-typedef struct od_abort_transaction_record_array {
-    int32_t count;
-    od_abort_transaction_record *items;
-} od_abort_transaction_record_array;
 
 struct od_abort_transaction_record {
-    od_str reason; /* v0+, nullable v0+, tag 0 */
+    od_str reason; /* v0+, nullable v0+, tag 0, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -215,10 +211,6 @@ size_t od_abort_transaction_record_size(const od_abort_transaction_record *m, in
 /* ---------------------------------------------------------------- AccessControlEntryRecord (metadata/AccessControlEntryRecord.json, api key 18) */
 
 typedef struct od_access_control_entry_record od_access_control_entry_record;
-typedef struct od_access_control_entry_record_array {
-    int32_t count;
-    od_access_control_entry_record *items;
-} od_access_control_entry_record_array;
 
 struct od_access_control_entry_record {
     od_uuid id; /* v0+ */
@@ -240,10 +232,6 @@ size_t od_access_control_entry_record_size(const od_access_control_entry_record 
 /* ---------------------------------------------------------------- AddOffsetsToTxnRequest (message/AddOffsetsToTxnRequest.json, api key 25) */
 
 typedef struct od_add_offsets_to_txn_request od_add_offsets_to_txn_request;
-typedef struct od_add_offsets_to_txn_request_array {
-    int32_t count;
-    od_add_offsets_to_txn_request *items;
-} od_add_offsets_to_txn_request_array;
 
 struct od_add_offsets_to_txn_request {
     od_str transactional_id; /* v0+ */
@@ -261,10 +249,6 @@ size_t od_add_offsets_to_txn_request_size(const od_add_offsets_to_txn_request *m
 /* ---------------------------------------------------------------- AddOffsetsToTxnResponse (message/AddOffsetsToTxnResponse.json, api key 25) */
 
 typedef struct od_add_offsets_to_txn_response od_add_offsets_to_txn_response;
-typedef struct od_add_offsets_to_txn_response_array {
-    int32_t count;
-    od_add_offsets_to_txn_response *items;
-} od_add_offsets_to_txn_response_array;
 
 struct od_add_offsets_to_txn_response {
     int32_t throttle_time_ms; /* v0+ */
@@ -290,10 +274,6 @@ typedef struct od_add_partitions_to_txn_request_add_partitions_to_txn_transactio
     int32_t count;
     od_add_partitions_to_txn_request_add_partitions_to_txn_transaction *items;
 } od_add_partitions_to_txn_request_add_partitions_to_txn_transaction_array;
-typedef struct od_add_partitions_to_txn_request_array {
-    int32_t count;
-    od_add_partitions_to_txn_request *items;
-} od_add_partitions_to_txn_request_array;
 
 struct od_add_partitions_to_txn_request_add_partitions_to_txn_topic {
     od_str name; /* v0+ */
@@ -305,7 +285,7 @@ struct od_add_partitions_to_txn_request_add_partitions_to_txn_transaction {
     od_str transactional_id; /* v4+ */
     int64_t producer_id; /* v4+ */
     int16_t producer_epoch; /* v4+ */
-    bool verify_only; /* v4+ */
+    bool verify_only; /* v4+, default false */
     od_add_partitions_to_txn_request_add_partitions_to_txn_topic_array topics; /* v4+ */
     od_raw_tags unknown_tags;
 };
@@ -350,10 +330,6 @@ typedef struct od_add_partitions_to_txn_response_add_partitions_to_txn_result_ar
     int32_t count;
     od_add_partitions_to_txn_response_add_partitions_to_txn_result *items;
 } od_add_partitions_to_txn_response_add_partitions_to_txn_result_array;
-typedef struct od_add_partitions_to_txn_response_array {
-    int32_t count;
-    od_add_partitions_to_txn_response *items;
-} od_add_partitions_to_txn_response_array;
 
 struct od_add_partitions_to_txn_response_add_partitions_to_txn_partition_result {
     int32_t partition_index; /* v0+ */
@@ -406,10 +382,6 @@ typedef struct od_add_raft_voter_request_listener_array {
     int32_t count;
     od_add_raft_voter_request_listener *items;
 } od_add_raft_voter_request_listener_array;
-typedef struct od_add_raft_voter_request_array {
-    int32_t count;
-    od_add_raft_voter_request *items;
-} od_add_raft_voter_request_array;
 
 struct od_add_raft_voter_request_listener {
     od_str name; /* v0+ */
@@ -439,10 +411,6 @@ size_t od_add_raft_voter_request_size(const od_add_raft_voter_request *m, int16_
 /* ---------------------------------------------------------------- AddRaftVoterResponse (message/AddRaftVoterResponse.json, api key 80) */
 
 typedef struct od_add_raft_voter_response od_add_raft_voter_response;
-typedef struct od_add_raft_voter_response_array {
-    int32_t count;
-    od_add_raft_voter_response *items;
-} od_add_raft_voter_response_array;
 
 struct od_add_raft_voter_response {
     int32_t throttle_time_ms; /* v0+ */
@@ -459,14 +427,10 @@ size_t od_add_raft_voter_response_size(const od_add_raft_voter_response *m, int1
 /* ---------------------------------------------------------------- AllocateProducerIdsRequest (message/AllocateProducerIdsRequest.json, api key 67) */
 
 typedef struct od_allocate_producer_ids_request od_allocate_producer_ids_request;
-typedef struct od_allocate_producer_ids_request_array {
-    int32_t count;
-    od_allocate_producer_ids_request *items;
-} od_allocate_producer_ids_request_array;
 
 struct od_allocate_producer_ids_request {
     int32_t broker_id; /* v0+ */
-    int64_t broker_epoch; /* v0+ */
+    int64_t broker_epoch; /* v0+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -478,10 +442,6 @@ size_t od_allocate_producer_ids_request_size(const od_allocate_producer_ids_requ
 /* ---------------------------------------------------------------- AllocateProducerIdsResponse (message/AllocateProducerIdsResponse.json, api key 67) */
 
 typedef struct od_allocate_producer_ids_response od_allocate_producer_ids_response;
-typedef struct od_allocate_producer_ids_response_array {
-    int32_t count;
-    od_allocate_producer_ids_response *items;
-} od_allocate_producer_ids_response_array;
 
 struct od_allocate_producer_ids_response {
     int32_t throttle_time_ms; /* v0+ */
@@ -514,10 +474,6 @@ typedef struct od_alter_client_quotas_request_entry_data_array {
     int32_t count;
     od_alter_client_quotas_request_entry_data *items;
 } od_alter_client_quotas_request_entry_data_array;
-typedef struct od_alter_client_quotas_request_array {
-    int32_t count;
-    od_alter_client_quotas_request *items;
-} od_alter_client_quotas_request_array;
 
 struct od_alter_client_quotas_request_entity_data {
     od_str entity_type; /* v0+ */
@@ -574,10 +530,6 @@ typedef struct od_alter_client_quotas_response_entry_data_array {
     int32_t count;
     od_alter_client_quotas_response_entry_data *items;
 } od_alter_client_quotas_response_entry_data_array;
-typedef struct od_alter_client_quotas_response_array {
-    int32_t count;
-    od_alter_client_quotas_response *items;
-} od_alter_client_quotas_response_array;
 
 struct od_alter_client_quotas_response_entity_data {
     od_str entity_type; /* v0+ */
@@ -624,10 +576,6 @@ typedef struct od_alter_configs_request_alter_configs_resource_array {
     int32_t count;
     od_alter_configs_request_alter_configs_resource *items;
 } od_alter_configs_request_alter_configs_resource_array;
-typedef struct od_alter_configs_request_array {
-    int32_t count;
-    od_alter_configs_request *items;
-} od_alter_configs_request_array;
 
 struct od_alter_configs_request_alterable_config {
     od_str name; /* v0+ */
@@ -669,10 +617,6 @@ typedef struct od_alter_configs_response_alter_configs_resource_response_array {
     int32_t count;
     od_alter_configs_response_alter_configs_resource_response *items;
 } od_alter_configs_response_alter_configs_resource_response_array;
-typedef struct od_alter_configs_response_array {
-    int32_t count;
-    od_alter_configs_response *items;
-} od_alter_configs_response_array;
 
 struct od_alter_configs_response_alter_configs_resource_response {
     int16_t error_code; /* v0+ */
@@ -710,14 +654,10 @@ typedef struct od_alter_partition_reassignments_request_reassignable_topic_array
     int32_t count;
     od_alter_partition_reassignments_request_reassignable_topic *items;
 } od_alter_partition_reassignments_request_reassignable_topic_array;
-typedef struct od_alter_partition_reassignments_request_array {
-    int32_t count;
-    od_alter_partition_reassignments_request *items;
-} od_alter_partition_reassignments_request_array;
 
 struct od_alter_partition_reassignments_request_reassignable_partition {
     int32_t partition_index; /* v0+ */
-    od_int32_array replicas; /* v0+, nullable v0+ */
+    od_int32_array replicas; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -728,7 +668,7 @@ struct od_alter_partition_reassignments_request_reassignable_topic {
 };
 
 struct od_alter_partition_reassignments_request {
-    int32_t timeout_ms; /* v0+ */
+    int32_t timeout_ms; /* v0+, default 60000 */
     od_alter_partition_reassignments_request_reassignable_topic_array topics; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -759,10 +699,6 @@ typedef struct od_alter_partition_reassignments_response_reassignable_topic_resp
     int32_t count;
     od_alter_partition_reassignments_response_reassignable_topic_response *items;
 } od_alter_partition_reassignments_response_reassignable_topic_response_array;
-typedef struct od_alter_partition_reassignments_response_array {
-    int32_t count;
-    od_alter_partition_reassignments_response *items;
-} od_alter_partition_reassignments_response_array;
 
 struct od_alter_partition_reassignments_response_reassignable_partition_response {
     int32_t partition_index; /* v0+ */
@@ -816,14 +752,10 @@ typedef struct od_alter_partition_request_topic_data_array {
     int32_t count;
     od_alter_partition_request_topic_data *items;
 } od_alter_partition_request_topic_data_array;
-typedef struct od_alter_partition_request_array {
-    int32_t count;
-    od_alter_partition_request *items;
-} od_alter_partition_request_array;
 
 struct od_alter_partition_request_broker_state {
     int32_t broker_id; /* v3+ */
-    int64_t broker_epoch; /* v3+ */
+    int64_t broker_epoch; /* v3+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -832,7 +764,7 @@ struct od_alter_partition_request_partition_data {
     int32_t leader_epoch; /* v0+ */
     od_int32_array new_isr; /* v0-2 */
     od_alter_partition_request_broker_state_array new_isr_with_epochs; /* v3+ */
-    int8_t leader_recovery_state; /* v1+ */
+    int8_t leader_recovery_state; /* v1+, default 0 */
     int32_t partition_epoch; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -846,7 +778,7 @@ struct od_alter_partition_request_topic_data {
 
 struct od_alter_partition_request {
     int32_t broker_id; /* v0+ */
-    int64_t broker_epoch; /* v0+ */
+    int64_t broker_epoch; /* v0+, default -1 */
     od_alter_partition_request_topic_data_array topics; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -881,10 +813,6 @@ typedef struct od_alter_partition_response_topic_data_array {
     int32_t count;
     od_alter_partition_response_topic_data *items;
 } od_alter_partition_response_topic_data_array;
-typedef struct od_alter_partition_response_array {
-    int32_t count;
-    od_alter_partition_response *items;
-} od_alter_partition_response_array;
 
 struct od_alter_partition_response_partition_data {
     int32_t partition_index; /* v0+ */
@@ -892,7 +820,7 @@ struct od_alter_partition_response_partition_data {
     int32_t leader_id; /* v0+ */
     int32_t leader_epoch; /* v0+ */
     od_int32_array isr; /* v0+ */
-    int8_t leader_recovery_state; /* v1+ */
+    int8_t leader_recovery_state; /* v1+, default 0 */
     int32_t partition_epoch; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -937,10 +865,6 @@ typedef struct od_alter_replica_log_dirs_request_alter_replica_log_dir_array {
     int32_t count;
     od_alter_replica_log_dirs_request_alter_replica_log_dir *items;
 } od_alter_replica_log_dirs_request_alter_replica_log_dir_array;
-typedef struct od_alter_replica_log_dirs_request_array {
-    int32_t count;
-    od_alter_replica_log_dirs_request *items;
-} od_alter_replica_log_dirs_request_array;
 
 struct od_alter_replica_log_dirs_request_alter_replica_log_dir_topic {
     od_str name; /* v0+ */
@@ -985,10 +909,6 @@ typedef struct od_alter_replica_log_dirs_response_alter_replica_log_dir_topic_re
     int32_t count;
     od_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result *items;
 } od_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result_array;
-typedef struct od_alter_replica_log_dirs_response_array {
-    int32_t count;
-    od_alter_replica_log_dirs_response *items;
-} od_alter_replica_log_dirs_response_array;
 
 struct od_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result {
     int32_t partition_index; /* v0+ */
@@ -1034,10 +954,6 @@ typedef struct od_alter_user_scram_credentials_request_scram_credential_upsertio
     int32_t count;
     od_alter_user_scram_credentials_request_scram_credential_upsertion *items;
 } od_alter_user_scram_credentials_request_scram_credential_upsertion_array;
-typedef struct od_alter_user_scram_credentials_request_array {
-    int32_t count;
-    od_alter_user_scram_credentials_request *items;
-} od_alter_user_scram_credentials_request_array;
 
 struct od_alter_user_scram_credentials_request_scram_credential_deletion {
     od_str name; /* v0+ */
@@ -1081,10 +997,6 @@ typedef struct od_alter_user_scram_credentials_response_alter_user_scram_credent
     int32_t count;
     od_alter_user_scram_credentials_response_alter_user_scram_credentials_result *items;
 } od_alter_user_scram_credentials_response_alter_user_scram_credentials_result_array;
-typedef struct od_alter_user_scram_credentials_response_array {
-    int32_t count;
-    od_alter_user_scram_credentials_response *items;
-} od_alter_user_scram_credentials_response_array;
 
 struct od_alter_user_scram_credentials_response_alter_user_scram_credentials_result {
     od_str user; /* v0+ */
@@ -1111,10 +1023,6 @@ size_t od_alter_user_scram_credentials_response_size(const od_alter_user_scram_c
 /* ---------------------------------------------------------------- ApiVersionsRequest (message/ApiVersionsRequest.json, api key 18) */
 
 typedef struct od_api_versions_request od_api_versions_request;
-typedef struct od_api_versions_request_array {
-    int32_t count;
-    od_api_versions_request *items;
-} od_api_versions_request_array;
 
 struct od_api_versions_request {
     od_str client_software_name; /* v3+ */
@@ -1145,10 +1053,6 @@ typedef struct od_api_versions_response_finalized_feature_key_array {
     int32_t count;
     od_api_versions_response_finalized_feature_key *items;
 } od_api_versions_response_finalized_feature_key_array;
-typedef struct od_api_versions_response_array {
-    int32_t count;
-    od_api_versions_response *items;
-} od_api_versions_response_array;
 
 struct od_api_versions_response_api_version {
     int16_t api_key; /* v0+ */
@@ -1176,9 +1080,9 @@ struct od_api_versions_response {
     od_api_versions_response_api_version_array api_keys; /* v0+ */
     int32_t throttle_time_ms; /* v1+ */
     od_api_versions_response_supported_feature_key_array supported_features; /* v3+, tag 0 */
-    int64_t finalized_features_epoch; /* v3+, tag 1 */
+    int64_t finalized_features_epoch; /* v3+, tag 1, default -1 */
     od_api_versions_response_finalized_feature_key_array finalized_features; /* v3+, tag 2 */
-    bool zk_migration_ready; /* v3+, tag 3 */
+    bool zk_migration_ready; /* v3+, tag 3, default false */
     od_raw_tags unknown_tags;
 };
 
@@ -1217,10 +1121,6 @@ typedef struct od_assign_replicas_to_dirs_request_directory_data_array {
     int32_t count;
     od_assign_replicas_to_dirs_request_directory_data *items;
 } od_assign_replicas_to_dirs_request_directory_data_array;
-typedef struct od_assign_replicas_to_dirs_request_array {
-    int32_t count;
-    od_assign_replicas_to_dirs_request *items;
-} od_assign_replicas_to_dirs_request_array;
 
 struct od_assign_replicas_to_dirs_request_partition_data {
     int32_t partition_index; /* v0+ */
@@ -1241,7 +1141,7 @@ struct od_assign_replicas_to_dirs_request_directory_data {
 
 struct od_assign_replicas_to_dirs_request {
     int32_t broker_id; /* v0+ */
-    int64_t broker_epoch; /* v0+ */
+    int64_t broker_epoch; /* v0+, default -1 */
     od_assign_replicas_to_dirs_request_directory_data_array directories; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -1281,10 +1181,6 @@ typedef struct od_assign_replicas_to_dirs_response_directory_data_array {
     int32_t count;
     od_assign_replicas_to_dirs_response_directory_data *items;
 } od_assign_replicas_to_dirs_response_directory_data_array;
-typedef struct od_assign_replicas_to_dirs_response_array {
-    int32_t count;
-    od_assign_replicas_to_dirs_response *items;
-} od_assign_replicas_to_dirs_response_array;
 
 struct od_assign_replicas_to_dirs_response_partition_data {
     int32_t partition_index; /* v0+ */
@@ -1346,10 +1242,6 @@ typedef struct od_begin_quorum_epoch_request_leader_endpoint_array {
     int32_t count;
     od_begin_quorum_epoch_request_leader_endpoint *items;
 } od_begin_quorum_epoch_request_leader_endpoint_array;
-typedef struct od_begin_quorum_epoch_request_array {
-    int32_t count;
-    od_begin_quorum_epoch_request *items;
-} od_begin_quorum_epoch_request_array;
 
 struct od_begin_quorum_epoch_request_partition_data {
     int32_t partition_index; /* v0+ */
@@ -1373,8 +1265,8 @@ struct od_begin_quorum_epoch_request_leader_endpoint {
 };
 
 struct od_begin_quorum_epoch_request {
-    od_str cluster_id; /* v0+, nullable v0+ */
-    int32_t voter_id; /* v1+ */
+    od_str cluster_id; /* v0+, nullable v0+, default null */
+    int32_t voter_id; /* v1+, default -1 */
     od_begin_quorum_epoch_request_topic_data_array topics; /* v0+ */
     od_begin_quorum_epoch_request_leader_endpoint_array leader_endpoints; /* v1+ */
     od_raw_tags unknown_tags;
@@ -1415,10 +1307,6 @@ typedef struct od_begin_quorum_epoch_response_node_endpoint_array {
     int32_t count;
     od_begin_quorum_epoch_response_node_endpoint *items;
 } od_begin_quorum_epoch_response_node_endpoint_array;
-typedef struct od_begin_quorum_epoch_response_array {
-    int32_t count;
-    od_begin_quorum_epoch_response *items;
-} od_begin_quorum_epoch_response_array;
 
 struct od_begin_quorum_epoch_response_partition_data {
     int32_t partition_index; /* v0+ */
@@ -1468,13 +1356,9 @@ size_t od_begin_quorum_epoch_response_size(const od_begin_quorum_epoch_response 
 /* ---------------------------------------------------------------- BeginTransactionRecord (metadata/BeginTransactionRecord.json, api key 23) */
 
 typedef struct od_begin_transaction_record od_begin_transaction_record;
-typedef struct od_begin_transaction_record_array {
-    int32_t count;
-    od_begin_transaction_record *items;
-} od_begin_transaction_record_array;
 
 struct od_begin_transaction_record {
-    od_str name; /* v0+, nullable v0+, tag 0 */
+    od_str name; /* v0+, nullable v0+, tag 0, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -1486,14 +1370,10 @@ size_t od_begin_transaction_record_size(const od_begin_transaction_record *m, in
 /* ---------------------------------------------------------------- BrokerHeartbeatRequest (message/BrokerHeartbeatRequest.json, api key 63) */
 
 typedef struct od_broker_heartbeat_request od_broker_heartbeat_request;
-typedef struct od_broker_heartbeat_request_array {
-    int32_t count;
-    od_broker_heartbeat_request *items;
-} od_broker_heartbeat_request_array;
 
 struct od_broker_heartbeat_request {
     int32_t broker_id; /* v0+ */
-    int64_t broker_epoch; /* v0+ */
+    int64_t broker_epoch; /* v0+, default -1 */
     int64_t current_metadata_offset; /* v0+ */
     bool want_fence; /* v0+ */
     bool want_shut_down; /* v0+ */
@@ -1509,16 +1389,12 @@ size_t od_broker_heartbeat_request_size(const od_broker_heartbeat_request *m, in
 /* ---------------------------------------------------------------- BrokerHeartbeatResponse (message/BrokerHeartbeatResponse.json, api key 63) */
 
 typedef struct od_broker_heartbeat_response od_broker_heartbeat_response;
-typedef struct od_broker_heartbeat_response_array {
-    int32_t count;
-    od_broker_heartbeat_response *items;
-} od_broker_heartbeat_response_array;
 
 struct od_broker_heartbeat_response {
     int32_t throttle_time_ms; /* v0+ */
     int16_t error_code; /* v0+ */
-    bool is_caught_up; /* v0+ */
-    bool is_fenced; /* v0+ */
+    bool is_caught_up; /* v0+, default false */
+    bool is_fenced; /* v0+, default true */
     bool should_shut_down; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -1531,10 +1407,6 @@ size_t od_broker_heartbeat_response_size(const od_broker_heartbeat_response *m, 
 /* ---------------------------------------------------------------- BrokerRegistrationChangeRecord (metadata/BrokerRegistrationChangeRecord.json, api key 17) */
 
 typedef struct od_broker_registration_change_record od_broker_registration_change_record;
-typedef struct od_broker_registration_change_record_array {
-    int32_t count;
-    od_broker_registration_change_record *items;
-} od_broker_registration_change_record_array;
 
 struct od_broker_registration_change_record {
     int32_t broker_id; /* v0+ */
@@ -1563,10 +1435,6 @@ typedef struct od_broker_registration_request_feature_array {
     int32_t count;
     od_broker_registration_request_feature *items;
 } od_broker_registration_request_feature_array;
-typedef struct od_broker_registration_request_array {
-    int32_t count;
-    od_broker_registration_request *items;
-} od_broker_registration_request_array;
 
 struct od_broker_registration_request_listener {
     od_str name; /* v0+ */
@@ -1590,9 +1458,9 @@ struct od_broker_registration_request {
     od_broker_registration_request_listener_array listeners; /* v0+ */
     od_broker_registration_request_feature_array features; /* v0+ */
     od_str rack; /* v0+, nullable v0+ */
-    bool is_migrating_zk_broker; /* v1+ */
+    bool is_migrating_zk_broker; /* v1+, default false */
     od_uuid_array log_dirs; /* v2+ */
-    int64_t previous_broker_epoch; /* v3+ */
+    int64_t previous_broker_epoch; /* v3+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -1612,15 +1480,11 @@ size_t od_broker_registration_request_size(const od_broker_registration_request 
 /* ---------------------------------------------------------------- BrokerRegistrationResponse (message/BrokerRegistrationResponse.json, api key 62) */
 
 typedef struct od_broker_registration_response od_broker_registration_response;
-typedef struct od_broker_registration_response_array {
-    int32_t count;
-    od_broker_registration_response *items;
-} od_broker_registration_response_array;
 
 struct od_broker_registration_response {
     int32_t throttle_time_ms; /* v0+ */
     int16_t error_code; /* v0+ */
-    int64_t broker_epoch; /* v0+ */
+    int64_t broker_epoch; /* v0+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -1637,10 +1501,6 @@ typedef struct od_client_quota_record_entity_data_array {
     int32_t count;
     od_client_quota_record_entity_data *items;
 } od_client_quota_record_entity_data_array;
-typedef struct od_client_quota_record_array {
-    int32_t count;
-    od_client_quota_record *items;
-} od_client_quota_record_array;
 
 struct od_client_quota_record_entity_data {
     od_str entity_type; /* v0+ */
@@ -1668,10 +1528,6 @@ size_t od_client_quota_record_size(const od_client_quota_record *m, int16_t vers
 /* ---------------------------------------------------------------- ConfigRecord (metadata/ConfigRecord.json, api key 4) */
 
 typedef struct od_config_record od_config_record;
-typedef struct od_config_record_array {
-    int32_t count;
-    od_config_record *items;
-} od_config_record_array;
 
 struct od_config_record {
     int8_t resource_type; /* v0+ */
@@ -1689,10 +1545,6 @@ size_t od_config_record_size(const od_config_record *m, int16_t version);
 /* ---------------------------------------------------------------- ConsumerGroupCurrentMemberAssignmentKey (group-coordinator/ConsumerGroupCurrentMemberAssignmentKey.json) */
 
 typedef struct od_consumer_group_current_member_assignment_key od_consumer_group_current_member_assignment_key;
-typedef struct od_consumer_group_current_member_assignment_key_array {
-    int32_t count;
-    od_consumer_group_current_member_assignment_key *items;
-} od_consumer_group_current_member_assignment_key_array;
 
 struct od_consumer_group_current_member_assignment_key {
     od_str group_id; /* v8 */
@@ -1713,10 +1565,6 @@ typedef struct od_consumer_group_current_member_assignment_value_topic_partition
     int32_t count;
     od_consumer_group_current_member_assignment_value_topic_partitions *items;
 } od_consumer_group_current_member_assignment_value_topic_partitions_array;
-typedef struct od_consumer_group_current_member_assignment_value_array {
-    int32_t count;
-    od_consumer_group_current_member_assignment_value *items;
-} od_consumer_group_current_member_assignment_value_array;
 
 struct od_consumer_group_current_member_assignment_value_topic_partitions {
     od_uuid topic_id; /* v0+ */
@@ -1745,10 +1593,6 @@ size_t od_consumer_group_current_member_assignment_value_size(const od_consumer_
 /* ---------------------------------------------------------------- ConsumerGroupDescribeRequest (message/ConsumerGroupDescribeRequest.json, api key 69) */
 
 typedef struct od_consumer_group_describe_request od_consumer_group_describe_request;
-typedef struct od_consumer_group_describe_request_array {
-    int32_t count;
-    od_consumer_group_describe_request *items;
-} od_consumer_group_describe_request_array;
 
 struct od_consumer_group_describe_request {
     od_str_array group_ids; /* v0+ */
@@ -1772,10 +1616,6 @@ typedef struct od_consumer_group_describe_response_topic_partitions_array {
     int32_t count;
     od_consumer_group_describe_response_topic_partitions *items;
 } od_consumer_group_describe_response_topic_partitions_array;
-typedef struct od_consumer_group_describe_response_assignment_array {
-    int32_t count;
-    od_consumer_group_describe_response_assignment *items;
-} od_consumer_group_describe_response_assignment_array;
 typedef struct od_consumer_group_describe_response_member_array {
     int32_t count;
     od_consumer_group_describe_response_member *items;
@@ -1784,10 +1624,6 @@ typedef struct od_consumer_group_describe_response_described_group_array {
     int32_t count;
     od_consumer_group_describe_response_described_group *items;
 } od_consumer_group_describe_response_described_group_array;
-typedef struct od_consumer_group_describe_response_array {
-    int32_t count;
-    od_consumer_group_describe_response *items;
-} od_consumer_group_describe_response_array;
 
 struct od_consumer_group_describe_response_topic_partitions {
     od_uuid topic_id; /* v0+ */
@@ -1803,13 +1639,13 @@ struct od_consumer_group_describe_response_assignment {
 
 struct od_consumer_group_describe_response_member {
     od_str member_id; /* v0+ */
-    od_str instance_id; /* v0+, nullable v0+ */
-    od_str rack_id; /* v0+, nullable v0+ */
+    od_str instance_id; /* v0+, nullable v0+, default null */
+    od_str rack_id; /* v0+, nullable v0+, default null */
     int32_t member_epoch; /* v0+ */
     od_str client_id; /* v0+ */
     od_str client_host; /* v0+ */
     od_str_array subscribed_topic_names; /* v0+ */
-    od_str subscribed_topic_regex; /* v0+, nullable v0+ */
+    od_str subscribed_topic_regex; /* v0+, nullable v0+, default null */
     od_consumer_group_describe_response_assignment assignment; /* v0+ */
     od_consumer_group_describe_response_assignment target_assignment; /* v0+ */
     od_raw_tags unknown_tags;
@@ -1817,14 +1653,14 @@ struct od_consumer_group_describe_response_member {
 
 struct od_consumer_group_describe_response_described_group {
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     od_str group_id; /* v0+ */
     od_str group_state; /* v0+ */
     int32_t group_epoch; /* v0+ */
     int32_t assignment_epoch; /* v0+ */
     od_str assignor_name; /* v0+ */
     od_consumer_group_describe_response_member_array members; /* v0+ */
-    int32_t authorized_operations; /* v0+ */
+    int32_t authorized_operations; /* v0+, default -2147483648 */
     od_raw_tags unknown_tags;
 };
 
@@ -1863,10 +1699,6 @@ typedef struct od_consumer_group_heartbeat_request_topic_partitions_array {
     int32_t count;
     od_consumer_group_heartbeat_request_topic_partitions *items;
 } od_consumer_group_heartbeat_request_topic_partitions_array;
-typedef struct od_consumer_group_heartbeat_request_array {
-    int32_t count;
-    od_consumer_group_heartbeat_request *items;
-} od_consumer_group_heartbeat_request_array;
 
 struct od_consumer_group_heartbeat_request_topic_partitions {
     od_uuid topic_id; /* v0+ */
@@ -1878,12 +1710,12 @@ struct od_consumer_group_heartbeat_request {
     od_str group_id; /* v0+ */
     od_str member_id; /* v0+ */
     int32_t member_epoch; /* v0+ */
-    od_str instance_id; /* v0+, nullable v0+ */
-    od_str rack_id; /* v0+, nullable v0+ */
-    int32_t rebalance_timeout_ms; /* v0+ */
-    od_str_array subscribed_topic_names; /* v0+, nullable v0+ */
-    od_str server_assignor; /* v0+, nullable v0+ */
-    od_consumer_group_heartbeat_request_topic_partitions_array topic_partitions; /* v0+, nullable v0+ */
+    od_str instance_id; /* v0+, nullable v0+, default null */
+    od_str rack_id; /* v0+, nullable v0+, default null */
+    int32_t rebalance_timeout_ms; /* v0+, default -1 */
+    od_str_array subscribed_topic_names; /* v0+, nullable v0+, default null */
+    od_str server_assignor; /* v0+, nullable v0+, default null */
+    od_consumer_group_heartbeat_request_topic_partitions_array topic_partitions; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -1905,14 +1737,6 @@ typedef struct od_consumer_group_heartbeat_response_topic_partitions_array {
     int32_t count;
     od_consumer_group_heartbeat_response_topic_partitions *items;
 } od_consumer_group_heartbeat_response_topic_partitions_array;
-typedef struct od_consumer_group_heartbeat_response_assignment_array {
-    int32_t count;
-    od_consumer_group_heartbeat_response_assignment *items;
-} od_consumer_group_heartbeat_response_assignment_array;
-typedef struct od_consumer_group_heartbeat_response_array {
-    int32_t count;
-    od_consumer_group_heartbeat_response *items;
-} od_consumer_group_heartbeat_response_array;
 
 struct od_consumer_group_heartbeat_response_topic_partitions {
     od_uuid topic_id; /* v0+ */
@@ -1928,11 +1752,11 @@ struct od_consumer_group_heartbeat_response_assignment {
 struct od_consumer_group_heartbeat_response {
     int32_t throttle_time_ms; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
-    od_str member_id; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
+    od_str member_id; /* v0+, nullable v0+, default null */
     int32_t member_epoch; /* v0+ */
     int32_t heartbeat_interval_ms; /* v0+ */
-    const od_consumer_group_heartbeat_response_assignment *assignment; /* v0+, nullable v0+ */
+    const od_consumer_group_heartbeat_response_assignment *assignment; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -1952,10 +1776,6 @@ size_t od_consumer_group_heartbeat_response_size(const od_consumer_group_heartbe
 /* ---------------------------------------------------------------- ConsumerGroupMemberMetadataKey (group-coordinator/ConsumerGroupMemberMetadataKey.json) */
 
 typedef struct od_consumer_group_member_metadata_key od_consumer_group_member_metadata_key;
-typedef struct od_consumer_group_member_metadata_key_array {
-    int32_t count;
-    od_consumer_group_member_metadata_key *items;
-} od_consumer_group_member_metadata_key_array;
 
 struct od_consumer_group_member_metadata_key {
     od_str group_id; /* v5 */
@@ -1977,14 +1797,6 @@ typedef struct od_consumer_group_member_metadata_value_classic_protocol_array {
     int32_t count;
     od_consumer_group_member_metadata_value_classic_protocol *items;
 } od_consumer_group_member_metadata_value_classic_protocol_array;
-typedef struct od_consumer_group_member_metadata_value_classic_member_metadata_array {
-    int32_t count;
-    od_consumer_group_member_metadata_value_classic_member_metadata *items;
-} od_consumer_group_member_metadata_value_classic_member_metadata_array;
-typedef struct od_consumer_group_member_metadata_value_array {
-    int32_t count;
-    od_consumer_group_member_metadata_value *items;
-} od_consumer_group_member_metadata_value_array;
 
 struct od_consumer_group_member_metadata_value_classic_protocol {
     od_str name; /* v0+ */
@@ -2005,7 +1817,7 @@ struct od_consumer_group_member_metadata_value {
     od_str client_host; /* v0+ */
     od_str_array subscribed_topic_names; /* v0+ */
     od_str subscribed_topic_regex; /* v0+, nullable v0+ */
-    int32_t rebalance_timeout_ms; /* v0+ */
+    int32_t rebalance_timeout_ms; /* v0+, default -1 */
     od_str server_assignor; /* v0+, nullable v0+ */
     const od_consumer_group_member_metadata_value_classic_member_metadata *classic_member_metadata; /* v0+, nullable v0+, tag 0 */
     od_raw_tags unknown_tags;
@@ -2027,10 +1839,6 @@ size_t od_consumer_group_member_metadata_value_size(const od_consumer_group_memb
 /* ---------------------------------------------------------------- ConsumerGroupMetadataKey (group-coordinator/ConsumerGroupMetadataKey.json) */
 
 typedef struct od_consumer_group_metadata_key od_consumer_group_metadata_key;
-typedef struct od_consumer_group_metadata_key_array {
-    int32_t count;
-    od_consumer_group_metadata_key *items;
-} od_consumer_group_metadata_key_array;
 
 struct od_consumer_group_metadata_key {
     od_str group_id; /* v3 */
@@ -2045,10 +1853,6 @@ size_t od_consumer_group_metadata_key_size(const od_consumer_group_metadata_key 
 /* ---------------------------------------------------------------- ConsumerGroupMetadataValue (group-coordinator/ConsumerGroupMetadataValue.json) */
 
 typedef struct od_consumer_group_metadata_value od_consumer_group_metadata_value;
-typedef struct od_consumer_group_metadata_value_array {
-    int32_t count;
-    od_consumer_group_metadata_value *items;
-} od_consumer_group_metadata_value_array;
 
 struct od_consumer_group_metadata_value {
     int32_t epoch; /* v0+ */
@@ -2063,10 +1867,6 @@ size_t od_consumer_group_metadata_value_size(const od_consumer_group_metadata_va
 /* ---------------------------------------------------------------- ConsumerGroupPartitionMetadataKey (group-coordinator/ConsumerGroupPartitionMetadataKey.json) */
 
 typedef struct od_consumer_group_partition_metadata_key od_consumer_group_partition_metadata_key;
-typedef struct od_consumer_group_partition_metadata_key_array {
-    int32_t count;
-    od_consumer_group_partition_metadata_key *items;
-} od_consumer_group_partition_metadata_key_array;
 
 struct od_consumer_group_partition_metadata_key {
     od_str group_id; /* v4 */
@@ -2091,10 +1891,6 @@ typedef struct od_consumer_group_partition_metadata_value_topic_metadata_array {
     int32_t count;
     od_consumer_group_partition_metadata_value_topic_metadata *items;
 } od_consumer_group_partition_metadata_value_topic_metadata_array;
-typedef struct od_consumer_group_partition_metadata_value_array {
-    int32_t count;
-    od_consumer_group_partition_metadata_value *items;
-} od_consumer_group_partition_metadata_value_array;
 
 struct od_consumer_group_partition_metadata_value_partition_metadata {
     int32_t partition; /* v0+ */
@@ -2131,10 +1927,6 @@ size_t od_consumer_group_partition_metadata_value_size(const od_consumer_group_p
 /* ---------------------------------------------------------------- ConsumerGroupTargetAssignmentMemberKey (group-coordinator/ConsumerGroupTargetAssignmentMemberKey.json) */
 
 typedef struct od_consumer_group_target_assignment_member_key od_consumer_group_target_assignment_member_key;
-typedef struct od_consumer_group_target_assignment_member_key_array {
-    int32_t count;
-    od_consumer_group_target_assignment_member_key *items;
-} od_consumer_group_target_assignment_member_key_array;
 
 struct od_consumer_group_target_assignment_member_key {
     od_str group_id; /* v7 */
@@ -2155,10 +1947,6 @@ typedef struct od_consumer_group_target_assignment_member_value_topic_partition_
     int32_t count;
     od_consumer_group_target_assignment_member_value_topic_partition *items;
 } od_consumer_group_target_assignment_member_value_topic_partition_array;
-typedef struct od_consumer_group_target_assignment_member_value_array {
-    int32_t count;
-    od_consumer_group_target_assignment_member_value *items;
-} od_consumer_group_target_assignment_member_value_array;
 
 struct od_consumer_group_target_assignment_member_value_topic_partition {
     od_uuid topic_id; /* v0+ */
@@ -2183,10 +1971,6 @@ size_t od_consumer_group_target_assignment_member_value_size(const od_consumer_g
 /* ---------------------------------------------------------------- ConsumerGroupTargetAssignmentMetadataKey (group-coordinator/ConsumerGroupTargetAssignmentMetadataKey.json) */
 
 typedef struct od_consumer_group_target_assignment_metadata_key od_consumer_group_target_assignment_metadata_key;
-typedef struct od_consumer_group_target_assignment_metadata_key_array {
-    int32_t count;
-    od_consumer_group_target_assignment_metadata_key *items;
-} od_consumer_group_target_assignment_metadata_key_array;
 
 struct od_consumer_group_target_assignment_metadata_key {
     od_str group_id; /* v6 */
@@ -2201,10 +1985,6 @@ size_t od_consumer_group_target_assignment_metadata_key_size(const od_consumer_g
 /* ---------------------------------------------------------------- ConsumerGroupTargetAssignmentMetadataValue (group-coordinator/ConsumerGroupTargetAssignmentMetadataValue.json) */
 
 typedef struct od_consumer_group_target_assignment_metadata_value od_consumer_group_target_assignment_metadata_value;
-typedef struct od_consumer_group_target_assignment_metadata_value_array {
-    int32_t count;
-    od_consumer_group_target_assignment_metadata_value *items;
-} od_consumer_group_target_assignment_metadata_value_array;
 
 struct od_consumer_group_target_assignment_metadata_value {
     int32_t assignment_epoch; /* v0+ */
@@ -2224,10 +2004,6 @@ typedef struct od_consumer_protocol_assignment_topic_partition_array {
     int32_t count;
     od_consumer_protocol_assignment_topic_partition *items;
 } od_consumer_protocol_assignment_topic_partition_array;
-typedef struct od_consumer_protocol_assignment_array {
-    int32_t count;
-    od_consumer_protocol_assignment *items;
-} od_consumer_protocol_assignment_array;
 
 struct od_consumer_protocol_assignment_topic_partition {
     od_str topic; /* v0+ */
@@ -2237,7 +2013,7 @@ struct od_consumer_protocol_assignment_topic_partition {
 
 struct od_consumer_protocol_assignment {
     od_consumer_protocol_assignment_topic_partition_array assigned_partitions; /* v0+ */
-    od_bytes user_data; /* v0+, nullable v0+ */
+    od_bytes user_data; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -2258,10 +2034,6 @@ typedef struct od_consumer_protocol_subscription_topic_partition_array {
     int32_t count;
     od_consumer_protocol_subscription_topic_partition *items;
 } od_consumer_protocol_subscription_topic_partition_array;
-typedef struct od_consumer_protocol_subscription_array {
-    int32_t count;
-    od_consumer_protocol_subscription *items;
-} od_consumer_protocol_subscription_array;
 
 struct od_consumer_protocol_subscription_topic_partition {
     od_str topic; /* v1+ */
@@ -2271,10 +2043,10 @@ struct od_consumer_protocol_subscription_topic_partition {
 
 struct od_consumer_protocol_subscription {
     od_str_array topics; /* v0+ */
-    od_bytes user_data; /* v0+, nullable v0+ */
+    od_bytes user_data; /* v0+, nullable v0+, default null */
     od_consumer_protocol_subscription_topic_partition_array owned_partitions; /* v1+ */
-    int32_t generation_id; /* v2+ */
-    od_str rack_id; /* v3+, nullable v3+ */
+    int32_t generation_id; /* v2+, default -1 */
+    od_str rack_id; /* v3+, nullable v3+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -2290,14 +2062,10 @@ size_t od_consumer_protocol_subscription_size(const od_consumer_protocol_subscri
 /* ---------------------------------------------------------------- ControlledShutdownRequest (message/ControlledShutdownRequest.json, api key 7) */
 
 typedef struct od_controlled_shutdown_request od_controlled_shutdown_request;
-typedef struct od_controlled_shutdown_request_array {
-    int32_t count;
-    od_controlled_shutdown_request *items;
-} od_controlled_shutdown_request_array;
 
 struct od_controlled_shutdown_request {
     int32_t broker_id; /* v0+ */
-    int64_t broker_epoch; /* v2+ */
+    int64_t broker_epoch; /* v2+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -2314,10 +2082,6 @@ typedef struct od_controlled_shutdown_response_remaining_partition_array {
     int32_t count;
     od_controlled_shutdown_response_remaining_partition *items;
 } od_controlled_shutdown_response_remaining_partition_array;
-typedef struct od_controlled_shutdown_response_array {
-    int32_t count;
-    od_controlled_shutdown_response *items;
-} od_controlled_shutdown_response_array;
 
 struct od_controlled_shutdown_response_remaining_partition {
     od_str topic_name; /* v0+ */
@@ -2353,10 +2117,6 @@ typedef struct od_controller_registration_request_feature_array {
     int32_t count;
     od_controller_registration_request_feature *items;
 } od_controller_registration_request_feature_array;
-typedef struct od_controller_registration_request_array {
-    int32_t count;
-    od_controller_registration_request *items;
-} od_controller_registration_request_array;
 
 struct od_controller_registration_request_listener {
     od_str name; /* v0+ */
@@ -2398,10 +2158,6 @@ size_t od_controller_registration_request_size(const od_controller_registration_
 /* ---------------------------------------------------------------- ControllerRegistrationResponse (message/ControllerRegistrationResponse.json, api key 70) */
 
 typedef struct od_controller_registration_response od_controller_registration_response;
-typedef struct od_controller_registration_response_array {
-    int32_t count;
-    od_controller_registration_response *items;
-} od_controller_registration_response_array;
 
 struct od_controller_registration_response {
     int32_t throttle_time_ms; /* v0+ */
@@ -2423,15 +2179,11 @@ typedef struct od_create_acls_request_acl_creation_array {
     int32_t count;
     od_create_acls_request_acl_creation *items;
 } od_create_acls_request_acl_creation_array;
-typedef struct od_create_acls_request_array {
-    int32_t count;
-    od_create_acls_request *items;
-} od_create_acls_request_array;
 
 struct od_create_acls_request_acl_creation {
     int8_t resource_type; /* v0+ */
     od_str resource_name; /* v0+ */
-    int8_t resource_pattern_type; /* v1+ */
+    int8_t resource_pattern_type; /* v1+, default 3 */
     od_str principal; /* v0+ */
     od_str host; /* v0+ */
     int8_t operation; /* v0+ */
@@ -2461,10 +2213,6 @@ typedef struct od_create_acls_response_acl_creation_result_array {
     int32_t count;
     od_create_acls_response_acl_creation_result *items;
 } od_create_acls_response_acl_creation_result_array;
-typedef struct od_create_acls_response_array {
-    int32_t count;
-    od_create_acls_response *items;
-} od_create_acls_response_array;
 
 struct od_create_acls_response_acl_creation_result {
     int16_t error_code; /* v0+ */
@@ -2495,10 +2243,6 @@ typedef struct od_create_delegation_token_request_creatable_renewers_array {
     int32_t count;
     od_create_delegation_token_request_creatable_renewers *items;
 } od_create_delegation_token_request_creatable_renewers_array;
-typedef struct od_create_delegation_token_request_array {
-    int32_t count;
-    od_create_delegation_token_request *items;
-} od_create_delegation_token_request_array;
 
 struct od_create_delegation_token_request_creatable_renewers {
     od_str principal_type; /* v0+ */
@@ -2526,10 +2270,6 @@ size_t od_create_delegation_token_request_size(const od_create_delegation_token_
 /* ---------------------------------------------------------------- CreateDelegationTokenResponse (message/CreateDelegationTokenResponse.json, api key 38) */
 
 typedef struct od_create_delegation_token_response od_create_delegation_token_response;
-typedef struct od_create_delegation_token_response_array {
-    int32_t count;
-    od_create_delegation_token_response *items;
-} od_create_delegation_token_response_array;
 
 struct od_create_delegation_token_response {
     int16_t error_code; /* v0+ */
@@ -2564,10 +2304,6 @@ typedef struct od_create_partitions_request_create_partitions_topic_array {
     int32_t count;
     od_create_partitions_request_create_partitions_topic *items;
 } od_create_partitions_request_create_partitions_topic_array;
-typedef struct od_create_partitions_request_array {
-    int32_t count;
-    od_create_partitions_request *items;
-} od_create_partitions_request_array;
 
 struct od_create_partitions_request_create_partitions_assignment {
     od_int32_array broker_ids; /* v0+ */
@@ -2609,15 +2345,11 @@ typedef struct od_create_partitions_response_create_partitions_topic_result_arra
     int32_t count;
     od_create_partitions_response_create_partitions_topic_result *items;
 } od_create_partitions_response_create_partitions_topic_result_array;
-typedef struct od_create_partitions_response_array {
-    int32_t count;
-    od_create_partitions_response *items;
-} od_create_partitions_response_array;
 
 struct od_create_partitions_response_create_partitions_topic_result {
     od_str name; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -2654,10 +2386,6 @@ typedef struct od_create_topics_request_creatable_topic_array {
     int32_t count;
     od_create_topics_request_creatable_topic *items;
 } od_create_topics_request_creatable_topic_array;
-typedef struct od_create_topics_request_array {
-    int32_t count;
-    od_create_topics_request *items;
-} od_create_topics_request_array;
 
 struct od_create_topics_request_creatable_replica_assignment {
     int32_t partition_index; /* v0+ */
@@ -2682,8 +2410,8 @@ struct od_create_topics_request_creatable_topic {
 
 struct od_create_topics_request {
     od_create_topics_request_creatable_topic_array topics; /* v0+ */
-    int32_t timeout_ms; /* v0+ */
-    bool validate_only; /* v1+ */
+    int32_t timeout_ms; /* v0+, default 60000 */
+    bool validate_only; /* v1+, default false */
     od_raw_tags unknown_tags;
 };
 
@@ -2717,16 +2445,12 @@ typedef struct od_create_topics_response_creatable_topic_result_array {
     int32_t count;
     od_create_topics_response_creatable_topic_result *items;
 } od_create_topics_response_creatable_topic_result_array;
-typedef struct od_create_topics_response_array {
-    int32_t count;
-    od_create_topics_response *items;
-} od_create_topics_response_array;
 
 struct od_create_topics_response_creatable_topic_configs {
     od_str name; /* v5+ */
     od_str value; /* v5+, nullable v5+ */
     bool read_only; /* v5+ */
-    int8_t config_source; /* v5+ */
+    int8_t config_source; /* v5+, default -1 */
     bool is_sensitive; /* v5+ */
     od_raw_tags unknown_tags;
 };
@@ -2737,8 +2461,8 @@ struct od_create_topics_response_creatable_topic_result {
     int16_t error_code; /* v0+ */
     od_str error_message; /* v1+, nullable v0+ */
     int16_t topic_config_error_code; /* v5+, tag 0 */
-    int32_t num_partitions; /* v5+ */
-    int16_t replication_factor; /* v5+ */
+    int32_t num_partitions; /* v5+, default -1 */
+    int16_t replication_factor; /* v5+, default -1 */
     od_create_topics_response_creatable_topic_configs_array configs; /* v5+, nullable v5+ */
     od_raw_tags unknown_tags;
 };
@@ -2765,10 +2489,6 @@ size_t od_create_topics_response_size(const od_create_topics_response *m, int16_
 /* ---------------------------------------------------------------- DefaultPrincipalData (message/DefaultPrincipalData.json) */
 
 typedef struct od_default_principal_data od_default_principal_data;
-typedef struct od_default_principal_data_array {
-    int32_t count;
-    od_default_principal_data *items;
-} od_default_principal_data_array;
 
 struct od_default_principal_data {
     od_str type; /* v0+ */
@@ -2785,10 +2505,6 @@ size_t od_default_principal_data_size(const od_default_principal_data *m, int16_
 /* ---------------------------------------------------------------- DelegationTokenRecord (metadata/DelegationTokenRecord.json, api key 10) */
 
 typedef struct od_delegation_token_record od_delegation_token_record;
-typedef struct od_delegation_token_record_array {
-    int32_t count;
-    od_delegation_token_record *items;
-} od_delegation_token_record_array;
 
 struct od_delegation_token_record {
     od_str owner; /* v0+ */
@@ -2814,15 +2530,11 @@ typedef struct od_delete_acls_request_delete_acls_filter_array {
     int32_t count;
     od_delete_acls_request_delete_acls_filter *items;
 } od_delete_acls_request_delete_acls_filter_array;
-typedef struct od_delete_acls_request_array {
-    int32_t count;
-    od_delete_acls_request *items;
-} od_delete_acls_request_array;
 
 struct od_delete_acls_request_delete_acls_filter {
     int8_t resource_type_filter; /* v0+ */
     od_str resource_name_filter; /* v0+, nullable v0+ */
-    int8_t pattern_type_filter; /* v1+ */
+    int8_t pattern_type_filter; /* v1+, default 3 */
     od_str principal_filter; /* v0+, nullable v0+ */
     od_str host_filter; /* v0+, nullable v0+ */
     int8_t operation; /* v0+ */
@@ -2857,17 +2569,13 @@ typedef struct od_delete_acls_response_delete_acls_filter_result_array {
     int32_t count;
     od_delete_acls_response_delete_acls_filter_result *items;
 } od_delete_acls_response_delete_acls_filter_result_array;
-typedef struct od_delete_acls_response_array {
-    int32_t count;
-    od_delete_acls_response *items;
-} od_delete_acls_response_array;
 
 struct od_delete_acls_response_delete_acls_matching_acl {
     int16_t error_code; /* v0+ */
     od_str error_message; /* v0+, nullable v0+ */
     int8_t resource_type; /* v0+ */
     od_str resource_name; /* v0+ */
-    int8_t pattern_type; /* v1+ */
+    int8_t pattern_type; /* v1+, default 3 */
     od_str principal; /* v0+ */
     od_str host; /* v0+ */
     int8_t operation; /* v0+ */
@@ -2904,10 +2612,6 @@ size_t od_delete_acls_response_size(const od_delete_acls_response *m, int16_t ve
 /* ---------------------------------------------------------------- DeleteGroupsRequest (message/DeleteGroupsRequest.json, api key 42) */
 
 typedef struct od_delete_groups_request od_delete_groups_request;
-typedef struct od_delete_groups_request_array {
-    int32_t count;
-    od_delete_groups_request *items;
-} od_delete_groups_request_array;
 
 struct od_delete_groups_request {
     od_str_array groups_names; /* v0+ */
@@ -2927,10 +2631,6 @@ typedef struct od_delete_groups_response_deletable_group_result_array {
     int32_t count;
     od_delete_groups_response_deletable_group_result *items;
 } od_delete_groups_response_deletable_group_result_array;
-typedef struct od_delete_groups_response_array {
-    int32_t count;
-    od_delete_groups_response *items;
-} od_delete_groups_response_array;
 
 struct od_delete_groups_response_deletable_group_result {
     od_str group_id; /* v0+ */
@@ -2966,10 +2666,6 @@ typedef struct od_delete_records_request_delete_records_topic_array {
     int32_t count;
     od_delete_records_request_delete_records_topic *items;
 } od_delete_records_request_delete_records_topic_array;
-typedef struct od_delete_records_request_array {
-    int32_t count;
-    od_delete_records_request *items;
-} od_delete_records_request_array;
 
 struct od_delete_records_request_delete_records_partition {
     int32_t partition_index; /* v0+ */
@@ -3015,10 +2711,6 @@ typedef struct od_delete_records_response_delete_records_topic_result_array {
     int32_t count;
     od_delete_records_response_delete_records_topic_result *items;
 } od_delete_records_response_delete_records_topic_result_array;
-typedef struct od_delete_records_response_array {
-    int32_t count;
-    od_delete_records_response *items;
-} od_delete_records_response_array;
 
 struct od_delete_records_response_delete_records_partition_result {
     int32_t partition_index; /* v0+ */
@@ -3065,10 +2757,6 @@ typedef struct od_delete_share_group_state_request_delete_state_data_array {
     int32_t count;
     od_delete_share_group_state_request_delete_state_data *items;
 } od_delete_share_group_state_request_delete_state_data_array;
-typedef struct od_delete_share_group_state_request_array {
-    int32_t count;
-    od_delete_share_group_state_request *items;
-} od_delete_share_group_state_request_array;
 
 struct od_delete_share_group_state_request_partition_data {
     int32_t partition; /* v0+ */
@@ -3113,15 +2801,11 @@ typedef struct od_delete_share_group_state_response_delete_state_result_array {
     int32_t count;
     od_delete_share_group_state_response_delete_state_result *items;
 } od_delete_share_group_state_response_delete_state_result_array;
-typedef struct od_delete_share_group_state_response_array {
-    int32_t count;
-    od_delete_share_group_state_response *items;
-} od_delete_share_group_state_response_array;
 
 struct od_delete_share_group_state_response_partition_result {
     int32_t partition; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -3157,13 +2841,9 @@ typedef struct od_delete_topics_request_delete_topic_state_array {
     int32_t count;
     od_delete_topics_request_delete_topic_state *items;
 } od_delete_topics_request_delete_topic_state_array;
-typedef struct od_delete_topics_request_array {
-    int32_t count;
-    od_delete_topics_request *items;
-} od_delete_topics_request_array;
 
 struct od_delete_topics_request_delete_topic_state {
-    od_str name; /* v6+, nullable v6+ */
+    od_str name; /* v6+, nullable v6+, default null */
     od_uuid topic_id; /* v6+ */
     od_raw_tags unknown_tags;
 };
@@ -3192,16 +2872,12 @@ typedef struct od_delete_topics_response_deletable_topic_result_array {
     int32_t count;
     od_delete_topics_response_deletable_topic_result *items;
 } od_delete_topics_response_deletable_topic_result_array;
-typedef struct od_delete_topics_response_array {
-    int32_t count;
-    od_delete_topics_response *items;
-} od_delete_topics_response_array;
 
 struct od_delete_topics_response_deletable_topic_result {
     od_str name; /* v0+, nullable v6+ */
     od_uuid topic_id; /* v6+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v5+, nullable v5+ */
+    od_str error_message; /* v5+, nullable v5+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -3223,15 +2899,11 @@ size_t od_delete_topics_response_size(const od_delete_topics_response *m, int16_
 /* ---------------------------------------------------------------- DescribeAclsRequest (message/DescribeAclsRequest.json, api key 29) */
 
 typedef struct od_describe_acls_request od_describe_acls_request;
-typedef struct od_describe_acls_request_array {
-    int32_t count;
-    od_describe_acls_request *items;
-} od_describe_acls_request_array;
 
 struct od_describe_acls_request {
     int8_t resource_type_filter; /* v0+ */
     od_str resource_name_filter; /* v0+, nullable v0+ */
-    int8_t pattern_type_filter; /* v1+ */
+    int8_t pattern_type_filter; /* v1+, default 3 */
     od_str principal_filter; /* v0+, nullable v0+ */
     od_str host_filter; /* v0+, nullable v0+ */
     int8_t operation; /* v0+ */
@@ -3257,10 +2929,6 @@ typedef struct od_describe_acls_response_describe_acls_resource_array {
     int32_t count;
     od_describe_acls_response_describe_acls_resource *items;
 } od_describe_acls_response_describe_acls_resource_array;
-typedef struct od_describe_acls_response_array {
-    int32_t count;
-    od_describe_acls_response *items;
-} od_describe_acls_response_array;
 
 struct od_describe_acls_response_acl_description {
     od_str principal; /* v0+ */
@@ -3273,7 +2941,7 @@ struct od_describe_acls_response_acl_description {
 struct od_describe_acls_response_describe_acls_resource {
     int8_t resource_type; /* v0+ */
     od_str resource_name; /* v0+ */
-    int8_t pattern_type; /* v1+ */
+    int8_t pattern_type; /* v1+, default 3 */
     od_describe_acls_response_acl_description_array acls; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -3307,10 +2975,6 @@ typedef struct od_describe_client_quotas_request_component_data_array {
     int32_t count;
     od_describe_client_quotas_request_component_data *items;
 } od_describe_client_quotas_request_component_data_array;
-typedef struct od_describe_client_quotas_request_array {
-    int32_t count;
-    od_describe_client_quotas_request *items;
-} od_describe_client_quotas_request_array;
 
 struct od_describe_client_quotas_request_component_data {
     od_str entity_type; /* v0+ */
@@ -3352,10 +3016,6 @@ typedef struct od_describe_client_quotas_response_entry_data_array {
     int32_t count;
     od_describe_client_quotas_response_entry_data *items;
 } od_describe_client_quotas_response_entry_data_array;
-typedef struct od_describe_client_quotas_response_array {
-    int32_t count;
-    od_describe_client_quotas_response *items;
-} od_describe_client_quotas_response_array;
 
 struct od_describe_client_quotas_response_entity_data {
     od_str entity_type; /* v0+ */
@@ -3403,14 +3063,10 @@ size_t od_describe_client_quotas_response_size(const od_describe_client_quotas_r
 /* ---------------------------------------------------------------- DescribeClusterRequest (message/DescribeClusterRequest.json, api key 60) */
 
 typedef struct od_describe_cluster_request od_describe_cluster_request;
-typedef struct od_describe_cluster_request_array {
-    int32_t count;
-    od_describe_cluster_request *items;
-} od_describe_cluster_request_array;
 
 struct od_describe_cluster_request {
     bool include_cluster_authorized_operations; /* v0+ */
-    int8_t endpoint_type; /* v1+ */
+    int8_t endpoint_type; /* v1+, default 1 */
     od_raw_tags unknown_tags;
 };
 
@@ -3427,28 +3083,24 @@ typedef struct od_describe_cluster_response_describe_cluster_broker_array {
     int32_t count;
     od_describe_cluster_response_describe_cluster_broker *items;
 } od_describe_cluster_response_describe_cluster_broker_array;
-typedef struct od_describe_cluster_response_array {
-    int32_t count;
-    od_describe_cluster_response *items;
-} od_describe_cluster_response_array;
 
 struct od_describe_cluster_response_describe_cluster_broker {
     int32_t broker_id; /* v0+ */
     od_str host; /* v0+ */
     int32_t port; /* v0+ */
-    od_str rack; /* v0+, nullable v0+ */
+    od_str rack; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
 struct od_describe_cluster_response {
     int32_t throttle_time_ms; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
-    int8_t endpoint_type; /* v1+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
+    int8_t endpoint_type; /* v1+, default 1 */
     od_str cluster_id; /* v0+ */
-    int32_t controller_id; /* v0+ */
+    int32_t controller_id; /* v0+, default -1 */
     od_describe_cluster_response_describe_cluster_broker_array brokers; /* v0+ */
-    int32_t cluster_authorized_operations; /* v0+ */
+    int32_t cluster_authorized_operations; /* v0+, default -2147483648 */
     od_raw_tags unknown_tags;
 };
 
@@ -3469,10 +3121,6 @@ typedef struct od_describe_configs_request_describe_configs_resource_array {
     int32_t count;
     od_describe_configs_request_describe_configs_resource *items;
 } od_describe_configs_request_describe_configs_resource_array;
-typedef struct od_describe_configs_request_array {
-    int32_t count;
-    od_describe_configs_request *items;
-} od_describe_configs_request_array;
 
 struct od_describe_configs_request_describe_configs_resource {
     int8_t resource_type; /* v0+ */
@@ -3483,8 +3131,8 @@ struct od_describe_configs_request_describe_configs_resource {
 
 struct od_describe_configs_request {
     od_describe_configs_request_describe_configs_resource_array resources; /* v0+ */
-    bool include_synonyms; /* v1+ */
-    bool include_documentation; /* v3+ */
+    bool include_synonyms; /* v1+, default false */
+    bool include_documentation; /* v3+, default false */
     od_raw_tags unknown_tags;
 };
 
@@ -3515,10 +3163,6 @@ typedef struct od_describe_configs_response_describe_configs_result_array {
     int32_t count;
     od_describe_configs_response_describe_configs_result *items;
 } od_describe_configs_response_describe_configs_result_array;
-typedef struct od_describe_configs_response_array {
-    int32_t count;
-    od_describe_configs_response *items;
-} od_describe_configs_response_array;
 
 struct od_describe_configs_response_describe_configs_synonym {
     od_str name; /* v1+ */
@@ -3532,10 +3176,10 @@ struct od_describe_configs_response_describe_configs_resource_result {
     od_str value; /* v0+, nullable v0+ */
     bool read_only; /* v0+ */
     bool is_default; /* v0 */
-    int8_t config_source; /* v1+ */
+    int8_t config_source; /* v1+, default -1 */
     bool is_sensitive; /* v0+ */
     od_describe_configs_response_describe_configs_synonym_array synonyms; /* v1+ */
-    int8_t config_type; /* v3+ */
+    int8_t config_type; /* v3+, default 0 */
     od_str documentation; /* v3+, nullable v0+ */
     od_raw_tags unknown_tags;
 };
@@ -3580,10 +3224,6 @@ typedef struct od_describe_delegation_token_request_describe_delegation_token_ow
     int32_t count;
     od_describe_delegation_token_request_describe_delegation_token_owner *items;
 } od_describe_delegation_token_request_describe_delegation_token_owner_array;
-typedef struct od_describe_delegation_token_request_array {
-    int32_t count;
-    od_describe_delegation_token_request *items;
-} od_describe_delegation_token_request_array;
 
 struct od_describe_delegation_token_request_describe_delegation_token_owner {
     od_str principal_type; /* v0+ */
@@ -3618,10 +3258,6 @@ typedef struct od_describe_delegation_token_response_described_delegation_token_
     int32_t count;
     od_describe_delegation_token_response_described_delegation_token *items;
 } od_describe_delegation_token_response_described_delegation_token_array;
-typedef struct od_describe_delegation_token_response_array {
-    int32_t count;
-    od_describe_delegation_token_response *items;
-} od_describe_delegation_token_response_array;
 
 struct od_describe_delegation_token_response_described_delegation_token_renewer {
     od_str principal_type; /* v0+ */
@@ -3666,10 +3302,6 @@ size_t od_describe_delegation_token_response_size(const od_describe_delegation_t
 /* ---------------------------------------------------------------- DescribeGroupsRequest (message/DescribeGroupsRequest.json, api key 15) */
 
 typedef struct od_describe_groups_request od_describe_groups_request;
-typedef struct od_describe_groups_request_array {
-    int32_t count;
-    od_describe_groups_request *items;
-} od_describe_groups_request_array;
 
 struct od_describe_groups_request {
     od_str_array groups; /* v0+ */
@@ -3695,14 +3327,10 @@ typedef struct od_describe_groups_response_described_group_array {
     int32_t count;
     od_describe_groups_response_described_group *items;
 } od_describe_groups_response_described_group_array;
-typedef struct od_describe_groups_response_array {
-    int32_t count;
-    od_describe_groups_response *items;
-} od_describe_groups_response_array;
 
 struct od_describe_groups_response_described_group_member {
     od_str member_id; /* v0+ */
-    od_str group_instance_id; /* v4+, nullable v4+ */
+    od_str group_instance_id; /* v4+, nullable v4+, default null */
     od_str client_id; /* v0+ */
     od_str client_host; /* v0+ */
     od_bytes member_metadata; /* v0+ */
@@ -3717,7 +3345,7 @@ struct od_describe_groups_response_described_group {
     od_str protocol_type; /* v0+ */
     od_str protocol_data; /* v0+ */
     od_describe_groups_response_described_group_member_array members; /* v0+ */
-    int32_t authorized_operations; /* v3+ */
+    int32_t authorized_operations; /* v3+, default -2147483648 */
     od_raw_tags unknown_tags;
 };
 
@@ -3748,10 +3376,6 @@ typedef struct od_describe_log_dirs_request_describable_log_dir_topic_array {
     int32_t count;
     od_describe_log_dirs_request_describable_log_dir_topic *items;
 } od_describe_log_dirs_request_describable_log_dir_topic_array;
-typedef struct od_describe_log_dirs_request_array {
-    int32_t count;
-    od_describe_log_dirs_request *items;
-} od_describe_log_dirs_request_array;
 
 struct od_describe_log_dirs_request_describable_log_dir_topic {
     od_str topic; /* v0+ */
@@ -3791,10 +3415,6 @@ typedef struct od_describe_log_dirs_response_describe_log_dirs_result_array {
     int32_t count;
     od_describe_log_dirs_response_describe_log_dirs_result *items;
 } od_describe_log_dirs_response_describe_log_dirs_result_array;
-typedef struct od_describe_log_dirs_response_array {
-    int32_t count;
-    od_describe_log_dirs_response *items;
-} od_describe_log_dirs_response_array;
 
 struct od_describe_log_dirs_response_describe_log_dirs_partition {
     int32_t partition_index; /* v0+ */
@@ -3814,8 +3434,8 @@ struct od_describe_log_dirs_response_describe_log_dirs_result {
     int16_t error_code; /* v0+ */
     od_str log_dir; /* v0+ */
     od_describe_log_dirs_response_describe_log_dirs_topic_array topics; /* v0+ */
-    int64_t total_bytes; /* v4+ */
-    int64_t usable_bytes; /* v4+ */
+    int64_t total_bytes; /* v4+, default -1 */
+    int64_t usable_bytes; /* v4+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -3851,10 +3471,6 @@ typedef struct od_describe_producers_request_topic_request_array {
     int32_t count;
     od_describe_producers_request_topic_request *items;
 } od_describe_producers_request_topic_request_array;
-typedef struct od_describe_producers_request_array {
-    int32_t count;
-    od_describe_producers_request *items;
-} od_describe_producers_request_array;
 
 struct od_describe_producers_request_topic_request {
     od_str name; /* v0+ */
@@ -3894,25 +3510,21 @@ typedef struct od_describe_producers_response_topic_response_array {
     int32_t count;
     od_describe_producers_response_topic_response *items;
 } od_describe_producers_response_topic_response_array;
-typedef struct od_describe_producers_response_array {
-    int32_t count;
-    od_describe_producers_response *items;
-} od_describe_producers_response_array;
 
 struct od_describe_producers_response_producer_state {
     int64_t producer_id; /* v0+ */
     int32_t producer_epoch; /* v0+ */
-    int32_t last_sequence; /* v0+ */
-    int64_t last_timestamp; /* v0+ */
+    int32_t last_sequence; /* v0+, default -1 */
+    int64_t last_timestamp; /* v0+, default -1 */
     int32_t coordinator_epoch; /* v0+ */
-    int64_t current_txn_start_offset; /* v0+ */
+    int64_t current_txn_start_offset; /* v0+, default -1 */
     od_raw_tags unknown_tags;
 };
 
 struct od_describe_producers_response_partition_response {
     int32_t partition_index; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     od_describe_producers_response_producer_state_array active_producers; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -3959,10 +3571,6 @@ typedef struct od_describe_quorum_request_topic_data_array {
     int32_t count;
     od_describe_quorum_request_topic_data *items;
 } od_describe_quorum_request_topic_data_array;
-typedef struct od_describe_quorum_request_array {
-    int32_t count;
-    od_describe_quorum_request *items;
-} od_describe_quorum_request_array;
 
 struct od_describe_quorum_request_partition_data {
     int32_t partition_index; /* v0+ */
@@ -4021,17 +3629,13 @@ typedef struct od_describe_quorum_response_node_array {
     int32_t count;
     od_describe_quorum_response_node *items;
 } od_describe_quorum_response_node_array;
-typedef struct od_describe_quorum_response_array {
-    int32_t count;
-    od_describe_quorum_response *items;
-} od_describe_quorum_response_array;
 
 struct od_describe_quorum_response_replica_state {
     int32_t replica_id; /* v0+ */
     od_uuid replica_directory_id; /* v2+ */
     int64_t log_end_offset; /* v0+ */
-    int64_t last_fetch_timestamp; /* v1+ */
-    int64_t last_caught_up_timestamp; /* v1+ */
+    int64_t last_fetch_timestamp; /* v1+, default -1 */
+    int64_t last_caught_up_timestamp; /* v1+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -4108,14 +3712,6 @@ typedef struct od_describe_topic_partitions_request_topic_request_array {
     int32_t count;
     od_describe_topic_partitions_request_topic_request *items;
 } od_describe_topic_partitions_request_topic_request_array;
-typedef struct od_describe_topic_partitions_request_cursor_array {
-    int32_t count;
-    od_describe_topic_partitions_request_cursor *items;
-} od_describe_topic_partitions_request_cursor_array;
-typedef struct od_describe_topic_partitions_request_array {
-    int32_t count;
-    od_describe_topic_partitions_request *items;
-} od_describe_topic_partitions_request_array;
 
 struct od_describe_topic_partitions_request_topic_request {
     od_str name; /* v0+ */
@@ -4130,8 +3726,8 @@ struct od_describe_topic_partitions_request_cursor {
 
 struct od_describe_topic_partitions_request {
     od_describe_topic_partitions_request_topic_request_array topics; /* v0+ */
-    int32_t response_partition_limit; /* v0+ */
-    const od_describe_topic_partitions_request_cursor *cursor; /* v0+, nullable v0+ */
+    int32_t response_partition_limit; /* v0+, default 2000 */
+    const od_describe_topic_partitions_request_cursor *cursor; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -4162,24 +3758,16 @@ typedef struct od_describe_topic_partitions_response_describe_topic_partitions_r
     int32_t count;
     od_describe_topic_partitions_response_describe_topic_partitions_response_topic *items;
 } od_describe_topic_partitions_response_describe_topic_partitions_response_topic_array;
-typedef struct od_describe_topic_partitions_response_cursor_array {
-    int32_t count;
-    od_describe_topic_partitions_response_cursor *items;
-} od_describe_topic_partitions_response_cursor_array;
-typedef struct od_describe_topic_partitions_response_array {
-    int32_t count;
-    od_describe_topic_partitions_response *items;
-} od_describe_topic_partitions_response_array;
 
 struct od_describe_topic_partitions_response_describe_topic_partitions_response_partition {
     int16_t error_code; /* v0+ */
     int32_t partition_index; /* v0+ */
     int32_t leader_id; /* v0+ */
-    int32_t leader_epoch; /* v0+ */
+    int32_t leader_epoch; /* v0+, default -1 */
     od_int32_array replica_nodes; /* v0+ */
     od_int32_array isr_nodes; /* v0+ */
-    od_int32_array eligible_leader_replicas; /* v0+, nullable v0+ */
-    od_int32_array last_known_elr; /* v0+, nullable v0+ */
+    od_int32_array eligible_leader_replicas; /* v0+, nullable v0+, default null */
+    od_int32_array last_known_elr; /* v0+, nullable v0+, default null */
     od_int32_array offline_replicas; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -4188,9 +3776,9 @@ struct od_describe_topic_partitions_response_describe_topic_partitions_response_
     int16_t error_code; /* v0+ */
     od_str name; /* v0+, nullable v0+ */
     od_uuid topic_id; /* v0+ */
-    bool is_internal; /* v0+ */
+    bool is_internal; /* v0+, default false */
     od_describe_topic_partitions_response_describe_topic_partitions_response_partition_array partitions; /* v0+ */
-    int32_t topic_authorized_operations; /* v0+ */
+    int32_t topic_authorized_operations; /* v0+, default -2147483648 */
     od_raw_tags unknown_tags;
 };
 
@@ -4203,7 +3791,7 @@ struct od_describe_topic_partitions_response_cursor {
 struct od_describe_topic_partitions_response {
     int32_t throttle_time_ms; /* v0+ */
     od_describe_topic_partitions_response_describe_topic_partitions_response_topic_array topics; /* v0+ */
-    const od_describe_topic_partitions_response_cursor *next_cursor; /* v0+, nullable v0+ */
+    const od_describe_topic_partitions_response_cursor *next_cursor; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -4227,10 +3815,6 @@ size_t od_describe_topic_partitions_response_size(const od_describe_topic_partit
 /* ---------------------------------------------------------------- DescribeTransactionsRequest (message/DescribeTransactionsRequest.json, api key 65) */
 
 typedef struct od_describe_transactions_request od_describe_transactions_request;
-typedef struct od_describe_transactions_request_array {
-    int32_t count;
-    od_describe_transactions_request *items;
-} od_describe_transactions_request_array;
 
 struct od_describe_transactions_request {
     od_str_array transactional_ids; /* v0+ */
@@ -4255,10 +3839,6 @@ typedef struct od_describe_transactions_response_transaction_state_array {
     int32_t count;
     od_describe_transactions_response_transaction_state *items;
 } od_describe_transactions_response_transaction_state_array;
-typedef struct od_describe_transactions_response_array {
-    int32_t count;
-    od_describe_transactions_response *items;
-} od_describe_transactions_response_array;
 
 struct od_describe_transactions_response_topic_data {
     od_str topic; /* v0+ */
@@ -4305,10 +3885,6 @@ typedef struct od_describe_user_scram_credentials_request_user_name_array {
     int32_t count;
     od_describe_user_scram_credentials_request_user_name *items;
 } od_describe_user_scram_credentials_request_user_name_array;
-typedef struct od_describe_user_scram_credentials_request_array {
-    int32_t count;
-    od_describe_user_scram_credentials_request *items;
-} od_describe_user_scram_credentials_request_array;
 
 struct od_describe_user_scram_credentials_request_user_name {
     od_str name; /* v0+ */
@@ -4342,10 +3918,6 @@ typedef struct od_describe_user_scram_credentials_response_describe_user_scram_c
     int32_t count;
     od_describe_user_scram_credentials_response_describe_user_scram_credentials_result *items;
 } od_describe_user_scram_credentials_response_describe_user_scram_credentials_result_array;
-typedef struct od_describe_user_scram_credentials_response_array {
-    int32_t count;
-    od_describe_user_scram_credentials_response *items;
-} od_describe_user_scram_credentials_response_array;
 
 struct od_describe_user_scram_credentials_response_credential_info {
     int8_t mechanism; /* v0+ */
@@ -4390,10 +3962,6 @@ typedef struct od_elect_leaders_request_topic_partitions_array {
     int32_t count;
     od_elect_leaders_request_topic_partitions *items;
 } od_elect_leaders_request_topic_partitions_array;
-typedef struct od_elect_leaders_request_array {
-    int32_t count;
-    od_elect_leaders_request *items;
-} od_elect_leaders_request_array;
 
 struct od_elect_leaders_request_topic_partitions {
     od_str topic; /* v0+ */
@@ -4404,7 +3972,7 @@ struct od_elect_leaders_request_topic_partitions {
 struct od_elect_leaders_request {
     int8_t election_type; /* v1+ */
     od_elect_leaders_request_topic_partitions_array topic_partitions; /* v0+, nullable v0+ */
-    int32_t timeout_ms; /* v0+ */
+    int32_t timeout_ms; /* v0+, default 60000 */
     od_raw_tags unknown_tags;
 };
 
@@ -4430,10 +3998,6 @@ typedef struct od_elect_leaders_response_replica_election_result_array {
     int32_t count;
     od_elect_leaders_response_replica_election_result *items;
 } od_elect_leaders_response_replica_election_result_array;
-typedef struct od_elect_leaders_response_array {
-    int32_t count;
-    od_elect_leaders_response *items;
-} od_elect_leaders_response_array;
 
 struct od_elect_leaders_response_partition_result {
     int32_t partition_id; /* v0+ */
@@ -4491,10 +4055,6 @@ typedef struct od_end_quorum_epoch_request_leader_endpoint_array {
     int32_t count;
     od_end_quorum_epoch_request_leader_endpoint *items;
 } od_end_quorum_epoch_request_leader_endpoint_array;
-typedef struct od_end_quorum_epoch_request_array {
-    int32_t count;
-    od_end_quorum_epoch_request *items;
-} od_end_quorum_epoch_request_array;
 
 struct od_end_quorum_epoch_request_replica_info {
     int32_t candidate_id; /* v1+ */
@@ -4525,7 +4085,7 @@ struct od_end_quorum_epoch_request_leader_endpoint {
 };
 
 struct od_end_quorum_epoch_request {
-    od_str cluster_id; /* v0+, nullable v0+ */
+    od_str cluster_id; /* v0+, nullable v0+, default null */
     od_end_quorum_epoch_request_topic_data_array topics; /* v0+ */
     od_end_quorum_epoch_request_leader_endpoint_array leader_endpoints; /* v1+ */
     od_raw_tags unknown_tags;
@@ -4570,10 +4130,6 @@ typedef struct od_end_quorum_epoch_response_node_endpoint_array {
     int32_t count;
     od_end_quorum_epoch_response_node_endpoint *items;
 } od_end_quorum_epoch_response_node_endpoint_array;
-typedef struct od_end_quorum_epoch_response_array {
-    int32_t count;
-    od_end_quorum_epoch_response *items;
-} od_end_quorum_epoch_response_array;
 
 struct od_end_quorum_epoch_response_partition_data {
     int32_t partition_index; /* v0+ */
@@ -4623,10 +4179,6 @@ size_t od_end_quorum_epoch_response_size(const od_end_quorum_epoch_response *m, 
 /* ---------------------------------------------------------------- EndTransactionRecord (metadata/EndTransactionRecord.json, api key 24) */
 
 typedef struct od_end_transaction_record od_end_transaction_record;
-typedef struct od_end_transaction_record_array {
-    int32_t count;
-    od_end_transaction_record *items;
-} od_end_transaction_record_array;
 
 struct od_end_transaction_record {
     od_raw_tags unknown_tags;
@@ -4640,10 +4192,6 @@ size_t od_end_transaction_record_size(const od_end_transaction_record *m, int16_
 /* ---------------------------------------------------------------- EndTxnRequest (message/EndTxnRequest.json, api key 26) */
 
 typedef struct od_end_txn_request od_end_txn_request;
-typedef struct od_end_txn_request_array {
-    int32_t count;
-    od_end_txn_request *items;
-} od_end_txn_request_array;
 
 struct od_end_txn_request {
     od_str transactional_id; /* v0+ */
@@ -4661,10 +4209,6 @@ size_t od_end_txn_request_size(const od_end_txn_request *m, int16_t version);
 /* ---------------------------------------------------------------- EndTxnResponse (message/EndTxnResponse.json, api key 26) */
 
 typedef struct od_end_txn_response od_end_txn_response;
-typedef struct od_end_txn_response_array {
-    int32_t count;
-    od_end_txn_response *items;
-} od_end_txn_response_array;
 
 struct od_end_txn_response {
     int32_t throttle_time_ms; /* v0+ */
@@ -4680,10 +4224,6 @@ size_t od_end_txn_response_size(const od_end_txn_response *m, int16_t version);
 /* ---------------------------------------------------------------- EnvelopeRequest (message/EnvelopeRequest.json, api key 58) */
 
 typedef struct od_envelope_request od_envelope_request;
-typedef struct od_envelope_request_array {
-    int32_t count;
-    od_envelope_request *items;
-} od_envelope_request_array;
 
 struct od_envelope_request {
     od_bytes request_data; /* v0+ */
@@ -4700,13 +4240,9 @@ size_t od_envelope_request_size(const od_envelope_request *m, int16_t version);
 /* ---------------------------------------------------------------- EnvelopeResponse (message/EnvelopeResponse.json, api key 58) */
 
 typedef struct od_envelope_response od_envelope_response;
-typedef struct od_envelope_response_array {
-    int32_t count;
-    od_envelope_response *items;
-} od_envelope_response_array;
 
 struct od_envelope_response {
-    od_bytes response_data; /* v0+, nullable v0+ */
+    od_bytes response_data; /* v0+, nullable v0+, default null */
     int16_t error_code; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -4719,10 +4255,6 @@ size_t od_envelope_response_size(const od_envelope_response *m, int16_t version)
 /* ---------------------------------------------------------------- ExpireDelegationTokenRequest (message/ExpireDelegationTokenRequest.json, api key 40) */
 
 typedef struct od_expire_delegation_token_request od_expire_delegation_token_request;
-typedef struct od_expire_delegation_token_request_array {
-    int32_t count;
-    od_expire_delegation_token_request *items;
-} od_expire_delegation_token_request_array;
 
 struct od_expire_delegation_token_request {
     od_bytes hmac; /* v0+ */
@@ -4738,10 +4270,6 @@ size_t od_expire_delegation_token_request_size(const od_expire_delegation_token_
 /* ---------------------------------------------------------------- ExpireDelegationTokenResponse (message/ExpireDelegationTokenResponse.json, api key 40) */
 
 typedef struct od_expire_delegation_token_response od_expire_delegation_token_response;
-typedef struct od_expire_delegation_token_response_array {
-    int32_t count;
-    od_expire_delegation_token_response *items;
-} od_expire_delegation_token_response_array;
 
 struct od_expire_delegation_token_response {
     int16_t error_code; /* v0+ */
@@ -4758,10 +4286,6 @@ size_t od_expire_delegation_token_response_size(const od_expire_delegation_token
 /* ---------------------------------------------------------------- FeatureLevelRecord (metadata/FeatureLevelRecord.json, api key 12) */
 
 typedef struct od_feature_level_record od_feature_level_record;
-typedef struct od_feature_level_record_array {
-    int32_t count;
-    od_feature_level_record *items;
-} od_feature_level_record_array;
 
 struct od_feature_level_record {
     od_str name; /* v0+ */
@@ -4777,10 +4301,6 @@ size_t od_feature_level_record_size(const od_feature_level_record *m, int16_t ve
 /* ---------------------------------------------------------------- FenceBrokerRecord (metadata/FenceBrokerRecord.json, api key 7) */
 
 typedef struct od_fence_broker_record od_fence_broker_record;
-typedef struct od_fence_broker_record_array {
-    int32_t count;
-    od_fence_broker_record *items;
-} od_fence_broker_record_array;
 
 struct od_fence_broker_record {
     int32_t id; /* v0+ */
@@ -4800,10 +4320,6 @@ typedef struct od_fetch_request_fetch_partition od_fetch_request_fetch_partition
 typedef struct od_fetch_request_fetch_topic od_fetch_request_fetch_topic;
 typedef struct od_fetch_request_forgotten_topic od_fetch_request_forgotten_topic;
 typedef struct od_fetch_request od_fetch_request;
-typedef struct od_fetch_request_replica_state_array {
-    int32_t count;
-    od_fetch_request_replica_state *items;
-} od_fetch_request_replica_state_array;
 typedef struct od_fetch_request_fetch_partition_array {
     int32_t count;
     od_fetch_request_fetch_partition *items;
@@ -4816,23 +4332,19 @@ typedef struct od_fetch_request_forgotten_topic_array {
     int32_t count;
     od_fetch_request_forgotten_topic *items;
 } od_fetch_request_forgotten_topic_array;
-typedef struct od_fetch_request_array {
-    int32_t count;
-    od_fetch_request *items;
-} od_fetch_request_array;
 
 struct od_fetch_request_replica_state {
-    int32_t replica_id; /* v15+ */
-    int64_t replica_epoch; /* v15+ */
+    int32_t replica_id; /* v15+, default -1 */
+    int64_t replica_epoch; /* v15+, default -1 */
     od_raw_tags unknown_tags;
 };
 
 struct od_fetch_request_fetch_partition {
     int32_t partition; /* v0+ */
-    int32_t current_leader_epoch; /* v9+ */
+    int32_t current_leader_epoch; /* v9+, default -1 */
     int64_t fetch_offset; /* v0+ */
-    int32_t last_fetched_epoch; /* v12+ */
-    int64_t log_start_offset; /* v5+ */
+    int32_t last_fetched_epoch; /* v12+, default -1 */
+    int64_t log_start_offset; /* v5+, default -1 */
     int32_t partition_max_bytes; /* v0+ */
     od_uuid replica_directory_id; /* v17+, tag 0 */
     od_raw_tags unknown_tags;
@@ -4853,15 +4365,15 @@ struct od_fetch_request_forgotten_topic {
 };
 
 struct od_fetch_request {
-    od_str cluster_id; /* v12+, nullable v12+, tag 0 */
-    int32_t replica_id; /* v0-14 */
+    od_str cluster_id; /* v12+, nullable v12+, tag 0, default null */
+    int32_t replica_id; /* v0-14, default -1 */
     od_fetch_request_replica_state replica_state; /* v15+, tag 1 */
     int32_t max_wait_ms; /* v0+ */
     int32_t min_bytes; /* v0+ */
-    int32_t max_bytes; /* v3+ */
-    int8_t isolation_level; /* v4+ */
-    int32_t session_id; /* v7+ */
-    int32_t session_epoch; /* v7+ */
+    int32_t max_bytes; /* v3+, default 0x7fffffff */
+    int8_t isolation_level; /* v4+, default 0 */
+    int32_t session_id; /* v7+, default 0 */
+    int32_t session_epoch; /* v7+, default -1 */
     od_fetch_request_fetch_topic_array topics; /* v0+ */
     od_fetch_request_forgotten_topic_array forgotten_topics_data; /* v7+ */
     od_str rack_id; /* v11+ */
@@ -4899,18 +4411,6 @@ typedef struct od_fetch_response_partition_data od_fetch_response_partition_data
 typedef struct od_fetch_response_fetchable_topic_response od_fetch_response_fetchable_topic_response;
 typedef struct od_fetch_response_node_endpoint od_fetch_response_node_endpoint;
 typedef struct od_fetch_response od_fetch_response;
-typedef struct od_fetch_response_epoch_end_offset_array {
-    int32_t count;
-    od_fetch_response_epoch_end_offset *items;
-} od_fetch_response_epoch_end_offset_array;
-typedef struct od_fetch_response_leader_id_and_epoch_array {
-    int32_t count;
-    od_fetch_response_leader_id_and_epoch *items;
-} od_fetch_response_leader_id_and_epoch_array;
-typedef struct od_fetch_response_snapshot_id_array {
-    int32_t count;
-    od_fetch_response_snapshot_id *items;
-} od_fetch_response_snapshot_id_array;
 typedef struct od_fetch_response_aborted_transaction_array {
     int32_t count;
     od_fetch_response_aborted_transaction *items;
@@ -4927,26 +4427,22 @@ typedef struct od_fetch_response_node_endpoint_array {
     int32_t count;
     od_fetch_response_node_endpoint *items;
 } od_fetch_response_node_endpoint_array;
-typedef struct od_fetch_response_array {
-    int32_t count;
-    od_fetch_response *items;
-} od_fetch_response_array;
 
 struct od_fetch_response_epoch_end_offset {
-    int32_t epoch; /* v12+ */
-    int64_t end_offset; /* v12+ */
+    int32_t epoch; /* v12+, default -1 */
+    int64_t end_offset; /* v12+, default -1 */
     od_raw_tags unknown_tags;
 };
 
 struct od_fetch_response_leader_id_and_epoch {
-    int32_t leader_id; /* v12+ */
-    int32_t leader_epoch; /* v12+ */
+    int32_t leader_id; /* v12+, default -1 */
+    int32_t leader_epoch; /* v12+, default -1 */
     od_raw_tags unknown_tags;
 };
 
 struct od_fetch_response_snapshot_id {
-    int64_t end_offset; /* v0+ */
-    int32_t epoch; /* v0+ */
+    int64_t end_offset; /* v0+, default -1 */
+    int32_t epoch; /* v0+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -4960,13 +4456,13 @@ struct od_fetch_response_partition_data {
     int32_t partition_index; /* v0+ */
     int16_t error_code; /* v0+ */
     int64_t high_watermark; /* v0+ */
-    int64_t last_stable_offset; /* v4+ */
-    int64_t log_start_offset; /* v5+ */
+    int64_t last_stable_offset; /* v4+, default -1 */
+    int64_t log_start_offset; /* v5+, default -1 */
     od_fetch_response_epoch_end_offset diverging_epoch; /* v12+, tag 0 */
     od_fetch_response_leader_id_and_epoch current_leader; /* v12+, tag 1 */
     od_fetch_response_snapshot_id snapshot_id; /* v12+, tag 2 */
     od_fetch_response_aborted_transaction_array aborted_transactions; /* v4+, nullable v4+ */
-    int32_t preferred_read_replica; /* v11+ */
+    int32_t preferred_read_replica; /* v11+, default -1 */
     od_bytes records; /* v0+, nullable v0+ */
     od_raw_tags unknown_tags;
 };
@@ -4982,14 +4478,14 @@ struct od_fetch_response_node_endpoint {
     int32_t node_id; /* v16+ */
     od_str host; /* v16+ */
     int32_t port; /* v16+ */
-    od_str rack; /* v16+, nullable v16+ */
+    od_str rack; /* v16+, nullable v16+, default null */
     od_raw_tags unknown_tags;
 };
 
 struct od_fetch_response {
     int32_t throttle_time_ms; /* v1+ */
     int16_t error_code; /* v7+ */
-    int32_t session_id; /* v7+ */
+    int32_t session_id; /* v7+, default 0 */
     od_fetch_response_fetchable_topic_response_array responses; /* v0+ */
     od_fetch_response_node_endpoint_array node_endpoints; /* v16+, tag 0 */
     od_raw_tags unknown_tags;
@@ -5034,10 +4530,6 @@ typedef struct od_fetch_snapshot_request_snapshot_id od_fetch_snapshot_request_s
 typedef struct od_fetch_snapshot_request_partition_snapshot od_fetch_snapshot_request_partition_snapshot;
 typedef struct od_fetch_snapshot_request_topic_snapshot od_fetch_snapshot_request_topic_snapshot;
 typedef struct od_fetch_snapshot_request od_fetch_snapshot_request;
-typedef struct od_fetch_snapshot_request_snapshot_id_array {
-    int32_t count;
-    od_fetch_snapshot_request_snapshot_id *items;
-} od_fetch_snapshot_request_snapshot_id_array;
 typedef struct od_fetch_snapshot_request_partition_snapshot_array {
     int32_t count;
     od_fetch_snapshot_request_partition_snapshot *items;
@@ -5046,10 +4538,6 @@ typedef struct od_fetch_snapshot_request_topic_snapshot_array {
     int32_t count;
     od_fetch_snapshot_request_topic_snapshot *items;
 } od_fetch_snapshot_request_topic_snapshot_array;
-typedef struct od_fetch_snapshot_request_array {
-    int32_t count;
-    od_fetch_snapshot_request *items;
-} od_fetch_snapshot_request_array;
 
 struct od_fetch_snapshot_request_snapshot_id {
     int64_t end_offset; /* v0+ */
@@ -5073,9 +4561,9 @@ struct od_fetch_snapshot_request_topic_snapshot {
 };
 
 struct od_fetch_snapshot_request {
-    od_str cluster_id; /* v0+, nullable v0+, tag 0 */
-    int32_t replica_id; /* v0+ */
-    int32_t max_bytes; /* v0+ */
+    od_str cluster_id; /* v0+, nullable v0+, tag 0, default null */
+    int32_t replica_id; /* v0+, default -1 */
+    int32_t max_bytes; /* v0+, default 0x7fffffff */
     od_fetch_snapshot_request_topic_snapshot_array topics; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -5105,14 +4593,6 @@ typedef struct od_fetch_snapshot_response_partition_snapshot od_fetch_snapshot_r
 typedef struct od_fetch_snapshot_response_topic_snapshot od_fetch_snapshot_response_topic_snapshot;
 typedef struct od_fetch_snapshot_response_node_endpoint od_fetch_snapshot_response_node_endpoint;
 typedef struct od_fetch_snapshot_response od_fetch_snapshot_response;
-typedef struct od_fetch_snapshot_response_snapshot_id_array {
-    int32_t count;
-    od_fetch_snapshot_response_snapshot_id *items;
-} od_fetch_snapshot_response_snapshot_id_array;
-typedef struct od_fetch_snapshot_response_leader_id_and_epoch_array {
-    int32_t count;
-    od_fetch_snapshot_response_leader_id_and_epoch *items;
-} od_fetch_snapshot_response_leader_id_and_epoch_array;
 typedef struct od_fetch_snapshot_response_partition_snapshot_array {
     int32_t count;
     od_fetch_snapshot_response_partition_snapshot *items;
@@ -5125,10 +4605,6 @@ typedef struct od_fetch_snapshot_response_node_endpoint_array {
     int32_t count;
     od_fetch_snapshot_response_node_endpoint *items;
 } od_fetch_snapshot_response_node_endpoint_array;
-typedef struct od_fetch_snapshot_response_array {
-    int32_t count;
-    od_fetch_snapshot_response *items;
-} od_fetch_snapshot_response_array;
 
 struct od_fetch_snapshot_response_snapshot_id {
     int64_t end_offset; /* v0+ */
@@ -5202,14 +4678,10 @@ size_t od_fetch_snapshot_response_size(const od_fetch_snapshot_response *m, int1
 /* ---------------------------------------------------------------- FindCoordinatorRequest (message/FindCoordinatorRequest.json, api key 10) */
 
 typedef struct od_find_coordinator_request od_find_coordinator_request;
-typedef struct od_find_coordinator_request_array {
-    int32_t count;
-    od_find_coordinator_request *items;
-} od_find_coordinator_request_array;
 
 struct od_find_coordinator_request {
     od_str key; /* v0-3 */
-    int8_t key_type; /* v1+ */
+    int8_t key_type; /* v1+, default 0 */
     od_str_array coordinator_keys; /* v4+ */
     od_raw_tags unknown_tags;
 };
@@ -5227,10 +4699,6 @@ typedef struct od_find_coordinator_response_coordinator_array {
     int32_t count;
     od_find_coordinator_response_coordinator *items;
 } od_find_coordinator_response_coordinator_array;
-typedef struct od_find_coordinator_response_array {
-    int32_t count;
-    od_find_coordinator_response *items;
-} od_find_coordinator_response_array;
 
 struct od_find_coordinator_response_coordinator {
     od_str key; /* v4+ */
@@ -5265,10 +4733,6 @@ size_t od_find_coordinator_response_size(const od_find_coordinator_response *m, 
 /* ---------------------------------------------------------------- GetTelemetrySubscriptionsRequest (message/GetTelemetrySubscriptionsRequest.json, api key 71) */
 
 typedef struct od_get_telemetry_subscriptions_request od_get_telemetry_subscriptions_request;
-typedef struct od_get_telemetry_subscriptions_request_array {
-    int32_t count;
-    od_get_telemetry_subscriptions_request *items;
-} od_get_telemetry_subscriptions_request_array;
 
 struct od_get_telemetry_subscriptions_request {
     od_uuid client_instance_id; /* v0+ */
@@ -5283,10 +4747,6 @@ size_t od_get_telemetry_subscriptions_request_size(const od_get_telemetry_subscr
 /* ---------------------------------------------------------------- GetTelemetrySubscriptionsResponse (message/GetTelemetrySubscriptionsResponse.json, api key 71) */
 
 typedef struct od_get_telemetry_subscriptions_response od_get_telemetry_subscriptions_response;
-typedef struct od_get_telemetry_subscriptions_response_array {
-    int32_t count;
-    od_get_telemetry_subscriptions_response *items;
-} od_get_telemetry_subscriptions_response_array;
 
 struct od_get_telemetry_subscriptions_response {
     int32_t throttle_time_ms; /* v0+ */
@@ -5309,10 +4769,6 @@ size_t od_get_telemetry_subscriptions_response_size(const od_get_telemetry_subsc
 /* ---------------------------------------------------------------- GroupMetadataKey (group-coordinator/GroupMetadataKey.json) */
 
 typedef struct od_group_metadata_key od_group_metadata_key;
-typedef struct od_group_metadata_key_array {
-    int32_t count;
-    od_group_metadata_key *items;
-} od_group_metadata_key_array;
 
 struct od_group_metadata_key {
     od_str group; /* v2 */
@@ -5332,17 +4788,13 @@ typedef struct od_group_metadata_value_member_metadata_array {
     int32_t count;
     od_group_metadata_value_member_metadata *items;
 } od_group_metadata_value_member_metadata_array;
-typedef struct od_group_metadata_value_array {
-    int32_t count;
-    od_group_metadata_value *items;
-} od_group_metadata_value_array;
 
 struct od_group_metadata_value_member_metadata {
     od_str member_id; /* v0+ */
-    od_str group_instance_id; /* v3+, nullable v3+ */
+    od_str group_instance_id; /* v3+, nullable v3+, default null */
     od_str client_id; /* v0+ */
     od_str client_host; /* v0+ */
-    int32_t rebalance_timeout; /* v1+ */
+    int32_t rebalance_timeout; /* v1+, default -1 */
     int32_t session_timeout; /* v0+ */
     od_bytes subscription; /* v0+ */
     od_bytes assignment; /* v0+ */
@@ -5354,7 +4806,7 @@ struct od_group_metadata_value {
     int32_t generation; /* v0+ */
     od_str protocol; /* v0+, nullable v0+ */
     od_str leader; /* v0+, nullable v0+ */
-    int64_t current_state_timestamp; /* v2+ */
+    int64_t current_state_timestamp; /* v2+, default -1 */
     od_group_metadata_value_member_metadata_array members; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -5371,16 +4823,12 @@ size_t od_group_metadata_value_size(const od_group_metadata_value *m, int16_t ve
 /* ---------------------------------------------------------------- HeartbeatRequest (message/HeartbeatRequest.json, api key 12) */
 
 typedef struct od_heartbeat_request od_heartbeat_request;
-typedef struct od_heartbeat_request_array {
-    int32_t count;
-    od_heartbeat_request *items;
-} od_heartbeat_request_array;
 
 struct od_heartbeat_request {
     od_str group_id; /* v0+ */
     int32_t generation_id; /* v0+ */
     od_str member_id; /* v0+ */
-    od_str group_instance_id; /* v3+, nullable v3+ */
+    od_str group_instance_id; /* v3+, nullable v3+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -5392,10 +4840,6 @@ size_t od_heartbeat_request_size(const od_heartbeat_request *m, int16_t version)
 /* ---------------------------------------------------------------- HeartbeatResponse (message/HeartbeatResponse.json, api key 12) */
 
 typedef struct od_heartbeat_response od_heartbeat_response;
-typedef struct od_heartbeat_response_array {
-    int32_t count;
-    od_heartbeat_response *items;
-} od_heartbeat_response_array;
 
 struct od_heartbeat_response {
     int32_t throttle_time_ms; /* v1+ */
@@ -5421,10 +4865,6 @@ typedef struct od_incremental_alter_configs_request_alter_configs_resource_array
     int32_t count;
     od_incremental_alter_configs_request_alter_configs_resource *items;
 } od_incremental_alter_configs_request_alter_configs_resource_array;
-typedef struct od_incremental_alter_configs_request_array {
-    int32_t count;
-    od_incremental_alter_configs_request *items;
-} od_incremental_alter_configs_request_array;
 
 struct od_incremental_alter_configs_request_alterable_config {
     od_str name; /* v0+ */
@@ -5467,10 +4907,6 @@ typedef struct od_incremental_alter_configs_response_alter_configs_resource_resp
     int32_t count;
     od_incremental_alter_configs_response_alter_configs_resource_response *items;
 } od_incremental_alter_configs_response_alter_configs_resource_response_array;
-typedef struct od_incremental_alter_configs_response_array {
-    int32_t count;
-    od_incremental_alter_configs_response *items;
-} od_incremental_alter_configs_response_array;
 
 struct od_incremental_alter_configs_response_alter_configs_resource_response {
     int16_t error_code; /* v0+ */
@@ -5498,16 +4934,12 @@ size_t od_incremental_alter_configs_response_size(const od_incremental_alter_con
 /* ---------------------------------------------------------------- InitProducerIdRequest (message/InitProducerIdRequest.json, api key 22) */
 
 typedef struct od_init_producer_id_request od_init_producer_id_request;
-typedef struct od_init_producer_id_request_array {
-    int32_t count;
-    od_init_producer_id_request *items;
-} od_init_producer_id_request_array;
 
 struct od_init_producer_id_request {
     od_str transactional_id; /* v0+, nullable v0+ */
     int32_t transaction_timeout_ms; /* v0+ */
-    int64_t producer_id; /* v3+ */
-    int16_t producer_epoch; /* v3+ */
+    int64_t producer_id; /* v3+, default -1 */
+    int16_t producer_epoch; /* v3+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -5519,15 +4951,11 @@ size_t od_init_producer_id_request_size(const od_init_producer_id_request *m, in
 /* ---------------------------------------------------------------- InitProducerIdResponse (message/InitProducerIdResponse.json, api key 22) */
 
 typedef struct od_init_producer_id_response od_init_producer_id_response;
-typedef struct od_init_producer_id_response_array {
-    int32_t count;
-    od_init_producer_id_response *items;
-} od_init_producer_id_response_array;
 
 struct od_init_producer_id_response {
     int32_t throttle_time_ms; /* v0+ */
     int16_t error_code; /* v0+ */
-    int64_t producer_id; /* v0+ */
+    int64_t producer_id; /* v0+, default -1 */
     int16_t producer_epoch; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -5550,10 +4978,6 @@ typedef struct od_initialize_share_group_state_request_initialize_state_data_arr
     int32_t count;
     od_initialize_share_group_state_request_initialize_state_data *items;
 } od_initialize_share_group_state_request_initialize_state_data_array;
-typedef struct od_initialize_share_group_state_request_array {
-    int32_t count;
-    od_initialize_share_group_state_request *items;
-} od_initialize_share_group_state_request_array;
 
 struct od_initialize_share_group_state_request_partition_data {
     int32_t partition; /* v0+ */
@@ -5600,15 +5024,11 @@ typedef struct od_initialize_share_group_state_response_initialize_state_result_
     int32_t count;
     od_initialize_share_group_state_response_initialize_state_result *items;
 } od_initialize_share_group_state_response_initialize_state_result_array;
-typedef struct od_initialize_share_group_state_response_array {
-    int32_t count;
-    od_initialize_share_group_state_response *items;
-} od_initialize_share_group_state_response_array;
 
 struct od_initialize_share_group_state_response_partition_result {
     int32_t partition; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -5644,10 +5064,6 @@ typedef struct od_join_group_request_join_group_request_protocol_array {
     int32_t count;
     od_join_group_request_join_group_request_protocol *items;
 } od_join_group_request_join_group_request_protocol_array;
-typedef struct od_join_group_request_array {
-    int32_t count;
-    od_join_group_request *items;
-} od_join_group_request_array;
 
 struct od_join_group_request_join_group_request_protocol {
     od_str name; /* v0+ */
@@ -5658,12 +5074,12 @@ struct od_join_group_request_join_group_request_protocol {
 struct od_join_group_request {
     od_str group_id; /* v0+ */
     int32_t session_timeout_ms; /* v0+ */
-    int32_t rebalance_timeout_ms; /* v1+ */
+    int32_t rebalance_timeout_ms; /* v1+, default -1 */
     od_str member_id; /* v0+ */
-    od_str group_instance_id; /* v5+, nullable v5+ */
+    od_str group_instance_id; /* v5+, nullable v5+, default null */
     od_str protocol_type; /* v0+ */
     od_join_group_request_join_group_request_protocol_array protocols; /* v0+ */
-    od_str reason; /* v8+, nullable v8+ */
+    od_str reason; /* v8+, nullable v8+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -5684,14 +5100,10 @@ typedef struct od_join_group_response_join_group_response_member_array {
     int32_t count;
     od_join_group_response_join_group_response_member *items;
 } od_join_group_response_join_group_response_member_array;
-typedef struct od_join_group_response_array {
-    int32_t count;
-    od_join_group_response *items;
-} od_join_group_response_array;
 
 struct od_join_group_response_join_group_response_member {
     od_str member_id; /* v0+ */
-    od_str group_instance_id; /* v5+, nullable v5+ */
+    od_str group_instance_id; /* v5+, nullable v5+, default null */
     od_bytes metadata; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -5699,11 +5111,11 @@ struct od_join_group_response_join_group_response_member {
 struct od_join_group_response {
     int32_t throttle_time_ms; /* v2+ */
     int16_t error_code; /* v0+ */
-    int32_t generation_id; /* v0+ */
-    od_str protocol_type; /* v7+, nullable v7+ */
+    int32_t generation_id; /* v0+, default -1 */
+    od_str protocol_type; /* v7+, nullable v7+, default null */
     od_str protocol_name; /* v0+, nullable v7+ */
     od_str leader; /* v0+ */
-    bool skip_assignment; /* v9+ */
+    bool skip_assignment; /* v9+, default false */
     od_str member_id; /* v0+ */
     od_join_group_response_join_group_response_member_array members; /* v0+ */
     od_raw_tags unknown_tags;
@@ -5721,10 +5133,6 @@ size_t od_join_group_response_size(const od_join_group_response *m, int16_t vers
 /* ---------------------------------------------------------------- KRaftVersionRecord (message/KRaftVersionRecord.json) */
 
 typedef struct od_k_raft_version_record od_k_raft_version_record;
-typedef struct od_k_raft_version_record_array {
-    int32_t count;
-    od_k_raft_version_record *items;
-} od_k_raft_version_record_array;
 
 struct od_k_raft_version_record {
     int16_t version; /* v0+ */
@@ -5755,10 +5163,6 @@ typedef struct od_leader_and_isr_request_leader_and_isr_live_leader_array {
     int32_t count;
     od_leader_and_isr_request_leader_and_isr_live_leader *items;
 } od_leader_and_isr_request_leader_and_isr_live_leader_array;
-typedef struct od_leader_and_isr_request_array {
-    int32_t count;
-    od_leader_and_isr_request *items;
-} od_leader_and_isr_request_array;
 
 struct od_leader_and_isr_request_leader_and_isr_partition_state {
     od_str topic_name; /* v0-1 */
@@ -5771,8 +5175,8 @@ struct od_leader_and_isr_request_leader_and_isr_partition_state {
     od_int32_array replicas; /* v0+ */
     od_int32_array adding_replicas; /* v3+ */
     od_int32_array removing_replicas; /* v3+ */
-    bool is_new; /* v1+ */
-    int8_t leader_recovery_state; /* v6+ */
+    bool is_new; /* v1+, default false */
+    int8_t leader_recovery_state; /* v6+, default 0 */
     od_raw_tags unknown_tags;
 };
 
@@ -5792,9 +5196,9 @@ struct od_leader_and_isr_request_leader_and_isr_live_leader {
 
 struct od_leader_and_isr_request {
     int32_t controller_id; /* v0+ */
-    bool is_k_raft_controller; /* v7+ */
+    bool is_k_raft_controller; /* v7+, default false */
     int32_t controller_epoch; /* v0+ */
-    int64_t broker_epoch; /* v2+ */
+    int64_t broker_epoch; /* v2+, default -1 */
     int8_t type; /* v5+ */
     od_leader_and_isr_request_leader_and_isr_partition_state_array ungrouped_partition_states; /* v0-1 */
     od_leader_and_isr_request_leader_and_isr_topic_state_array topic_states; /* v2+ */
@@ -5832,10 +5236,6 @@ typedef struct od_leader_and_isr_response_leader_and_isr_topic_error_array {
     int32_t count;
     od_leader_and_isr_response_leader_and_isr_topic_error *items;
 } od_leader_and_isr_response_leader_and_isr_topic_error_array;
-typedef struct od_leader_and_isr_response_array {
-    int32_t count;
-    od_leader_and_isr_response *items;
-} od_leader_and_isr_response_array;
 
 struct od_leader_and_isr_response_leader_and_isr_partition_error {
     od_str topic_name; /* v0-4 */
@@ -5878,10 +5278,6 @@ typedef struct od_leader_change_message_voter_array {
     int32_t count;
     od_leader_change_message_voter *items;
 } od_leader_change_message_voter_array;
-typedef struct od_leader_change_message_array {
-    int32_t count;
-    od_leader_change_message *items;
-} od_leader_change_message_array;
 
 struct od_leader_change_message_voter {
     int32_t voter_id; /* v0+ */
@@ -5914,15 +5310,11 @@ typedef struct od_leave_group_request_member_identity_array {
     int32_t count;
     od_leave_group_request_member_identity *items;
 } od_leave_group_request_member_identity_array;
-typedef struct od_leave_group_request_array {
-    int32_t count;
-    od_leave_group_request *items;
-} od_leave_group_request_array;
 
 struct od_leave_group_request_member_identity {
     od_str member_id; /* v3+ */
-    od_str group_instance_id; /* v3+, nullable v3+ */
-    od_str reason; /* v5+, nullable v5+ */
+    od_str group_instance_id; /* v3+, nullable v3+, default null */
+    od_str reason; /* v5+, nullable v5+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -5950,10 +5342,6 @@ typedef struct od_leave_group_response_member_response_array {
     int32_t count;
     od_leave_group_response_member_response *items;
 } od_leave_group_response_member_response_array;
-typedef struct od_leave_group_response_array {
-    int32_t count;
-    od_leave_group_response *items;
-} od_leave_group_response_array;
 
 struct od_leave_group_response_member_response {
     od_str member_id; /* v3+ */
@@ -5981,10 +5369,6 @@ size_t od_leave_group_response_size(const od_leave_group_response *m, int16_t ve
 /* ---------------------------------------------------------------- ListClientMetricsResourcesRequest (message/ListClientMetricsResourcesRequest.json, api key 74) */
 
 typedef struct od_list_client_metrics_resources_request od_list_client_metrics_resources_request;
-typedef struct od_list_client_metrics_resources_request_array {
-    int32_t count;
-    od_list_client_metrics_resources_request *items;
-} od_list_client_metrics_resources_request_array;
 
 struct od_list_client_metrics_resources_request {
     od_raw_tags unknown_tags;
@@ -6003,10 +5387,6 @@ typedef struct od_list_client_metrics_resources_response_client_metrics_resource
     int32_t count;
     od_list_client_metrics_resources_response_client_metrics_resource *items;
 } od_list_client_metrics_resources_response_client_metrics_resource_array;
-typedef struct od_list_client_metrics_resources_response_array {
-    int32_t count;
-    od_list_client_metrics_resources_response *items;
-} od_list_client_metrics_resources_response_array;
 
 struct od_list_client_metrics_resources_response_client_metrics_resource {
     od_str name; /* v0+ */
@@ -6032,10 +5412,6 @@ size_t od_list_client_metrics_resources_response_size(const od_list_client_metri
 /* ---------------------------------------------------------------- ListGroupsRequest (message/ListGroupsRequest.json, api key 16) */
 
 typedef struct od_list_groups_request od_list_groups_request;
-typedef struct od_list_groups_request_array {
-    int32_t count;
-    od_list_groups_request *items;
-} od_list_groups_request_array;
 
 struct od_list_groups_request {
     od_str_array states_filter; /* v4+ */
@@ -6056,10 +5432,6 @@ typedef struct od_list_groups_response_listed_group_array {
     int32_t count;
     od_list_groups_response_listed_group *items;
 } od_list_groups_response_listed_group_array;
-typedef struct od_list_groups_response_array {
-    int32_t count;
-    od_list_groups_response *items;
-} od_list_groups_response_array;
 
 struct od_list_groups_response_listed_group {
     od_str group_id; /* v0+ */
@@ -6098,16 +5470,12 @@ typedef struct od_list_offsets_request_list_offsets_topic_array {
     int32_t count;
     od_list_offsets_request_list_offsets_topic *items;
 } od_list_offsets_request_list_offsets_topic_array;
-typedef struct od_list_offsets_request_array {
-    int32_t count;
-    od_list_offsets_request *items;
-} od_list_offsets_request_array;
 
 struct od_list_offsets_request_list_offsets_partition {
     int32_t partition_index; /* v0+ */
-    int32_t current_leader_epoch; /* v4+ */
+    int32_t current_leader_epoch; /* v4+, default -1 */
     int64_t timestamp; /* v0+ */
-    int32_t max_num_offsets; /* v0 */
+    int32_t max_num_offsets; /* v0, default 1 */
     od_raw_tags unknown_tags;
 };
 
@@ -6150,18 +5518,14 @@ typedef struct od_list_offsets_response_list_offsets_topic_response_array {
     int32_t count;
     od_list_offsets_response_list_offsets_topic_response *items;
 } od_list_offsets_response_list_offsets_topic_response_array;
-typedef struct od_list_offsets_response_array {
-    int32_t count;
-    od_list_offsets_response *items;
-} od_list_offsets_response_array;
 
 struct od_list_offsets_response_list_offsets_partition_response {
     int32_t partition_index; /* v0+ */
     int16_t error_code; /* v0+ */
     od_int64_array old_style_offsets; /* v0 */
-    int64_t timestamp; /* v1+ */
-    int64_t offset; /* v1+ */
-    int32_t leader_epoch; /* v4+ */
+    int64_t timestamp; /* v1+, default -1 */
+    int64_t offset; /* v1+, default -1 */
+    int32_t leader_epoch; /* v4+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -6198,10 +5562,6 @@ typedef struct od_list_partition_reassignments_request_list_partition_reassignme
     int32_t count;
     od_list_partition_reassignments_request_list_partition_reassignments_topics *items;
 } od_list_partition_reassignments_request_list_partition_reassignments_topics_array;
-typedef struct od_list_partition_reassignments_request_array {
-    int32_t count;
-    od_list_partition_reassignments_request *items;
-} od_list_partition_reassignments_request_array;
 
 struct od_list_partition_reassignments_request_list_partition_reassignments_topics {
     od_str name; /* v0+ */
@@ -6210,8 +5570,8 @@ struct od_list_partition_reassignments_request_list_partition_reassignments_topi
 };
 
 struct od_list_partition_reassignments_request {
-    int32_t timeout_ms; /* v0+ */
-    od_list_partition_reassignments_request_list_partition_reassignments_topics_array topics; /* v0+, nullable v0+ */
+    int32_t timeout_ms; /* v0+, default 60000 */
+    od_list_partition_reassignments_request_list_partition_reassignments_topics_array topics; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -6237,10 +5597,6 @@ typedef struct od_list_partition_reassignments_response_ongoing_topic_reassignme
     int32_t count;
     od_list_partition_reassignments_response_ongoing_topic_reassignment *items;
 } od_list_partition_reassignments_response_ongoing_topic_reassignment_array;
-typedef struct od_list_partition_reassignments_response_array {
-    int32_t count;
-    od_list_partition_reassignments_response *items;
-} od_list_partition_reassignments_response_array;
 
 struct od_list_partition_reassignments_response_ongoing_partition_reassignment {
     int32_t partition_index; /* v0+ */
@@ -6280,15 +5636,11 @@ size_t od_list_partition_reassignments_response_size(const od_list_partition_rea
 /* ---------------------------------------------------------------- ListTransactionsRequest (message/ListTransactionsRequest.json, api key 66) */
 
 typedef struct od_list_transactions_request od_list_transactions_request;
-typedef struct od_list_transactions_request_array {
-    int32_t count;
-    od_list_transactions_request *items;
-} od_list_transactions_request_array;
 
 struct od_list_transactions_request {
     od_str_array state_filters; /* v0+ */
     od_int64_array producer_id_filters; /* v0+ */
-    int64_t duration_filter; /* v1+ */
+    int64_t duration_filter; /* v1+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -6305,10 +5657,6 @@ typedef struct od_list_transactions_response_transaction_state_array {
     int32_t count;
     od_list_transactions_response_transaction_state *items;
 } od_list_transactions_response_transaction_state_array;
-typedef struct od_list_transactions_response_array {
-    int32_t count;
-    od_list_transactions_response *items;
-} od_list_transactions_response_array;
 
 struct od_list_transactions_response_transaction_state {
     od_str transactional_id; /* v0+ */
@@ -6342,10 +5690,6 @@ typedef struct od_metadata_request_metadata_request_topic_array {
     int32_t count;
     od_metadata_request_metadata_request_topic *items;
 } od_metadata_request_metadata_request_topic_array;
-typedef struct od_metadata_request_array {
-    int32_t count;
-    od_metadata_request *items;
-} od_metadata_request_array;
 
 struct od_metadata_request_metadata_request_topic {
     od_uuid topic_id; /* v10+ */
@@ -6355,7 +5699,7 @@ struct od_metadata_request_metadata_request_topic {
 
 struct od_metadata_request {
     od_metadata_request_metadata_request_topic_array topics; /* v0+, nullable v1+ */
-    bool allow_auto_topic_creation; /* v4+ */
+    bool allow_auto_topic_creation; /* v4+, default true */
     bool include_cluster_authorized_operations; /* v8-10 */
     bool include_topic_authorized_operations; /* v8+ */
     od_raw_tags unknown_tags;
@@ -6388,16 +5732,12 @@ typedef struct od_metadata_response_metadata_response_topic_array {
     int32_t count;
     od_metadata_response_metadata_response_topic *items;
 } od_metadata_response_metadata_response_topic_array;
-typedef struct od_metadata_response_array {
-    int32_t count;
-    od_metadata_response *items;
-} od_metadata_response_array;
 
 struct od_metadata_response_metadata_response_broker {
     int32_t node_id; /* v0+ */
     od_str host; /* v0+ */
     int32_t port; /* v0+ */
-    od_str rack; /* v1+, nullable v1+ */
+    od_str rack; /* v1+, nullable v1+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -6405,7 +5745,7 @@ struct od_metadata_response_metadata_response_partition {
     int16_t error_code; /* v0+ */
     int32_t partition_index; /* v0+ */
     int32_t leader_id; /* v0+ */
-    int32_t leader_epoch; /* v7+ */
+    int32_t leader_epoch; /* v7+, default -1 */
     od_int32_array replica_nodes; /* v0+ */
     od_int32_array isr_nodes; /* v0+ */
     od_int32_array offline_replicas; /* v5+ */
@@ -6416,19 +5756,19 @@ struct od_metadata_response_metadata_response_topic {
     int16_t error_code; /* v0+ */
     od_str name; /* v0+, nullable v12+ */
     od_uuid topic_id; /* v10+ */
-    bool is_internal; /* v1+ */
+    bool is_internal; /* v1+, default false */
     od_metadata_response_metadata_response_partition_array partitions; /* v0+ */
-    int32_t topic_authorized_operations; /* v8+ */
+    int32_t topic_authorized_operations; /* v8+, default -2147483648 */
     od_raw_tags unknown_tags;
 };
 
 struct od_metadata_response {
     int32_t throttle_time_ms; /* v3+ */
     od_metadata_response_metadata_response_broker_array brokers; /* v0+ */
-    od_str cluster_id; /* v2+, nullable v2+ */
-    int32_t controller_id; /* v1+ */
+    od_str cluster_id; /* v2+, nullable v2+, default null */
+    int32_t controller_id; /* v1+, default -1 */
     od_metadata_response_metadata_response_topic_array topics; /* v0+ */
-    int32_t cluster_authorized_operations; /* v8-10 */
+    int32_t cluster_authorized_operations; /* v8-10, default -2147483648 */
     od_raw_tags unknown_tags;
 };
 
@@ -6452,10 +5792,6 @@ size_t od_metadata_response_size(const od_metadata_response *m, int16_t version)
 /* ---------------------------------------------------------------- NoOpRecord (metadata/NoOpRecord.json, api key 20) */
 
 typedef struct od_no_op_record od_no_op_record;
-typedef struct od_no_op_record_array {
-    int32_t count;
-    od_no_op_record *items;
-} od_no_op_record_array;
 
 struct od_no_op_record {
     od_raw_tags unknown_tags;
@@ -6469,10 +5805,6 @@ size_t od_no_op_record_size(const od_no_op_record *m, int16_t version);
 /* ---------------------------------------------------------------- OffsetCommitKey (group-coordinator/OffsetCommitKey.json) */
 
 typedef struct od_offset_commit_key od_offset_commit_key;
-typedef struct od_offset_commit_key_array {
-    int32_t count;
-    od_offset_commit_key *items;
-} od_offset_commit_key_array;
 
 struct od_offset_commit_key {
     od_str group; /* v0-1 */
@@ -6499,16 +5831,12 @@ typedef struct od_offset_commit_request_offset_commit_request_topic_array {
     int32_t count;
     od_offset_commit_request_offset_commit_request_topic *items;
 } od_offset_commit_request_offset_commit_request_topic_array;
-typedef struct od_offset_commit_request_array {
-    int32_t count;
-    od_offset_commit_request *items;
-} od_offset_commit_request_array;
 
 struct od_offset_commit_request_offset_commit_request_partition {
     int32_t partition_index; /* v0+ */
     int64_t committed_offset; /* v0+ */
-    int32_t committed_leader_epoch; /* v6+ */
-    int64_t commit_timestamp; /* v1 */
+    int32_t committed_leader_epoch; /* v6+, default -1 */
+    int64_t commit_timestamp; /* v1, default -1 */
     od_str committed_metadata; /* v0+, nullable v0+ */
     od_raw_tags unknown_tags;
 };
@@ -6521,10 +5849,10 @@ struct od_offset_commit_request_offset_commit_request_topic {
 
 struct od_offset_commit_request {
     od_str group_id; /* v0+ */
-    int32_t generation_id_or_member_epoch; /* v1+ */
+    int32_t generation_id_or_member_epoch; /* v1+, default -1 */
     od_str member_id; /* v1+ */
-    od_str group_instance_id; /* v7+, nullable v7+ */
-    int64_t retention_time_ms; /* v2-4 */
+    od_str group_instance_id; /* v7+, nullable v7+, default null */
+    int64_t retention_time_ms; /* v2-4, default -1 */
     od_offset_commit_request_offset_commit_request_topic_array topics; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -6555,10 +5883,6 @@ typedef struct od_offset_commit_response_offset_commit_response_topic_array {
     int32_t count;
     od_offset_commit_response_offset_commit_response_topic *items;
 } od_offset_commit_response_offset_commit_response_topic_array;
-typedef struct od_offset_commit_response_array {
-    int32_t count;
-    od_offset_commit_response *items;
-} od_offset_commit_response_array;
 
 struct od_offset_commit_response_offset_commit_response_partition {
     int32_t partition_index; /* v0+ */
@@ -6594,17 +5918,13 @@ size_t od_offset_commit_response_size(const od_offset_commit_response *m, int16_
 /* ---------------------------------------------------------------- OffsetCommitValue (group-coordinator/OffsetCommitValue.json) */
 
 typedef struct od_offset_commit_value od_offset_commit_value;
-typedef struct od_offset_commit_value_array {
-    int32_t count;
-    od_offset_commit_value *items;
-} od_offset_commit_value_array;
 
 struct od_offset_commit_value {
     int64_t offset; /* v0+ */
-    int32_t leader_epoch; /* v3+ */
+    int32_t leader_epoch; /* v3+, default -1 */
     od_str metadata; /* v0+ */
     int64_t commit_timestamp; /* v0+ */
-    int64_t expire_timestamp; /* v1 */
+    int64_t expire_timestamp; /* v1, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -6626,10 +5946,6 @@ typedef struct od_offset_delete_request_offset_delete_request_topic_array {
     int32_t count;
     od_offset_delete_request_offset_delete_request_topic *items;
 } od_offset_delete_request_offset_delete_request_topic_array;
-typedef struct od_offset_delete_request_array {
-    int32_t count;
-    od_offset_delete_request *items;
-} od_offset_delete_request_array;
 
 struct od_offset_delete_request_offset_delete_request_partition {
     int32_t partition_index; /* v0+ */
@@ -6674,10 +5990,6 @@ typedef struct od_offset_delete_response_offset_delete_response_topic_array {
     int32_t count;
     od_offset_delete_response_offset_delete_response_topic *items;
 } od_offset_delete_response_offset_delete_response_topic_array;
-typedef struct od_offset_delete_response_array {
-    int32_t count;
-    od_offset_delete_response *items;
-} od_offset_delete_response_array;
 
 struct od_offset_delete_response_offset_delete_response_partition {
     int32_t partition_index; /* v0+ */
@@ -6729,10 +6041,6 @@ typedef struct od_offset_fetch_request_offset_fetch_request_group_array {
     int32_t count;
     od_offset_fetch_request_offset_fetch_request_group *items;
 } od_offset_fetch_request_offset_fetch_request_group_array;
-typedef struct od_offset_fetch_request_array {
-    int32_t count;
-    od_offset_fetch_request *items;
-} od_offset_fetch_request_array;
 
 struct od_offset_fetch_request_offset_fetch_request_topic {
     od_str name; /* v0-7 */
@@ -6748,8 +6056,8 @@ struct od_offset_fetch_request_offset_fetch_request_topics {
 
 struct od_offset_fetch_request_offset_fetch_request_group {
     od_str group_id; /* v8+ */
-    od_str member_id; /* v9+, nullable v9+ */
-    int32_t member_epoch; /* v9+ */
+    od_str member_id; /* v9+, nullable v9+, default null */
+    int32_t member_epoch; /* v9+, default -1 */
     od_offset_fetch_request_offset_fetch_request_topics_array topics; /* v8+, nullable v8+ */
     od_raw_tags unknown_tags;
 };
@@ -6758,7 +6066,7 @@ struct od_offset_fetch_request {
     od_str group_id; /* v0-7 */
     od_offset_fetch_request_offset_fetch_request_topic_array topics; /* v0-7, nullable v2-7 */
     od_offset_fetch_request_offset_fetch_request_group_array groups; /* v8+ */
-    bool require_stable; /* v7+ */
+    bool require_stable; /* v7+, default false */
     od_raw_tags unknown_tags;
 };
 
@@ -6807,15 +6115,11 @@ typedef struct od_offset_fetch_response_offset_fetch_response_group_array {
     int32_t count;
     od_offset_fetch_response_offset_fetch_response_group *items;
 } od_offset_fetch_response_offset_fetch_response_group_array;
-typedef struct od_offset_fetch_response_array {
-    int32_t count;
-    od_offset_fetch_response *items;
-} od_offset_fetch_response_array;
 
 struct od_offset_fetch_response_offset_fetch_response_partition {
     int32_t partition_index; /* v0-7 */
     int64_t committed_offset; /* v0-7 */
-    int32_t committed_leader_epoch; /* v5-7 */
+    int32_t committed_leader_epoch; /* v5-7, default -1 */
     od_str metadata; /* v0-7, nullable v0-7 */
     int16_t error_code; /* v0-7 */
     od_raw_tags unknown_tags;
@@ -6830,7 +6134,7 @@ struct od_offset_fetch_response_offset_fetch_response_topic {
 struct od_offset_fetch_response_offset_fetch_response_partitions {
     int32_t partition_index; /* v8+ */
     int64_t committed_offset; /* v8+ */
-    int32_t committed_leader_epoch; /* v8+ */
+    int32_t committed_leader_epoch; /* v8+, default -1 */
     od_str metadata; /* v8+, nullable v8+ */
     int16_t error_code; /* v8+ */
     od_raw_tags unknown_tags;
@@ -6845,14 +6149,14 @@ struct od_offset_fetch_response_offset_fetch_response_topics {
 struct od_offset_fetch_response_offset_fetch_response_group {
     od_str group_id; /* v8+ */
     od_offset_fetch_response_offset_fetch_response_topics_array topics; /* v8+ */
-    int16_t error_code; /* v8+ */
+    int16_t error_code; /* v8+, default 0 */
     od_raw_tags unknown_tags;
 };
 
 struct od_offset_fetch_response {
     int32_t throttle_time_ms; /* v3+ */
     od_offset_fetch_response_offset_fetch_response_topic_array topics; /* v0-7 */
-    int16_t error_code; /* v2-7 */
+    int16_t error_code; /* v2-7, default 0 */
     od_offset_fetch_response_offset_fetch_response_group_array groups; /* v8+ */
     od_raw_tags unknown_tags;
 };
@@ -6895,14 +6199,10 @@ typedef struct od_offset_for_leader_epoch_request_offset_for_leader_topic_array 
     int32_t count;
     od_offset_for_leader_epoch_request_offset_for_leader_topic *items;
 } od_offset_for_leader_epoch_request_offset_for_leader_topic_array;
-typedef struct od_offset_for_leader_epoch_request_array {
-    int32_t count;
-    od_offset_for_leader_epoch_request *items;
-} od_offset_for_leader_epoch_request_array;
 
 struct od_offset_for_leader_epoch_request_offset_for_leader_partition {
     int32_t partition; /* v0+ */
-    int32_t current_leader_epoch; /* v2+ */
+    int32_t current_leader_epoch; /* v2+, default -1 */
     int32_t leader_epoch; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -6914,7 +6214,7 @@ struct od_offset_for_leader_epoch_request_offset_for_leader_topic {
 };
 
 struct od_offset_for_leader_epoch_request {
-    int32_t replica_id; /* v3+ */
+    int32_t replica_id; /* v3+, default -2 */
     od_offset_for_leader_epoch_request_offset_for_leader_topic_array topics; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -6945,16 +6245,12 @@ typedef struct od_offset_for_leader_epoch_response_offset_for_leader_topic_resul
     int32_t count;
     od_offset_for_leader_epoch_response_offset_for_leader_topic_result *items;
 } od_offset_for_leader_epoch_response_offset_for_leader_topic_result_array;
-typedef struct od_offset_for_leader_epoch_response_array {
-    int32_t count;
-    od_offset_for_leader_epoch_response *items;
-} od_offset_for_leader_epoch_response_array;
 
 struct od_offset_for_leader_epoch_response_epoch_end_offset {
     int16_t error_code; /* v0+ */
     int32_t partition; /* v0+ */
-    int32_t leader_epoch; /* v1+ */
-    int64_t end_offset; /* v0+ */
+    int32_t leader_epoch; /* v1+, default -1 */
+    int64_t end_offset; /* v0+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -6986,23 +6282,19 @@ size_t od_offset_for_leader_epoch_response_size(const od_offset_for_leader_epoch
 /* ---------------------------------------------------------------- PartitionChangeRecord (metadata/PartitionChangeRecord.json, api key 5) */
 
 typedef struct od_partition_change_record od_partition_change_record;
-typedef struct od_partition_change_record_array {
-    int32_t count;
-    od_partition_change_record *items;
-} od_partition_change_record_array;
 
 struct od_partition_change_record {
-    int32_t partition_id; /* v0+ */
+    int32_t partition_id; /* v0+, default -1 */
     od_uuid topic_id; /* v0+ */
-    od_int32_array isr; /* v0+, nullable v0+, tag 0 */
-    int32_t leader; /* v0+, tag 1 */
-    od_int32_array replicas; /* v0+, nullable v0+, tag 2 */
-    od_int32_array removing_replicas; /* v0+, nullable v0+, tag 3 */
-    od_int32_array adding_replicas; /* v0+, nullable v0+, tag 4 */
-    int8_t leader_recovery_state; /* v0+, tag 5 */
-    od_uuid_array directories; /* v1+, nullable v1+, tag 8 */
-    od_int32_array eligible_leader_replicas; /* v2+, nullable v2+, tag 6 */
-    od_int32_array last_known_elr; /* v2+, nullable v2+, tag 7 */
+    od_int32_array isr; /* v0+, nullable v0+, tag 0, default null */
+    int32_t leader; /* v0+, tag 1, default -2 */
+    od_int32_array replicas; /* v0+, nullable v0+, tag 2, default null */
+    od_int32_array removing_replicas; /* v0+, nullable v0+, tag 3, default null */
+    od_int32_array adding_replicas; /* v0+, nullable v0+, tag 4, default null */
+    int8_t leader_recovery_state; /* v0+, tag 5, default -1 */
+    od_uuid_array directories; /* v1+, nullable v1+, tag 8, default null */
+    od_int32_array eligible_leader_replicas; /* v2+, nullable v2+, tag 6, default null */
+    od_int32_array last_known_elr; /* v2+, nullable v2+, tag 7, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -7014,25 +6306,21 @@ size_t od_partition_change_record_size(const od_partition_change_record *m, int1
 /* ---------------------------------------------------------------- PartitionRecord (metadata/PartitionRecord.json, api key 3) */
 
 typedef struct od_partition_record od_partition_record;
-typedef struct od_partition_record_array {
-    int32_t count;
-    od_partition_record *items;
-} od_partition_record_array;
 
 struct od_partition_record {
-    int32_t partition_id; /* v0+ */
+    int32_t partition_id; /* v0+, default -1 */
     od_uuid topic_id; /* v0+ */
     od_int32_array replicas; /* v0+ */
     od_int32_array isr; /* v0+ */
     od_int32_array removing_replicas; /* v0+ */
     od_int32_array adding_replicas; /* v0+ */
-    int32_t leader; /* v0+ */
-    int8_t leader_recovery_state; /* v0+, tag 0 */
-    int32_t leader_epoch; /* v0+ */
-    int32_t partition_epoch; /* v0+ */
+    int32_t leader; /* v0+, default -1 */
+    int8_t leader_recovery_state; /* v0+, tag 0, default 0 */
+    int32_t leader_epoch; /* v0+, default -1 */
+    int32_t partition_epoch; /* v0+, default -1 */
     od_uuid_array directories; /* v1+ */
-    od_int32_array eligible_leader_replicas; /* v2+, nullable v2+, tag 1 */
-    od_int32_array last_known_elr; /* v2+, nullable v2+, tag 2 */
+    od_int32_array eligible_leader_replicas; /* v2+, nullable v2+, tag 1, default null */
+    od_int32_array last_known_elr; /* v2+, nullable v2+, tag 2, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -7054,10 +6342,6 @@ typedef struct od_produce_request_topic_produce_data_array {
     int32_t count;
     od_produce_request_topic_produce_data *items;
 } od_produce_request_topic_produce_data_array;
-typedef struct od_produce_request_array {
-    int32_t count;
-    od_produce_request *items;
-} od_produce_request_array;
 
 struct od_produce_request_partition_produce_data {
     int32_t index; /* v0+ */
@@ -7072,7 +6356,7 @@ struct od_produce_request_topic_produce_data {
 };
 
 struct od_produce_request {
-    od_str transactional_id; /* v3+, nullable v3+ */
+    od_str transactional_id; /* v3+, nullable v3+, default null */
     int16_t acks; /* v0+ */
     int32_t timeout_ms; /* v0+ */
     od_produce_request_topic_produce_data_array topic_data; /* v0+ */
@@ -7104,10 +6388,6 @@ typedef struct od_produce_response_batch_index_and_error_message_array {
     int32_t count;
     od_produce_response_batch_index_and_error_message *items;
 } od_produce_response_batch_index_and_error_message_array;
-typedef struct od_produce_response_leader_id_and_epoch_array {
-    int32_t count;
-    od_produce_response_leader_id_and_epoch *items;
-} od_produce_response_leader_id_and_epoch_array;
 typedef struct od_produce_response_partition_produce_response_array {
     int32_t count;
     od_produce_response_partition_produce_response *items;
@@ -7120,20 +6400,16 @@ typedef struct od_produce_response_node_endpoint_array {
     int32_t count;
     od_produce_response_node_endpoint *items;
 } od_produce_response_node_endpoint_array;
-typedef struct od_produce_response_array {
-    int32_t count;
-    od_produce_response *items;
-} od_produce_response_array;
 
 struct od_produce_response_batch_index_and_error_message {
     int32_t batch_index; /* v8+ */
-    od_str batch_index_error_message; /* v8+, nullable v8+ */
+    od_str batch_index_error_message; /* v8+, nullable v8+, default null */
     od_raw_tags unknown_tags;
 };
 
 struct od_produce_response_leader_id_and_epoch {
-    int32_t leader_id; /* v10+ */
-    int32_t leader_epoch; /* v10+ */
+    int32_t leader_id; /* v10+, default -1 */
+    int32_t leader_epoch; /* v10+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -7141,10 +6417,10 @@ struct od_produce_response_partition_produce_response {
     int32_t index; /* v0+ */
     int16_t error_code; /* v0+ */
     int64_t base_offset; /* v0+ */
-    int64_t log_append_time_ms; /* v2+ */
-    int64_t log_start_offset; /* v5+ */
+    int64_t log_append_time_ms; /* v2+, default -1 */
+    int64_t log_start_offset; /* v5+, default -1 */
     od_produce_response_batch_index_and_error_message_array record_errors; /* v8+ */
-    od_str error_message; /* v8+, nullable v8+ */
+    od_str error_message; /* v8+, nullable v8+, default null */
     od_produce_response_leader_id_and_epoch current_leader; /* v10+, tag 0 */
     od_raw_tags unknown_tags;
 };
@@ -7159,13 +6435,13 @@ struct od_produce_response_node_endpoint {
     int32_t node_id; /* v10+ */
     od_str host; /* v10+ */
     int32_t port; /* v10+ */
-    od_str rack; /* v10+, nullable v10+ */
+    od_str rack; /* v10+, nullable v10+, default null */
     od_raw_tags unknown_tags;
 };
 
 struct od_produce_response {
     od_produce_response_topic_produce_response_array responses; /* v0+ */
-    int32_t throttle_time_ms; /* v1+ */
+    int32_t throttle_time_ms; /* v1+, default 0 */
     od_produce_response_node_endpoint_array node_endpoints; /* v10+, tag 0 */
     od_raw_tags unknown_tags;
 };
@@ -7198,14 +6474,10 @@ size_t od_produce_response_size(const od_produce_response *m, int16_t version);
 /* ---------------------------------------------------------------- ProducerIdsRecord (metadata/ProducerIdsRecord.json, api key 15) */
 
 typedef struct od_producer_ids_record od_producer_ids_record;
-typedef struct od_producer_ids_record_array {
-    int32_t count;
-    od_producer_ids_record *items;
-} od_producer_ids_record_array;
 
 struct od_producer_ids_record {
     int32_t broker_id; /* v0+ */
-    int64_t broker_epoch; /* v0+ */
+    int64_t broker_epoch; /* v0+, default -1 */
     int64_t next_producer_id; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -7218,10 +6490,6 @@ size_t od_producer_ids_record_size(const od_producer_ids_record *m, int16_t vers
 /* ---------------------------------------------------------------- PushTelemetryRequest (message/PushTelemetryRequest.json, api key 72) */
 
 typedef struct od_push_telemetry_request od_push_telemetry_request;
-typedef struct od_push_telemetry_request_array {
-    int32_t count;
-    od_push_telemetry_request *items;
-} od_push_telemetry_request_array;
 
 struct od_push_telemetry_request {
     od_uuid client_instance_id; /* v0+ */
@@ -7240,10 +6508,6 @@ size_t od_push_telemetry_request_size(const od_push_telemetry_request *m, int16_
 /* ---------------------------------------------------------------- PushTelemetryResponse (message/PushTelemetryResponse.json, api key 72) */
 
 typedef struct od_push_telemetry_response od_push_telemetry_response;
-typedef struct od_push_telemetry_response_array {
-    int32_t count;
-    od_push_telemetry_response *items;
-} od_push_telemetry_response_array;
 
 struct od_push_telemetry_response {
     int32_t throttle_time_ms; /* v0+ */
@@ -7264,10 +6528,6 @@ typedef struct od_quorum_state_data_voter_array {
     int32_t count;
     od_quorum_state_data_voter *items;
 } od_quorum_state_data_voter_array;
-typedef struct od_quorum_state_data_array {
-    int32_t count;
-    od_quorum_state_data *items;
-} od_quorum_state_data_array;
 
 struct od_quorum_state_data_voter {
     int32_t voter_id; /* v0 */
@@ -7276,9 +6536,9 @@ struct od_quorum_state_data_voter {
 
 struct od_quorum_state_data {
     od_str cluster_id; /* v0 */
-    int32_t leader_id; /* v0+ */
-    int32_t leader_epoch; /* v0+ */
-    int32_t voted_id; /* v0+ */
+    int32_t leader_id; /* v0+, default -1 */
+    int32_t leader_epoch; /* v0+, default -1 */
+    int32_t voted_id; /* v0+, default -1 */
     od_uuid voted_directory_id; /* v1+ */
     int64_t applied_offset; /* v0 */
     od_quorum_state_data_voter_array current_voters; /* v0, nullable v0 */
@@ -7307,10 +6567,6 @@ typedef struct od_read_share_group_state_request_read_state_data_array {
     int32_t count;
     od_read_share_group_state_request_read_state_data *items;
 } od_read_share_group_state_request_read_state_data_array;
-typedef struct od_read_share_group_state_request_array {
-    int32_t count;
-    od_read_share_group_state_request *items;
-} od_read_share_group_state_request_array;
 
 struct od_read_share_group_state_request_partition_data {
     int32_t partition; /* v0+ */
@@ -7361,10 +6617,6 @@ typedef struct od_read_share_group_state_response_read_state_result_array {
     int32_t count;
     od_read_share_group_state_response_read_state_result *items;
 } od_read_share_group_state_response_read_state_result_array;
-typedef struct od_read_share_group_state_response_array {
-    int32_t count;
-    od_read_share_group_state_response *items;
-} od_read_share_group_state_response_array;
 
 struct od_read_share_group_state_response_state_batch {
     int64_t first_offset; /* v0+ */
@@ -7377,7 +6629,7 @@ struct od_read_share_group_state_response_state_batch {
 struct od_read_share_group_state_response_partition_result {
     int32_t partition; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     int32_t state_epoch; /* v0+ */
     int64_t start_offset; /* v0+ */
     od_read_share_group_state_response_state_batch_array state_batches; /* v0+ */
@@ -7425,10 +6677,6 @@ typedef struct od_read_share_group_state_summary_request_read_state_summary_data
     int32_t count;
     od_read_share_group_state_summary_request_read_state_summary_data *items;
 } od_read_share_group_state_summary_request_read_state_summary_data_array;
-typedef struct od_read_share_group_state_summary_request_array {
-    int32_t count;
-    od_read_share_group_state_summary_request *items;
-} od_read_share_group_state_summary_request_array;
 
 struct od_read_share_group_state_summary_request_partition_data {
     int32_t partition; /* v0+ */
@@ -7474,15 +6722,11 @@ typedef struct od_read_share_group_state_summary_response_read_state_summary_res
     int32_t count;
     od_read_share_group_state_summary_response_read_state_summary_result *items;
 } od_read_share_group_state_summary_response_read_state_summary_result_array;
-typedef struct od_read_share_group_state_summary_response_array {
-    int32_t count;
-    od_read_share_group_state_summary_response *items;
-} od_read_share_group_state_summary_response_array;
 
 struct od_read_share_group_state_summary_response_partition_result {
     int32_t partition; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     int32_t state_epoch; /* v0+ */
     int64_t start_offset; /* v0+ */
     od_raw_tags unknown_tags;
@@ -7525,10 +6769,6 @@ typedef struct od_register_broker_record_broker_feature_array {
     int32_t count;
     od_register_broker_record_broker_feature *items;
 } od_register_broker_record_broker_feature_array;
-typedef struct od_register_broker_record_array {
-    int32_t count;
-    od_register_broker_record *items;
-} od_register_broker_record_array;
 
 struct od_register_broker_record_broker_endpoint {
     od_str name; /* v0+ */
@@ -7547,14 +6787,14 @@ struct od_register_broker_record_broker_feature {
 
 struct od_register_broker_record {
     int32_t broker_id; /* v0+ */
-    bool is_migrating_zk_broker; /* v2+ */
+    bool is_migrating_zk_broker; /* v2+, default false */
     od_uuid incarnation_id; /* v0+ */
     int64_t broker_epoch; /* v0+ */
     od_register_broker_record_broker_endpoint_array end_points; /* v0+ */
     od_register_broker_record_broker_feature_array features; /* v0+ */
     od_str rack; /* v0+, nullable v0+ */
-    bool fenced; /* v0+ */
-    bool in_controlled_shutdown; /* v1+ */
+    bool fenced; /* v0+, default true */
+    bool in_controlled_shutdown; /* v1+, default false */
     od_uuid_array log_dirs; /* v3+, tag 0 */
     od_raw_tags unknown_tags;
 };
@@ -7585,10 +6825,6 @@ typedef struct od_register_controller_record_controller_feature_array {
     int32_t count;
     od_register_controller_record_controller_feature *items;
 } od_register_controller_record_controller_feature_array;
-typedef struct od_register_controller_record_array {
-    int32_t count;
-    od_register_controller_record *items;
-} od_register_controller_record_array;
 
 struct od_register_controller_record_controller_endpoint {
     od_str name; /* v0+ */
@@ -7633,22 +6869,10 @@ typedef struct od_remote_log_segment_metadata_record_topic_id_partition_entry od
 typedef struct od_remote_log_segment_metadata_record_remote_log_segment_id_entry od_remote_log_segment_metadata_record_remote_log_segment_id_entry;
 typedef struct od_remote_log_segment_metadata_record_segment_leader_epoch_entry od_remote_log_segment_metadata_record_segment_leader_epoch_entry;
 typedef struct od_remote_log_segment_metadata_record od_remote_log_segment_metadata_record;
-typedef struct od_remote_log_segment_metadata_record_topic_id_partition_entry_array {
-    int32_t count;
-    od_remote_log_segment_metadata_record_topic_id_partition_entry *items;
-} od_remote_log_segment_metadata_record_topic_id_partition_entry_array;
-typedef struct od_remote_log_segment_metadata_record_remote_log_segment_id_entry_array {
-    int32_t count;
-    od_remote_log_segment_metadata_record_remote_log_segment_id_entry *items;
-} od_remote_log_segment_metadata_record_remote_log_segment_id_entry_array;
 typedef struct od_remote_log_segment_metadata_record_segment_leader_epoch_entry_array {
     int32_t count;
     od_remote_log_segment_metadata_record_segment_leader_epoch_entry *items;
 } od_remote_log_segment_metadata_record_segment_leader_epoch_entry_array;
-typedef struct od_remote_log_segment_metadata_record_array {
-    int32_t count;
-    od_remote_log_segment_metadata_record *items;
-} od_remote_log_segment_metadata_record_array;
 
 struct od_remote_log_segment_metadata_record_topic_id_partition_entry {
     od_str name; /* v0+ */
@@ -7678,7 +6902,7 @@ struct od_remote_log_segment_metadata_record {
     int64_t event_timestamp_ms; /* v0+ */
     od_remote_log_segment_metadata_record_segment_leader_epoch_entry_array segment_leader_epochs; /* v0+ */
     int32_t segment_size_in_bytes; /* v0+ */
-    od_bytes custom_metadata; /* v0+, nullable v0+ */
+    od_bytes custom_metadata; /* v0+, nullable v0+, default null */
     int8_t remote_log_segment_state; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -7708,10 +6932,6 @@ typedef struct od_remote_log_segment_metadata_snapshot_record_segment_leader_epo
     int32_t count;
     od_remote_log_segment_metadata_snapshot_record_segment_leader_epoch_entry *items;
 } od_remote_log_segment_metadata_snapshot_record_segment_leader_epoch_entry_array;
-typedef struct od_remote_log_segment_metadata_snapshot_record_array {
-    int32_t count;
-    od_remote_log_segment_metadata_snapshot_record *items;
-} od_remote_log_segment_metadata_snapshot_record_array;
 
 struct od_remote_log_segment_metadata_snapshot_record_segment_leader_epoch_entry {
     int32_t leader_epoch; /* v0+ */
@@ -7728,7 +6948,7 @@ struct od_remote_log_segment_metadata_snapshot_record {
     int64_t event_timestamp_ms; /* v0+ */
     od_remote_log_segment_metadata_snapshot_record_segment_leader_epoch_entry_array segment_leader_epochs; /* v0+ */
     int32_t segment_size_in_bytes; /* v0+ */
-    od_bytes custom_metadata; /* v0+, nullable v0+ */
+    od_bytes custom_metadata; /* v0+, nullable v0+, default null */
     int8_t remote_log_segment_state; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -7747,18 +6967,6 @@ size_t od_remote_log_segment_metadata_snapshot_record_size(const od_remote_log_s
 typedef struct od_remote_log_segment_metadata_update_record_topic_id_partition_entry od_remote_log_segment_metadata_update_record_topic_id_partition_entry;
 typedef struct od_remote_log_segment_metadata_update_record_remote_log_segment_id_entry od_remote_log_segment_metadata_update_record_remote_log_segment_id_entry;
 typedef struct od_remote_log_segment_metadata_update_record od_remote_log_segment_metadata_update_record;
-typedef struct od_remote_log_segment_metadata_update_record_topic_id_partition_entry_array {
-    int32_t count;
-    od_remote_log_segment_metadata_update_record_topic_id_partition_entry *items;
-} od_remote_log_segment_metadata_update_record_topic_id_partition_entry_array;
-typedef struct od_remote_log_segment_metadata_update_record_remote_log_segment_id_entry_array {
-    int32_t count;
-    od_remote_log_segment_metadata_update_record_remote_log_segment_id_entry *items;
-} od_remote_log_segment_metadata_update_record_remote_log_segment_id_entry_array;
-typedef struct od_remote_log_segment_metadata_update_record_array {
-    int32_t count;
-    od_remote_log_segment_metadata_update_record *items;
-} od_remote_log_segment_metadata_update_record_array;
 
 struct od_remote_log_segment_metadata_update_record_topic_id_partition_entry {
     od_str name; /* v0+ */
@@ -7777,7 +6985,7 @@ struct od_remote_log_segment_metadata_update_record {
     od_remote_log_segment_metadata_update_record_remote_log_segment_id_entry remote_log_segment_id; /* v0+ */
     int32_t broker_id; /* v0+ */
     int64_t event_timestamp_ms; /* v0+ */
-    od_bytes custom_metadata; /* v0+, nullable v0+ */
+    od_bytes custom_metadata; /* v0+, nullable v0+, default null */
     int8_t remote_log_segment_state; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -7799,14 +7007,6 @@ size_t od_remote_log_segment_metadata_update_record_size(const od_remote_log_seg
 
 typedef struct od_remote_partition_delete_metadata_record_topic_id_partition_entry od_remote_partition_delete_metadata_record_topic_id_partition_entry;
 typedef struct od_remote_partition_delete_metadata_record od_remote_partition_delete_metadata_record;
-typedef struct od_remote_partition_delete_metadata_record_topic_id_partition_entry_array {
-    int32_t count;
-    od_remote_partition_delete_metadata_record_topic_id_partition_entry *items;
-} od_remote_partition_delete_metadata_record_topic_id_partition_entry_array;
-typedef struct od_remote_partition_delete_metadata_record_array {
-    int32_t count;
-    od_remote_partition_delete_metadata_record *items;
-} od_remote_partition_delete_metadata_record_array;
 
 struct od_remote_partition_delete_metadata_record_topic_id_partition_entry {
     od_str name; /* v0+ */
@@ -7835,10 +7035,6 @@ size_t od_remote_partition_delete_metadata_record_size(const od_remote_partition
 /* ---------------------------------------------------------------- RemoveAccessControlEntryRecord (metadata/RemoveAccessControlEntryRecord.json, api key 19) */
 
 typedef struct od_remove_access_control_entry_record od_remove_access_control_entry_record;
-typedef struct od_remove_access_control_entry_record_array {
-    int32_t count;
-    od_remove_access_control_entry_record *items;
-} od_remove_access_control_entry_record_array;
 
 struct od_remove_access_control_entry_record {
     od_uuid id; /* v0+ */
@@ -7853,10 +7049,6 @@ size_t od_remove_access_control_entry_record_size(const od_remove_access_control
 /* ---------------------------------------------------------------- RemoveDelegationTokenRecord (metadata/RemoveDelegationTokenRecord.json, api key 26) */
 
 typedef struct od_remove_delegation_token_record od_remove_delegation_token_record;
-typedef struct od_remove_delegation_token_record_array {
-    int32_t count;
-    od_remove_delegation_token_record *items;
-} od_remove_delegation_token_record_array;
 
 struct od_remove_delegation_token_record {
     od_str token_id; /* v0+ */
@@ -7871,10 +7063,6 @@ size_t od_remove_delegation_token_record_size(const od_remove_delegation_token_r
 /* ---------------------------------------------------------------- RemoveRaftVoterRequest (message/RemoveRaftVoterRequest.json, api key 81) */
 
 typedef struct od_remove_raft_voter_request od_remove_raft_voter_request;
-typedef struct od_remove_raft_voter_request_array {
-    int32_t count;
-    od_remove_raft_voter_request *items;
-} od_remove_raft_voter_request_array;
 
 struct od_remove_raft_voter_request {
     od_str cluster_id; /* v0+, nullable v0+ */
@@ -7891,10 +7079,6 @@ size_t od_remove_raft_voter_request_size(const od_remove_raft_voter_request *m, 
 /* ---------------------------------------------------------------- RemoveRaftVoterResponse (message/RemoveRaftVoterResponse.json, api key 81) */
 
 typedef struct od_remove_raft_voter_response od_remove_raft_voter_response;
-typedef struct od_remove_raft_voter_response_array {
-    int32_t count;
-    od_remove_raft_voter_response *items;
-} od_remove_raft_voter_response_array;
 
 struct od_remove_raft_voter_response {
     int32_t throttle_time_ms; /* v0+ */
@@ -7911,10 +7095,6 @@ size_t od_remove_raft_voter_response_size(const od_remove_raft_voter_response *m
 /* ---------------------------------------------------------------- RemoveTopicRecord (metadata/RemoveTopicRecord.json, api key 9) */
 
 typedef struct od_remove_topic_record od_remove_topic_record;
-typedef struct od_remove_topic_record_array {
-    int32_t count;
-    od_remove_topic_record *items;
-} od_remove_topic_record_array;
 
 struct od_remove_topic_record {
     od_uuid topic_id; /* v0+ */
@@ -7929,10 +7109,6 @@ size_t od_remove_topic_record_size(const od_remove_topic_record *m, int16_t vers
 /* ---------------------------------------------------------------- RemoveUserScramCredentialRecord (metadata/RemoveUserScramCredentialRecord.json, api key 22) */
 
 typedef struct od_remove_user_scram_credential_record od_remove_user_scram_credential_record;
-typedef struct od_remove_user_scram_credential_record_array {
-    int32_t count;
-    od_remove_user_scram_credential_record *items;
-} od_remove_user_scram_credential_record_array;
 
 struct od_remove_user_scram_credential_record {
     od_str name; /* v0+ */
@@ -7948,10 +7124,6 @@ size_t od_remove_user_scram_credential_record_size(const od_remove_user_scram_cr
 /* ---------------------------------------------------------------- RenewDelegationTokenRequest (message/RenewDelegationTokenRequest.json, api key 39) */
 
 typedef struct od_renew_delegation_token_request od_renew_delegation_token_request;
-typedef struct od_renew_delegation_token_request_array {
-    int32_t count;
-    od_renew_delegation_token_request *items;
-} od_renew_delegation_token_request_array;
 
 struct od_renew_delegation_token_request {
     od_bytes hmac; /* v0+ */
@@ -7967,10 +7139,6 @@ size_t od_renew_delegation_token_request_size(const od_renew_delegation_token_re
 /* ---------------------------------------------------------------- RenewDelegationTokenResponse (message/RenewDelegationTokenResponse.json, api key 39) */
 
 typedef struct od_renew_delegation_token_response od_renew_delegation_token_response;
-typedef struct od_renew_delegation_token_response_array {
-    int32_t count;
-    od_renew_delegation_token_response *items;
-} od_renew_delegation_token_response_array;
 
 struct od_renew_delegation_token_response {
     int16_t error_code; /* v0+ */
@@ -7987,10 +7155,6 @@ size_t od_renew_delegation_token_response_size(const od_renew_delegation_token_r
 /* ---------------------------------------------------------------- RequestHeader (message/RequestHeader.json) */
 
 typedef struct od_request_header od_request_header;
-typedef struct od_request_header_array {
-    int32_t count;
-    od_request_header *items;
-} od_request_header_array;
 
 struct od_request_header {
     int16_t request_api_key; /* v0+ */
@@ -8008,10 +7172,6 @@ size_t od_request_header_size(const od_request_header *m, int16_t version);
 /* ---------------------------------------------------------------- ResponseHeader (message/ResponseHeader.json) */
 
 typedef struct od_response_header od_response_header;
-typedef struct od_response_header_array {
-    int32_t count;
-    od_response_header *items;
-} od_response_header_array;
 
 struct od_response_header {
     int32_t correlation_id; /* v0+ */
@@ -8026,10 +7186,6 @@ size_t od_response_header_size(const od_response_header *m, int16_t version);
 /* ---------------------------------------------------------------- SaslAuthenticateRequest (message/SaslAuthenticateRequest.json, api key 36) */
 
 typedef struct od_sasl_authenticate_request od_sasl_authenticate_request;
-typedef struct od_sasl_authenticate_request_array {
-    int32_t count;
-    od_sasl_authenticate_request *items;
-} od_sasl_authenticate_request_array;
 
 struct od_sasl_authenticate_request {
     od_bytes auth_bytes; /* v0+ */
@@ -8044,16 +7200,12 @@ size_t od_sasl_authenticate_request_size(const od_sasl_authenticate_request *m, 
 /* ---------------------------------------------------------------- SaslAuthenticateResponse (message/SaslAuthenticateResponse.json, api key 36) */
 
 typedef struct od_sasl_authenticate_response od_sasl_authenticate_response;
-typedef struct od_sasl_authenticate_response_array {
-    int32_t count;
-    od_sasl_authenticate_response *items;
-} od_sasl_authenticate_response_array;
 
 struct od_sasl_authenticate_response {
     int16_t error_code; /* v0+ */
     od_str error_message; /* v0+, nullable v0+ */
     od_bytes auth_bytes; /* v0+ */
-    int64_t session_lifetime_ms; /* v1+ */
+    int64_t session_lifetime_ms; /* v1+, default 0 */
     od_raw_tags unknown_tags;
 };
 
@@ -8065,10 +7217,6 @@ size_t od_sasl_authenticate_response_size(const od_sasl_authenticate_response *m
 /* ---------------------------------------------------------------- SaslHandshakeRequest (message/SaslHandshakeRequest.json, api key 17) */
 
 typedef struct od_sasl_handshake_request od_sasl_handshake_request;
-typedef struct od_sasl_handshake_request_array {
-    int32_t count;
-    od_sasl_handshake_request *items;
-} od_sasl_handshake_request_array;
 
 struct od_sasl_handshake_request {
     od_str mechanism; /* v0+ */
@@ -8083,10 +7231,6 @@ size_t od_sasl_handshake_request_size(const od_sasl_handshake_request *m, int16_
 /* ---------------------------------------------------------------- SaslHandshakeResponse (message/SaslHandshakeResponse.json, api key 17) */
 
 typedef struct od_sasl_handshake_response od_sasl_handshake_response;
-typedef struct od_sasl_handshake_response_array {
-    int32_t count;
-    od_sasl_handshake_response *items;
-} od_sasl_handshake_response_array;
 
 struct od_sasl_handshake_response {
     int16_t error_code; /* v0+ */
@@ -8117,10 +7261,6 @@ typedef struct od_share_acknowledge_request_acknowledge_topic_array {
     int32_t count;
     od_share_acknowledge_request_acknowledge_topic *items;
 } od_share_acknowledge_request_acknowledge_topic_array;
-typedef struct od_share_acknowledge_request_array {
-    int32_t count;
-    od_share_acknowledge_request *items;
-} od_share_acknowledge_request_array;
 
 struct od_share_acknowledge_request_acknowledgement_batch {
     int64_t first_offset; /* v0+ */
@@ -8142,7 +7282,7 @@ struct od_share_acknowledge_request_acknowledge_topic {
 };
 
 struct od_share_acknowledge_request {
-    od_str group_id; /* v0+, nullable v0+ */
+    od_str group_id; /* v0+, nullable v0+, default null */
     od_str member_id; /* v0+, nullable v0+ */
     int32_t share_session_epoch; /* v0+ */
     od_share_acknowledge_request_acknowledge_topic_array topics; /* v0+ */
@@ -8173,10 +7313,6 @@ typedef struct od_share_acknowledge_response_partition_data od_share_acknowledge
 typedef struct od_share_acknowledge_response_share_acknowledge_topic_response od_share_acknowledge_response_share_acknowledge_topic_response;
 typedef struct od_share_acknowledge_response_node_endpoint od_share_acknowledge_response_node_endpoint;
 typedef struct od_share_acknowledge_response od_share_acknowledge_response;
-typedef struct od_share_acknowledge_response_leader_id_and_epoch_array {
-    int32_t count;
-    od_share_acknowledge_response_leader_id_and_epoch *items;
-} od_share_acknowledge_response_leader_id_and_epoch_array;
 typedef struct od_share_acknowledge_response_partition_data_array {
     int32_t count;
     od_share_acknowledge_response_partition_data *items;
@@ -8189,10 +7325,6 @@ typedef struct od_share_acknowledge_response_node_endpoint_array {
     int32_t count;
     od_share_acknowledge_response_node_endpoint *items;
 } od_share_acknowledge_response_node_endpoint_array;
-typedef struct od_share_acknowledge_response_array {
-    int32_t count;
-    od_share_acknowledge_response *items;
-} od_share_acknowledge_response_array;
 
 struct od_share_acknowledge_response_leader_id_and_epoch {
     int32_t leader_id; /* v0+ */
@@ -8203,7 +7335,7 @@ struct od_share_acknowledge_response_leader_id_and_epoch {
 struct od_share_acknowledge_response_partition_data {
     int32_t partition_index; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     od_share_acknowledge_response_leader_id_and_epoch current_leader; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -8218,14 +7350,14 @@ struct od_share_acknowledge_response_node_endpoint {
     int32_t node_id; /* v0+ */
     od_str host; /* v0+ */
     int32_t port; /* v0+ */
-    od_str rack; /* v0+, nullable v0+ */
+    od_str rack; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
 struct od_share_acknowledge_response {
     int32_t throttle_time_ms; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     od_share_acknowledge_response_share_acknowledge_topic_response_array responses; /* v0+ */
     od_share_acknowledge_response_node_endpoint_array node_endpoints; /* v0+ */
     od_raw_tags unknown_tags;
@@ -8275,10 +7407,6 @@ typedef struct od_share_fetch_request_forgotten_topic_array {
     int32_t count;
     od_share_fetch_request_forgotten_topic *items;
 } od_share_fetch_request_forgotten_topic_array;
-typedef struct od_share_fetch_request_array {
-    int32_t count;
-    od_share_fetch_request *items;
-} od_share_fetch_request_array;
 
 struct od_share_fetch_request_acknowledgement_batch {
     int64_t first_offset; /* v0+ */
@@ -8307,12 +7435,12 @@ struct od_share_fetch_request_forgotten_topic {
 };
 
 struct od_share_fetch_request {
-    od_str group_id; /* v0+, nullable v0+ */
+    od_str group_id; /* v0+, nullable v0+, default null */
     od_str member_id; /* v0+, nullable v0+ */
     int32_t share_session_epoch; /* v0+ */
     int32_t max_wait_ms; /* v0+ */
     int32_t min_bytes; /* v0+ */
-    int32_t max_bytes; /* v0+ */
+    int32_t max_bytes; /* v0+, default 0x7fffffff */
     od_share_fetch_request_fetch_topic_array topics; /* v0+ */
     od_share_fetch_request_forgotten_topic_array forgotten_topics_data; /* v0+ */
     od_raw_tags unknown_tags;
@@ -8347,10 +7475,6 @@ typedef struct od_share_fetch_response_partition_data od_share_fetch_response_pa
 typedef struct od_share_fetch_response_share_fetchable_topic_response od_share_fetch_response_share_fetchable_topic_response;
 typedef struct od_share_fetch_response_node_endpoint od_share_fetch_response_node_endpoint;
 typedef struct od_share_fetch_response od_share_fetch_response;
-typedef struct od_share_fetch_response_leader_id_and_epoch_array {
-    int32_t count;
-    od_share_fetch_response_leader_id_and_epoch *items;
-} od_share_fetch_response_leader_id_and_epoch_array;
 typedef struct od_share_fetch_response_acquired_records_array {
     int32_t count;
     od_share_fetch_response_acquired_records *items;
@@ -8367,10 +7491,6 @@ typedef struct od_share_fetch_response_node_endpoint_array {
     int32_t count;
     od_share_fetch_response_node_endpoint *items;
 } od_share_fetch_response_node_endpoint_array;
-typedef struct od_share_fetch_response_array {
-    int32_t count;
-    od_share_fetch_response *items;
-} od_share_fetch_response_array;
 
 struct od_share_fetch_response_leader_id_and_epoch {
     int32_t leader_id; /* v0+ */
@@ -8388,9 +7508,9 @@ struct od_share_fetch_response_acquired_records {
 struct od_share_fetch_response_partition_data {
     int32_t partition_index; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     int16_t acknowledge_error_code; /* v0+ */
-    od_str acknowledge_error_message; /* v0+, nullable v0+ */
+    od_str acknowledge_error_message; /* v0+, nullable v0+, default null */
     od_share_fetch_response_leader_id_and_epoch current_leader; /* v0+ */
     od_bytes records; /* v0+, nullable v0+ */
     od_share_fetch_response_acquired_records_array acquired_records; /* v0+ */
@@ -8407,14 +7527,14 @@ struct od_share_fetch_response_node_endpoint {
     int32_t node_id; /* v0+ */
     od_str host; /* v0+ */
     int32_t port; /* v0+ */
-    od_str rack; /* v0+, nullable v0+ */
+    od_str rack; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
 struct od_share_fetch_response {
     int32_t throttle_time_ms; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     od_share_fetch_response_share_fetchable_topic_response_array responses; /* v0+ */
     od_share_fetch_response_node_endpoint_array node_endpoints; /* v0+ */
     od_raw_tags unknown_tags;
@@ -8448,10 +7568,6 @@ size_t od_share_fetch_response_size(const od_share_fetch_response *m, int16_t ve
 /* ---------------------------------------------------------------- ShareGroupDescribeRequest (message/ShareGroupDescribeRequest.json, api key 77) */
 
 typedef struct od_share_group_describe_request od_share_group_describe_request;
-typedef struct od_share_group_describe_request_array {
-    int32_t count;
-    od_share_group_describe_request *items;
-} od_share_group_describe_request_array;
 
 struct od_share_group_describe_request {
     od_str_array group_ids; /* v0+ */
@@ -8475,10 +7591,6 @@ typedef struct od_share_group_describe_response_topic_partitions_array {
     int32_t count;
     od_share_group_describe_response_topic_partitions *items;
 } od_share_group_describe_response_topic_partitions_array;
-typedef struct od_share_group_describe_response_assignment_array {
-    int32_t count;
-    od_share_group_describe_response_assignment *items;
-} od_share_group_describe_response_assignment_array;
 typedef struct od_share_group_describe_response_member_array {
     int32_t count;
     od_share_group_describe_response_member *items;
@@ -8487,10 +7599,6 @@ typedef struct od_share_group_describe_response_described_group_array {
     int32_t count;
     od_share_group_describe_response_described_group *items;
 } od_share_group_describe_response_described_group_array;
-typedef struct od_share_group_describe_response_array {
-    int32_t count;
-    od_share_group_describe_response *items;
-} od_share_group_describe_response_array;
 
 struct od_share_group_describe_response_topic_partitions {
     od_uuid topic_id; /* v0+ */
@@ -8506,7 +7614,7 @@ struct od_share_group_describe_response_assignment {
 
 struct od_share_group_describe_response_member {
     od_str member_id; /* v0+ */
-    od_str rack_id; /* v0+, nullable v0+ */
+    od_str rack_id; /* v0+, nullable v0+, default null */
     int32_t member_epoch; /* v0+ */
     od_str client_id; /* v0+ */
     od_str client_host; /* v0+ */
@@ -8517,14 +7625,14 @@ struct od_share_group_describe_response_member {
 
 struct od_share_group_describe_response_described_group {
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     od_str group_id; /* v0+ */
     od_str group_state; /* v0+ */
     int32_t group_epoch; /* v0+ */
     int32_t assignment_epoch; /* v0+ */
     od_str assignor_name; /* v0+ */
     od_share_group_describe_response_member_array members; /* v0+ */
-    int32_t authorized_operations; /* v0+ */
+    int32_t authorized_operations; /* v0+, default -2147483648 */
     od_raw_tags unknown_tags;
 };
 
@@ -8558,17 +7666,13 @@ size_t od_share_group_describe_response_size(const od_share_group_describe_respo
 /* ---------------------------------------------------------------- ShareGroupHeartbeatRequest (message/ShareGroupHeartbeatRequest.json, api key 76) */
 
 typedef struct od_share_group_heartbeat_request od_share_group_heartbeat_request;
-typedef struct od_share_group_heartbeat_request_array {
-    int32_t count;
-    od_share_group_heartbeat_request *items;
-} od_share_group_heartbeat_request_array;
 
 struct od_share_group_heartbeat_request {
     od_str group_id; /* v0+ */
     od_str member_id; /* v0+ */
     int32_t member_epoch; /* v0+ */
-    od_str rack_id; /* v0+, nullable v0+ */
-    od_str_array subscribed_topic_names; /* v0+, nullable v0+ */
+    od_str rack_id; /* v0+, nullable v0+, default null */
+    od_str_array subscribed_topic_names; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -8586,14 +7690,6 @@ typedef struct od_share_group_heartbeat_response_topic_partitions_array {
     int32_t count;
     od_share_group_heartbeat_response_topic_partitions *items;
 } od_share_group_heartbeat_response_topic_partitions_array;
-typedef struct od_share_group_heartbeat_response_assignment_array {
-    int32_t count;
-    od_share_group_heartbeat_response_assignment *items;
-} od_share_group_heartbeat_response_assignment_array;
-typedef struct od_share_group_heartbeat_response_array {
-    int32_t count;
-    od_share_group_heartbeat_response *items;
-} od_share_group_heartbeat_response_array;
 
 struct od_share_group_heartbeat_response_topic_partitions {
     od_uuid topic_id; /* v0+ */
@@ -8609,11 +7705,11 @@ struct od_share_group_heartbeat_response_assignment {
 struct od_share_group_heartbeat_response {
     int32_t throttle_time_ms; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
-    od_str member_id; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
+    od_str member_id; /* v0+, nullable v0+, default null */
     int32_t member_epoch; /* v0+ */
     int32_t heartbeat_interval_ms; /* v0+ */
-    const od_share_group_heartbeat_response_assignment *assignment; /* v0+, nullable v0+ */
+    const od_share_group_heartbeat_response_assignment *assignment; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -8633,10 +7729,6 @@ size_t od_share_group_heartbeat_response_size(const od_share_group_heartbeat_res
 /* ---------------------------------------------------------------- ShareGroupMemberMetadataKey (group-coordinator/ShareGroupMemberMetadataKey.json) */
 
 typedef struct od_share_group_member_metadata_key od_share_group_member_metadata_key;
-typedef struct od_share_group_member_metadata_key_array {
-    int32_t count;
-    od_share_group_member_metadata_key *items;
-} od_share_group_member_metadata_key_array;
 
 struct od_share_group_member_metadata_key {
     od_str group_id; /* v10 */
@@ -8652,10 +7744,6 @@ size_t od_share_group_member_metadata_key_size(const od_share_group_member_metad
 /* ---------------------------------------------------------------- ShareGroupMemberMetadataValue (group-coordinator/ShareGroupMemberMetadataValue.json) */
 
 typedef struct od_share_group_member_metadata_value od_share_group_member_metadata_value;
-typedef struct od_share_group_member_metadata_value_array {
-    int32_t count;
-    od_share_group_member_metadata_value *items;
-} od_share_group_member_metadata_value_array;
 
 struct od_share_group_member_metadata_value {
     od_str rack_id; /* v0+, nullable v0+ */
@@ -8673,10 +7761,6 @@ size_t od_share_group_member_metadata_value_size(const od_share_group_member_met
 /* ---------------------------------------------------------------- ShareGroupMetadataKey (group-coordinator/ShareGroupMetadataKey.json) */
 
 typedef struct od_share_group_metadata_key od_share_group_metadata_key;
-typedef struct od_share_group_metadata_key_array {
-    int32_t count;
-    od_share_group_metadata_key *items;
-} od_share_group_metadata_key_array;
 
 struct od_share_group_metadata_key {
     od_str group_id; /* v11 */
@@ -8691,10 +7775,6 @@ size_t od_share_group_metadata_key_size(const od_share_group_metadata_key *m, in
 /* ---------------------------------------------------------------- ShareGroupMetadataValue (group-coordinator/ShareGroupMetadataValue.json) */
 
 typedef struct od_share_group_metadata_value od_share_group_metadata_value;
-typedef struct od_share_group_metadata_value_array {
-    int32_t count;
-    od_share_group_metadata_value *items;
-} od_share_group_metadata_value_array;
 
 struct od_share_group_metadata_value {
     int32_t epoch; /* v0+ */
@@ -8709,10 +7789,6 @@ size_t od_share_group_metadata_value_size(const od_share_group_metadata_value *m
 /* ---------------------------------------------------------------- ShareGroupPartitionMetadataKey (group-coordinator/ShareGroupPartitionMetadataKey.json) */
 
 typedef struct od_share_group_partition_metadata_key od_share_group_partition_metadata_key;
-typedef struct od_share_group_partition_metadata_key_array {
-    int32_t count;
-    od_share_group_partition_metadata_key *items;
-} od_share_group_partition_metadata_key_array;
 
 struct od_share_group_partition_metadata_key {
     od_str group_id; /* v9 */
@@ -8737,10 +7813,6 @@ typedef struct od_share_group_partition_metadata_value_topic_info_array {
     int32_t count;
     od_share_group_partition_metadata_value_topic_info *items;
 } od_share_group_partition_metadata_value_topic_info_array;
-typedef struct od_share_group_partition_metadata_value_array {
-    int32_t count;
-    od_share_group_partition_metadata_value *items;
-} od_share_group_partition_metadata_value_array;
 
 struct od_share_group_partition_metadata_value_topic_partitions_info {
     od_uuid topic_id; /* v0+ */
@@ -8777,10 +7849,6 @@ size_t od_share_group_partition_metadata_value_size(const od_share_group_partiti
 /* ---------------------------------------------------------------- SnapshotFooterRecord (message/SnapshotFooterRecord.json) */
 
 typedef struct od_snapshot_footer_record od_snapshot_footer_record;
-typedef struct od_snapshot_footer_record_array {
-    int32_t count;
-    od_snapshot_footer_record *items;
-} od_snapshot_footer_record_array;
 
 struct od_snapshot_footer_record {
     int16_t version; /* v0+ */
@@ -8795,10 +7863,6 @@ size_t od_snapshot_footer_record_size(const od_snapshot_footer_record *m, int16_
 /* ---------------------------------------------------------------- SnapshotHeaderRecord (message/SnapshotHeaderRecord.json) */
 
 typedef struct od_snapshot_header_record od_snapshot_header_record;
-typedef struct od_snapshot_header_record_array {
-    int32_t count;
-    od_snapshot_header_record *items;
-} od_snapshot_header_record_array;
 
 struct od_snapshot_header_record {
     int16_t version; /* v0+ */
@@ -8834,10 +7898,6 @@ typedef struct od_stop_replica_request_stop_replica_topic_state_array {
     int32_t count;
     od_stop_replica_request_stop_replica_topic_state *items;
 } od_stop_replica_request_stop_replica_topic_state_array;
-typedef struct od_stop_replica_request_array {
-    int32_t count;
-    od_stop_replica_request *items;
-} od_stop_replica_request_array;
 
 struct od_stop_replica_request_stop_replica_partition_v0 {
     od_str topic_name; /* v0 */
@@ -8853,7 +7913,7 @@ struct od_stop_replica_request_stop_replica_topic_v1 {
 
 struct od_stop_replica_request_stop_replica_partition_state {
     int32_t partition_index; /* v3+ */
-    int32_t leader_epoch; /* v3+ */
+    int32_t leader_epoch; /* v3+, default -1 */
     bool delete_partition; /* v3+ */
     od_raw_tags unknown_tags;
 };
@@ -8866,9 +7926,9 @@ struct od_stop_replica_request_stop_replica_topic_state {
 
 struct od_stop_replica_request {
     int32_t controller_id; /* v0+ */
-    bool is_k_raft_controller; /* v4+ */
+    bool is_k_raft_controller; /* v4+, default false */
     int32_t controller_epoch; /* v0+ */
-    int64_t broker_epoch; /* v1+ */
+    int64_t broker_epoch; /* v1+, default -1 */
     bool delete_partitions; /* v0-2 */
     od_stop_replica_request_stop_replica_partition_v0_array ungrouped_partitions; /* v0 */
     od_stop_replica_request_stop_replica_topic_v1_array topics; /* v1-2 */
@@ -8905,10 +7965,6 @@ typedef struct od_stop_replica_response_stop_replica_partition_error_array {
     int32_t count;
     od_stop_replica_response_stop_replica_partition_error *items;
 } od_stop_replica_response_stop_replica_partition_error_array;
-typedef struct od_stop_replica_response_array {
-    int32_t count;
-    od_stop_replica_response *items;
-} od_stop_replica_response_array;
 
 struct od_stop_replica_response_stop_replica_partition_error {
     od_str topic_name; /* v0+ */
@@ -8940,10 +7996,6 @@ typedef struct od_sync_group_request_sync_group_request_assignment_array {
     int32_t count;
     od_sync_group_request_sync_group_request_assignment *items;
 } od_sync_group_request_sync_group_request_assignment_array;
-typedef struct od_sync_group_request_array {
-    int32_t count;
-    od_sync_group_request *items;
-} od_sync_group_request_array;
 
 struct od_sync_group_request_sync_group_request_assignment {
     od_str member_id; /* v0+ */
@@ -8955,9 +8007,9 @@ struct od_sync_group_request {
     od_str group_id; /* v0+ */
     int32_t generation_id; /* v0+ */
     od_str member_id; /* v0+ */
-    od_str group_instance_id; /* v3+, nullable v3+ */
-    od_str protocol_type; /* v5+, nullable v5+ */
-    od_str protocol_name; /* v5+, nullable v5+ */
+    od_str group_instance_id; /* v3+, nullable v3+, default null */
+    od_str protocol_type; /* v5+, nullable v5+, default null */
+    od_str protocol_name; /* v5+, nullable v5+, default null */
     od_sync_group_request_sync_group_request_assignment_array assignments; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -8974,16 +8026,12 @@ size_t od_sync_group_request_size(const od_sync_group_request *m, int16_t versio
 /* ---------------------------------------------------------------- SyncGroupResponse (message/SyncGroupResponse.json, api key 14) */
 
 typedef struct od_sync_group_response od_sync_group_response;
-typedef struct od_sync_group_response_array {
-    int32_t count;
-    od_sync_group_response *items;
-} od_sync_group_response_array;
 
 struct od_sync_group_response {
     int32_t throttle_time_ms; /* v1+ */
     int16_t error_code; /* v0+ */
-    od_str protocol_type; /* v5+, nullable v5+ */
-    od_str protocol_name; /* v5+, nullable v5+ */
+    od_str protocol_type; /* v5+, nullable v5+, default null */
+    od_str protocol_name; /* v5+, nullable v5+, default null */
     od_bytes assignment; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -8996,10 +8044,6 @@ size_t od_sync_group_response_size(const od_sync_group_response *m, int16_t vers
 /* ---------------------------------------------------------------- TopicRecord (metadata/TopicRecord.json, api key 2) */
 
 typedef struct od_topic_record od_topic_record;
-typedef struct od_topic_record_array {
-    int32_t count;
-    od_topic_record *items;
-} od_topic_record_array;
 
 struct od_topic_record {
     od_str name; /* v0+ */
@@ -9015,10 +8059,6 @@ size_t od_topic_record_size(const od_topic_record *m, int16_t version);
 /* ---------------------------------------------------------------- TransactionLogKey (transaction-coordinator/TransactionLogKey.json) */
 
 typedef struct od_transaction_log_key od_transaction_log_key;
-typedef struct od_transaction_log_key_array {
-    int32_t count;
-    od_transaction_log_key *items;
-} od_transaction_log_key_array;
 
 struct od_transaction_log_key {
     od_str transactional_id; /* v0 */
@@ -9038,10 +8078,6 @@ typedef struct od_transaction_log_value_partitions_schema_array {
     int32_t count;
     od_transaction_log_value_partitions_schema *items;
 } od_transaction_log_value_partitions_schema_array;
-typedef struct od_transaction_log_value_array {
-    int32_t count;
-    od_transaction_log_value *items;
-} od_transaction_log_value_array;
 
 struct od_transaction_log_value_partitions_schema {
     od_str topic; /* v0+ */
@@ -9082,15 +8118,11 @@ typedef struct od_txn_offset_commit_request_txn_offset_commit_request_topic_arra
     int32_t count;
     od_txn_offset_commit_request_txn_offset_commit_request_topic *items;
 } od_txn_offset_commit_request_txn_offset_commit_request_topic_array;
-typedef struct od_txn_offset_commit_request_array {
-    int32_t count;
-    od_txn_offset_commit_request *items;
-} od_txn_offset_commit_request_array;
 
 struct od_txn_offset_commit_request_txn_offset_commit_request_partition {
     int32_t partition_index; /* v0+ */
     int64_t committed_offset; /* v0+ */
-    int32_t committed_leader_epoch; /* v2+ */
+    int32_t committed_leader_epoch; /* v2+, default -1 */
     od_str committed_metadata; /* v0+, nullable v0+ */
     od_raw_tags unknown_tags;
 };
@@ -9106,9 +8138,9 @@ struct od_txn_offset_commit_request {
     od_str group_id; /* v0+ */
     int64_t producer_id; /* v0+ */
     int16_t producer_epoch; /* v0+ */
-    int32_t generation_id; /* v3+ */
+    int32_t generation_id; /* v3+, default -1 */
     od_str member_id; /* v3+ */
-    od_str group_instance_id; /* v3+, nullable v3+ */
+    od_str group_instance_id; /* v3+, nullable v3+, default null */
     od_txn_offset_commit_request_txn_offset_commit_request_topic_array topics; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -9139,10 +8171,6 @@ typedef struct od_txn_offset_commit_response_txn_offset_commit_response_topic_ar
     int32_t count;
     od_txn_offset_commit_response_txn_offset_commit_response_topic *items;
 } od_txn_offset_commit_response_txn_offset_commit_response_topic_array;
-typedef struct od_txn_offset_commit_response_array {
-    int32_t count;
-    od_txn_offset_commit_response *items;
-} od_txn_offset_commit_response_array;
 
 struct od_txn_offset_commit_response_txn_offset_commit_response_partition {
     int32_t partition_index; /* v0+ */
@@ -9178,10 +8206,6 @@ size_t od_txn_offset_commit_response_size(const od_txn_offset_commit_response *m
 /* ---------------------------------------------------------------- UnfenceBrokerRecord (metadata/UnfenceBrokerRecord.json, api key 8) */
 
 typedef struct od_unfence_broker_record od_unfence_broker_record;
-typedef struct od_unfence_broker_record_array {
-    int32_t count;
-    od_unfence_broker_record *items;
-} od_unfence_broker_record_array;
 
 struct od_unfence_broker_record {
     int32_t id; /* v0+ */
@@ -9197,10 +8221,6 @@ size_t od_unfence_broker_record_size(const od_unfence_broker_record *m, int16_t 
 /* ---------------------------------------------------------------- UnregisterBrokerRecord (metadata/UnregisterBrokerRecord.json, api key 1) */
 
 typedef struct od_unregister_broker_record od_unregister_broker_record;
-typedef struct od_unregister_broker_record_array {
-    int32_t count;
-    od_unregister_broker_record *items;
-} od_unregister_broker_record_array;
 
 struct od_unregister_broker_record {
     int32_t broker_id; /* v0+ */
@@ -9216,10 +8236,6 @@ size_t od_unregister_broker_record_size(const od_unregister_broker_record *m, in
 /* ---------------------------------------------------------------- UnregisterBrokerRequest (message/UnregisterBrokerRequest.json, api key 64) */
 
 typedef struct od_unregister_broker_request od_unregister_broker_request;
-typedef struct od_unregister_broker_request_array {
-    int32_t count;
-    od_unregister_broker_request *items;
-} od_unregister_broker_request_array;
 
 struct od_unregister_broker_request {
     int32_t broker_id; /* v0+ */
@@ -9234,10 +8250,6 @@ size_t od_unregister_broker_request_size(const od_unregister_broker_request *m, 
 /* ---------------------------------------------------------------- UnregisterBrokerResponse (message/UnregisterBrokerResponse.json, api key 64) */
 
 typedef struct od_unregister_broker_response od_unregister_broker_response;
-typedef struct od_unregister_broker_response_array {
-    int32_t count;
-    od_unregister_broker_response *items;
-} od_unregister_broker_response_array;
 
 struct od_unregister_broker_response {
     int32_t throttle_time_ms; /* v0+ */
@@ -9259,23 +8271,19 @@ typedef struct od_update_features_request_feature_update_key_array {
     int32_t count;
     od_update_features_request_feature_update_key *items;
 } od_update_features_request_feature_update_key_array;
-typedef struct od_update_features_request_array {
-    int32_t count;
-    od_update_features_request *items;
-} od_update_features_request_array;
 
 struct od_update_features_request_feature_update_key {
     od_str feature; /* v0+ */
     int16_t max_version_level; /* v0+ */
     bool allow_downgrade; /* v0 */
-    int8_t upgrade_type; /* v1+ */
+    int8_t upgrade_type; /* v1+, default 1 */
     od_raw_tags unknown_tags;
 };
 
 struct od_update_features_request {
-    int32_t timeout_ms; /* v0+ */
+    int32_t timeout_ms; /* v0+, default 60000 */
     od_update_features_request_feature_update_key_array feature_updates; /* v0+ */
-    bool validate_only; /* v1+ */
+    bool validate_only; /* v1+, default false */
     od_raw_tags unknown_tags;
 };
 
@@ -9296,10 +8304,6 @@ typedef struct od_update_features_response_updatable_feature_result_array {
     int32_t count;
     od_update_features_response_updatable_feature_result *items;
 } od_update_features_response_updatable_feature_result_array;
-typedef struct od_update_features_response_array {
-    int32_t count;
-    od_update_features_response *items;
-} od_update_features_response_array;
 
 struct od_update_features_response_updatable_feature_result {
     od_str feature; /* v0+ */
@@ -9348,10 +8352,6 @@ typedef struct od_update_metadata_request_update_metadata_broker_array {
     int32_t count;
     od_update_metadata_request_update_metadata_broker *items;
 } od_update_metadata_request_update_metadata_broker_array;
-typedef struct od_update_metadata_request_array {
-    int32_t count;
-    od_update_metadata_request *items;
-} od_update_metadata_request_array;
 
 struct od_update_metadata_request_update_metadata_partition_state {
     od_str topic_name; /* v0-4 */
@@ -9392,10 +8392,10 @@ struct od_update_metadata_request_update_metadata_broker {
 
 struct od_update_metadata_request {
     int32_t controller_id; /* v0+ */
-    bool is_k_raft_controller; /* v8+ */
-    int8_t type; /* v8+, tag 0 */
+    bool is_k_raft_controller; /* v8+, default false */
+    int8_t type; /* v8+, tag 0, default 0 */
     int32_t controller_epoch; /* v0+ */
-    int64_t broker_epoch; /* v5+ */
+    int64_t broker_epoch; /* v5+, default -1 */
     od_update_metadata_request_update_metadata_partition_state_array ungrouped_partition_states; /* v0-4 */
     od_update_metadata_request_update_metadata_topic_state_array topic_states; /* v5+ */
     od_update_metadata_request_update_metadata_broker_array live_brokers; /* v0+ */
@@ -9426,10 +8426,6 @@ size_t od_update_metadata_request_size(const od_update_metadata_request *m, int1
 /* ---------------------------------------------------------------- UpdateMetadataResponse (message/UpdateMetadataResponse.json, api key 6) */
 
 typedef struct od_update_metadata_response od_update_metadata_response;
-typedef struct od_update_metadata_response_array {
-    int32_t count;
-    od_update_metadata_response *items;
-} od_update_metadata_response_array;
 
 struct od_update_metadata_response {
     int16_t error_code; /* v0+ */
@@ -9450,14 +8446,6 @@ typedef struct od_update_raft_voter_request_listener_array {
     int32_t count;
     od_update_raft_voter_request_listener *items;
 } od_update_raft_voter_request_listener_array;
-typedef struct od_update_raft_voter_request_k_raft_version_feature_array {
-    int32_t count;
-    od_update_raft_voter_request_k_raft_version_feature *items;
-} od_update_raft_voter_request_k_raft_version_feature_array;
-typedef struct od_update_raft_voter_request_array {
-    int32_t count;
-    od_update_raft_voter_request *items;
-} od_update_raft_voter_request_array;
 
 struct od_update_raft_voter_request_listener {
     od_str name; /* v0+ */
@@ -9499,18 +8487,10 @@ size_t od_update_raft_voter_request_size(const od_update_raft_voter_request *m, 
 
 typedef struct od_update_raft_voter_response_current_leader od_update_raft_voter_response_current_leader;
 typedef struct od_update_raft_voter_response od_update_raft_voter_response;
-typedef struct od_update_raft_voter_response_current_leader_array {
-    int32_t count;
-    od_update_raft_voter_response_current_leader *items;
-} od_update_raft_voter_response_current_leader_array;
-typedef struct od_update_raft_voter_response_array {
-    int32_t count;
-    od_update_raft_voter_response *items;
-} od_update_raft_voter_response_array;
 
 struct od_update_raft_voter_response_current_leader {
-    int32_t leader_id; /* v0+ */
-    int32_t leader_epoch; /* v0+ */
+    int32_t leader_id; /* v0+, default -1 */
+    int32_t leader_epoch; /* v0+, default -1 */
     od_str host; /* v0+ */
     int32_t port; /* v0+ */
     od_raw_tags unknown_tags;
@@ -9535,10 +8515,6 @@ size_t od_update_raft_voter_response_size(const od_update_raft_voter_response *m
 /* ---------------------------------------------------------------- UserScramCredentialRecord (metadata/UserScramCredentialRecord.json, api key 11) */
 
 typedef struct od_user_scram_credential_record od_user_scram_credential_record;
-typedef struct od_user_scram_credential_record_array {
-    int32_t count;
-    od_user_scram_credential_record *items;
-} od_user_scram_credential_record_array;
 
 struct od_user_scram_credential_record {
     od_str name; /* v0+ */
@@ -9568,10 +8544,6 @@ typedef struct od_vote_request_topic_data_array {
     int32_t count;
     od_vote_request_topic_data *items;
 } od_vote_request_topic_data_array;
-typedef struct od_vote_request_array {
-    int32_t count;
-    od_vote_request *items;
-} od_vote_request_array;
 
 struct od_vote_request_partition_data {
     int32_t partition_index; /* v0+ */
@@ -9591,8 +8563,8 @@ struct od_vote_request_topic_data {
 };
 
 struct od_vote_request {
-    od_str cluster_id; /* v0+, nullable v0+ */
-    int32_t voter_id; /* v1+ */
+    od_str cluster_id; /* v0+, nullable v0+, default null */
+    int32_t voter_id; /* v1+, default -1 */
     od_vote_request_topic_data_array topics; /* v0+ */
     od_raw_tags unknown_tags;
 };
@@ -9628,10 +8600,6 @@ typedef struct od_vote_response_node_endpoint_array {
     int32_t count;
     od_vote_response_node_endpoint *items;
 } od_vote_response_node_endpoint_array;
-typedef struct od_vote_response_array {
-    int32_t count;
-    od_vote_response *items;
-} od_vote_response_array;
 
 struct od_vote_response_partition_data {
     int32_t partition_index; /* v0+ */
@@ -9689,18 +8657,10 @@ typedef struct od_voters_record_endpoint_array {
     int32_t count;
     od_voters_record_endpoint *items;
 } od_voters_record_endpoint_array;
-typedef struct od_voters_record_k_raft_version_feature_array {
-    int32_t count;
-    od_voters_record_k_raft_version_feature *items;
-} od_voters_record_k_raft_version_feature_array;
 typedef struct od_voters_record_voter_array {
     int32_t count;
     od_voters_record_voter *items;
 } od_voters_record_voter_array;
-typedef struct od_voters_record_array {
-    int32_t count;
-    od_voters_record *items;
-} od_voters_record_array;
 
 struct od_voters_record_endpoint {
     od_str name; /* v0+ */
@@ -9764,10 +8724,6 @@ typedef struct od_write_share_group_state_request_write_state_data_array {
     int32_t count;
     od_write_share_group_state_request_write_state_data *items;
 } od_write_share_group_state_request_write_state_data_array;
-typedef struct od_write_share_group_state_request_array {
-    int32_t count;
-    od_write_share_group_state_request *items;
-} od_write_share_group_state_request_array;
 
 struct od_write_share_group_state_request_state_batch {
     int64_t first_offset; /* v0+ */
@@ -9828,15 +8784,11 @@ typedef struct od_write_share_group_state_response_write_state_result_array {
     int32_t count;
     od_write_share_group_state_response_write_state_result *items;
 } od_write_share_group_state_response_write_state_result_array;
-typedef struct od_write_share_group_state_response_array {
-    int32_t count;
-    od_write_share_group_state_response *items;
-} od_write_share_group_state_response_array;
 
 struct od_write_share_group_state_response_partition_result {
     int32_t partition; /* v0+ */
     int16_t error_code; /* v0+ */
-    od_str error_message; /* v0+, nullable v0+ */
+    od_str error_message; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
 };
 
@@ -9877,10 +8829,6 @@ typedef struct od_write_txn_markers_request_writable_txn_marker_array {
     int32_t count;
     od_write_txn_markers_request_writable_txn_marker *items;
 } od_write_txn_markers_request_writable_txn_marker_array;
-typedef struct od_write_txn_markers_request_array {
-    int32_t count;
-    od_write_txn_markers_request *items;
-} od_write_txn_markers_request_array;
 
 struct od_write_txn_markers_request_writable_txn_marker_topic {
     od_str name; /* v0+ */
@@ -9933,10 +8881,6 @@ typedef struct od_write_txn_markers_response_writable_txn_marker_result_array {
     int32_t count;
     od_write_txn_markers_response_writable_txn_marker_result *items;
 } od_write_txn_markers_response_writable_txn_marker_result_array;
-typedef struct od_write_txn_markers_response_array {
-    int32_t count;
-    od_write_txn_markers_response *items;
-} od_write_txn_markers_response_array;
 
 struct od_write_txn_markers_response_writable_txn_marker_partition_result {
     int32_t partition_index; /* v0+ */
@@ -9981,10 +8925,6 @@ size_t od_write_txn_markers_response_size(const od_write_txn_markers_response *m
 /* ---------------------------------------------------------------- ZkMigrationStateRecord (metadata/ZkMigrationRecord.json, api key 21) */
 
 typedef struct od_zk_migration_state_record od_zk_migration_state_record;
-typedef struct od_zk_migration_state_record_array {
-    int32_t count;
-    od_zk_migration_state_record *items;
-} od_zk_migration_state_record_array;
 
 struct od_zk_migration_state_record {
     int8_t zk_migration_state; /* v0+ */
