@@ -291,9 +291,12 @@ od_config_status od_properties_parse(od_properties *out, const char *text, size_
         }
         in_logical = false;
         /* Java drops a logical line that is empty, except when the input
-         * ends right after a continuation backslash: then the line had
-         * content (the backslash) and is stored as an empty key. */
-        if (logical.len == 0 && !continues)
+         * ends right after a continuation backslash and at most a one-byte
+         * line break: Java then still holds the backslash as content and
+         * stores an empty key. After "\r\n" it has already started the
+         * next (empty) line and stores nothing. */
+        bool crlf = next - end == 2;
+        if (logical.len == 0 && (!continues || crlf))
             continue;
         why = store_line(out, logical.data, logical.len, logical_start, &key, &value, &st);
         if (why)

@@ -123,7 +123,11 @@ static void trailing_lone_backslash_is_an_empty_key(void)
         CHECK_EQ_INT(p.count, 2);
         od_properties_free(&p);
     }
-    od_properties p = parse_ok("a=1\n\\\n\nb=2\n"); /* mid-file it is dropped */
+    od_properties p = parse_ok("a=1\n\\\r\n"); /* after CRLF Java has moved on: nothing */
+    CHECK(od_properties_get(&p, "") == NULL);
+    CHECK_EQ_INT(p.count, 1);
+    od_properties_free(&p);
+    p = parse_ok("a=1\n\\\n\nb=2\n"); /* mid-file it is dropped */
     CHECK(od_properties_get(&p, "") == NULL);
     CHECK_EQ_INT(p.count, 2);
     od_properties_free(&p);
