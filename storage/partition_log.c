@@ -63,6 +63,12 @@ struct od_log {
     bool dir_dirty;
     uint64_t rng;
     od_pstate ps;
+    /* Completed transactions whose markers are not below the HW yet. */
+    struct unrepl_txn {
+        int64_t first_offset;
+        int64_t marker_offset;
+    } *unrepl;
+    size_t nunrepl, unrepl_cap;
 };
 
 void od_log_config_default(od_log_config *c)
@@ -431,6 +437,7 @@ static void log_free(od_log *log)
     }
     free(log->segs);
     od_pstate_free(&log->ps);
+    free(log->unrepl);
     free(log->epochs);
     free(log->topic);
     free(log->log_dir);
@@ -438,11 +445,67 @@ static void log_free(od_log *log)
     free(log);
 }
 
+/* Handles a transaction marker before the producer state forgets the
+ * transaction: an ABORT gets its .txnindex entry (unless replaying finds it
+ * already there) and any marker not yet under the HW keeps the transaction
+ * unstable for the LSO. */
+static od_st_err on_control(od_log *log, od_segment *seg, const uint8_t *batch, size_t len,
+                            const od_batch_header *h, bool replay)
+{
+    if (h->producer_id < 0 || !od_batch_is_control(h))
+        return OD_ST_OK;
+    od_record_iter it;
+    od_record rec;
+    od_control_record cr;
+    bool ok = od_record_iter_init(&it, batch, len, 1 << 20) == OD_BATCH_OK &&
+              od_record_iter_next(&it, &rec) && od_control_record_parse(&rec, &cr) == OD_BATCH_OK &&
+              (cr.type == OD_CONTROL_ABORT || cr.type == OD_CONTROL_COMMIT);
+    od_record_iter_finish(&it);
+    if (!ok)
+        return OD_ST_OK;
+    int64_t marker = h->base_offset;
+    const od_producer_entry *e = od_pstate_find(&log->ps, h->producer_id);
+    int64_t first = e && e->txn_first_offset >= 0 ? e->txn_first_offset : marker;
+    if (cr.type == OD_CONTROL_ABORT && !(replay && od_segment_txn_has(seg, marker))) {
+        /* The LSO once this transaction is done: the next open one's start. */
+        int64_t lso = marker + 1;
+        for (size_t i = 0; i < log->ps.n; i++)
+            if (log->ps.e[i].producer_id != h->producer_id && log->ps.e[i].txn_first_offset >= 0 &&
+                log->ps.e[i].txn_first_offset < lso)
+                lso = log->ps.e[i].txn_first_offset;
+        od_aborted_txn t = {h->producer_id, first, marker, lso};
+        od_st_err err = od_segment_txn_append(seg, &t);
+        if (err)
+            return err;
+    }
+    if (marker >= log->hw) {
+        if (log->nunrepl == log->unrepl_cap) {
+            size_t cap = log->unrepl_cap ? log->unrepl_cap * 2 : 8;
+            struct unrepl_txn *n = realloc(log->unrepl, cap * sizeof *n);
+            if (!n)
+                return OD_ST_NO_MEMORY;
+            log->unrepl = n;
+            log->unrepl_cap = cap;
+        }
+        log->unrepl[log->nunrepl++] = (struct unrepl_txn){first, marker};
+    }
+    return OD_ST_OK;
+}
+
+typedef struct replay_ctx {
+    od_log *log;
+    od_segment *seg;
+} replay_ctx;
+
 static od_st_err apply_batch(void *ctx, const uint8_t *batch, size_t len, const od_batch_header *h)
 {
-    od_log *log = ctx;
+    replay_ctx *rc = ctx;
+    od_log *log = rc->log;
     if (od_batch_last_offset(h) < log->ps.map_end_offset)
         return OD_ST_OK;
+    od_st_err err = on_control(log, rc->seg, batch, len, h, true);
+    if (err)
+        return err;
     return od_pstate_apply(&log->ps, batch, len, h);
 }
 
@@ -480,8 +543,11 @@ static od_st_err rebuild_pstate(od_log *log)
         return err;
     if (log->ps.map_end_offset < log->segs[0]->base_offset)
         od_pstate_clear(&log->ps, log->segs[0]->base_offset);
-    for (size_t i = floor_segment(log, log->ps.map_end_offset); i < log->nsegs && !err; i++)
-        err = od_segment_for_each_batch(log->segs[i], log->ps.map_end_offset, apply_batch, log);
+    log->nunrepl = 0;
+    for (size_t i = floor_segment(log, log->ps.map_end_offset); i < log->nsegs && !err; i++) {
+        replay_ctx rc = {log, log->segs[i]};
+        err = od_segment_for_each_batch(log->segs[i], log->ps.map_end_offset, apply_batch, &rc);
+    }
     if (!err)
         log->ps.map_end_offset = leo;
     return err;
@@ -798,8 +864,12 @@ static od_st_err append_common(od_log *log, const uint8_t *buf, size_t len, cons
         od_batch_header h;
         size_t total = od_batch_total_size(buf + pos, len - pos);
         od_batch_header_parse(buf + pos, total, &h);
+        /* Failures here leave the data in and the bookkeeping behind; the
+         * replay at the next open repairs both (see rebuild_pstate). */
+        if ((err = on_control(log, active(log), buf + pos, total, &h, false)))
+            return err;
         if ((err = od_pstate_apply(&log->ps, buf + pos, total, &h)))
-            return err; /* only on OOM; the data is in, the state lags until reopen */
+            return err;
         pos += total;
     }
     log->unflushed += si->records;
@@ -1064,6 +1134,36 @@ void od_log_set_high_watermark(od_log *log, int64_t hw)
     if (hw < log->log_start)
         hw = log->log_start;
     log->hw = hw;
+    size_t w = 0;
+    for (size_t i = 0; i < log->nunrepl; i++)
+        if (log->unrepl[i].marker_offset >= hw)
+            log->unrepl[w++] = log->unrepl[i];
+    log->nunrepl = w;
+}
+
+int64_t od_log_last_stable_offset(const od_log *log)
+{
+    int64_t lso = log->hw;
+    for (size_t i = 0; i < log->ps.n; i++)
+        if (log->ps.e[i].txn_first_offset >= 0 && log->ps.e[i].txn_first_offset < lso)
+            lso = log->ps.e[i].txn_first_offset;
+    for (size_t i = 0; i < log->nunrepl; i++)
+        if (log->unrepl[i].first_offset < lso)
+            lso = log->unrepl[i].first_offset;
+    return lso;
+}
+
+od_st_err od_log_collect_aborted(od_log *log, int64_t from, int64_t upper, od_aborted_fn fn,
+                                 void *ctx)
+{
+    for (size_t i = floor_segment(log, from); i < log->nsegs; i++) {
+        if (log->segs[i]->base_offset >= upper)
+            break;
+        od_st_err err = od_segment_txn_collect(log->segs[i], from, upper, fn, ctx);
+        if (err)
+            return err;
+    }
+    return OD_ST_OK;
 }
 
 static void clamp_offsets(od_log *log)

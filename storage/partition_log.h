@@ -189,6 +189,16 @@ const od_epoch_entry *od_log_epochs(const od_log *log, size_t *count);
  * and reloaded (plus a scan of the batches after them) at open. */
 const od_pstate *od_log_producer_state(const od_log *log);
 
+/* Last stable offset: the high watermark, or the first offset of the
+ * earliest transaction still open (or whose marker is not yet below the
+ * high watermark), whichever is lower. What read_committed may see. */
+int64_t od_log_last_stable_offset(const od_log *log);
+
+/* Aborted transactions overlapping [from, upper) from the .txnindex files,
+ * for a read_committed Fetch response. */
+od_st_err od_log_collect_aborted(od_log *log, int64_t from, int64_t upper, od_aborted_fn fn,
+                                 void *ctx);
+
 int64_t od_log_end_offset(const od_log *log);
 int64_t od_log_start_offset(const od_log *log);
 int64_t od_log_high_watermark(const od_log *log);

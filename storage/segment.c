@@ -72,6 +72,8 @@ static od_fio *IO(const od_segment *s)
     return s->ctx->io;
 }
 
+static od_st_err txn_resize_file(od_segment *s);
+
 /* ---------------------------------------------------------- fd cache */
 
 static void lru_remove(od_segment *s)
@@ -520,7 +522,22 @@ od_st_err od_segment_recover(od_segment *s, int64_t *truncated_bytes)
     s->next_offset = next;
     s->bytes_since_index = pos - last_index_pos;
     s->index_loaded = true;
-    return write_index_files(s);
+    err = write_index_files(s);
+    if (err)
+        return err;
+    /* Entries for markers that did not survive go; entries the crash lost
+     * are re-added by the log's producer-state replay. */
+    if ((err = od_segment_txn_load(s)))
+        return err;
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < s->txn_n; i++)
+        if (s->txn[i].last_offset < next)
+            s->txn[keep++] = s->txn[i];
+    if (keep != s->txn_n) {
+        s->txn_n = keep;
+        err = txn_resize_file(s);
+    }
+    return err;
 }
 
 /* Reads one index file fully; *ok false when it is missing or malformed. */
@@ -931,6 +948,115 @@ od_st_err od_segment_for_each_batch(od_segment *s, int64_t from_offset, od_segme
     return err;
 }
 
+/* ------------------------------------------------------------ txnindex */
+
+od_st_err od_segment_txn_load(od_segment *s)
+{
+    if (s->txn_loaded)
+        return OD_ST_OK;
+    char path[PATH_CAP];
+    seg_path(s, ".txnindex", path);
+    char *buf;
+    size_t len;
+    int rc = od_fio_read_file(IO(s), path, (size_t)1 << 30, &buf, &len);
+    if (rc == -ENOENT) {
+        s->txn_loaded = true;
+        return OD_ST_OK;
+    }
+    if (rc < 0)
+        return od_st_from_errno(rc);
+    /* A torn last entry (crash mid-append) is dropped, as is anything after
+     * an entry of an unknown version. */
+    size_t n = len / OD_TXN_INDEX_ENTRY_SIZE;
+    od_aborted_txn *t = n ? malloc(n * sizeof *t) : NULL;
+    if (n && !t) {
+        free(buf);
+        return OD_ST_NO_MEMORY;
+    }
+    size_t got = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = (const uint8_t *)buf + i * OD_TXN_INDEX_ENTRY_SIZE;
+        if (od_load_be16(p) != 0)
+            break;
+        t[got++] = (od_aborted_txn){(int64_t)od_load_be64(p + 2), (int64_t)od_load_be64(p + 10),
+                                    (int64_t)od_load_be64(p + 18), (int64_t)od_load_be64(p + 26)};
+    }
+    free(buf);
+    s->txn = t;
+    s->txn_n = s->txn_cap = (uint32_t)got;
+    s->txn_loaded = true;
+    return OD_ST_OK;
+}
+
+/* Rewrites the file's length to the entries kept in memory. */
+static od_st_err txn_resize_file(od_segment *s)
+{
+    char path[PATH_CAP];
+    seg_path(s, ".txnindex", path);
+    int fd = IO(s)->m->open(IO(s), path, O_RDWR, 0);
+    if (fd == -ENOENT)
+        return OD_ST_OK;
+    if (fd < 0)
+        return od_st_from_errno(fd);
+    int rc = IO(s)->m->ftruncate(IO(s), fd, (int64_t)s->txn_n * OD_TXN_INDEX_ENTRY_SIZE);
+    IO(s)->m->close(IO(s), fd);
+    return rc < 0 ? od_st_from_errno(rc) : OD_ST_OK;
+}
+
+od_st_err od_segment_txn_append(od_segment *s, const od_aborted_txn *t)
+{
+    od_st_err err = od_segment_txn_load(s);
+    if (err)
+        return err;
+    if (s->txn_n == s->txn_cap) {
+        uint32_t cap = s->txn_cap ? s->txn_cap * 2 : 8;
+        od_aborted_txn *n = realloc(s->txn, cap * sizeof *n);
+        if (!n)
+            return OD_ST_NO_MEMORY;
+        s->txn = n;
+        s->txn_cap = cap;
+    }
+    uint8_t e[OD_TXN_INDEX_ENTRY_SIZE];
+    od_store_be16(e, 0);
+    od_store_be64(e + 2, (uint64_t)t->producer_id);
+    od_store_be64(e + 10, (uint64_t)t->first_offset);
+    od_store_be64(e + 18, (uint64_t)t->last_offset);
+    od_store_be64(e + 26, (uint64_t)t->last_stable_offset);
+    int fd = open_rw(s, ".txnindex", 0);
+    if (fd < 0)
+        return od_st_from_errno(fd);
+    int rc = od_fio_pwrite_full(IO(s), fd, e, sizeof e, (int64_t)s->txn_n * OD_TXN_INDEX_ENTRY_SIZE);
+    if (rc < 0)
+        IO(s)->m->ftruncate(IO(s), fd, (int64_t)s->txn_n * OD_TXN_INDEX_ENTRY_SIZE);
+    IO(s)->m->close(IO(s), fd);
+    if (rc < 0)
+        return od_st_from_errno(rc);
+    s->txn[s->txn_n++] = *t;
+    return OD_ST_OK;
+}
+
+bool od_segment_txn_has(od_segment *s, int64_t last_offset)
+{
+    if (od_segment_txn_load(s) != OD_ST_OK)
+        return false;
+    for (uint32_t i = 0; i < s->txn_n; i++)
+        if (s->txn[i].last_offset == last_offset)
+            return true;
+    return false;
+}
+
+od_st_err od_segment_txn_collect(od_segment *s, int64_t from, int64_t upper, od_aborted_fn fn,
+                                 void *ctx)
+{
+    od_st_err err = od_segment_txn_load(s);
+    if (err)
+        return err;
+    for (uint32_t i = 0; i < s->txn_n; i++)
+        if (s->txn[i].last_offset >= from && s->txn[i].first_offset < upper)
+            fn(ctx, &s->txn[i]);
+    return OD_ST_OK;
+}
+
 /* -------------------------------------------------- truncate, seal, etc */
 
 od_st_err od_segment_truncate_to(od_segment *s, int64_t offset)
@@ -956,6 +1082,16 @@ od_st_err od_segment_truncate_to(od_segment *s, int64_t offset)
         s->rolling_ts = -1;
     if ((err = write_index_files(s)))
         return err;
+    if ((err = od_segment_txn_load(s)))
+        return err;
+    uint32_t keep = s->txn_n;
+    while (keep > 0 && s->txn[keep - 1].last_offset >= h.base_offset)
+        keep--;
+    if (keep != s->txn_n) {
+        s->txn_n = keep;
+        if ((err = txn_resize_file(s)))
+            return err;
+    }
     bool bad;
     if ((err = rescan_tail(s, &bad)))
         return err;
@@ -1019,6 +1155,8 @@ od_st_err od_segment_flush(od_segment *s)
         rc = s->idx_fd >= 0 ? IO(s)->m->fsync(IO(s), s->idx_fd) : fsync_path(s, ".index");
     if (rc == 0)
         rc = s->tidx_fd >= 0 ? IO(s)->m->fsync(IO(s), s->tidx_fd) : fsync_path(s, ".timeindex");
+    if (rc == 0 && s->txn_loaded && s->txn_n > 0)
+        rc = fsync_path(s, ".txnindex");
     return rc < 0 ? od_st_from_errno(rc) : OD_ST_OK;
 }
 
@@ -1068,6 +1206,7 @@ void od_segment_unref(od_segment *s)
         io->m->close(io, s->tidx_fd);
     free(s->oidx);
     free(s->tidx);
+    free(s->txn);
     free(s);
 }
 

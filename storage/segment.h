@@ -26,7 +26,18 @@
 enum {
     OD_OFFSET_INDEX_ENTRY_SIZE = 8,
     OD_TIME_INDEX_ENTRY_SIZE = 12,
+    OD_TXN_INDEX_ENTRY_SIZE = 34,
 };
+
+/* One aborted transaction, as a .txnindex entry stores it: version int16
+ * (0) | producerId int64 | firstOffset int64 | lastOffset int64 (the ABORT
+ * marker) | lastStableOffset int64. */
+typedef struct od_aborted_txn {
+    int64_t producer_id;
+    int64_t first_offset;
+    int64_t last_offset;
+    int64_t last_stable_offset;
+} od_aborted_txn;
 
 typedef struct od_segment od_segment;
 
@@ -90,6 +101,9 @@ struct od_segment {
     int64_t roll_jitter_ms;
     od_segment *lru_prev, *lru_next;
     bool in_lru;
+    od_aborted_txn *txn; /* .txnindex, loaded on first use */
+    uint32_t txn_n, txn_cap;
+    bool txn_loaded;
 };
 
 /* File name of a segment file: 20-digit zero-padded base offset + suffix. */
@@ -147,6 +161,16 @@ typedef od_st_err (*od_segment_batch_fn)(void *ctx, const uint8_t *batch, size_t
                                          const od_batch_header *h);
 od_st_err od_segment_for_each_batch(od_segment *s, int64_t from_offset, od_segment_batch_fn fn,
                                     void *ctx);
+
+/* The .txnindex: created on the first aborted transaction, appended to
+ * (fsynced with the segment), truncated with the log. */
+od_st_err od_segment_txn_load(od_segment *s);
+od_st_err od_segment_txn_append(od_segment *s, const od_aborted_txn *t);
+/* Calls fn for entries with last_offset >= from and first_offset < upper. */
+typedef void (*od_aborted_fn)(void *ctx, const od_aborted_txn *t);
+od_st_err od_segment_txn_collect(od_segment *s, int64_t from, int64_t upper, od_aborted_fn fn,
+                                 void *ctx);
+bool od_segment_txn_has(od_segment *s, int64_t last_offset);
 
 /* Removes every batch whose last offset is >= offset (a batch straddling the
  * cut goes entirely) and the index entries for them. */

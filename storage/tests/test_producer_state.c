@@ -283,5 +283,94 @@ static void test_compressed_batches(void)
     st_rmtree(dir);
 }
 
+static void count_aborted(void *ctx, const od_aborted_txn *t)
+{
+    od_aborted_txn *out = ctx;
+    out[0].producer_id++; /* slot 0 counts, slot 1 keeps the last one */
+    out[1] = *t;
+}
+
+static od_st_err marker(od_log *log, int64_t pid, od_control_type type, int32_t coord_epoch)
+{
+    od_writer w;
+    od_writer_init(&w, 128);
+    od_batch_params p = OD_BATCH_PARAMS_INIT;
+    p.producer_id = pid;
+    p.producer_epoch = 0;
+    od_control_batch_build(&p, type, coord_epoch, 5000, &w);
+    od_st_err err = od_log_append_leader(log, w.buf, w.len, 0, 5000, NULL);
+    od_writer_free(&w);
+    return err;
+}
+
+static void test_transactions_and_txnindex(void)
+{
+    char dir[256];
+    st_tmpdir(dir);
+    od_log_config cfg;
+    od_log_config_default(&cfg);
+    od_log *log = st_open(dir, &cfg, NULL, false, 0, NULL, NULL);
+    REQUIRE(log);
+    od_writer w;
+    od_writer_init(&w, 256);
+    pbatch(&w, 1, 0, 0, 3, 100, OD_COMPRESSION_NONE, true); /* A: 0..2 */
+    REQUIRE_OK(od_log_append_leader(log, w.buf, w.len, 0, 0, NULL));
+    w.len = 0;
+    pbatch(&w, 1, 0, 3, 3, 100, OD_COMPRESSION_NONE, true); /* A: 3..5 */
+    REQUIRE_OK(od_log_append_leader(log, w.buf, w.len, 0, 0, NULL));
+    w.len = 0;
+    pbatch(&w, 2, 0, 0, 3, 100, OD_COMPRESSION_NONE, true); /* B: 6..8 */
+    REQUIRE_OK(od_log_append_leader(log, w.buf, w.len, 0, 0, NULL));
+    od_writer_free(&w);
+    od_log_set_high_watermark(log, 9);
+    CHECK_EQ_INT(od_log_last_stable_offset(log), 0);
+    REQUIRE_OK(marker(log, 1, OD_CONTROL_ABORT, 7)); /* offset 9 */
+    /* The abort marker is at or above the HW: A is not stable yet. */
+    CHECK_EQ_INT(od_log_last_stable_offset(log), 0);
+    od_log_set_high_watermark(log, 10);
+    CHECK_EQ_INT(od_log_last_stable_offset(log), 6);
+    REQUIRE_OK(marker(log, 2, OD_CONTROL_COMMIT, 7)); /* offset 10 */
+    od_log_set_high_watermark(log, 11);
+    CHECK_EQ_INT(od_log_last_stable_offset(log), 11);
+    CHECK_EQ_INT(od_pstate_find(od_log_producer_state(log), 1)->coordinator_epoch, 7);
+
+    CHECK_EQ_INT(st_file_size(dir, "00000000000000000000.txnindex"), 34);
+    char path[512], *raw;
+    size_t len;
+    snprintf(path, sizeof path, "%s/t-0/00000000000000000000.txnindex", dir);
+    REQUIRE(od_fio_read_file(od_fio_posix(), path, 1024, &raw, &len) == 0);
+    const uint8_t *b = (const uint8_t *)raw;
+    CHECK_EQ_INT(od_load_be16(b), 0);
+    CHECK_EQ_INT((int64_t)od_load_be64(b + 2), 1);
+    CHECK_EQ_INT((int64_t)od_load_be64(b + 10), 0);
+    CHECK_EQ_INT((int64_t)od_load_be64(b + 18), 9);
+    CHECK_EQ_INT((int64_t)od_load_be64(b + 26), 6);
+    od_aborted_txn got[2] = {0};
+    REQUIRE_OK(od_log_collect_aborted(log, 0, 11, count_aborted, got));
+    CHECK_EQ_INT(got[0].producer_id, 1);
+    CHECK(got[1].producer_id == 1 && got[1].first_offset == 0 && got[1].last_offset == 9);
+    memset(got, 0, sizeof got);
+    REQUIRE_OK(od_log_collect_aborted(log, 10, 11, count_aborted, got));
+    CHECK_EQ_INT(got[0].producer_id, 0);
+
+    /* A crash that lost the .txnindex: the replay at open writes it again. */
+    CHECK_EQ_INT(od_log_close(log, false), OD_ST_OK);
+    CHECK_EQ_INT(unlink(path), 0);
+    log = st_open(dir, &cfg, NULL, false, 0, NULL, NULL);
+    REQUIRE(log);
+    char *raw2;
+    REQUIRE(od_fio_read_file(od_fio_posix(), path, 1024, &raw2, &len) == 0);
+    CHECK(len == 34 && memcmp(raw, raw2, 34) == 0);
+    free(raw2);
+    free(raw);
+    /* Truncating below the marker takes its entry; A is open again. */
+    REQUIRE_OK(od_log_truncate_to(log, 9));
+    CHECK_EQ_INT(st_file_size(dir, "00000000000000000000.txnindex"), 0);
+    od_log_set_high_watermark(log, 9);
+    CHECK_EQ_INT(od_log_last_stable_offset(log), 0);
+    CHECK_EQ_INT(od_log_close(log, true), OD_ST_OK);
+    st_rmtree(dir);
+}
+
 OD_TEST_MAIN(OD_CASE(test_sequence_rules), OD_CASE(test_snapshot_format), OD_CASE(test_idempotent_log),
-             OD_CASE(test_compressed_batches))
+             OD_CASE(test_compressed_batches), OD_CASE(test_transactions_and_txnindex))
