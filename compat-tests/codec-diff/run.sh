@@ -23,7 +23,7 @@ tool="$(cd "$(dirname "$tool")" && pwd)/$(basename "$tool")"
 # serialize the Maven build so neither sees a half-written target/.
 exec 9>"$here/.build.lock"
 flock 9
-(cd "$here" && "$mvn" -B -q package)
+(cd "$here" && "$mvn" -B -q -Dstyle.color=never package)
 flock -u 9
 
 args=(--tool "$tool" --specs "$specs")
