@@ -114,9 +114,16 @@ static void lru_evict(od_fd_cache *c, const od_segment *keep)
     while (c->open > c->limit && v != NULL) {
         od_segment *prev = v->lru_prev;
         if (v != keep && v->refs <= 1) {
+            od_fio *io = v->ctx->io;
             lru_remove(v);
-            v->ctx->io->m->close(v->ctx->io, v->log_fd);
-            v->log_fd = -1;
+            /* An active segment gives up its index descriptors too; the
+             * next append reopens all three. */
+            io->m->close(io, v->log_fd);
+            if (v->idx_fd >= 0)
+                io->m->close(io, v->idx_fd);
+            if (v->tidx_fd >= 0)
+                io->m->close(io, v->tidx_fd);
+            v->log_fd = v->idx_fd = v->tidx_fd = -1;
         }
         v = prev;
     }
@@ -138,10 +145,8 @@ od_st_err od_segment_log_fd(od_segment *s, int *fd)
     if (rc < 0)
         return od_st_from_errno(rc);
     s->log_fd = rc;
-    if (!s->active) {
-        lru_push_front(s);
-        lru_evict(s->ctx->cache, s);
-    }
+    lru_push_front(s);
+    lru_evict(s->ctx->cache, s);
     *fd = s->log_fd;
     return OD_ST_OK;
 }
@@ -386,6 +391,8 @@ od_st_err od_segment_create(const od_seg_ctx *ctx, int64_t base, int64_t now_ms,
     s->index_loaded = true;
     s->size = 0;
     s->next_offset = base;
+    lru_push_front(s);
+    lru_evict(ctx->cache, s);
     *out = s;
     return OD_ST_OK;
 fail:
@@ -672,6 +679,48 @@ static od_st_err rescan_tail(od_segment *s, bool *bad)
     return OD_ST_OK;
 }
 
+/* Opens the index files for writing if the fd cache closed them. Call
+ * right after od_segment_log_fd, which put this segment first in the LRU. */
+static od_st_err ensure_index_fds(od_segment *s)
+{
+    if (s->idx_fd < 0) {
+        int rc = open_rw(s, ".index", 0);
+        if (rc < 0)
+            return od_st_from_errno(rc);
+        s->idx_fd = rc;
+    }
+    if (s->tidx_fd < 0) {
+        int rc = open_rw(s, ".timeindex", 0);
+        if (rc < 0)
+            return od_st_from_errno(rc);
+        s->tidx_fd = rc;
+    }
+    return OD_ST_OK;
+}
+
+/* Sizes both index files: preallocated (active) or exactly the entries. */
+static od_st_err size_index_files(od_segment *s, bool prealloc)
+{
+    od_fio *io = IO(s);
+    uint32_t on = prealloc && s->oidx_max > s->oidx_n ? s->oidx_max : s->oidx_n;
+    uint32_t tn = prealloc && s->tidx_max > s->tidx_n ? s->tidx_max : s->tidx_n;
+    int ifd = s->idx_fd >= 0 ? s->idx_fd : open_rw(s, ".index", 0);
+    if (ifd < 0)
+        return od_st_from_errno(ifd);
+    int rc = io->m->ftruncate(io, ifd, (int64_t)on * OD_OFFSET_INDEX_ENTRY_SIZE);
+    if (ifd != s->idx_fd)
+        io->m->close(io, ifd);
+    if (rc < 0)
+        return od_st_from_errno(rc);
+    int tfd = s->tidx_fd >= 0 ? s->tidx_fd : open_rw(s, ".timeindex", 0);
+    if (tfd < 0)
+        return od_st_from_errno(tfd);
+    rc = io->m->ftruncate(io, tfd, (int64_t)tn * OD_TIME_INDEX_ENTRY_SIZE);
+    if (tfd != s->tidx_fd)
+        io->m->close(io, tfd);
+    return rc < 0 ? od_st_from_errno(rc) : OD_ST_OK;
+}
+
 od_st_err od_segment_make_active(od_segment *s)
 {
     od_st_err err = od_segment_load_index(s);
@@ -685,26 +734,11 @@ od_st_err od_segment_make_active(od_segment *s)
         if ((err = od_segment_recover(s, &cut)))
             return err;
     }
-    int fd;
-    if ((err = od_segment_log_fd(s, &fd)))
-        return err;
-    lru_remove(s);
-    if (s->idx_fd < 0) {
-        int rc = open_rw(s, ".index", 0);
-        if (rc < 0)
-            return od_st_from_errno(rc);
-        s->idx_fd = rc;
-    }
-    if (s->tidx_fd < 0) {
-        int rc = open_rw(s, ".timeindex", 0);
-        if (rc < 0)
-            return od_st_from_errno(rc);
-        s->tidx_fd = rc;
-    }
     s->active = true;
-    /* Rewriting from memory also drops any bytes a crash left past the
-     * entries and restores the preallocation. */
-    return write_index_files(s);
+    /* Entries on disk past the ones in memory are never read back (they
+     * get overwritten, trimmed at close, or rebuilt after a crash), so only
+     * the preallocation needs restoring. Descriptors open on first append. */
+    return size_index_files(s, true);
 }
 
 /* ------------------------------------------------------------- append */
@@ -724,6 +758,12 @@ od_st_err od_segment_append(od_segment *s, const uint8_t *buf, size_t len, int64
         return OD_ST_INVALID_ARG;
     if (!reserve_oidx(s, s->oidx_n + 1) || !reserve_tidx(s, s->tidx_n + 2))
         return OD_ST_NO_MEMORY;
+    int fd;
+    od_st_err err = od_segment_log_fd(s, &fd);
+    if (!err)
+        err = ensure_index_fds(s);
+    if (err)
+        return err;
     int64_t pos = s->size;
     int rc = od_fio_pwrite_full(IO(s), s->log_fd, buf, len, pos);
     if (rc < 0)
@@ -1103,30 +1143,33 @@ od_st_err od_segment_seal(od_segment *s)
     if (!s->active)
         return OD_ST_OK;
     od_fio *io = IO(s);
-    int rc;
     if (s->max_ts >= 0 && (s->tidx_n == 0 || s->max_ts > s->tidx[s->tidx_n - 1].timestamp)) {
         if (!reserve_tidx(s, s->tidx_n + 1))
             return OD_ST_NO_MEMORY;
+        int fd;
+        od_st_err err = od_segment_log_fd(s, &fd);
+        if (!err)
+            err = ensure_index_fds(s);
+        if (err)
+            return err;
         od_tidx_entry e = {s->max_ts, (uint32_t)(s->offset_of_max_ts - s->base_offset)};
         uint8_t t[OD_TIME_INDEX_ENTRY_SIZE];
         put_tidx(t, e);
-        rc = od_fio_pwrite_full(io, s->tidx_fd, t, sizeof t,
-                                (int64_t)s->tidx_n * OD_TIME_INDEX_ENTRY_SIZE);
+        int rc = od_fio_pwrite_full(io, s->tidx_fd, t, sizeof t,
+                                    (int64_t)s->tidx_n * OD_TIME_INDEX_ENTRY_SIZE);
         if (rc < 0)
             return od_st_from_errno(rc);
         s->tidx[s->tidx_n++] = e;
     }
-    if ((rc = io->m->ftruncate(io, s->idx_fd, (int64_t)s->oidx_n * OD_OFFSET_INDEX_ENTRY_SIZE)) < 0 ||
-        (rc = io->m->ftruncate(io, s->tidx_fd, (int64_t)s->tidx_n * OD_TIME_INDEX_ENTRY_SIZE)) < 0)
-        return od_st_from_errno(rc);
-    io->m->close(io, s->idx_fd);
-    io->m->close(io, s->tidx_fd);
+    od_st_err err = size_index_files(s, false);
+    if (err)
+        return err;
+    if (s->idx_fd >= 0)
+        io->m->close(io, s->idx_fd);
+    if (s->tidx_fd >= 0)
+        io->m->close(io, s->tidx_fd);
     s->idx_fd = s->tidx_fd = -1;
     s->active = false;
-    if (s->log_fd >= 0) {
-        lru_push_front(s);
-        lru_evict(s->ctx->cache, s);
-    }
     return OD_ST_OK;
 }
 

@@ -235,5 +235,64 @@ static void test_logdir_lifecycle(void)
     st_rmtree(dir);
 }
 
+#include <dirent.h>
+#include <time.h>
+
+static int count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Thousands of partitions open with a bounded number of descriptors, and
+ * quickly after a clean shutdown (no index or log scan beyond the tail). */
+static void test_many_partitions_bounded_fds(void)
+{
+    char dir[256];
+    st_tmpdir(dir);
+    od_fio_fault nosync; /* fsync cost is not what this measures */
+    od_fio_fault_init(&nosync, od_fio_posix());
+    nosync.skip_fsync = true;
+    od_log_config cfg;
+    od_log_config_default(&cfg);
+    cfg.segment_index_bytes = 64 * 1024;
+    enum { N = 1000, LIMIT = 32 };
+    int base_fds = count_fds();
+    od_logdir *d;
+    REQUIRE_OK(od_logdir_open(&nosync.io, dir, LIMIT, &d));
+    for (int i = 0; i < N; i++) {
+        od_log *log;
+        REQUIRE_OK(od_logdir_open_log(d, "many", i, &cfg, 0, &log, NULL));
+        REQUIRE_OK(st_append(log, 2, 2, 10, 0));
+    }
+    CHECKF(count_fds() - base_fds <= 3 * LIMIT + 4, "%d fds", count_fds() - base_fds);
+    REQUIRE_OK(od_logdir_close(d, 1));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    REQUIRE_OK(od_logdir_open(&nosync.io, dir, LIMIT, &d));
+    od_log *last = NULL;
+    for (int i = 0; i < N; i++) {
+        od_log_recovery_stats st;
+        REQUIRE_OK(od_logdir_open_log(d, "many", i, &cfg, 0, &last, &st));
+        CHECK_EQ_INT(st.segments_recovered, 0);
+        CHECK_EQ_INT(od_log_end_offset(last), 4);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    printf("reopened %d partitions in %.0f ms (%.1f us each), %d extra fds\n", N, ms, ms * 1000 / N,
+           count_fds() - base_fds);
+    CHECKF(count_fds() - base_fds <= 3 * LIMIT + 4, "%d fds", count_fds() - base_fds);
+    CHECK_EQ_INT(st_check_contents(last, 0, 10), 4);
+    REQUIRE_OK(od_logdir_close(d, 2));
+    st_rmtree(dir);
+}
+
 OD_TEST_MAIN(OD_CASE(test_offset_checkpoint_format), OD_CASE(test_epoch_and_partition_metadata),
-             OD_CASE(test_meta_properties_and_marker), OD_CASE(test_logdir_lifecycle))
+             OD_CASE(test_meta_properties_and_marker), OD_CASE(test_logdir_lifecycle),
+             OD_CASE(test_many_partitions_bounded_fds))
