@@ -342,6 +342,7 @@ static void conn_dispatch(od_conn *conn, od_request *req)
     req->api_version = (int16_t)od_load_be16(req->frame + 2);
     req->correlation_id = (int32_t)od_load_be32(req->frame + 4);
     req->sequence = conn->next_sequence++;
+    req->received_ms = od_loop_now(conn->thread->loop);
     count(&conn->thread->counters.requests, 1);
     /* Queue before calling out: the handler may complete it at once. */
     if (conn->pending_tail)

@@ -150,6 +150,7 @@ typedef struct od_request_net {
 struct od_request {
     od_conn *conn;            /* use only on the connection's thread */
     uint64_t sequence;        /* position on its connection, from 0 */
+    uint64_t received_ms;     /* od_monotonic_ms when the frame was complete */
     int16_t api_key;
     int16_t api_version;
     int32_t correlation_id;

@@ -13,7 +13,7 @@
  *   7 echo once the before_reply hook has run, 8 reply with a file region
  *   (offset and length in the payload), 9 count requests on this
  *   connection in its handler data and reply with the count, 10 echo and
- *   then close.
+ *   then close, 11 echo after a 50 ms timer on the connection's loop.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -35,7 +35,7 @@
 
 enum { API_ECHO = 0, API_ECHO_LATER = 1, API_SIZED = 2, API_CLOSE = 3, API_PARK = 4, API_SILENT = 5,
        API_APPEND = 6, API_AFTER_FLUSH = 7, API_FILE = 8, API_COUNT = 9,
-       API_REPLY_THEN_CLOSE = 10 };
+       API_REPLY_THEN_CLOSE = 10, API_DELAYED = 11 };
 
 /* ------------------------------------------------------------ handler side */
 
@@ -65,6 +65,20 @@ static void build_echo(od_request *req)
     od_store_be32(corr, (uint32_t)req->correlation_id);
     od_chain_add_copy(&req->response, &req->arena, corr, 4);
     od_chain_add_memory(&req->response, &req->arena, req->frame + 8, req->frame_len - 8, NULL);
+}
+
+/* A delayed reply the way a Fetch waiting for data would do it: a timer on
+ * the connection's own loop, kept in the request's arena. */
+typedef struct delayed_reply {
+    od_timer timer;
+    od_request *req;
+} delayed_reply;
+
+static void delayed_reply_due(od_loop *loop, od_timer *timer)
+{
+    delayed_reply *d = timer->ctx;
+    build_echo(d->req);
+    od_request_complete(d->req); /* on the loop thread: no hop through the queue */
 }
 
 static od_handle_result test_handler(void *ctx, od_request *req)
@@ -125,6 +139,13 @@ static od_handle_result test_handler(void *ctx, od_request *req)
         od_store_be32(reply + 4, (uint32_t)++*count);
         od_chain_add_copy(&req->response, &req->arena, reply, 8);
         return OD_HANDLE_DONE;
+    }
+    case API_DELAYED: {
+        delayed_reply *d = od_arena_alloc(&req->arena, sizeof *d);
+        d->req = req;
+        od_timer_init(&d->timer, delayed_reply_due, d);
+        od_timer_arm(od_conn_loop(req->conn), &d->timer, 50);
+        return OD_HANDLE_LATER;
     }
     case API_REPLY_THEN_CLOSE:
         build_echo(req);
@@ -1096,6 +1117,28 @@ static void accepting_backs_off_when_out_of_fds(void)
     CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 }
 
+static void delayed_reply_from_a_loop_timer_keeps_its_place(void)
+{
+    od_listener_config listener;
+    od_server_config cfg = base_config(&listener);
+    test_server ts;
+    bool started = start_server(&ts, &cfg);
+    REQUIRE(started);
+    int fd = connect_local(ts.port);
+    REQUIRE(fd >= 0);
+    uint64_t start = od_monotonic_ms();
+    CHECK(send_request(fd, API_DELAYED, 1, "slow", 4));
+    CHECK(send_request(fd, API_ECHO, 2, "fast", 4));
+    uint8_t body[8];
+    int32_t corr = -1;
+    CHECK(read_response(fd, &corr, body, sizeof body) == 4 && corr == 1);
+    CHECK(od_monotonic_ms() - start >= 49);
+    CHECK(read_response(fd, &corr, body, sizeof body) == 4 && corr == 2);
+    CHECK_MEM(body, "fast", 4);
+    close(fd);
+    stop_server(&ts);
+}
+
 static void config_errors_are_reported(void)
 {
     od_listener_config listener;
@@ -1128,4 +1171,5 @@ OD_TEST_MAIN(OD_CASE(many_connections_pipelined_answers_in_order),
              OD_CASE(connection_data_lives_until_the_connection_goes),
              OD_CASE(reply_then_close_sends_that_reply_and_nothing_after),
              OD_CASE(accepting_backs_off_when_out_of_fds),
+             OD_CASE(delayed_reply_from_a_loop_timer_keeps_its_place),
              OD_CASE(config_errors_are_reported))
