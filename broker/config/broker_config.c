@@ -169,6 +169,24 @@ static const char *check_pool_size(const char *value)
     return "Value can be -1 or greater than 0";
 }
 
+#define ASSIGNOR_PACKAGE "org.apache.kafka.coordinator.group.assignor."
+
+static bool assignor_ok(const char *s, size_t len, void *ctx)
+{
+    (void)ctx;
+    (void)len;
+    return strcmp(s, ASSIGNOR_PACKAGE "UniformAssignor") == 0 || strcmp(s, ASSIGNOR_PACKAGE "RangeAssignor") == 0;
+}
+
+/* Kafka 3.9 loads these as classes and refuses a name it cannot find;
+ * Odradek implements the two built-in assignors natively. */
+static const char *check_assignors(const char *value)
+{
+    if (for_each_item(value, assignor_ok, NULL))
+        return NULL;
+    return "Odradek provides only " ASSIGNOR_PACKAGE "UniformAssignor and " ASSIGNOR_PACKAGE "RangeAssignor";
+}
+
 #define STANDARD_AUTHORIZER "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 
 /* Odradek cannot load Java classes; it implements the KRaft authorizer's
@@ -183,6 +201,7 @@ static const char *check_authorizer(const char *value)
 
 /* ---- the table ---- */
 
+#define INTERNAL OD_CONFIG_INTERNAL
 #define RO OD_UPDATE_READ_ONLY
 #define PER_BROKER OD_UPDATE_PER_BROKER
 #define CLUSTER OD_UPDATE_CLUSTER_WIDE
@@ -190,13 +209,15 @@ static const char *check_authorizer(const char *value)
 #define E(name, type, dflt, validator, mode, flags, field) \
     {name, OD_CONFIG_TYPE_##type, dflt, validator, mode, flags, field}
 
-/* Defaults, types, validators and update modes are Kafka 3.9.1's, read
- * from KafkaConfig.configDef() and DynamicBrokerConfig. Sorted by name
- * (strcmp order) for bsearch; a test checks the order. */
+/* Defaults, types, validators and update modes are Kafka 3.9.2's, read
+ * from KafkaConfig.configDef() and DynamicBrokerConfig (3.9.1 is identical
+ * but for alter.config.policy.kraft.compatibility.enable, new in 3.9.2).
+ * Sorted by name (strcmp order) for bsearch; a test checks the order. */
 const od_broker_config_entry od_broker_config_table[] = {
     E("advertised.listeners", STRING, NULL, V_CUSTOM(check_listeners), PER_BROKER, HONOURED, F(advertised_listeners)),
     E("allow.everyone.if.no.acl.found", BOOLEAN, NULL, V_NONE, RO, HONOURED | OD_CONFIG_OUTSIDE_KAFKA_DEF, F(allow_everyone_if_no_acl_found)),
     E("alter.config.policy.class.name", CLASS, NULL, V_NONE, RO, IGNORED, NO_FIELD),
+    E("alter.config.policy.kraft.compatibility.enable", BOOLEAN, "false", V_NONE, RO, IGNORED, NO_FIELD),
     E("alter.log.dirs.replication.quota.window.num", INT, "11", V_MIN(1), RO, IGNORED, NO_FIELD),
     E("alter.log.dirs.replication.quota.window.size.seconds", INT, "1", V_MIN(1), RO, IGNORED, NO_FIELD),
     E("authorizer.class.name", STRING, "", V_CUSTOM(check_authorizer), RO, HONOURED, F(authorizer_class_name)),
@@ -246,17 +267,17 @@ const od_broker_config_entry od_broker_config_table[] = {
     E("eligible.leader.replicas.enable", BOOLEAN, "false", V_NONE, RO, IGNORED, NO_FIELD),
     E("fetch.max.bytes", INT, "57671680", V_MIN(1024), RO, HONOURED, F(fetch_max_bytes)),
     E("fetch.purgatory.purge.interval.requests", INT, "1000", V_NONE, RO, IGNORED, NO_FIELD),
-    E("group.consumer.assignors", LIST, "org.apache.kafka.coordinator.group.assignor.UniformAssignor,org.apache.kafka.coordinator.group.assignor.RangeAssignor", V_NONE, RO, HONOURED, F(group_consumer_assignors)),
+    E("group.consumer.assignors", LIST, "org.apache.kafka.coordinator.group.assignor.UniformAssignor,org.apache.kafka.coordinator.group.assignor.RangeAssignor", V_CUSTOM(check_assignors), RO, HONOURED, F(group_consumer_assignors)),
     E("group.consumer.heartbeat.interval.ms", INT, "5000", V_MIN(1), RO, HONOURED, F(group_consumer_heartbeat_interval_ms)),
     E("group.consumer.max.heartbeat.interval.ms", INT, "15000", V_MIN(1), RO, HONOURED, F(group_consumer_max_heartbeat_interval_ms)),
     E("group.consumer.max.session.timeout.ms", INT, "60000", V_MIN(1), RO, HONOURED, F(group_consumer_max_session_timeout_ms)),
     E("group.consumer.max.size", INT, "2147483647", V_MIN(1), RO, HONOURED, F(group_consumer_max_size)),
-    E("group.consumer.migration.policy", STRING, "disabled", V_ENUM_CI(migration_policies), RO, IGNORED, NO_FIELD),
+    E("group.consumer.migration.policy", STRING, "disabled", V_ENUM_CI(migration_policies), RO, IGNORED | INTERNAL, NO_FIELD),
     E("group.consumer.min.heartbeat.interval.ms", INT, "5000", V_MIN(1), RO, HONOURED, F(group_consumer_min_heartbeat_interval_ms)),
     E("group.consumer.min.session.timeout.ms", INT, "45000", V_MIN(1), RO, HONOURED, F(group_consumer_min_session_timeout_ms)),
     E("group.consumer.session.timeout.ms", INT, "45000", V_MIN(1), RO, HONOURED, F(group_consumer_session_timeout_ms)),
     E("group.coordinator.append.linger.ms", INT, "10", V_MIN(0), RO, IGNORED, NO_FIELD),
-    E("group.coordinator.new.enable", BOOLEAN, "false", V_NONE, RO, IGNORED, NO_FIELD),
+    E("group.coordinator.new.enable", BOOLEAN, "false", V_NONE, RO, IGNORED | INTERNAL, NO_FIELD),
     E("group.coordinator.rebalance.protocols", LIST, "classic", V_ENUM_LIST(rebalance_protocols), RO, HONOURED, F(group_coordinator_rebalance_protocols)),
     E("group.coordinator.threads", INT, "1", V_MIN(1), RO, IGNORED, NO_FIELD),
     E("group.initial.rebalance.delay.ms", INT, "3000", V_NONE, RO, HONOURED, F(group_initial_rebalance_delay_ms)),
@@ -264,7 +285,7 @@ const od_broker_config_entry od_broker_config_table[] = {
     E("group.max.size", INT, "2147483647", V_MIN(1), RO, HONOURED, F(group_max_size)),
     E("group.min.session.timeout.ms", INT, "6000", V_NONE, RO, HONOURED, F(group_min_session_timeout_ms)),
     E("group.share.delivery.count.limit", INT, "5", V_RANGE(2, 10), RO, IGNORED, NO_FIELD),
-    E("group.share.enable", BOOLEAN, "false", V_NONE, RO, IGNORED, NO_FIELD),
+    E("group.share.enable", BOOLEAN, "false", V_NONE, RO, IGNORED | INTERNAL, NO_FIELD),
     E("group.share.heartbeat.interval.ms", INT, "5000", V_MIN(1), RO, IGNORED, NO_FIELD),
     E("group.share.max.groups", SHORT, "10", V_RANGE(1, 100), RO, IGNORED, NO_FIELD),
     E("group.share.max.heartbeat.interval.ms", INT, "15000", V_MIN(1), RO, IGNORED, NO_FIELD),
@@ -308,7 +329,7 @@ const od_broker_config_entry od_broker_config_table[] = {
     E("log.flush.start.offset.checkpoint.interval.ms", INT, "60000", V_MIN(0), RO, HONOURED, F(log_flush_start_offset_checkpoint_interval_ms)),
     E("log.index.interval.bytes", INT, "4096", V_MIN(0), CLUSTER, HONOURED, F(log_index_interval_bytes)),
     E("log.index.size.max.bytes", INT, "10485760", V_MIN(4), CLUSTER, HONOURED, F(log_index_size_max_bytes)),
-    E("log.initial.task.delay.ms", LONG, "30000", V_MIN(0), RO, HONOURED, F(log_initial_task_delay_ms)),
+    E("log.initial.task.delay.ms", LONG, "30000", V_MIN(0), RO, HONOURED | INTERNAL, F(log_initial_task_delay_ms)),
     E("log.local.retention.bytes", LONG, "-2", V_MIN(-2), CLUSTER, IGNORED, NO_FIELD),
     E("log.local.retention.ms", LONG, "-2", V_MIN(-2), CLUSTER, IGNORED, NO_FIELD),
     E("log.message.downconversion.enable", BOOLEAN, "true", V_NONE, CLUSTER, IGNORED, NO_FIELD),
@@ -340,7 +361,7 @@ const od_broker_config_entry od_broker_config_table[] = {
     E("metadata.log.max.record.bytes.between.snapshots", LONG, "20971520", V_MIN(1), RO, HONOURED, F(metadata_log_max_record_bytes_between_snapshots)),
     E("metadata.log.max.snapshot.interval.ms", LONG, "3600000", V_MIN(0), RO, HONOURED, F(metadata_log_max_snapshot_interval_ms)),
     E("metadata.log.segment.bytes", INT, "1073741824", V_MIN(12), RO, HONOURED, F(metadata_log_segment_bytes)),
-    E("metadata.log.segment.min.bytes", INT, "8388608", V_MIN(12), RO, IGNORED, NO_FIELD),
+    E("metadata.log.segment.min.bytes", INT, "8388608", V_MIN(12), RO, IGNORED | INTERNAL, NO_FIELD),
     E("metadata.log.segment.ms", LONG, "604800000", V_NONE, RO, HONOURED, F(metadata_log_segment_ms)),
     E("metadata.max.idle.interval.ms", INT, "500", V_MIN(0), RO, HONOURED, F(metadata_max_idle_interval_ms)),
     E("metadata.max.retention.bytes", LONG, "104857600", V_NONE, RO, HONOURED, F(metadata_max_retention_bytes)),
@@ -375,7 +396,7 @@ const od_broker_config_entry od_broker_config_table[] = {
     E("password.encoder.secret", PASSWORD, NULL, V_NONE, RO, IGNORED, NO_FIELD),
     E("principal.builder.class", CLASS, "org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder", V_NONE, PER_BROKER, IGNORED, NO_FIELD),
     E("process.roles", LIST, "", V_ENUM_LIST(process_roles_values), RO, HONOURED, F(process_roles)),
-    E("producer.id.expiration.check.interval.ms", INT, "600000", V_MIN(1), RO, HONOURED, F(producer_id_expiration_check_interval_ms)),
+    E("producer.id.expiration.check.interval.ms", INT, "600000", V_MIN(1), RO, HONOURED | INTERNAL, F(producer_id_expiration_check_interval_ms)),
     E("producer.id.expiration.ms", INT, "86400000", V_MIN(1), CLUSTER, HONOURED, F(producer_id_expiration_ms)),
     E("producer.purgatory.purge.interval.requests", INT, "1000", V_NONE, RO, IGNORED, NO_FIELD),
     E("queued.max.request.bytes", LONG, "-1", V_NONE, RO, HONOURED, F(queued_max_request_bytes)),
@@ -393,9 +414,9 @@ const od_broker_config_entry od_broker_config_table[] = {
     E("remote.log.manager.fetch.quota.window.num", INT, "11", V_MIN(1), RO, IGNORED, NO_FIELD),
     E("remote.log.manager.fetch.quota.window.size.seconds", INT, "1", V_MIN(1), RO, IGNORED, NO_FIELD),
     E("remote.log.manager.task.interval.ms", LONG, "30000", V_MIN(1), RO, IGNORED, NO_FIELD),
-    E("remote.log.manager.task.retry.backoff.max.ms", LONG, "30000", V_MIN(1), RO, IGNORED, NO_FIELD),
-    E("remote.log.manager.task.retry.backoff.ms", LONG, "500", V_MIN(1), RO, IGNORED, NO_FIELD),
-    E("remote.log.manager.task.retry.jitter", DOUBLE, "0.2", V_DRANGE(0, 0.5), RO, IGNORED, NO_FIELD),
+    E("remote.log.manager.task.retry.backoff.max.ms", LONG, "30000", V_MIN(1), RO, IGNORED | INTERNAL, NO_FIELD),
+    E("remote.log.manager.task.retry.backoff.ms", LONG, "500", V_MIN(1), RO, IGNORED | INTERNAL, NO_FIELD),
+    E("remote.log.manager.task.retry.jitter", DOUBLE, "0.2", V_DRANGE(0, 0.5), RO, IGNORED | INTERNAL, NO_FIELD),
     E("remote.log.manager.thread.pool.size", INT, "10", V_MIN(1), RO, IGNORED, NO_FIELD),
     E("remote.log.metadata.custom.metadata.max.bytes", INT, "128", V_MIN(0), RO, IGNORED, NO_FIELD),
     E("remote.log.metadata.manager.class.name", STRING, "org.apache.kafka.server.log.remote.metadata.storage.TopicBasedRemoteLogMetadataManager", V_NONEMPTY_STRING, RO, IGNORED, NO_FIELD),
@@ -457,7 +478,7 @@ const od_broker_config_entry od_broker_config_table[] = {
     E("sasl.server.max.receive.size", INT, "524288", V_NONE, RO, IGNORED, NO_FIELD),
     E("security.inter.broker.protocol", STRING, "PLAINTEXT", V_ENUM(security_protocols), RO, HONOURED, F(security_inter_broker_protocol)),
     E("security.providers", STRING, NULL, V_NONE, RO, IGNORED, NO_FIELD),
-    E("server.max.startup.time.ms", LONG, "9223372036854775807", V_MIN(0), RO, IGNORED, NO_FIELD),
+    E("server.max.startup.time.ms", LONG, "9223372036854775807", V_MIN(0), RO, IGNORED | INTERNAL, NO_FIELD),
     E("socket.connection.setup.timeout.max.ms", LONG, "30000", V_NONE, RO, IGNORED, NO_FIELD),
     E("socket.connection.setup.timeout.ms", LONG, "10000", V_NONE, RO, IGNORED, NO_FIELD),
     E("socket.listen.backlog.size", INT, "50", V_MIN(1), RO, HONOURED, F(socket_listen_backlog_size)),
@@ -500,15 +521,15 @@ const od_broker_config_entry od_broker_config_table[] = {
     E("transaction.state.log.segment.bytes", INT, "104857600", V_MIN(1), RO, HONOURED, F(transaction_state_log_segment_bytes)),
     E("transactional.id.expiration.ms", INT, "604800000", V_MIN(1), RO, HONOURED, F(transactional_id_expiration_ms)),
     E("unclean.leader.election.enable", BOOLEAN, "false", V_NONE, CLUSTER, HONOURED, F(unclean_leader_election_enable)),
-    E("unclean.leader.election.interval.ms", LONG, "300000", V_MIN(1), RO, IGNORED, NO_FIELD),
-    E("unstable.api.versions.enable", BOOLEAN, "false", V_NONE, RO, IGNORED, NO_FIELD),
-    E("unstable.feature.versions.enable", BOOLEAN, "false", V_NONE, RO, IGNORED, NO_FIELD),
+    E("unclean.leader.election.interval.ms", LONG, "300000", V_MIN(1), RO, IGNORED | INTERNAL, NO_FIELD),
+    E("unstable.api.versions.enable", BOOLEAN, "false", V_NONE, RO, IGNORED | INTERNAL, NO_FIELD),
+    E("unstable.feature.versions.enable", BOOLEAN, "false", V_NONE, RO, IGNORED | INTERNAL, NO_FIELD),
     E("zookeeper.clientCnxnSocket", STRING, NULL, V_NONE, RO, IGNORED, NO_FIELD),
     E("zookeeper.connect", STRING, NULL, V_NONE, RO, IGNORED, NO_FIELD),
     E("zookeeper.connection.timeout.ms", INT, NULL, V_NONE, RO, IGNORED, NO_FIELD),
     E("zookeeper.max.in.flight.requests", INT, "10", V_MIN(1), RO, IGNORED, NO_FIELD),
     E("zookeeper.metadata.migration.enable", BOOLEAN, "false", V_NONE, RO, IGNORED, NO_FIELD),
-    E("zookeeper.metadata.migration.min.batch.size", INT, "200", V_MIN(1), RO, IGNORED, NO_FIELD),
+    E("zookeeper.metadata.migration.min.batch.size", INT, "200", V_MIN(1), RO, IGNORED | INTERNAL, NO_FIELD),
     E("zookeeper.session.timeout.ms", INT, "18000", V_NONE, RO, IGNORED, NO_FIELD),
     E("zookeeper.set.acl", BOOLEAN, "false", V_NONE, RO, IGNORED, NO_FIELD),
     E("zookeeper.ssl.cipher.suites", LIST, NULL, V_NONE, RO, IGNORED, NO_FIELD),
@@ -547,6 +568,12 @@ static size_t entry_index(const od_broker_config_entry *e)
 
 enum { LAYER_STATIC, LAYER_DYNAMIC_DEFAULT, LAYER_DYNAMIC_BROKER, LAYER_COUNT };
 
+/* Broker keys whose value a log inherits is computed from several keys. */
+enum { OD_DERIVED_LOG_KEYS = 6 };
+static const char *const derived_log_keys[OD_DERIVED_LOG_KEYS] = {
+    "log.retention.ms", "log.roll.ms", "log.roll.jitter.ms", "log.flush.interval.ms",
+    "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms"};
+
 struct od_broker_config_state {
     /* Per table entry: the text each layer holds (as written), NULL if none. */
     const char **layer_text[LAYER_COUNT];
@@ -555,9 +582,9 @@ struct od_broker_config_state {
     od_config_source *source;
     /* Static keys the table does not know; Kafka still describes them. */
     od_properties unknown;
-    /* Text of the four derived log values (see od_broker_config_log_default),
+    /* Text of the derived log values (see od_broker_config_log_default),
      * formatted at load so readers never write to a shared snapshot. */
-    const char *derived_text[4];
+    const char *derived_text[OD_DERIVED_LOG_KEYS];
     /* Every allocation the snapshot owns, freed together. */
     void **pool;
     size_t pool_count, pool_cap;
@@ -1180,9 +1207,15 @@ static void resolve_log_settings(loader *ld)
     for (size_t i = 0; i < c->resolved.log_dirs.count; i++)
         if (c->resolved.log_dirs.items[i][0] == '\0')
             ERR(ld, "%s contains an empty directory name (%s)", dirs_key, dirs);
-    const int64_t derived[4] = {c->resolved.log_retention_ms, c->resolved.log_roll_ms,
-                                c->resolved.log_roll_jitter_ms, c->resolved.log_flush_interval_ms};
-    for (size_t k = 0; k < 4; k++) {
+    /* The deprecated log.message.timestamp.difference.max.ms still bounds
+     * both directions while before/after are left at their default. */
+    int64_t before = c->log_message_timestamp_before_max_ms, after = c->log_message_timestamp_after_max_ms;
+    const int64_t derived[OD_DERIVED_LOG_KEYS] = {
+        c->resolved.log_retention_ms, c->resolved.log_roll_ms, c->resolved.log_roll_jitter_ms,
+        c->resolved.log_flush_interval_ms,
+        before != INT64_MAX ? before : c->log_message_timestamp_difference_max_ms,
+        after != INT64_MAX ? after : c->log_message_timestamp_difference_max_ms};
+    for (size_t k = 0; k < OD_DERIVED_LOG_KEYS; k++) {
         char buf[32];
         snprintf(buf, sizeof buf, "%" PRId64, derived[k]);
         if (!(c->state->derived_text[k] = pool_strdup(c->state, buf)))
@@ -1329,12 +1362,9 @@ const char *od_broker_config_layer_value(const od_broker_config *c, const char *
     }
 }
 
-static const char *const derived_log_keys[] = {"log.retention.ms", "log.roll.ms", "log.roll.jitter.ms",
-                                               "log.flush.interval.ms"};
-
 const char *od_broker_config_log_default(const od_broker_config *c, const char *broker_key)
 {
-    for (size_t k = 0; k < 4; k++)
+    for (size_t k = 0; k < OD_DERIVED_LOG_KEYS; k++)
         if (strcmp(broker_key, derived_log_keys[k]) == 0)
             return c->state->derived_text[k];
     return od_broker_config_value(c, broker_key);
@@ -1409,7 +1439,7 @@ void od_broker_config_append_synonyms(const od_broker_config *c, const char *con
 
 static bool is_describable(const od_broker_config_entry *e, const od_broker_config *c)
 {
-    return !(e->flags & OD_CONFIG_OUTSIDE_KAFKA_DEF) ||
+    return !(e->flags & (OD_CONFIG_OUTSIDE_KAFKA_DEF | OD_CONFIG_INTERNAL)) ||
            c->state->source[entry_index(e)] != OD_CONFIG_SOURCE_DEFAULT_CONFIG;
 }
 
@@ -1449,11 +1479,15 @@ od_config_status od_broker_config_describe(const od_broker_config *c, const char
             out->synonyms[out->synonym_count++] = (od_config_synonym){out->name, NULL, out->source};
         return OD_CONFIG_OK;
     }
+    if (!is_describable(e, c))
+        return OD_CONFIG_ERR_UNKNOWN_KEY;
     out->name = e->name;
     out->type = e->type;
     out->sensitive = e->type == OD_CONFIG_TYPE_PASSWORD;
     out->read_only = e->update_mode == OD_UPDATE_READ_ONLY;
     const char *v = c->state->effective[entry_index(e)];
+    if (e->flags & OD_CONFIG_INTERNAL) /* Kafka shows a set internal key as written */
+        v = od_broker_config_layer_value(c, e->name, c->state->source[entry_index(e)]);
     out->value = out->sensitive || !v ? NULL : desc_keep(out, strdup(v));
     if (!out->sensitive && v && !out->value)
         return OD_CONFIG_ERR_NOMEM;

@@ -9,7 +9,7 @@
  * log.roll.ms > hours, log.dirs > log.dir, node.id = broker.id); the KRaft
  * start-up checks a user would hit; and the broker side of DescribeConfigs
  * (value, source, synonyms, read-only, sensitive) so that a handler can answer
- * exactly as Kafka does. Every default in the table was read from Kafka 3.9.1's
+ * exactly as Kafka does. Every default in the table was read from Kafka 3.9.2's
  * own ConfigDef, not from documentation.
  *
  * Keys Kafka knows but Odradek ignores (ZooKeeper, JMX, remote storage,
@@ -48,6 +48,9 @@ enum {
      * the raw properties), so Kafka describes it only when set, with type
      * UNKNOWN and as sensitive. */
     OD_CONFIG_OUTSIDE_KAFKA_DEF = 1u << 1,
+    /* Defined as internal in Kafka's ConfigDef: DescribeConfigs lists it
+     * only when it is set. */
+    OD_CONFIG_INTERNAL = 1u << 2,
 };
 
 #define OD_CONFIG_NO_FIELD ((size_t)-1)
@@ -323,8 +326,10 @@ const char *od_broker_config_layer_value(const od_broker_config *c, const char *
 
 /* What a log, by default, inherits from the broker for a topic-level
  * setting: the value of the topic key's primary broker synonym, except the
- * four keys Kafka derives (log.retention.ms, log.roll.ms, log.roll.jitter.ms,
- * log.flush.interval.ms), which come back resolved. Canonical text. */
+ * keys Kafka derives (log.retention.ms, log.roll.ms, log.roll.jitter.ms,
+ * log.flush.interval.ms, and log.message.timestamp.before/after.max.ms,
+ * which fall back to the deprecated difference.max.ms), which come back
+ * resolved. Canonical text. */
 const char *od_broker_config_log_default(const od_broker_config *c, const char *broker_key);
 
 /* One DescribeConfigs entry. Strings are owned by the description. */

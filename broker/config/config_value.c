@@ -234,7 +234,7 @@ static void join_choices(const char *const *choices, bool upper, char *buf, size
     }
 }
 
-/* The versions Kafka 3.9.1 accepts for inter.broker.protocol.version and
+/* The versions Kafka 3.9.2 accepts for inter.broker.protocol.version and
  * the message format keys: the exact names below, or a release "X.Y" (or
  * "X.Y.Z", patch ignored from 1.0 on) that names one of them. 4.0 is
  * listed only by its exact names because it was unreleased in 3.9. */

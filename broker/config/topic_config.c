@@ -69,7 +69,7 @@ static const char *check_throttled_replicas(const char *value)
 #define T(name, type, dflt, validator, synonyms, flags, field, apply) \
     {name, OD_CONFIG_TYPE_##type, dflt, validator, synonyms, flags, field, apply}
 
-/* Types, defaults, validators and synonym chains are Kafka 3.9.1's
+/* Types, defaults, validators and synonym chains are Kafka 3.9.2's
  * (LogConfig and ServerTopicConfigSynonyms). Sorted by name. */
 const od_topic_config_entry od_topic_config_table[] = {
     T("cleanup.policy", LIST, "delete", V_ENUM_LIST(cleanup_policies), SYN("log.cleanup.policy"), HONOURED, NO_FIELD, apply_cleanup_policy),

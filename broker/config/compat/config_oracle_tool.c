@@ -90,10 +90,56 @@ static int values_mode(const char *path)
     return 0;
 }
 
+static void print_description(const char *file, char which, const od_config_description *d)
+{
+    printf("%s\t%c\t%s=%s src%d ro=%s sens=%s type=%d", file, which, d->name, d->value ? d->value : "null",
+           (int)d->source, d->read_only ? "true" : "false", d->sensitive ? "true" : "false", (int)d->type);
+    for (size_t i = 0; i < d->synonym_count; i++)
+        printf(" [%s=%s src%d]", d->synonyms[i].name, d->synonyms[i].value ? d->synonyms[i].value : "null",
+               (int)d->synonyms[i].source);
+    printf("\n");
+}
+
+static void describe_mode(const char *broker_file, const char *topic_file)
+{
+    od_broker_config *c = NULL;
+    od_config_diagnostics d = {0};
+    od_properties topic = {0};
+    char err[1024];
+    if (od_broker_config_load_file(broker_file, &c, &d) != OD_CONFIG_OK ||
+        od_properties_load_file(&topic, topic_file, err, sizeof err) != OD_CONFIG_OK ||
+        od_topic_config_validate(&topic, c, err, sizeof err) != OD_CONFIG_OK) {
+        printf("%s\tSKIP\n", broker_file);
+    } else {
+        size_t n = od_broker_config_describable_names(c, NULL, 0);
+        const char **names = calloc(n, sizeof *names);
+        od_broker_config_describable_names(c, names, n);
+        qsort(names, n, sizeof *names, cmp_str);
+        for (size_t i = 0; i < n; i++) {
+            od_config_description desc;
+            if (od_broker_config_describe(c, names[i], true, &desc) == OD_CONFIG_OK) {
+                print_description(broker_file, 'B', &desc);
+                od_config_description_free(&desc);
+            }
+        }
+        free(names);
+        for (size_t i = 0; i < od_topic_config_table_len; i++) {
+            od_config_description desc;
+            if (od_topic_config_describe(&topic, c, od_topic_config_table[i].name, true, &desc) == OD_CONFIG_OK) {
+                print_description(broker_file, 'T', &desc);
+                od_config_description_free(&desc);
+            }
+        }
+    }
+    od_properties_free(&topic);
+    od_broker_config_free(c);
+    od_config_diagnostics_free(&d);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s props|broker FILE... | values TSV | keys -\n", argv[0]);
+        fprintf(stderr, "usage: %s props|broker FILE... | values TSV | keys - | describe BROKER TOPIC...\n", argv[0]);
         return 2;
     }
     if (strcmp(argv[1], "values") == 0)
@@ -104,6 +150,11 @@ int main(int argc, char **argv)
                 printf("B\t%s\n", od_broker_config_table[i].name);
         for (size_t i = 0; i < od_topic_config_table_len; i++)
             printf("T\t%s\n", od_topic_config_table[i].name);
+        return 0;
+    }
+    if (strcmp(argv[1], "describe") == 0) {
+        for (int i = 2; i + 1 < argc; i += 2)
+            describe_mode(argv[i], argv[i + 1]);
         return 0;
     }
     for (int i = 2; i < argc; i++)

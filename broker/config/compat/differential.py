@@ -7,6 +7,9 @@ Generates deterministic inputs, asks Kafka (KafkaConfigOracle) and Odradek
   values - every broker and topic key parses and validates the same way,
            with the same message (syntax-checked keys: same verdict only)
   broker - every generated KRaft configuration is accepted or refused alike
+  describe - for generated broker settings and topic overrides, every
+           DescribeConfigs entry of the broker and of the topic is the same
+           (value, source, read-only, sensitive, type, synonyms)
 
 usage: differential.py WORKDIR KAFKA_CMD... -- ODRADEK_CMD...
 (the Odradek command also answers "keys -" with the table keys)
@@ -18,10 +21,11 @@ import sys
 
 # Keys whose syntax Kafka checks only when it builds the whole broker config
 # (compared in the broker part instead), or that Odradek restricts on
-# purpose (authorizer.class.name: no Java classes to load).
+# purpose (authorizer.class.name, group.consumer.assignors: Kafka loads Java
+# classes by these names, Odradek knows the built-in ones).
 NOT_COMPARED = {"advertised.listeners", "listeners", "listener.security.protocol.map",
                 "controller.quorum.voters", "controller.quorum.bootstrap.servers",
-                "authorizer.class.name", "offsets.topic.compression.codec"}
+                "authorizer.class.name", "offsets.topic.compression.codec", "group.consumer.assignors"}
 # Same verdict, different wording.
 VERDICT_ONLY = {"leader.replication.throttled.replicas", "follower.replication.throttled.replicas"}
 
@@ -66,6 +70,37 @@ BROKER_CHOICES = {
     "log.cleaner.threads": [A, "200"],
     "group.consumer.heartbeat.interval.ms": [A, "50000", "46000"],
     "group.consumer.session.timeout.ms": [A, "46000"],
+}
+
+
+DESCRIBE_BASE = ("process.roles=broker,controller\nnode.id=1\ncontroller.quorum.voters=1@localhost:9093\n"
+                 "listeners=PLAINTEXT://:9092,CONTROLLER://:9093\ncontroller.listener.names=CONTROLLER\n"
+                 "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\nlog.dirs=/tmp/x\n")
+DESCRIBE_BROKER = {
+    "log.retention.hours": ["100", "-1", " 24"], "log.retention.minutes": ["30", "0"],
+    "log.retention.ms": ["1000", "-1"], "log.roll.hours": ["5"], "log.roll.ms": ["99"],
+    "log.roll.jitter.hours": ["2"], "log.roll.jitter.ms": ["7"], "log.flush.interval.ms": ["777"],
+    "log.flush.scheduler.interval.ms": ["500"], "log.flush.interval.messages": ["10000"],
+    "log.cleanup.policy": ["compact", "compact, delete", "delete"], "compression.type": ["zstd", "lz4"],
+    "min.insync.replicas": ["2"], "message.max.bytes": ["2000000"], "log.segment.bytes": ["2000000 ", "1048576"],
+    "log.cleaner.min.cleanable.ratio": ["0.50", "0.3"], "log.preallocate": ["TRUE", "false"],
+    "num.io.threads": [" 8", "16"], "ssl.keystore.password": ["secret"], "sasl.jaas.config": ["x"],
+    "listener.name.plaintext.ssl.keystore.type": ["PKCS12"], "super.users": ["User:a"],
+    "custom.key": ["v"], "log.message.timestamp.type": ["LogAppendTime"],
+    "unclean.leader.election.enable": ["true"], "log.local.retention.ms": ["5000"],
+    "log.cleaner.delete.retention.ms": ["1000"], "log.index.interval.bytes": ["8192"],
+    "advertised.listeners": ["PLAINTEXT://h:9092"], "broker.rack": ["r1"], "log.dir": ["/tmp/y"],
+    "log.cleaner.max.compaction.lag.ms": ["100000"], "log.message.timestamp.difference.max.ms": ["1000"],
+    "sasl.enabled.mechanisms": ["PLAIN,SCRAM-SHA-256"], "group.consumer.assignors": ["uniform"],
+    "compression.gzip.level": ["5"], "message.downconversion.enable": ["false"],
+}
+DESCRIBE_TOPIC = {
+    "retention.ms": ["1000", "-1", " 5000 "], "segment.ms": ["60000"], "cleanup.policy": ["compact", "compact,delete", ""],
+    "max.message.bytes": ["5000"], "min.cleanable.dirty.ratio": ["0.25", "1"], "preallocate": ["TRUE"],
+    "compression.type": ["gzip"], "message.timestamp.type": ["LogAppendTime"], "segment.jitter.ms": ["10"],
+    "flush.ms": ["100"], "min.compaction.lag.ms": ["100"], "retention.bytes": ["-5", "1000"],
+    "segment.bytes": ["16384"], "message.downconversion.enable": ["false"], "local.retention.ms": ["1"],
+    "leader.replication.throttled.replicas": ["*", "0:1"], "message.format.version": ["2.8"],
 }
 
 
@@ -140,8 +175,33 @@ def main():
         if k[p][:2] != o[p][:2]:
             failures.append("broker %s: kafka %s | odradek %s" % (p, k[p], o[p]))
 
-    print("props: %d files, values: %d pairs, broker: %d configs (%d accepted by Kafka)"
-          % (len(pfiles), pairs, len(bfiles), accepted))
+    # describe
+    ddir = os.path.join(work, "describe")
+    os.makedirs(ddir, exist_ok=True)
+    dargs = []
+    for i in range(150):
+        bpath, tpath = os.path.join(ddir, "%03d.broker" % i), os.path.join(ddir, "%03d.topic" % i)
+        with open(bpath, "w") as f:
+            f.write(DESCRIBE_BASE)
+            for key in rng.sample(sorted(DESCRIBE_BROKER), rng.randint(0, 12)):
+                f.write("%s=%s\n" % (key, rng.choice(DESCRIBE_BROKER[key])))
+        with open(tpath, "w") as f:
+            for key in rng.sample(sorted(DESCRIBE_TOPIC), rng.randint(0, 6)):
+                f.write("%s=%s\n" % (key, rng.choice(DESCRIBE_TOPIC[key])))
+        dargs += [bpath, tpath]
+    k, o = run(kafka + ["describe"] + dargs), run(odradek + ["describe"] + dargs)
+    kskip = {l.split("\t")[0] for l in k if l.endswith("\tSKIP")}
+    oskip = {l.split("\t")[0] for l in o if l.endswith("\tSKIP")}
+    failures += ["describe %s: refused by %s only" % (p, "Kafka" if p in kskip else "Odradek")
+                 for p in sorted(kskip ^ oskip)]
+    kset = {l for l in k if l.split("\t")[0] not in kskip | oskip}
+    oset = {l for l in o if l.split("\t")[0] not in kskip | oskip}
+    failures += ["describe: kafka only:   " + l for l in sorted(kset - oset)]
+    failures += ["describe: odradek only: " + l for l in sorted(oset - kset)]
+    described = len(dargs) // 2 - len(kskip | oskip)
+
+    print("props: %d files, values: %d pairs, broker: %d configs (%d accepted by Kafka), describe: %d configs, %d entries"
+          % (len(pfiles), pairs, len(bfiles), accepted, described, len(kset)))
     for f in failures[:40]:
         print("MISMATCH " + f)
     print("%d mismatches" % len(failures))

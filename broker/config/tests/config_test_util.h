@@ -60,7 +60,7 @@ static inline void dump_messages(const char *what, const od_config_messages *m)
 
 #endif
 
-/* One line per described key, in the shape used to record Kafka 3.9.1's own
+/* One line per described key, in the shape used to record Kafka 3.9.2's own
  * answers (kafka.server.ConfigHelper run on the same input), so expected
  * strings below are Kafka's output verbatim. */
 static inline void describe_line(const od_config_description *d, bool flags, char *buf, size_t len)

@@ -1,6 +1,6 @@
 /*
  * Topic configs: validation wording, resolution against the broker, and
- * DescribeConfigs answers compared line by line with Kafka 3.9.1's.
+ * DescribeConfigs answers compared line by line with Kafka 3.9.2's.
  */
 #include "config_test_util.h"
 #include "od_test.h"
@@ -16,7 +16,7 @@ static od_properties overrides_of(const char *const *kv)
 
 static void table_is_sorted_and_self_consistent(void)
 {
-    CHECK_EQ_INT(od_topic_config_table_len, 36); /* LogConfig.configKeys() of 3.9.1 */
+    CHECK_EQ_INT(od_topic_config_table_len, 36); /* LogConfig.configKeys() of 3.9.2 */
     for (size_t i = 0; i < od_topic_config_table_len; i++) {
         const od_topic_config_entry *e = &od_topic_config_table[i];
         if (i > 0)
@@ -37,7 +37,7 @@ typedef struct topic_bad {
     od_config_status status;
 } topic_bad;
 
-/* Messages are Kafka 3.9.1's for the same input. */
+/* Messages are Kafka 3.9.2's for the same input. */
 static void validation_matches_kafka(void)
 {
     static const topic_bad cases[] = {
@@ -207,7 +207,7 @@ static void check_topic_describe(const od_properties *o, const od_broker_config 
     od_config_description_free(&d);
 }
 
-/* Every topic key, as Kafka 3.9.1 described it for this broker and topic. */
+/* Every topic key, as Kafka 3.9.2 described it for this broker and topic. */
 static void describe_matches_kafka(void)
 {
     od_broker_config *c = NULL;
