@@ -1700,7 +1700,11 @@ def fill_value_lines(f, ref, nullable):
         else:
             et = f.struct.cname
             each = "%s_fill_random(&%s.items[i], version, rng, arena);" % (f.struct.cname, ref)
-        body = ["%s.count = (int32_t)od_rng_below(rng, 4);" % ref,
+        # Primitive arrays sometimes pass 127 elements so compact lengths take
+        # two bytes; struct arrays stay small because they nest.
+        count = "(int32_t)od_rng_below(rng, 4)" if f.kind == "struct_array" else \
+            "(int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4))"
+        body = ["%s.count = %s;" % (ref, count),
                 "%s.items = od_arena_calloc(arena, (size_t)%s.count + 1, sizeof(%s));" % (ref, ref, et),
                 "for (int32_t i = 0; i < %s.count; i++)" % ref,
                 "    " + each]

@@ -20,7 +20,7 @@ static void od_alter_partition_reassignments_request_reassignable_partition_fill
         m->replicas.count = -1;
         m->replicas.items = NULL;
     } else {
-        m->replicas.count = (int32_t)od_rng_below(rng, 4);
+        m->replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->replicas.items = od_arena_calloc(arena, (size_t)m->replicas.count + 1, sizeof(int32_t));
         for (int32_t i = 0; i < m->replicas.count; i++)
             m->replicas.items[i] = (int32_t)od_rng_next(rng);

@@ -29,7 +29,7 @@ static void od_alter_partition_request_partition_data_fill_random(od_alter_parti
     m->partition_index = (int32_t)od_rng_next(rng);
     m->leader_epoch = (int32_t)od_rng_next(rng);
     if (version <= 2) {
-        m->new_isr.count = (int32_t)od_rng_below(rng, 4);
+        m->new_isr.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->new_isr.items = od_arena_calloc(arena, (size_t)m->new_isr.count + 1, sizeof(int32_t));
         for (int32_t i = 0; i < m->new_isr.count; i++)
             m->new_isr.items[i] = (int32_t)od_rng_next(rng);

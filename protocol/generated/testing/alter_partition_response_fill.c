@@ -19,7 +19,7 @@ static void od_alter_partition_response_partition_data_fill_random(od_alter_part
     m->error_code = (int16_t)od_rng_next(rng);
     m->leader_id = (int32_t)od_rng_next(rng);
     m->leader_epoch = (int32_t)od_rng_next(rng);
-    m->isr.count = (int32_t)od_rng_below(rng, 4);
+    m->isr.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->isr.items = od_arena_calloc(arena, (size_t)m->isr.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->isr.count; i++)
         m->isr.items[i] = (int32_t)od_rng_next(rng);

@@ -19,7 +19,7 @@ void od_broker_heartbeat_request_fill_random(od_broker_heartbeat_request *m, int
     m->want_fence = od_rng_below(rng, 2) == 1;
     m->want_shut_down = od_rng_below(rng, 2) == 1;
     if ((version >= 1) && od_rng_below(rng, 3) != 0) {
-        m->offline_log_dirs.count = (int32_t)od_rng_below(rng, 4);
+        m->offline_log_dirs.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->offline_log_dirs.items = od_arena_calloc(arena, (size_t)m->offline_log_dirs.count + 1, sizeof(od_uuid));
         for (int32_t i = 0; i < m->offline_log_dirs.count; i++)
             m->offline_log_dirs.items[i] = od_testing_random_uuid(rng);

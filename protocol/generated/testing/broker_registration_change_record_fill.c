@@ -22,7 +22,7 @@ void od_broker_registration_change_record_fill_random(od_broker_registration_cha
         m->in_controlled_shutdown = (int8_t)od_rng_next(rng);
     }
     if ((version >= 2) && od_rng_below(rng, 3) != 0) {
-        m->log_dirs.count = (int32_t)od_rng_below(rng, 4);
+        m->log_dirs.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->log_dirs.items = od_arena_calloc(arena, (size_t)m->log_dirs.count + 1, sizeof(od_uuid));
         for (int32_t i = 0; i < m->log_dirs.count; i++)
             m->log_dirs.items[i] = od_testing_random_uuid(rng);

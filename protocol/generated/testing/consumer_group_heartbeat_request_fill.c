@@ -15,7 +15,7 @@ static void od_consumer_group_heartbeat_request_topic_partitions_fill_random(od_
     if (version < 0 || version > 0)
         return;
     m->topic_id = od_testing_random_uuid(rng);
-    m->partitions.count = (int32_t)od_rng_below(rng, 4);
+    m->partitions.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->partitions.items = od_arena_calloc(arena, (size_t)m->partitions.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->partitions.count; i++)
         m->partitions.items[i] = (int32_t)od_rng_next(rng);
@@ -37,7 +37,7 @@ void od_consumer_group_heartbeat_request_fill_random(od_consumer_group_heartbeat
         m->subscribed_topic_names.count = -1;
         m->subscribed_topic_names.items = NULL;
     } else {
-        m->subscribed_topic_names.count = (int32_t)od_rng_below(rng, 4);
+        m->subscribed_topic_names.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->subscribed_topic_names.items = od_arena_calloc(arena, (size_t)m->subscribed_topic_names.count + 1, sizeof(od_str));
         for (int32_t i = 0; i < m->subscribed_topic_names.count; i++)
             m->subscribed_topic_names.items[i] = od_testing_random_str(rng, arena);

@@ -42,7 +42,7 @@ void od_consumer_group_member_metadata_value_fill_random(od_consumer_group_membe
     m->rack_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->client_id = od_testing_random_str(rng, arena);
     m->client_host = od_testing_random_str(rng, arena);
-    m->subscribed_topic_names.count = (int32_t)od_rng_below(rng, 4);
+    m->subscribed_topic_names.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->subscribed_topic_names.items = od_arena_calloc(arena, (size_t)m->subscribed_topic_names.count + 1, sizeof(od_str));
     for (int32_t i = 0; i < m->subscribed_topic_names.count; i++)
         m->subscribed_topic_names.items[i] = od_testing_random_str(rng, arena);

@@ -16,7 +16,7 @@ static void od_consumer_group_partition_metadata_value_partition_metadata_fill_r
     if (version < 0 || version > 0)
         return;
     m->partition = (int32_t)od_rng_next(rng);
-    m->racks.count = (int32_t)od_rng_below(rng, 4);
+    m->racks.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->racks.items = od_arena_calloc(arena, (size_t)m->racks.count + 1, sizeof(od_str));
     for (int32_t i = 0; i < m->racks.count; i++)
         m->racks.items[i] = od_testing_random_str(rng, arena);

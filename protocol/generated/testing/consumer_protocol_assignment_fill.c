@@ -15,7 +15,7 @@ static void od_consumer_protocol_assignment_topic_partition_fill_random(od_consu
     if (version < 0 || version > 3)
         return;
     m->topic = od_testing_random_str(rng, arena);
-    m->partitions.count = (int32_t)od_rng_below(rng, 4);
+    m->partitions.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->partitions.items = od_arena_calloc(arena, (size_t)m->partitions.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->partitions.count; i++)
         m->partitions.items[i] = (int32_t)od_rng_next(rng);

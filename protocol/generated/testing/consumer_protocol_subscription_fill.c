@@ -15,7 +15,7 @@ static void od_consumer_protocol_subscription_topic_partition_fill_random(od_con
     if (version < 1 || version > 3)
         return;
     m->topic = od_testing_random_str(rng, arena);
-    m->partitions.count = (int32_t)od_rng_below(rng, 4);
+    m->partitions.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->partitions.items = od_arena_calloc(arena, (size_t)m->partitions.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->partitions.count; i++)
         m->partitions.items[i] = (int32_t)od_rng_next(rng);
@@ -26,7 +26,7 @@ void od_consumer_protocol_subscription_fill_random(od_consumer_protocol_subscrip
     od_consumer_protocol_subscription_init(m);
     if (version < 0 || version > 3)
         return;
-    m->topics.count = (int32_t)od_rng_below(rng, 4);
+    m->topics.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->topics.items = od_arena_calloc(arena, (size_t)m->topics.count + 1, sizeof(od_str));
     for (int32_t i = 0; i < m->topics.count; i++)
         m->topics.items[i] = od_testing_random_str(rng, arena);

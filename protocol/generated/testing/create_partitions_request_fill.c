@@ -15,7 +15,7 @@ static void od_create_partitions_request_create_partitions_assignment_fill_rando
     od_create_partitions_request_create_partitions_assignment_init(m);
     if (version < 0 || version > 3)
         return;
-    m->broker_ids.count = (int32_t)od_rng_below(rng, 4);
+    m->broker_ids.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->broker_ids.items = od_arena_calloc(arena, (size_t)m->broker_ids.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->broker_ids.count; i++)
         m->broker_ids.items[i] = (int32_t)od_rng_next(rng);

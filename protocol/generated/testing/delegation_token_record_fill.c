@@ -15,7 +15,7 @@ void od_delegation_token_record_fill_random(od_delegation_token_record *m, int16
         return;
     m->owner = od_testing_random_str(rng, arena);
     m->requester = od_testing_random_str(rng, arena);
-    m->renewers.count = (int32_t)od_rng_below(rng, 4);
+    m->renewers.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->renewers.items = od_arena_calloc(arena, (size_t)m->renewers.count + 1, sizeof(od_str));
     for (int32_t i = 0; i < m->renewers.count; i++)
         m->renewers.items[i] = od_testing_random_str(rng, arena);

@@ -13,7 +13,7 @@ void od_delete_groups_request_fill_random(od_delete_groups_request *m, int16_t v
     od_delete_groups_request_init(m);
     if (version < 0 || version > 2)
         return;
-    m->groups_names.count = (int32_t)od_rng_below(rng, 4);
+    m->groups_names.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->groups_names.items = od_arena_calloc(arena, (size_t)m->groups_names.count + 1, sizeof(od_str));
     for (int32_t i = 0; i < m->groups_names.count; i++)
         m->groups_names.items[i] = od_testing_random_str(rng, arena);

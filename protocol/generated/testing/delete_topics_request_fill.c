@@ -31,7 +31,7 @@ void od_delete_topics_request_fill_random(od_delete_topics_request *m, int16_t v
             od_delete_topics_request_delete_topic_state_fill_random(&m->topics.items[i], version, rng, arena);
     }
     if (version <= 5) {
-        m->topic_names.count = (int32_t)od_rng_below(rng, 4);
+        m->topic_names.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->topic_names.items = od_arena_calloc(arena, (size_t)m->topic_names.count + 1, sizeof(od_str));
         for (int32_t i = 0; i < m->topic_names.count; i++)
             m->topic_names.items[i] = od_testing_random_str(rng, arena);

@@ -20,7 +20,7 @@ static void od_describe_configs_request_describe_configs_resource_fill_random(od
         m->configuration_keys.count = -1;
         m->configuration_keys.items = NULL;
     } else {
-        m->configuration_keys.count = (int32_t)od_rng_below(rng, 4);
+        m->configuration_keys.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->configuration_keys.items = od_arena_calloc(arena, (size_t)m->configuration_keys.count + 1, sizeof(od_str));
         for (int32_t i = 0; i < m->configuration_keys.count; i++)
             m->configuration_keys.items[i] = od_testing_random_str(rng, arena);

@@ -13,7 +13,7 @@ void od_describe_groups_request_fill_random(od_describe_groups_request *m, int16
     od_describe_groups_request_init(m);
     if (version < 0 || version > 5)
         return;
-    m->groups.count = (int32_t)od_rng_below(rng, 4);
+    m->groups.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->groups.items = od_arena_calloc(arena, (size_t)m->groups.count + 1, sizeof(od_str));
     for (int32_t i = 0; i < m->groups.count; i++)
         m->groups.items[i] = od_testing_random_str(rng, arena);

@@ -15,7 +15,7 @@ static void od_describe_producers_request_topic_request_fill_random(od_describe_
     if (version < 0 || version > 0)
         return;
     m->name = od_testing_random_str(rng, arena);
-    m->partition_indexes.count = (int32_t)od_rng_below(rng, 4);
+    m->partition_indexes.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->partition_indexes.items = od_arena_calloc(arena, (size_t)m->partition_indexes.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->partition_indexes.count; i++)
         m->partition_indexes.items[i] = (int32_t)od_rng_next(rng);

@@ -20,11 +20,11 @@ static void od_describe_topic_partitions_response_describe_topic_partitions_resp
     m->partition_index = (int32_t)od_rng_next(rng);
     m->leader_id = (int32_t)od_rng_next(rng);
     m->leader_epoch = (int32_t)od_rng_next(rng);
-    m->replica_nodes.count = (int32_t)od_rng_below(rng, 4);
+    m->replica_nodes.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->replica_nodes.items = od_arena_calloc(arena, (size_t)m->replica_nodes.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->replica_nodes.count; i++)
         m->replica_nodes.items[i] = (int32_t)od_rng_next(rng);
-    m->isr_nodes.count = (int32_t)od_rng_below(rng, 4);
+    m->isr_nodes.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->isr_nodes.items = od_arena_calloc(arena, (size_t)m->isr_nodes.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->isr_nodes.count; i++)
         m->isr_nodes.items[i] = (int32_t)od_rng_next(rng);
@@ -32,7 +32,7 @@ static void od_describe_topic_partitions_response_describe_topic_partitions_resp
         m->eligible_leader_replicas.count = -1;
         m->eligible_leader_replicas.items = NULL;
     } else {
-        m->eligible_leader_replicas.count = (int32_t)od_rng_below(rng, 4);
+        m->eligible_leader_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->eligible_leader_replicas.items = od_arena_calloc(arena, (size_t)m->eligible_leader_replicas.count + 1, sizeof(int32_t));
         for (int32_t i = 0; i < m->eligible_leader_replicas.count; i++)
             m->eligible_leader_replicas.items[i] = (int32_t)od_rng_next(rng);
@@ -41,12 +41,12 @@ static void od_describe_topic_partitions_response_describe_topic_partitions_resp
         m->last_known_elr.count = -1;
         m->last_known_elr.items = NULL;
     } else {
-        m->last_known_elr.count = (int32_t)od_rng_below(rng, 4);
+        m->last_known_elr.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->last_known_elr.items = od_arena_calloc(arena, (size_t)m->last_known_elr.count + 1, sizeof(int32_t));
         for (int32_t i = 0; i < m->last_known_elr.count; i++)
             m->last_known_elr.items[i] = (int32_t)od_rng_next(rng);
     }
-    m->offline_replicas.count = (int32_t)od_rng_below(rng, 4);
+    m->offline_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->offline_replicas.items = od_arena_calloc(arena, (size_t)m->offline_replicas.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->offline_replicas.count; i++)
         m->offline_replicas.items[i] = (int32_t)od_rng_next(rng);

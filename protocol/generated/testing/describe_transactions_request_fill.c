@@ -13,7 +13,7 @@ void od_describe_transactions_request_fill_random(od_describe_transactions_reque
     od_describe_transactions_request_init(m);
     if (version < 0 || version > 0)
         return;
-    m->transactional_ids.count = (int32_t)od_rng_below(rng, 4);
+    m->transactional_ids.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->transactional_ids.items = od_arena_calloc(arena, (size_t)m->transactional_ids.count + 1, sizeof(od_str));
     for (int32_t i = 0; i < m->transactional_ids.count; i++)
         m->transactional_ids.items[i] = od_testing_random_str(rng, arena);

@@ -31,7 +31,7 @@ static void od_end_quorum_epoch_request_partition_data_fill_random(od_end_quorum
     m->leader_id = (int32_t)od_rng_next(rng);
     m->leader_epoch = (int32_t)od_rng_next(rng);
     if (version <= 0) {
-        m->preferred_successors.count = (int32_t)od_rng_below(rng, 4);
+        m->preferred_successors.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->preferred_successors.items = od_arena_calloc(arena, (size_t)m->preferred_successors.count + 1, sizeof(int32_t));
         for (int32_t i = 0; i < m->preferred_successors.count; i++)
             m->preferred_successors.items[i] = (int32_t)od_rng_next(rng);

@@ -18,7 +18,7 @@ void od_find_coordinator_request_fill_random(od_find_coordinator_request *m, int
     if (version >= 1)
         m->key_type = (int8_t)od_rng_next(rng);
     if (version >= 4) {
-        m->coordinator_keys.count = (int32_t)od_rng_below(rng, 4);
+        m->coordinator_keys.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->coordinator_keys.items = od_arena_calloc(arena, (size_t)m->coordinator_keys.count + 1, sizeof(od_str));
         for (int32_t i = 0; i < m->coordinator_keys.count; i++)
             m->coordinator_keys.items[i] = od_testing_random_str(rng, arena);

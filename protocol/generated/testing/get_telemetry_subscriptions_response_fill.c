@@ -17,14 +17,14 @@ void od_get_telemetry_subscriptions_response_fill_random(od_get_telemetry_subscr
     m->error_code = (int16_t)od_rng_next(rng);
     m->client_instance_id = od_testing_random_uuid(rng);
     m->subscription_id = (int32_t)od_rng_next(rng);
-    m->accepted_compression_types.count = (int32_t)od_rng_below(rng, 4);
+    m->accepted_compression_types.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->accepted_compression_types.items = od_arena_calloc(arena, (size_t)m->accepted_compression_types.count + 1, sizeof(int8_t));
     for (int32_t i = 0; i < m->accepted_compression_types.count; i++)
         m->accepted_compression_types.items[i] = (int8_t)od_rng_next(rng);
     m->push_interval_ms = (int32_t)od_rng_next(rng);
     m->telemetry_max_bytes = (int32_t)od_rng_next(rng);
     m->delta_temporality = od_rng_below(rng, 2) == 1;
-    m->requested_metrics.count = (int32_t)od_rng_below(rng, 4);
+    m->requested_metrics.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->requested_metrics.items = od_arena_calloc(arena, (size_t)m->requested_metrics.count + 1, sizeof(od_str));
     for (int32_t i = 0; i < m->requested_metrics.count; i++)
         m->requested_metrics.items[i] = od_testing_random_str(rng, arena);

@@ -22,23 +22,23 @@ static void od_leader_and_isr_request_leader_and_isr_partition_state_fill_random
     m->controller_epoch = (int32_t)od_rng_next(rng);
     m->leader = (int32_t)od_rng_next(rng);
     m->leader_epoch = (int32_t)od_rng_next(rng);
-    m->isr.count = (int32_t)od_rng_below(rng, 4);
+    m->isr.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->isr.items = od_arena_calloc(arena, (size_t)m->isr.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->isr.count; i++)
         m->isr.items[i] = (int32_t)od_rng_next(rng);
     m->partition_epoch = (int32_t)od_rng_next(rng);
-    m->replicas.count = (int32_t)od_rng_below(rng, 4);
+    m->replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->replicas.items = od_arena_calloc(arena, (size_t)m->replicas.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->replicas.count; i++)
         m->replicas.items[i] = (int32_t)od_rng_next(rng);
     if (version >= 3) {
-        m->adding_replicas.count = (int32_t)od_rng_below(rng, 4);
+        m->adding_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->adding_replicas.items = od_arena_calloc(arena, (size_t)m->adding_replicas.count + 1, sizeof(int32_t));
         for (int32_t i = 0; i < m->adding_replicas.count; i++)
             m->adding_replicas.items[i] = (int32_t)od_rng_next(rng);
     }
     if (version >= 3) {
-        m->removing_replicas.count = (int32_t)od_rng_below(rng, 4);
+        m->removing_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->removing_replicas.items = od_arena_calloc(arena, (size_t)m->removing_replicas.count + 1, sizeof(int32_t));
         for (int32_t i = 0; i < m->removing_replicas.count; i++)
             m->removing_replicas.items[i] = (int32_t)od_rng_next(rng);

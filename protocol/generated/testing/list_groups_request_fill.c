@@ -14,13 +14,13 @@ void od_list_groups_request_fill_random(od_list_groups_request *m, int16_t versi
     if (version < 0 || version > 5)
         return;
     if (version >= 4) {
-        m->states_filter.count = (int32_t)od_rng_below(rng, 4);
+        m->states_filter.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->states_filter.items = od_arena_calloc(arena, (size_t)m->states_filter.count + 1, sizeof(od_str));
         for (int32_t i = 0; i < m->states_filter.count; i++)
             m->states_filter.items[i] = od_testing_random_str(rng, arena);
     }
     if (version >= 5) {
-        m->types_filter.count = (int32_t)od_rng_below(rng, 4);
+        m->types_filter.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->types_filter.items = od_arena_calloc(arena, (size_t)m->types_filter.count + 1, sizeof(od_str));
         for (int32_t i = 0; i < m->types_filter.count; i++)
             m->types_filter.items[i] = od_testing_random_str(rng, arena);

@@ -18,7 +18,7 @@ static void od_list_offsets_response_list_offsets_partition_response_fill_random
     m->partition_index = (int32_t)od_rng_next(rng);
     m->error_code = (int16_t)od_rng_next(rng);
     if (version <= 0) {
-        m->old_style_offsets.count = (int32_t)od_rng_below(rng, 4);
+        m->old_style_offsets.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->old_style_offsets.items = od_arena_calloc(arena, (size_t)m->old_style_offsets.count + 1, sizeof(int64_t));
         for (int32_t i = 0; i < m->old_style_offsets.count; i++)
             m->old_style_offsets.items[i] = (int64_t)od_rng_next(rng);

@@ -16,15 +16,15 @@ static void od_list_partition_reassignments_response_ongoing_partition_reassignm
     if (version < 0 || version > 0)
         return;
     m->partition_index = (int32_t)od_rng_next(rng);
-    m->replicas.count = (int32_t)od_rng_below(rng, 4);
+    m->replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->replicas.items = od_arena_calloc(arena, (size_t)m->replicas.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->replicas.count; i++)
         m->replicas.items[i] = (int32_t)od_rng_next(rng);
-    m->adding_replicas.count = (int32_t)od_rng_below(rng, 4);
+    m->adding_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->adding_replicas.items = od_arena_calloc(arena, (size_t)m->adding_replicas.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->adding_replicas.count; i++)
         m->adding_replicas.items[i] = (int32_t)od_rng_next(rng);
-    m->removing_replicas.count = (int32_t)od_rng_below(rng, 4);
+    m->removing_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->removing_replicas.items = od_arena_calloc(arena, (size_t)m->removing_replicas.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->removing_replicas.count; i++)
         m->removing_replicas.items[i] = (int32_t)od_rng_next(rng);

@@ -13,11 +13,11 @@ void od_list_transactions_request_fill_random(od_list_transactions_request *m, i
     od_list_transactions_request_init(m);
     if (version < 0 || version > 1)
         return;
-    m->state_filters.count = (int32_t)od_rng_below(rng, 4);
+    m->state_filters.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->state_filters.items = od_arena_calloc(arena, (size_t)m->state_filters.count + 1, sizeof(od_str));
     for (int32_t i = 0; i < m->state_filters.count; i++)
         m->state_filters.items[i] = od_testing_random_str(rng, arena);
-    m->producer_id_filters.count = (int32_t)od_rng_below(rng, 4);
+    m->producer_id_filters.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->producer_id_filters.items = od_arena_calloc(arena, (size_t)m->producer_id_filters.count + 1, sizeof(int64_t));
     for (int32_t i = 0; i < m->producer_id_filters.count; i++)
         m->producer_id_filters.items[i] = (int64_t)od_rng_next(rng);

@@ -27,7 +27,7 @@ void od_list_transactions_response_fill_random(od_list_transactions_response *m,
         return;
     m->throttle_time_ms = (int32_t)od_rng_next(rng);
     m->error_code = (int16_t)od_rng_next(rng);
-    m->unknown_state_filters.count = (int32_t)od_rng_below(rng, 4);
+    m->unknown_state_filters.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->unknown_state_filters.items = od_arena_calloc(arena, (size_t)m->unknown_state_filters.count + 1, sizeof(od_str));
     for (int32_t i = 0; i < m->unknown_state_filters.count; i++)
         m->unknown_state_filters.items[i] = od_testing_random_str(rng, arena);

@@ -35,16 +35,16 @@ static void od_metadata_response_metadata_response_partition_fill_random(od_meta
     m->leader_id = (int32_t)od_rng_next(rng);
     if (version >= 7)
         m->leader_epoch = (int32_t)od_rng_next(rng);
-    m->replica_nodes.count = (int32_t)od_rng_below(rng, 4);
+    m->replica_nodes.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->replica_nodes.items = od_arena_calloc(arena, (size_t)m->replica_nodes.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->replica_nodes.count; i++)
         m->replica_nodes.items[i] = (int32_t)od_rng_next(rng);
-    m->isr_nodes.count = (int32_t)od_rng_below(rng, 4);
+    m->isr_nodes.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->isr_nodes.items = od_arena_calloc(arena, (size_t)m->isr_nodes.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->isr_nodes.count; i++)
         m->isr_nodes.items[i] = (int32_t)od_rng_next(rng);
     if (version >= 5) {
-        m->offline_replicas.count = (int32_t)od_rng_below(rng, 4);
+        m->offline_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->offline_replicas.items = od_arena_calloc(arena, (size_t)m->offline_replicas.count + 1, sizeof(int32_t));
         for (int32_t i = 0; i < m->offline_replicas.count; i++)
             m->offline_replicas.items[i] = (int32_t)od_rng_next(rng);

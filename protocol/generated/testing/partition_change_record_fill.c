@@ -20,7 +20,7 @@ void od_partition_change_record_fill_random(od_partition_change_record *m, int16
             m->isr.count = -1;
             m->isr.items = NULL;
         } else {
-            m->isr.count = (int32_t)od_rng_below(rng, 4);
+            m->isr.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
             m->isr.items = od_arena_calloc(arena, (size_t)m->isr.count + 1, sizeof(int32_t));
             for (int32_t i = 0; i < m->isr.count; i++)
                 m->isr.items[i] = (int32_t)od_rng_next(rng);
@@ -34,7 +34,7 @@ void od_partition_change_record_fill_random(od_partition_change_record *m, int16
             m->replicas.count = -1;
             m->replicas.items = NULL;
         } else {
-            m->replicas.count = (int32_t)od_rng_below(rng, 4);
+            m->replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
             m->replicas.items = od_arena_calloc(arena, (size_t)m->replicas.count + 1, sizeof(int32_t));
             for (int32_t i = 0; i < m->replicas.count; i++)
                 m->replicas.items[i] = (int32_t)od_rng_next(rng);
@@ -45,7 +45,7 @@ void od_partition_change_record_fill_random(od_partition_change_record *m, int16
             m->removing_replicas.count = -1;
             m->removing_replicas.items = NULL;
         } else {
-            m->removing_replicas.count = (int32_t)od_rng_below(rng, 4);
+            m->removing_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
             m->removing_replicas.items = od_arena_calloc(arena, (size_t)m->removing_replicas.count + 1, sizeof(int32_t));
             for (int32_t i = 0; i < m->removing_replicas.count; i++)
                 m->removing_replicas.items[i] = (int32_t)od_rng_next(rng);
@@ -56,7 +56,7 @@ void od_partition_change_record_fill_random(od_partition_change_record *m, int16
             m->adding_replicas.count = -1;
             m->adding_replicas.items = NULL;
         } else {
-            m->adding_replicas.count = (int32_t)od_rng_below(rng, 4);
+            m->adding_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
             m->adding_replicas.items = od_arena_calloc(arena, (size_t)m->adding_replicas.count + 1, sizeof(int32_t));
             for (int32_t i = 0; i < m->adding_replicas.count; i++)
                 m->adding_replicas.items[i] = (int32_t)od_rng_next(rng);
@@ -70,7 +70,7 @@ void od_partition_change_record_fill_random(od_partition_change_record *m, int16
             m->directories.count = -1;
             m->directories.items = NULL;
         } else {
-            m->directories.count = (int32_t)od_rng_below(rng, 4);
+            m->directories.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
             m->directories.items = od_arena_calloc(arena, (size_t)m->directories.count + 1, sizeof(od_uuid));
             for (int32_t i = 0; i < m->directories.count; i++)
                 m->directories.items[i] = od_testing_random_uuid(rng);
@@ -81,7 +81,7 @@ void od_partition_change_record_fill_random(od_partition_change_record *m, int16
             m->eligible_leader_replicas.count = -1;
             m->eligible_leader_replicas.items = NULL;
         } else {
-            m->eligible_leader_replicas.count = (int32_t)od_rng_below(rng, 4);
+            m->eligible_leader_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
             m->eligible_leader_replicas.items = od_arena_calloc(arena, (size_t)m->eligible_leader_replicas.count + 1, sizeof(int32_t));
             for (int32_t i = 0; i < m->eligible_leader_replicas.count; i++)
                 m->eligible_leader_replicas.items[i] = (int32_t)od_rng_next(rng);
@@ -92,7 +92,7 @@ void od_partition_change_record_fill_random(od_partition_change_record *m, int16
             m->last_known_elr.count = -1;
             m->last_known_elr.items = NULL;
         } else {
-            m->last_known_elr.count = (int32_t)od_rng_below(rng, 4);
+            m->last_known_elr.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
             m->last_known_elr.items = od_arena_calloc(arena, (size_t)m->last_known_elr.count + 1, sizeof(int32_t));
             for (int32_t i = 0; i < m->last_known_elr.count; i++)
                 m->last_known_elr.items[i] = (int32_t)od_rng_next(rng);

@@ -15,19 +15,19 @@ void od_partition_record_fill_random(od_partition_record *m, int16_t version, od
         return;
     m->partition_id = (int32_t)od_rng_next(rng);
     m->topic_id = od_testing_random_uuid(rng);
-    m->replicas.count = (int32_t)od_rng_below(rng, 4);
+    m->replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->replicas.items = od_arena_calloc(arena, (size_t)m->replicas.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->replicas.count; i++)
         m->replicas.items[i] = (int32_t)od_rng_next(rng);
-    m->isr.count = (int32_t)od_rng_below(rng, 4);
+    m->isr.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->isr.items = od_arena_calloc(arena, (size_t)m->isr.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->isr.count; i++)
         m->isr.items[i] = (int32_t)od_rng_next(rng);
-    m->removing_replicas.count = (int32_t)od_rng_below(rng, 4);
+    m->removing_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->removing_replicas.items = od_arena_calloc(arena, (size_t)m->removing_replicas.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->removing_replicas.count; i++)
         m->removing_replicas.items[i] = (int32_t)od_rng_next(rng);
-    m->adding_replicas.count = (int32_t)od_rng_below(rng, 4);
+    m->adding_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->adding_replicas.items = od_arena_calloc(arena, (size_t)m->adding_replicas.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->adding_replicas.count; i++)
         m->adding_replicas.items[i] = (int32_t)od_rng_next(rng);
@@ -38,7 +38,7 @@ void od_partition_record_fill_random(od_partition_record *m, int16_t version, od
     m->leader_epoch = (int32_t)od_rng_next(rng);
     m->partition_epoch = (int32_t)od_rng_next(rng);
     if (version >= 1) {
-        m->directories.count = (int32_t)od_rng_below(rng, 4);
+        m->directories.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->directories.items = od_arena_calloc(arena, (size_t)m->directories.count + 1, sizeof(od_uuid));
         for (int32_t i = 0; i < m->directories.count; i++)
             m->directories.items[i] = od_testing_random_uuid(rng);
@@ -48,7 +48,7 @@ void od_partition_record_fill_random(od_partition_record *m, int16_t version, od
             m->eligible_leader_replicas.count = -1;
             m->eligible_leader_replicas.items = NULL;
         } else {
-            m->eligible_leader_replicas.count = (int32_t)od_rng_below(rng, 4);
+            m->eligible_leader_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
             m->eligible_leader_replicas.items = od_arena_calloc(arena, (size_t)m->eligible_leader_replicas.count + 1, sizeof(int32_t));
             for (int32_t i = 0; i < m->eligible_leader_replicas.count; i++)
                 m->eligible_leader_replicas.items[i] = (int32_t)od_rng_next(rng);
@@ -59,7 +59,7 @@ void od_partition_record_fill_random(od_partition_record *m, int16_t version, od
             m->last_known_elr.count = -1;
             m->last_known_elr.items = NULL;
         } else {
-            m->last_known_elr.count = (int32_t)od_rng_below(rng, 4);
+            m->last_known_elr.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
             m->last_known_elr.items = od_arena_calloc(arena, (size_t)m->last_known_elr.count + 1, sizeof(int32_t));
             for (int32_t i = 0; i < m->last_known_elr.count; i++)
                 m->last_known_elr.items[i] = (int32_t)od_rng_next(rng);

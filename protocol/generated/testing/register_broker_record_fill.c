@@ -56,7 +56,7 @@ void od_register_broker_record_fill_random(od_register_broker_record *m, int16_t
     if (version >= 1)
         m->in_controlled_shutdown = od_rng_below(rng, 2) == 1;
     if ((version >= 3) && od_rng_below(rng, 3) != 0) {
-        m->log_dirs.count = (int32_t)od_rng_below(rng, 4);
+        m->log_dirs.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->log_dirs.items = od_arena_calloc(arena, (size_t)m->log_dirs.count + 1, sizeof(od_uuid));
         for (int32_t i = 0; i < m->log_dirs.count; i++)
             m->log_dirs.items[i] = od_testing_random_uuid(rng);

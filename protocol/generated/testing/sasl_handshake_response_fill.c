@@ -14,7 +14,7 @@ void od_sasl_handshake_response_fill_random(od_sasl_handshake_response *m, int16
     if (version < 0 || version > 1)
         return;
     m->error_code = (int16_t)od_rng_next(rng);
-    m->mechanisms.count = (int32_t)od_rng_below(rng, 4);
+    m->mechanisms.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->mechanisms.items = od_arena_calloc(arena, (size_t)m->mechanisms.count + 1, sizeof(od_str));
     for (int32_t i = 0; i < m->mechanisms.count; i++)
         m->mechanisms.items[i] = od_testing_random_str(rng, arena);

@@ -18,7 +18,7 @@ static void od_share_acknowledge_request_acknowledgement_batch_fill_random(od_sh
         return;
     m->first_offset = (int64_t)od_rng_next(rng);
     m->last_offset = (int64_t)od_rng_next(rng);
-    m->acknowledge_types.count = (int32_t)od_rng_below(rng, 4);
+    m->acknowledge_types.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->acknowledge_types.items = od_arena_calloc(arena, (size_t)m->acknowledge_types.count + 1, sizeof(int8_t));
     for (int32_t i = 0; i < m->acknowledge_types.count; i++)
         m->acknowledge_types.items[i] = (int8_t)od_rng_next(rng);

@@ -19,7 +19,7 @@ static void od_share_fetch_request_acknowledgement_batch_fill_random(od_share_fe
         return;
     m->first_offset = (int64_t)od_rng_next(rng);
     m->last_offset = (int64_t)od_rng_next(rng);
-    m->acknowledge_types.count = (int32_t)od_rng_below(rng, 4);
+    m->acknowledge_types.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->acknowledge_types.items = od_arena_calloc(arena, (size_t)m->acknowledge_types.count + 1, sizeof(int8_t));
     for (int32_t i = 0; i < m->acknowledge_types.count; i++)
         m->acknowledge_types.items[i] = (int8_t)od_rng_next(rng);
@@ -59,7 +59,7 @@ static void od_share_fetch_request_forgotten_topic_fill_random(od_share_fetch_re
     if (version < 0 || version > 0)
         return;
     m->topic_id = od_testing_random_uuid(rng);
-    m->partitions.count = (int32_t)od_rng_below(rng, 4);
+    m->partitions.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->partitions.items = od_arena_calloc(arena, (size_t)m->partitions.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->partitions.count; i++)
         m->partitions.items[i] = (int32_t)od_rng_next(rng);

@@ -13,7 +13,7 @@ void od_share_group_describe_request_fill_random(od_share_group_describe_request
     od_share_group_describe_request_init(m);
     if (version < 0 || version > 0)
         return;
-    m->group_ids.count = (int32_t)od_rng_below(rng, 4);
+    m->group_ids.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->group_ids.items = od_arena_calloc(arena, (size_t)m->group_ids.count + 1, sizeof(od_str));
     for (int32_t i = 0; i < m->group_ids.count; i++)
         m->group_ids.items[i] = od_testing_random_str(rng, arena);

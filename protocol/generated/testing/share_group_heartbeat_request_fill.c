@@ -21,7 +21,7 @@ void od_share_group_heartbeat_request_fill_random(od_share_group_heartbeat_reque
         m->subscribed_topic_names.count = -1;
         m->subscribed_topic_names.items = NULL;
     } else {
-        m->subscribed_topic_names.count = (int32_t)od_rng_below(rng, 4);
+        m->subscribed_topic_names.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->subscribed_topic_names.items = od_arena_calloc(arena, (size_t)m->subscribed_topic_names.count + 1, sizeof(od_str));
         for (int32_t i = 0; i < m->subscribed_topic_names.count; i++)
             m->subscribed_topic_names.items[i] = od_testing_random_str(rng, arena);

@@ -16,7 +16,7 @@ static void od_share_group_heartbeat_response_topic_partitions_fill_random(od_sh
     if (version < 0 || version > 0)
         return;
     m->topic_id = od_testing_random_uuid(rng);
-    m->partitions.count = (int32_t)od_rng_below(rng, 4);
+    m->partitions.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->partitions.items = od_arena_calloc(arena, (size_t)m->partitions.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->partitions.count; i++)
         m->partitions.items[i] = (int32_t)od_rng_next(rng);

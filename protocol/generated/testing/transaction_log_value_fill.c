@@ -15,7 +15,7 @@ static void od_transaction_log_value_partitions_schema_fill_random(od_transactio
     if (version < 0 || version > 1)
         return;
     m->topic = od_testing_random_str(rng, arena);
-    m->partition_ids.count = (int32_t)od_rng_below(rng, 4);
+    m->partition_ids.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->partition_ids.items = od_arena_calloc(arena, (size_t)m->partition_ids.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->partition_ids.count; i++)
         m->partition_ids.items[i] = (int32_t)od_rng_next(rng);

@@ -23,17 +23,17 @@ static void od_update_metadata_request_update_metadata_partition_state_fill_rand
     m->controller_epoch = (int32_t)od_rng_next(rng);
     m->leader = (int32_t)od_rng_next(rng);
     m->leader_epoch = (int32_t)od_rng_next(rng);
-    m->isr.count = (int32_t)od_rng_below(rng, 4);
+    m->isr.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->isr.items = od_arena_calloc(arena, (size_t)m->isr.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->isr.count; i++)
         m->isr.items[i] = (int32_t)od_rng_next(rng);
     m->zk_version = (int32_t)od_rng_next(rng);
-    m->replicas.count = (int32_t)od_rng_below(rng, 4);
+    m->replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->replicas.items = od_arena_calloc(arena, (size_t)m->replicas.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->replicas.count; i++)
         m->replicas.items[i] = (int32_t)od_rng_next(rng);
     if (version >= 4) {
-        m->offline_replicas.count = (int32_t)od_rng_below(rng, 4);
+        m->offline_replicas.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
         m->offline_replicas.items = od_arena_calloc(arena, (size_t)m->offline_replicas.count + 1, sizeof(int32_t));
         for (int32_t i = 0; i < m->offline_replicas.count; i++)
             m->offline_replicas.items[i] = (int32_t)od_rng_next(rng);

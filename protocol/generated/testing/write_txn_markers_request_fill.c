@@ -16,7 +16,7 @@ static void od_write_txn_markers_request_writable_txn_marker_topic_fill_random(o
     if (version < 0 || version > 1)
         return;
     m->name = od_testing_random_str(rng, arena);
-    m->partition_indexes.count = (int32_t)od_rng_below(rng, 4);
+    m->partition_indexes.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->partition_indexes.items = od_arena_calloc(arena, (size_t)m->partition_indexes.count + 1, sizeof(int32_t));
     for (int32_t i = 0; i < m->partition_indexes.count; i++)
         m->partition_indexes.items[i] = (int32_t)od_rng_next(rng);
