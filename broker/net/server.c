@@ -749,7 +749,11 @@ static void hand_off(od_server *server, const listener *l, int fd, const struct 
     const od_server_config *cfg = &server->config;
     if (peer->ss_family == AF_INET || peer->ss_family == AF_INET6) {
         int one = 1;
+        /* Replies are whole frames written at once: Nagle only adds delay.
+         * Keepalive finds peers that vanished without a FIN long before the
+         * idle timeout would. */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
     }
     if (cfg->socket_send_buffer_bytes > 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cfg->socket_send_buffer_bytes, sizeof(int));
