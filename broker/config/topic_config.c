@@ -231,6 +231,12 @@ od_config_status od_topic_config_resolve(const od_properties *overrides, const o
         }
         free(canonical);
     }
+    /* What appends are checked against: the deprecated difference bound
+     * still applies in a direction whose own bound is left unlimited. */
+    if (t.message_timestamp_before_max_ms == INT64_MAX)
+        t.message_timestamp_before_max_ms = t.message_timestamp_difference_max_ms;
+    if (t.message_timestamp_after_max_ms == INT64_MAX)
+        t.message_timestamp_after_max_ms = t.message_timestamp_difference_max_ms;
     *out = t;
     return OD_CONFIG_OK;
 }

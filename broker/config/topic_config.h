@@ -42,7 +42,10 @@ typedef enum od_timestamp_type {
 
 enum { OD_CLEANUP_DELETE = 1u << 0, OD_CLEANUP_COMPACT = 1u << 1 };
 
-/* Effective settings of one topic; names follow the Kafka keys. */
+/* Effective settings of one topic; names follow the Kafka keys. The two
+ * timestamp bounds are the ones appends are checked against: like Kafka's
+ * LogConfig, an unlimited before/after bound takes the deprecated
+ * message.timestamp.difference.max.ms (DescribeConfigs does not show that). */
 typedef struct od_topic_config {
     unsigned cleanup_policy; /* OD_CLEANUP_* bits; 0 when the list is empty */
     od_compression_type compression_type;

@@ -185,6 +185,20 @@ static void resolve_typed_values(void)
     CHECK_EQ_INT(t.max_message_bytes, 1048588);
     CHECK_EQ_INT(t.flush_messages, INT64_MAX);
 
+    /* The deprecated difference bound fills an unlimited direction, as in
+     * Kafka's LogConfig (500/500, then 300/500). */
+    p = overrides_of((const char *const[]){"message.timestamp.difference.max.ms", "500", NULL});
+    st = od_topic_config_resolve(&p, NULL, &t, err, sizeof err);
+    REQUIRE(st == OD_CONFIG_OK);
+    CHECK_EQ_INT(t.message_timestamp_before_max_ms, 500);
+    CHECK_EQ_INT(t.message_timestamp_after_max_ms, 500);
+    od_properties_set(&p, "message.timestamp.before.max.ms", "300", 0);
+    st = od_topic_config_resolve(&p, NULL, &t, err, sizeof err);
+    REQUIRE(st == OD_CONFIG_OK);
+    CHECK_EQ_INT(t.message_timestamp_before_max_ms, 300);
+    CHECK_EQ_INT(t.message_timestamp_after_max_ms, 500);
+    od_properties_free(&p);
+
     /* Invalid overrides are refused by resolve too. */
     p = overrides_of((const char *const[]){"segment.bytes", "1", NULL});
     CHECK_EQ_INT(od_topic_config_resolve(&p, c, &t, err, sizeof err), OD_CONFIG_ERR_INVALID);
