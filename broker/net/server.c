@@ -750,8 +750,8 @@ static void hand_off(od_server *server, const listener *l, int fd, const struct 
     if (peer->ss_family == AF_INET || peer->ss_family == AF_INET6) {
         int one = 1;
         /* Replies are whole frames written at once: Nagle only adds delay.
-         * Keepalive finds peers that vanished without a FIN long before the
-         * idle timeout would. */
+         * Keepalive lets the kernel drop a peer that vanished without a FIN
+         * even while a request in flight keeps our idle timer from firing. */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
     }
