@@ -14,8 +14,11 @@
  *
  * Keys Kafka knows but Odradek ignores (ZooKeeper, JMX, remote storage,
  * pluggable Java classes...) are still in the table, because DescribeConfigs
- * must list them with Kafka's defaults; setting one yields a warning, never
- * an error, so an unmodified Kafka server.properties starts Odradek.
+ * must list them with Kafka's defaults; setting one yields a warning (a value
+ * Kafka itself would refuse is still an error), so a KRaft server.properties
+ * that Kafka 3.9 starts with also starts Odradek. The exceptions are keys
+ * naming Java classes Odradek cannot provide where ignoring them would change
+ * behaviour silently (authorizer.class.name, group.consumer.assignors).
  *
  * Thread-safety: an od_broker_config is immutable once loaded. Dynamic
  * updates (AlterConfigs) will build a new snapshot from the layers and swap
