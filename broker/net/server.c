@@ -386,9 +386,17 @@ static void conn_parse(od_conn *conn)
         if (conn->state == CONN_READING_SIZE) {
             if (available < 4)
                 break;
-            int32_t size = (int32_t)od_load_be32(conn->input + conn->input_start);
-            conn->input_start += 4;
-            if (size < FRAME_HEADER_MIN || size > cfg->socket_request_max_bytes) {
+            const uint8_t *prefix = conn->input + conn->input_start;
+            int32_t size = (int32_t)od_load_be32(prefix);
+            /* Judge the size as soon as it is in, not after the header: a
+             * peer that sends only a bad size must not hold the socket. */
+            bool refused = size < FRAME_HEADER_MIN || size > cfg->socket_request_max_bytes;
+            if (!refused && available < 4 + FRAME_HEADER_MIN)
+                break;
+            if (!refused && cfg->admit_frame)
+                refused = !cfg->admit_frame(cfg->handler_ctx, conn, (int16_t)od_load_be16(prefix + 4),
+                                            (int16_t)od_load_be16(prefix + 6), size);
+            if (refused) {
                 count(&conn->thread->counters.frames_rejected, 1);
                 conn_mark_closing(conn); /* (I3): nothing allocated */
                 return;
@@ -398,6 +406,7 @@ static void conn_parse(od_conn *conn)
                 conn_mark_closing(conn);
                 return;
             }
+            conn->input_start += 4;
             conn->state = CONN_READING_BODY;
             available -= 4;
         }

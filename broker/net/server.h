@@ -37,7 +37,9 @@
  *
  * Connection states (one network thread; the function doing each step)
  *
- *     ADOPTED --conn_adopt--> READING_SIZE --(4 bytes, size valid)--> READING_BODY
+ *     ADOPTED --conn_adopt--> READING_SIZE
+ *       READING_SIZE --(size prefix + fixed header buffered, size valid,
+ *           frame admitted: request allocated)--> READING_BODY
  *       READING_BODY --(frame complete: dispatch)--> READING_SIZE
  *       READING_* --(paused: backpressure, in-flight cap, draining)--> same
  *           state with read interest off; resumed from the after-sleep hook
@@ -54,9 +56,10 @@
  *   2. A response's bytes join the socket's output only in the before-sleep
  *      hook, after the configured before_reply hook has run: anything a
  *      handler wrote (a log append) is flushed before any client hears of it.
- *   3. A frame size is checked against socket_request_max_bytes before any
- *      memory is allocated for it; a size below the fixed header or above the
- *      limit closes the connection.
+ *   3. A frame size is checked against socket_request_max_bytes, and its
+ *      fixed header shown to admit_frame, before any memory is allocated for
+ *      it; a size below the fixed header or above the limit, or a refusal,
+ *      closes the connection.
  *   4. A connection is never freed inside a callback that may still use it:
  *      closing only marks it; the socket is closed and the memory freed at
  *      the end of the before-sleep hook, when no callback is running.
@@ -113,6 +116,13 @@ typedef od_handle_result od_request_handler(void *ctx, od_request *req);
  * when there is nothing to flush. */
 typedef void od_before_reply_hook(void *ctx, unsigned network_thread);
 
+/* Called on the connection's network thread once a frame's size and the
+ * fixed start of its header are known, before any memory is taken for it.
+ * Returning false closes the connection without reading the rest (an API
+ * key the broker does not serve, a frame too big for that API). */
+typedef bool od_frame_filter(void *ctx, od_conn *conn, int16_t api_key, int16_t api_version,
+                             int32_t frame_size);
+
 /* Called once per connection, on its network thread, when it is freed: the
  * socket is closed and no request of it is held any more, so whatever
  * od_conn_set_data attached can be released. */
@@ -134,6 +144,7 @@ typedef struct od_server_config {
     od_before_reply_hook *before_reply; /* may be NULL */
     void *before_reply_ctx;
     od_conn_closed_hook *conn_closed;   /* may be NULL; gets handler_ctx */
+    od_frame_filter *admit_frame;       /* may be NULL; gets handler_ctx */
 } od_server_config;
 
 /* Layer-private part of a request; handlers leave it alone. */
@@ -192,7 +203,7 @@ typedef struct od_server_stats {
     uint64_t connections_accepted;
     uint64_t connections_freed;
     uint64_t requests;          /* frames handed to the handler */
-    uint64_t frames_rejected;   /* size below a header or above the limit */
+    uint64_t frames_rejected;   /* bad size, or refused by admit_frame */
     uint64_t read_pauses;       /* reading stopped by backpressure or the in-flight cap */
     uint64_t bytes_received;
     uint64_t bytes_sent;

@@ -189,6 +189,13 @@ typedef struct test_server {
 
 static atomic_bool run_returned;
 
+enum { API_UNKNOWN = 99 };
+
+static bool test_admit(void *ctx, od_conn *conn, int16_t api_key, int16_t api_version, int32_t size)
+{
+    return api_key != API_UNKNOWN;
+}
+
 static void test_conn_closed(void *ctx, od_conn *conn)
 {
     free(od_conn_data(conn));
@@ -244,6 +251,7 @@ static od_server_config base_config(od_listener_config *listener)
     cfg.shutdown_timeout_ms = 5000;
     cfg.handler = test_handler;
     cfg.conn_closed = test_conn_closed;
+    cfg.admit_frame = test_admit;
     return cfg;
 }
 
@@ -1139,6 +1147,50 @@ static void delayed_reply_from_a_loop_timer_keeps_its_place(void)
     stop_server(&ts);
 }
 
+static void refused_header_or_bare_bad_size_closes_before_the_body(void)
+{
+    od_listener_config listener;
+    od_server_config cfg = base_config(&listener);
+    test_server ts;
+    bool started = start_server(&ts, &cfg);
+    REQUIRE(started);
+    /* An unknown API announcing a body it never sends: refused on the header. */
+    int fd = connect_local(ts.port);
+    REQUIRE(fd >= 0);
+    uint8_t head[12];
+    od_store_be32(head, 1000);
+    od_store_be16(head + 4, API_UNKNOWN);
+    od_store_be16(head + 6, 0);
+    od_store_be32(head + 8, 1);
+    CHECK(write_all(fd, head, sizeof head));
+    CHECK(closed_by_server(fd));
+    close(fd);
+    /* A negative size alone, with no header behind it. */
+    fd = connect_local(ts.port);
+    REQUIRE(fd >= 0);
+    CHECK(write_all(fd, "\xff\xff\xff\xfe", 4));
+    CHECK(closed_by_server(fd));
+    close(fd);
+    /* A valid size whose header trickles in is waited for, then served. */
+    fd = connect_local(ts.port);
+    REQUIRE(fd >= 0);
+    od_store_be32(head, 9);
+    od_store_be16(head + 4, API_ECHO);
+    od_store_be32(head + 8, 77);
+    CHECK(write_all(fd, head, 6));
+    usleep(20000);
+    CHECK(write_all(fd, head + 6, 6));
+    CHECK(write_all(fd, "!", 1));
+    uint8_t body[4];
+    int32_t corr = -1;
+    CHECK(read_response(fd, &corr, body, sizeof body) == 1 && corr == 77);
+    close(fd);
+    od_server_stats stats;
+    stop_server_with_stats(&ts, &stats);
+    CHECK_EQ_INT(stats.frames_rejected, 2);
+    CHECK_EQ_INT(stats.requests, 1);
+}
+
 static void config_errors_are_reported(void)
 {
     od_listener_config listener;
@@ -1172,4 +1224,5 @@ OD_TEST_MAIN(OD_CASE(many_connections_pipelined_answers_in_order),
              OD_CASE(reply_then_close_sends_that_reply_and_nothing_after),
              OD_CASE(accepting_backs_off_when_out_of_fds),
              OD_CASE(delayed_reply_from_a_loop_timer_keeps_its_place),
+             OD_CASE(refused_header_or_bare_bad_size_closes_before_the_body),
              OD_CASE(config_errors_are_reported))
