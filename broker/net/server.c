@@ -127,6 +127,7 @@ struct od_conn {
     od_request *pending_head, *pending_tail;
     od_request *sending_head, *sending_tail;
     unsigned in_flight;     /* dispatched and not yet freed */
+    size_t answered_bytes;  /* replies finished but not yet in `output` */
     uint64_t next_sequence;
     od_chain output;
 
@@ -271,6 +272,9 @@ static void request_finished(od_request *req)
     default:
         if (req->net.close_after)
             conn->read_no_more = true; /* interest follows at the next flush */
+        /* Counted now, not at the next flush: a burst of pipelined requests
+         * answered inside one parse must already hit the bound (I5). */
+        conn->answered_bytes += req->response.bytes;
         push_flush(conn);
         break;
     }
@@ -291,7 +295,7 @@ static const od_server_config *conn_config(const od_conn *conn)
 static bool conn_may_read(od_conn *conn)
 {
     const od_server_config *cfg = conn_config(conn);
-    size_t queued = conn->output.bytes;
+    size_t queued = conn->output.bytes + conn->answered_bytes;
     if (conn->over_byte_bound)
         conn->over_byte_bound = queued > cfg->max_queued_response_bytes / 2;
     else
@@ -531,6 +535,7 @@ static void conn_flush(od_conn *conn)
         if (conn->pending_head == NULL)
             conn->pending_tail = NULL;
         req->net.next = NULL;
+        conn->answered_bytes -= req->response.bytes;
         conn->final_reply_queued = req->net.close_after;
         if (od_chain_empty(&req->response)) { /* no reply expected */
             conn->in_flight--;

@@ -63,8 +63,9 @@
  *   4. A connection is never freed inside a callback that may still use it:
  *      closing only marks it; the socket is closed and the memory freed at
  *      the end of the before-sleep hook, when no callback is running.
- *   5. While a connection's unsent response bytes exceed
- *      max_queued_response_bytes, or it has max_in_flight_requests requests
+ *   5. While a connection's unsent response bytes (answered replies waiting
+ *      for their turn included) exceed max_queued_response_bytes, or it has
+ *      max_in_flight_requests requests
  *      not yet answered, it is not read; reading resumes once the queue has
  *      drained to half the byte bound.
  *   6. od_server_run returns only after every network thread has stopped,
