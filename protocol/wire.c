@@ -204,10 +204,10 @@ static int64_t read_length(od_reader *r, bool compact, bool wide, bool nullable)
         len = wide ? od_read_i32(r) : od_read_i16(r);
     if (r->err)
         return -2;
-    if (len < -1) {
-        od_reader_fail(r, OD_WIRE_MALFORMED);
-        return -2;
-    }
+    /* Kafka reads every negative classic length as null (compact ones cannot
+     * go below -1), so -2 is null where null is allowed and an error where not. */
+    if (len < -1)
+        len = -1;
     if (len == -1 && !nullable) {
         od_reader_fail(r, OD_WIRE_NULL_NOT_ALLOWED);
         return -2;
