@@ -33,8 +33,8 @@ struct od_logdir {
     od_fd_cache cache;
     bool had_clean;
     int64_t clean_epoch;
-    od_tp_offset *rp, *lso, *hw;
-    size_t nrp, nlso, nhw;
+    od_tp_offset *rp, *lso, *hw, *cl;
+    size_t nrp, nlso, nhw, ncl;
     od_log **logs;
     size_t nlogs, cap;
     uint64_t rng;
@@ -68,8 +68,9 @@ static void free_ckpts(od_logdir *d)
     od_ckpt_free_offsets(d->rp, d->nrp);
     od_ckpt_free_offsets(d->lso, d->nlso);
     od_ckpt_free_offsets(d->hw, d->nhw);
-    d->rp = d->lso = d->hw = NULL;
-    d->nrp = d->nlso = d->nhw = 0;
+    od_ckpt_free_offsets(d->cl, d->ncl);
+    d->rp = d->lso = d->hw = d->cl = NULL;
+    d->nrp = d->nlso = d->nhw = d->ncl = 0;
 }
 
 static void dir_free(od_logdir *d)
@@ -107,6 +108,8 @@ od_st_err od_logdir_open(od_fio *io, const char *path, int fd_limit, od_logdir *
         err = read_ckpt(d, OD_CKPT_LOG_START, &d->lso, &d->nlso);
     if (!err)
         err = read_ckpt(d, OD_CKPT_REPLICATION, &d->hw, &d->nhw);
+    if (!err)
+        err = read_ckpt(d, OD_CKPT_CLEANER, &d->cl, &d->ncl);
     if (err) {
         dir_free(d);
         return err;
@@ -189,6 +192,7 @@ od_st_err od_logdir_open_log(od_logdir *d, const char *topic, int32_t partition,
     a.recovery_point = lookup(d->rp, d->nrp, topic, partition, 0);
     a.log_start_offset = lookup(d->lso, d->nlso, topic, partition, -1);
     a.high_watermark = lookup(d->hw, d->nhw, topic, partition, 0);
+    a.cleaner_offset = lookup(d->cl, d->ncl, topic, partition, -1);
     a.now_ms = now_ms;
     d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
     a.seed = d->rng;
@@ -204,9 +208,10 @@ od_st_err od_logdir_checkpoint(od_logdir *d)
     od_tp_offset *rp = calloc(d->nlogs + 1, sizeof *rp);
     od_tp_offset *lso = calloc(d->nlogs + 1, sizeof *lso);
     od_tp_offset *hw = calloc(d->nlogs + 1, sizeof *hw);
+    od_tp_offset *cl = calloc(d->nlogs + 1, sizeof *cl);
     od_st_err err = OD_ST_NO_MEMORY;
-    if (rp && lso && hw) {
-        size_t nl = 0;
+    if (rp && lso && hw && cl) {
+        size_t nl = 0, nc = 0;
         for (size_t i = 0; i < d->nlogs; i++) {
             od_log *l = d->logs[i];
             od_tp_offset base = {(char *)od_log_topic(l), od_log_partition(l), 0};
@@ -220,16 +225,23 @@ od_st_err od_logdir_checkpoint(od_logdir *d)
                 lso[nl] = base;
                 lso[nl++].offset = od_log_start_offset(l);
             }
+            if (od_log_get_config(l)->cleanup_compact) {
+                cl[nc] = base;
+                cl[nc++].offset = od_log_cleaner_offset(l);
+            }
         }
         err = od_ckpt_write_offsets(d->io, d->path, OD_CKPT_RECOVERY_POINT, rp, d->nlogs);
         if (!err)
             err = od_ckpt_write_offsets(d->io, d->path, OD_CKPT_LOG_START, lso, nl);
         if (!err)
             err = od_ckpt_write_offsets(d->io, d->path, OD_CKPT_REPLICATION, hw, d->nlogs);
+        if (!err && (nc > 0 || d->ncl > 0))
+            err = od_ckpt_write_offsets(d->io, d->path, OD_CKPT_CLEANER, cl, nc);
     }
     free(rp);
     free(lso);
     free(hw);
+    free(cl);
     return err;
 }
 

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleaner.h"
 #include "records/records.h"
 
 /* Compressed batches are fully decoded on append (as Kafka validates them);
@@ -63,6 +64,7 @@ struct od_log {
     bool dir_dirty;
     uint64_t rng;
     od_pstate ps;
+    int64_t cleaner_offset;
     /* Completed transactions whose markers are not below the HW yet. */
     struct unrepl_txn {
         int64_t first_offset;
@@ -84,6 +86,12 @@ void od_log_config_default(od_log_config *c)
     c->log_append_time = false;
     c->flush_messages = INT64_MAX;
     c->flush_ms = INT64_MAX;
+    c->cleanup_delete = true;
+    c->cleanup_compact = false;
+    c->delete_retention_ms = 24LL * 3600 * 1000;
+    c->min_compaction_lag_ms = 0;
+    c->min_cleanable_dirty_ratio = 0.5;
+    c->cleaner_map_entries = 1 << 20;
 }
 
 static size_t floor_segment(const od_log *log, int64_t offset);
@@ -355,9 +363,13 @@ static int cmp_i64(const void *a, const void *b)
 
 static od_st_err load_segments(od_log *log, const od_log_open_args *a, od_log_recovery_stats *st)
 {
+    /* A compaction swap interrupted by a crash is finished (or discarded)
+     * before the directory is read, so only whole segments are seen. */
+    od_st_err err = od_cleaner_finish_interrupted(log->io, log->dir);
+    if (err)
+        return err;
     dir_scan d = {0};
     int rc = log->io->m->readdir(log->io, log->dir, scan_entry, &d);
-    od_st_err err = OD_ST_OK;
     if (d.oom)
         err = OD_ST_NO_MEMORY;
     else if (rc < 0)
@@ -612,6 +624,9 @@ od_st_err od_log_open(const od_log_open_args *a, od_log **out, od_log_recovery_s
     if (log->recovery_point < log->log_start)
         log->recovery_point = log->log_start;
     od_log_set_high_watermark(log, a->high_watermark);
+    log->cleaner_offset = a->cleaner_offset > log->log_start ? a->cleaner_offset : log->log_start;
+    if (log->cleaner_offset > leo)
+        log->cleaner_offset = leo;
 
     od_epoch_entry *e;
     size_t n;
@@ -751,9 +766,17 @@ static od_st_err validate_set(const od_log *log, const uint8_t *buf, size_t len,
         size_t total = od_batch_total_size(buf + pos, len - pos);
         if (total > (size_t)log->cfg.max_message_bytes)
             return OD_ST_RECORD_TOO_LARGE;
-        if ((int64_t)h.last_offset_delta + 1 != h.record_count)
+        /* A producer's batch has one record per offset. A replicated batch
+         * may come from a compacted log (fewer records, gaps, or none), so a
+         * follower checks only what the leader's log guarantees. */
+        if (follower) {
+            if (h.record_count > h.last_offset_delta + 1)
+                return OD_ST_INVALID_RECORD;
+        } else if ((int64_t)h.last_offset_delta + 1 != h.record_count)
             return OD_ST_INVALID_RECORD;
-        if (od_batch_compression(&h) == OD_COMPRESSION_NONE) {
+        if (follower) {
+            /* CRC and header were checked; the leader validated the records. */
+        } else if (od_batch_compression(&h) == OD_COMPRESSION_NONE) {
             if (!records_ok(buf + pos, total, &h))
                 return OD_ST_CORRUPT;
         } else {
@@ -1179,6 +1202,8 @@ static void clamp_offsets(od_log *log)
         log->hw = log->log_start;
     if (log->recovery_point < log->log_start)
         log->recovery_point = log->log_start;
+    if (log->cleaner_offset > leo)
+        log->cleaner_offset = leo;
 }
 
 od_st_err od_log_truncate_fully_and_start_at(od_log *log, int64_t offset, int64_t now_ms)
@@ -1323,9 +1348,10 @@ od_st_err od_log_enforce_retention(od_log *log, int64_t now_ms, int32_t *deleted
     if (log->sticky)
         return log->sticky;
     od_st_err err = OD_ST_OK;
-    if (log->cfg.retention_ms >= 0)
+    /* A compact-only topic keeps everything but what DeleteRecords cut. */
+    if (log->cfg.cleanup_delete && log->cfg.retention_ms >= 0)
         err = delete_prefix(log, deletable(log, pred_time, &now_ms), now_ms, deleted);
-    if (!err && log->cfg.retention_bytes >= 0) {
+    if (!err && log->cfg.cleanup_delete && log->cfg.retention_bytes >= 0) {
         int64_t diff = od_log_size_bytes(log) - log->cfg.retention_bytes;
         if (diff > 0)
             err = delete_prefix(log, deletable(log, pred_size, &diff), now_ms, deleted);
@@ -1383,4 +1409,92 @@ od_st_err od_log_maybe_flush(od_log *log, int64_t now_ms)
         (log->cfg.flush_ms != INT64_MAX && now_ms - log->last_flush_ms >= log->cfg.flush_ms))
         return od_log_flush(log, now_ms);
     return OD_ST_OK;
+}
+
+/* ------------------------------------------------------------ compaction */
+
+int64_t od_log_cleaner_offset(const od_log *log)
+{
+    return log->cleaner_offset;
+}
+
+double od_log_dirty_ratio(const od_log *log)
+{
+    int64_t total = 0, dirty = 0;
+    for (size_t i = 0; i + 1 < log->nsegs; i++) {
+        od_segment *s = log->segs[i];
+        total += s->size;
+        if (log->segs[i + 1]->base_offset > log->cleaner_offset)
+            dirty += s->size;
+    }
+    return total > 0 ? (double)dirty / (double)total : 0.0;
+}
+
+od_st_err od_log_clean(od_log *log, int64_t now_ms, od_clean_stats *stats)
+{
+    od_clean_stats dummy;
+    if (!stats)
+        stats = &dummy;
+    memset(stats, 0, sizeof *stats);
+    if (log->sticky)
+        return log->sticky;
+    if (!log->cfg.cleanup_compact)
+        return OD_ST_OK;
+    /* Cleanable: whole inactive segments below the LSO and old enough. */
+    int64_t lso = od_log_last_stable_offset(log);
+    int64_t upper = log->segs[0]->base_offset;
+    for (size_t i = 0; i + 1 < log->nsegs; i++) {
+        od_segment *s = log->segs[i];
+        int64_t next = log->segs[i + 1]->base_offset;
+        if (next > lso ||
+            (log->cfg.min_compaction_lag_ms > 0 &&
+             now_ms - od_segment_largest_timestamp(s) < log->cfg.min_compaction_lag_ms))
+            break;
+        upper = next;
+    }
+    int64_t first_dirty = log->cleaner_offset > log->log_start ? log->cleaner_offset : log->log_start;
+    stats->first_dirty = first_dirty;
+    if (first_dirty >= upper)
+        return OD_ST_OK;
+    od_offset_map *m = od_offset_map_new((size_t)(log->cfg.cleaner_map_entries > 0 ? log->cfg.cleaner_map_entries : 1));
+    if (!m)
+        return OD_ST_NO_MEMORY;
+    int64_t reached = first_dirty;
+    od_st_err err = OD_ST_OK;
+    for (size_t i = floor_segment(log, first_dirty); i < log->nsegs && !err; i++) {
+        if (log->segs[i]->base_offset >= upper)
+            break;
+        size_t before = od_offset_map_size(m);
+        err = od_cleaner_build_map(log->segs[i], first_dirty, upper, m, &reached);
+        (void)before;
+        if (reached < (i + 1 < log->nsegs ? log->segs[i + 1]->base_offset : upper))
+            break; /* the map filled inside this segment */
+    }
+    if (!err && reached > upper)
+        reached = upper;
+    stats->upper = reached;
+    od_clean_policy pol = {now_ms - log->cfg.delete_retention_ms, reached, &log->ps};
+    for (size_t i = 0; !err && i + 1 < log->nsegs; i++) {
+        od_segment *old = log->segs[i];
+        if (log->segs[i + 1]->base_offset > reached)
+            break;
+        if ((err = od_cleaner_filter_segment(old, m, &pol, stats)))
+            break;
+        if ((err = od_cleaner_swap_in(log->io, log->dir, old->base_offset)))
+            break;
+        /* Readers holding the old segment keep its (now unlinked) file. */
+        od_segment *fresh;
+        if ((err = od_segment_open(&log->ctx, old->base_offset, now_ms, &fresh)))
+            break;
+        fresh->roll_jitter_ms = old->roll_jitter_ms;
+        log->segs[i] = fresh;
+        od_segment_unref(old);
+        if ((err = od_segment_load_index(fresh)))
+            break;
+        stats->segments_cleaned++;
+    }
+    od_offset_map_free(m);
+    if (!err && reached > log->cleaner_offset)
+        log->cleaner_offset = reached;
+    return err;
 }

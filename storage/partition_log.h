@@ -37,6 +37,12 @@ typedef struct od_log_config {
     bool log_append_time;         /* message.timestamp.type=LogAppendTime */
     int64_t flush_messages;       /* flush.messages (INT64_MAX = leave to the OS) */
     int64_t flush_ms;             /* flush.ms (INT64_MAX) */
+    bool cleanup_delete;          /* cleanup.policy has "delete" (default) */
+    bool cleanup_compact;         /* cleanup.policy has "compact" */
+    int64_t delete_retention_ms;  /* delete.retention.ms (1 day): tombstone lifetime */
+    int64_t min_compaction_lag_ms; /* min.compaction.lag.ms (0) */
+    double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio (0.5) */
+    int32_t cleaner_map_entries;  /* keys one cleaning pass can map (1 Mi) */
 } od_log_config;
 
 /* Fills Kafka's defaults. */
@@ -55,6 +61,7 @@ typedef struct od_log_open_args {
     int64_t recovery_point;       /* from recovery-point-offset-checkpoint; 0 when absent */
     int64_t log_start_offset;     /* from log-start-offset-checkpoint; -1 when absent */
     int64_t high_watermark;       /* from replication-offset-checkpoint; 0 when absent */
+    int64_t cleaner_offset;       /* from cleaner-offset-checkpoint; -1 when absent */
     int64_t now_ms;
     uint64_t seed;                /* for segment.jitter.ms */
 } od_log_open_args;
@@ -162,6 +169,17 @@ od_st_err od_log_delete_records_before(od_log *log, int64_t offset);
  * segment first, never past the high watermark; rolls first when every
  * segment would go, so an active segment always exists. */
 od_st_err od_log_enforce_retention(od_log *log, int64_t now_ms, int32_t *deleted);
+
+/* One compaction pass (cleanup.policy=compact; see cleaner.h): maps the
+ * dirty range, rewrites every segment below the mapped end, and advances
+ * the cleaner offset. Never touches the active segment or offsets at or
+ * past the last stable offset. stats may be NULL. */
+struct od_clean_stats;
+od_st_err od_log_clean(od_log *log, int64_t now_ms, struct od_clean_stats *stats);
+/* Bytes past the cleaner offset over all bytes, active segment excluded. */
+double od_log_dirty_ratio(const od_log *log);
+/* The cleaner checkpoint value: the first offset not yet compacted. */
+int64_t od_log_cleaner_offset(const od_log *log);
 
 /* Rolls a new active segment at the log end (no-op when it is empty). */
 od_st_err od_log_roll(od_log *log, int64_t now_ms);
