@@ -437,8 +437,8 @@ static od_mi_err apply_partition(od_mimage *img, const od_partition_record *r)
     return OD_MI_OK;
 }
 
-/* The directory of each new replica: kept where the replica stays, unassigned
- * (the zero uuid) where it is new, as Kafka does when a change carries
+/* The directory of each new replica: kept where the replica stays,
+ * OD_DIR_UNASSIGNED where it is new, as Kafka does when a change carries
  * replicas without directories. */
 static bool directories_remap(const od_mi_partition *old, const od_int32_array *replicas,
                               od_uuid **out, int32_t *out_count)
@@ -450,6 +450,8 @@ static bool directories_remap(const od_mi_partition *old, const od_int32_array *
     od_uuid *dirs = calloc((size_t)replicas->count, sizeof *dirs);
     if (!dirs)
         return false;
+    for (int32_t i = 0; i < replicas->count; i++)
+        dirs[i] = OD_DIR_UNASSIGNED;
     for (int32_t i = 0; i < replicas->count; i++)
         for (int32_t j = 0; j < old->replicas.count && j < old->directory_count; j++)
             if (old->replicas.ids[j] == replicas->items[i])

@@ -60,6 +60,11 @@ enum {
     OD_NO_LEADER_CHANGE = -2,
 };
 
+/* Reserved directory ids (Kafka 3.9's DirectoryId): a replica whose log
+ * directory is not known yet, and one that predates directory tracking. */
+#define OD_DIR_UNASSIGNED ((od_uuid){{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}})
+#define OD_DIR_MIGRATING ((od_uuid){{0}})
+
 /* A list of broker ids; count -1 is null (the ELR fields may be null). */
 typedef struct od_id_list {
     int32_t count;
