@@ -21,10 +21,12 @@
  *      every byte of it reached the files; if any write fails the log is cut
  *      back to its old size, and if that fails too the caller learns
  *      OD_ST_FAILED and must stop writing.
- *   6. The fd cache closes an inactive segment's .log only when no read
- *      region pins it (refs == 1), so a region handed out for sendfile stays
- *      valid until released, even across deletion (unlinked files stay
- *      readable through open descriptors).
+ *   6. The fd cache closes a segment's descriptors only when no read region
+ *      pins it (refs == 1), so a region handed out for sendfile stays valid
+ *      until released, even across deletion or a compaction swap (unlinked
+ *      files stay readable through open descriptors). Every path that writes
+ *      takes its fd through od_segment_log_fd first, which makes the segment
+ *      most recently used, so nothing it holds is evicted mid-operation.
  *
  * States, and the function that moves between them:
  *

@@ -48,9 +48,10 @@ typedef struct od_file_region {
     int64_t length;
 } od_file_region;
 
-/* Caps the number of .log descriptors held open by inactive segments; the
- * least recently used unpinned one is closed when the cap is passed. Active
- * segments are outside the cap (they are written to all the time). */
+/* Caps the number of segments holding descriptors (one .log fd each, plus
+ * the two index fds of an active segment) across every log sharing it; the
+ * least recently used unpinned segment gives all of its fds up when the cap
+ * is passed, and reopens them on next use. */
 typedef struct od_fd_cache {
     int limit;
     int open;
