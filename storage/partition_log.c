@@ -878,7 +878,7 @@ static od_st_err append_common(od_log *log, const uint8_t *buf, size_t len, cons
     od_st_err err = maybe_roll(log, len, max_ts, first, last, now_ms);
     if (err)
         return err;
-    err = od_segment_append(active(log), buf, len, first, last, max_ts, off_max);
+    err = od_segment_append(active(log), buf, len, first, last);
     if (err == OD_ST_FAILED)
         log->sticky = OD_ST_FAILED;
     if (err)

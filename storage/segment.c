@@ -531,6 +531,13 @@ od_st_err od_segment_recover(od_segment *s, int64_t *truncated_bytes)
     s->next_offset = next;
     s->bytes_since_index = pos - last_index_pos;
     s->index_loaded = true;
+    /* Kafka's recovery ends the time index with the segment's largest
+     * timestamp, as a clean close does. */
+    if (s->max_ts >= 0 && (s->tidx_n == 0 || s->max_ts > s->tidx[s->tidx_n - 1].timestamp)) {
+        if (!reserve_tidx(s, s->tidx_n + 1))
+            return OD_ST_NO_MEMORY;
+        s->tidx[s->tidx_n++] = (od_tidx_entry){s->max_ts, (uint32_t)(s->offset_of_max_ts - s->base_offset)};
+    }
     err = write_index_files(s);
     if (err)
         return err;
@@ -753,12 +760,18 @@ static od_st_err rollback(od_segment *s, int64_t size, int rc)
 }
 
 od_st_err od_segment_append(od_segment *s, const uint8_t *buf, size_t len, int64_t first_offset,
-                            int64_t last_offset, int64_t max_ts, int64_t offset_of_max_ts)
+                            int64_t last_offset)
 {
     if (!s->active || len == 0 || last_offset - s->base_offset > INT32_MAX ||
         first_offset < s->base_offset)
         return OD_ST_INVALID_ARG;
-    if (!reserve_oidx(s, s->oidx_n + 1) || !reserve_tidx(s, s->tidx_n + 2))
+    /* Index upkeep is decided batch by batch, as Kafka 3.9 does, so the
+     * entries depend only on the sequence of batches, never on how they
+     * were grouped into appends. Work on copies; commit after the writes. */
+    size_t nb = 0;
+    for (size_t p = 0; p < len; nb++)
+        p += od_batch_total_size(buf + p, len - p);
+    if (!reserve_oidx(s, s->oidx_n + (uint32_t)nb) || !reserve_tidx(s, s->tidx_n + (uint32_t)nb + 1))
         return OD_ST_NO_MEMORY;
     int fd;
     od_st_err err = od_segment_log_fd(s, &fd);
@@ -770,44 +783,58 @@ od_st_err od_segment_append(od_segment *s, const uint8_t *buf, size_t len, int64
     int rc = od_fio_pwrite_full(IO(s), s->log_fd, buf, len, pos);
     if (rc < 0)
         return rollback(s, pos, rc);
-    int64_t new_max = s->max_ts, new_off = s->offset_of_max_ts;
-    if (max_ts > new_max) {
-        new_max = max_ts;
-        new_off = offset_of_max_ts;
+    uint32_t on = s->oidx_n, tn = s->tidx_n;
+    int64_t max_ts = s->max_ts, off_max = s->offset_of_max_ts, since = s->bytes_since_index;
+    int64_t rolling = s->rolling_ts, at = pos;
+    for (size_t p = 0; p < len;) {
+        od_batch_header h;
+        size_t total = od_batch_total_size(buf + p, len - p);
+        od_batch_header_parse(buf + p, total, &h);
+        int64_t last = od_batch_last_offset(&h);
+        if (at == 0)
+            rolling = h.max_timestamp;
+        if (h.max_timestamp > max_ts) {
+            max_ts = h.max_timestamp;
+            off_max = last;
+        }
+        if (since > s->ctx->index_interval_bytes && on < s->oidx_max) {
+            s->oidx[on++] = (od_oidx_entry){(uint32_t)(last - s->base_offset), (uint32_t)at};
+            if (max_ts >= 0 && (tn == 0 || max_ts > s->tidx[tn - 1].timestamp) && tn < s->tidx_max)
+                s->tidx[tn++] = (od_tidx_entry){max_ts, (uint32_t)(off_max - s->base_offset)};
+            since = 0;
+        }
+        since += (int64_t)total;
+        at += (int64_t)total;
+        p += total;
     }
-    bool add_o = false, add_t = false;
-    if (s->bytes_since_index > s->ctx->index_interval_bytes && s->oidx_n < s->oidx_max) {
-        uint8_t e[OD_OFFSET_INDEX_ENTRY_SIZE];
-        put_oidx(e, (od_oidx_entry){(uint32_t)(last_offset - s->base_offset), (uint32_t)pos});
-        rc = od_fio_pwrite_full(IO(s), s->idx_fd, e, sizeof e,
+    if (on > s->oidx_n) {
+        size_t k = on - s->oidx_n;
+        uint8_t *e = malloc(k * OD_OFFSET_INDEX_ENTRY_SIZE + (tn - s->tidx_n) * OD_TIME_INDEX_ENTRY_SIZE + 1);
+        if (!e)
+            return rollback(s, pos, -ENOMEM);
+        for (size_t i = 0; i < k; i++)
+            put_oidx(e + i * OD_OFFSET_INDEX_ENTRY_SIZE, s->oidx[s->oidx_n + i]);
+        rc = od_fio_pwrite_full(IO(s), s->idx_fd, e, k * OD_OFFSET_INDEX_ENTRY_SIZE,
                                 (int64_t)s->oidx_n * OD_OFFSET_INDEX_ENTRY_SIZE);
+        if (rc == 0 && tn > s->tidx_n) {
+            size_t t = tn - s->tidx_n;
+            for (size_t i = 0; i < t; i++)
+                put_tidx(e + i * OD_TIME_INDEX_ENTRY_SIZE, s->tidx[s->tidx_n + i]);
+            rc = od_fio_pwrite_full(IO(s), s->tidx_fd, e, t * OD_TIME_INDEX_ENTRY_SIZE,
+                                    (int64_t)s->tidx_n * OD_TIME_INDEX_ENTRY_SIZE);
+        }
+        free(e);
         if (rc < 0)
             return rollback(s, pos, rc);
-        add_o = true;
-        if (new_max >= 0 && (s->tidx_n == 0 || new_max > s->tidx[s->tidx_n - 1].timestamp) &&
-            s->tidx_n < s->tidx_max) {
-            uint8_t t[OD_TIME_INDEX_ENTRY_SIZE];
-            put_tidx(t, (od_tidx_entry){new_max, (uint32_t)(new_off - s->base_offset)});
-            rc = od_fio_pwrite_full(IO(s), s->tidx_fd, t, sizeof t,
-                                    (int64_t)s->tidx_n * OD_TIME_INDEX_ENTRY_SIZE);
-            if (rc < 0)
-                return rollback(s, pos, rc);
-            add_t = true;
-        }
     }
     /* Commit: from here on the append is visible. */
-    if (add_o) {
-        s->oidx[s->oidx_n++] = (od_oidx_entry){(uint32_t)(last_offset - s->base_offset), (uint32_t)pos};
-        s->bytes_since_index = 0;
-    }
-    if (add_t)
-        s->tidx[s->tidx_n++] = (od_tidx_entry){new_max, (uint32_t)(new_off - s->base_offset)};
-    if (pos == 0)
-        s->rolling_ts = max_ts;
-    s->max_ts = new_max;
-    s->offset_of_max_ts = new_off;
+    s->oidx_n = on;
+    s->tidx_n = tn;
+    s->rolling_ts = rolling;
+    s->max_ts = max_ts;
+    s->offset_of_max_ts = off_max;
     s->size += (int64_t)len;
-    s->bytes_since_index += (int64_t)len;
+    s->bytes_since_index = since;
     s->next_offset = last_offset + 1;
     return OD_ST_OK;
 }

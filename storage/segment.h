@@ -133,10 +133,12 @@ od_st_err od_segment_make_active(od_segment *s);
  * first bad byte. *truncated_bytes says how much was cut. */
 od_st_err od_segment_recover(od_segment *s, int64_t *truncated_bytes);
 
-/* Appends already-validated, offset-assigned batches. On failure nothing of
- * the append remains: the log is cut back (OD_ST_FAILED if even that fails). */
+/* Appends already-validated, offset-assigned batches, indexing them batch
+ * by batch (an entry for the first batch that starts more than
+ * index.interval.bytes after the previous entry). On failure nothing of the
+ * append remains: the log is cut back (OD_ST_FAILED if even that fails). */
 od_st_err od_segment_append(od_segment *s, const uint8_t *buf, size_t len, int64_t first_offset,
-                            int64_t last_offset, int64_t max_ts, int64_t offset_of_max_ts);
+                            int64_t last_offset);
 
 /* Position of the first batch whose last offset is >= offset, and its
  * header; OD_ST_NOT_FOUND when the segment holds no such batch. */
