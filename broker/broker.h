@@ -1,0 +1,169 @@
+/*
+ * The broker's shared state and the operations handlers need: the metadata
+ * image, the partition logs, topic creation and deletion through the
+ * metadata log, and waking parked fetches.
+ *
+ * Metadata: until the KRaft quorum (kraft/) is committed, the broker runs
+ * the single-voter quorum itself: a metadata change is a batch of Kafka
+ * metadata records appended to the __cluster_metadata-0 log in
+ * metadata.log.dir, fsynced, then applied to the od_mimage. At start the log
+ * is replayed into a fresh image. The records and the on-disk log are
+ * Kafka's, so the quorum can take the log over unchanged.
+ *
+ * Threads and locks: everything behind `lock` (the image, the partition
+ * table, every od_log and the parked fetches) is touched only with it held.
+ * Handlers run on network threads and hold it for the duration of one
+ * request's work on shared state, never across a wait. The settings are
+ * immutable after od_broker_open.
+ *
+ * Lifetime: od_broker_open (format check, logs, replay, registration) ->
+ * od_broker_serve (listeners, until a signal) -> od_broker_close (clean
+ * shutdown: logs closed, checkpoints and the clean-shutdown marker written).
+ */
+#ifndef ODRADEK_BROKER_BROKER_H
+#define ODRADEK_BROKER_BROKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metadata_image.h"
+#include "partition_log.h"
+#include "wire.h"
+
+typedef struct od_broker_endpoint {
+    char *listener;
+    char *host;
+    int32_t port;
+} od_broker_endpoint;
+
+/* The values handlers read, copied out of the broker config at start so
+ * handlers need not see the config module. */
+typedef struct od_broker_settings {
+    int32_t node_id;
+    char cluster_id[64];
+    char *rack;                       /* NULL when unset */
+    int32_t num_partitions;
+    int16_t default_replication_factor;
+    int32_t min_insync_replicas;
+    bool auto_create_topics_enable;
+    bool delete_topic_enable;
+    int32_t fetch_max_bytes;
+    od_log_config log_defaults;       /* what a new topic's logs start with */
+    od_broker_endpoint *advertised;   /* client listeners, as clients should reach them */
+    int32_t advertised_count;
+    od_broker_endpoint *listeners;    /* what to bind */
+    int32_t listener_count;
+    int32_t socket_request_max_bytes;
+    int64_t connections_max_idle_ms;
+    int32_t network_threads;
+    char *log_dir;                    /* the first of log.dirs: partitions live here */
+    char *metadata_log_dir;           /* where __cluster_metadata-0 lives */
+} od_broker_settings;
+
+/* Frees what a settings struct owns. */
+void od_broker_settings_free(od_broker_settings *s);
+
+/* One partition this broker leads (all of them, with one node). */
+typedef struct od_broker_partition {
+    od_log *log;
+    int32_t pins;                     /* reads whose file regions are still being sent */
+    bool deleted;                     /* topic gone; the log is removed once pins reach 0 */
+} od_broker_partition;
+
+typedef struct od_broker_topic {
+    char *name;
+    od_uuid id;
+    int32_t partition_count;
+    od_broker_partition **partitions;
+} od_broker_topic;
+
+typedef struct od_parked_fetch od_parked_fetch;
+
+/* A Fetch waiting for data: woken (on its own loop) when a produce appends. */
+struct od_parked_fetch {
+    od_parked_fetch *prev, *next;
+    void (*wake)(od_parked_fetch *pf);   /* called with the broker lock held */
+};
+
+typedef struct od_broker od_broker;
+struct od_broker {
+    pthread_mutex_t lock;
+    od_broker_settings settings;
+    od_mimage *image;
+    struct od_fio *io;
+    struct od_logdir *logdir;
+    struct od_logdir *metadata_dir;   /* == logdir when metadata.log.dir is the first log dir */
+    od_log *metadata_log;
+    int64_t broker_epoch;
+    od_broker_topic *topics;
+    int32_t topic_count, topic_cap;
+    od_parked_fetch parked;           /* list head */
+    struct od_server *server;
+    volatile int stop_requested;
+};
+
+void od_broker_lock(od_broker *b);
+void od_broker_unlock(od_broker *b);
+
+/* Lookups; lock held. NULL when unknown. */
+od_broker_topic *od_broker_topic_by_name(od_broker *b, od_str name);
+od_broker_topic *od_broker_topic_by_id(od_broker *b, const od_uuid *id);
+od_broker_partition *od_broker_partition_of(od_broker_topic *t, int32_t partition);
+
+/* Kafka's topic name rule: 1..249 chars of [a-zA-Z0-9._-], not "." or "..". */
+bool od_topic_name_valid(od_str name, const char **why);
+
+typedef struct od_topic_config_kv {
+    od_str name;
+    od_str value;   /* len -1: null */
+} od_topic_config_kv;
+
+/* Creates a topic through the metadata log and opens its logs; lock held.
+ * num_partitions/replication_factor -1 take the broker defaults. Returns a
+ * Kafka error code; *message (arena or static) explains a failure. With
+ * validate_only nothing changes. */
+int16_t od_broker_create_topic(od_broker *b, od_str name, int32_t num_partitions,
+                               int16_t replication_factor, const od_topic_config_kv *configs,
+                               int32_t config_count, bool validate_only, od_uuid *topic_id,
+                               const char **message);
+
+/* Deletes a topic through the metadata log; its logs go once no read pins
+ * them. Lock held. Returns a Kafka error code. */
+int16_t od_broker_delete_topic(od_broker *b, od_broker_topic *t);
+
+/* Takes a read pin on a partition (lock held); the returned od_ref drops it
+ * (any thread, takes the lock). NULL when out of memory, and then the read
+ * is released at once. */
+struct od_ref *od_broker_pin_read(od_broker *b, od_broker_partition *p,
+                                  const od_log_read_result *read);
+
+/* Wakes every parked fetch (lock held): something was appended. */
+void od_broker_wake_fetches(od_broker *b);
+void od_broker_park_fetch(od_broker *b, od_parked_fetch *pf);
+void od_broker_unpark_fetch(od_broker *b, od_parked_fetch *pf);
+
+int64_t od_wall_clock_ms(void);
+
+/* Opens storage (both dirs must be formatted), replays the metadata log,
+ * bootstraps an empty one (metadata.version, this broker's registration)
+ * and opens every partition log. Takes ownership of *settings. Returns NULL
+ * with a message in err. */
+od_broker *od_broker_open(od_broker_settings *settings, char *err, size_t err_len);
+
+/* Binds the listeners and serves until od_broker_request_stop. Returns 0, or
+ * -1 with a message in err. */
+int od_broker_serve(od_broker *b, char *err, size_t err_len);
+
+/* Async-signal-safe: starts the graceful shutdown. */
+void od_broker_request_stop(od_broker *b);
+
+/* Bound port of the first listener (after serve has bound it). */
+uint16_t od_broker_port(const od_broker *b);
+
+/* Clean shutdown of storage; frees b. Returns 0, or -1 when the logs could
+ * not be closed cleanly (the next start recovers). */
+int od_broker_close(od_broker *b);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * The handler of every implemented API, one file each in broker/handlers/.
+ * dispatch.c lists them in its table; nothing else calls them.
+ */
+#ifndef ODRADEK_BROKER_HANDLERS_H
+#define ODRADEK_BROKER_HANDLERS_H
+
+#include "dispatch.h"
+
+od_api_handler od_handle_api_versions;
+od_api_handler od_handle_metadata;
+od_api_handler od_handle_produce;
+od_api_handler od_handle_fetch;
+od_api_handler od_handle_list_offsets;
+od_api_handler od_handle_create_topics;
+od_api_handler od_handle_delete_topics;
+od_api_handler od_handle_describe_cluster;
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * Produce: appends each partition's record set as leader and answers per
+ * partition. With one replica, acks=1 and acks=-1 are both satisfied once
+ * the append returns (the ISR is this broker), except that acks=-1 honours
+ * min.insync.replicas.
+ */
+#include <stdlib.h>
+
+#include "handler_util.h"
+#include "handlers.h"
+
+static int32_t min_insync_for(od_broker *b, const char *topic)
+{
+    const char *v = od_mimage_config(b->image, OD_CONFIG_RESOURCE_TOPIC, topic, "min.insync.replicas");
+    return v ? (int32_t)strtol(v, NULL, 10) : b->settings.min_insync_replicas;
+}
+
+static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks,
+                             const od_produce_request_partition_produce_data *in,
+                             od_produce_response_partition_produce_response *out, bool *appended)
+{
+    od_broker *b = ctx->broker;
+    od_broker_partition *p = od_broker_partition_of(t, in->index);
+    if (p == NULL || p->log == NULL) {
+        out->error_code = OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return;
+    }
+    if (acks == -1 && min_insync_for(b, t->name) > 1) {
+        out->error_code = OD_ERR_NOT_ENOUGH_REPLICAS;
+        out->error_message = OD_STR_LIT("The size of the current ISR is less than min.insync.replicas");
+        return;
+    }
+    if (in->records.len <= 0) {
+        out->error_code = OD_ERR_INVALID_RECORD;
+        out->error_message = OD_STR_LIT("Produce request has no record batch");
+        return;
+    }
+    /* The append rewrites offsets and epochs in place; the request frame is
+     * read-only, so the batch is copied into the request arena. */
+    uint8_t *records = od_arena_alloc(ctx->arena, (size_t)in->records.len);
+    if (records == NULL) {
+        out->error_code = OD_ERR_UNKNOWN_SERVER_ERROR;
+        return;
+    }
+    memcpy(records, in->records.ptr, (size_t)in->records.len);
+    int64_t now = od_wall_clock_ms();
+    od_append_info info;
+    int32_t epoch = od_leader_epoch_of(b, &t->id, in->index);
+    od_st_err st = od_log_append_leader(p->log, records, (size_t)in->records.len, epoch, now, &info);
+    out->error_code = od_kafka_error_from_storage(st);
+    if (st == OD_ST_OK || st == OD_ST_DUPLICATE_SEQUENCE) {
+        out->base_offset = info.first_offset;
+        out->log_append_time_ms = info.log_append_time;
+        out->log_start_offset = od_log_start_offset(p->log);
+        if (st == OD_ST_OK) {
+            od_log_set_high_watermark(p->log, od_log_end_offset(p->log));
+            od_log_maybe_flush(p->log, now);
+            *appended = true;
+        }
+    } else {
+        out->log_start_offset = od_log_start_offset(p->log);
+    }
+}
+
+od_handler_status od_handle_produce(od_rctx *ctx)
+{
+    const od_produce_request *req = ctx->request;
+    od_produce_response *resp = ctx->response;
+    od_broker *b = ctx->broker;
+    bool valid_acks = req->acks == 0 || req->acks == 1 || req->acks == -1;
+    int32_t nt = req->topic_data.count > 0 ? req->topic_data.count : 0;
+    od_produce_response_topic_produce_response *topics =
+        OD_ARENA_ARRAY(ctx, od_produce_response_topic_produce_response, nt);
+    if (topics == NULL)
+        return OD_HANDLER_CLOSE;
+    bool any_error = false, appended = false;
+    od_broker_lock(b);
+    for (int32_t i = 0; i < nt; i++) {
+        const od_produce_request_topic_produce_data *td = &req->topic_data.items[i];
+        od_produce_response_topic_produce_response *to = &topics[i];
+        od_produce_response_topic_produce_response_init(to);
+        to->name = td->name;
+        int32_t np = td->partition_data.count > 0 ? td->partition_data.count : 0;
+        od_produce_response_partition_produce_response *parts =
+            OD_ARENA_ARRAY(ctx, od_produce_response_partition_produce_response, np);
+        if (parts == NULL) {
+            od_broker_unlock(b);
+            return OD_HANDLER_CLOSE;
+        }
+        od_broker_topic *t = od_broker_topic_by_name(b, td->name);
+        for (int32_t j = 0; j < np; j++) {
+            const od_produce_request_partition_produce_data *pd = &td->partition_data.items[j];
+            od_produce_response_partition_produce_response *po = &parts[j];
+            od_produce_response_partition_produce_response_init(po);
+            po->index = pd->index;
+            po->base_offset = -1;
+            if (!valid_acks)
+                po->error_code = OD_ERR_INVALID_REQUIRED_ACKS;
+            else if (t == NULL)
+                po->error_code = OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            else
+                append_partition(ctx, t, req->acks, pd, po, &appended);
+            any_error |= po->error_code != OD_ERR_NONE;
+        }
+        to->partition_responses = (od_produce_response_partition_produce_response_array){np, parts};
+    }
+    if (appended)
+        od_broker_wake_fetches(b);
+    od_broker_unlock(b);
+    resp->responses = (od_produce_response_topic_produce_response_array){nt, topics};
+    if (req->acks == 0)
+        /* A client that wants no answer learns of a failure only by losing
+         * the connection, which makes it refresh its metadata. */
+        return any_error ? OD_HANDLER_CLOSE : OD_HANDLER_NO_REPLY;
+    return OD_HANDLER_REPLY;
+}
