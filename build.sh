@@ -65,19 +65,22 @@ check_generated() {
 }
 
 run_fuzzers() {
-    local seconds="$1" dir="$root/build/fuzz" target corpus
+    local seconds="$1" dir="$root/build/fuzz" source name target corpus scratch
     CC=clang configure_and_build Debug "$dir" -DODRADEK_FUZZ=ON -DODRADEK_TESTS=OFF
-    for target in "$dir"/protocol/fuzz/fuzz_*; do
-        [ -x "$target" ] || continue
-        corpus="$root/protocol/fuzz/corpus/$(basename "$target")"
+    # Every */fuzz/fuzz_*.c is a target; its kept corpus lives beside it in corpus/<name>.
+    while IFS= read -r source; do
+        name="$(basename "$source" .c)"
+        target="$(find "$dir" -type f -name "$name" -perm -u+x | head -n 1)"
+        [ -n "$target" ] || { echo "fuzz target $name was not built" >&2; return 1; }
+        corpus="$(dirname "$source")/corpus/$name"
         mkdir -p "$corpus"
-        local scratch; scratch="$(mktemp -d)"
-        log "fuzzing $(basename "$target") for ${seconds}s (kept corpus replayed first)"
+        scratch="$(mktemp -d)"
+        log "fuzzing $name for ${seconds}s (kept corpus replayed first)"
         # New inputs go to a scratch dir; the kept corpus in the repo is read, never rewritten by CI.
         "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
             "$scratch" "$corpus" 2>&1 | tail -n 12
         rm -rf "$scratch"
-    done
+    done < <(git -C "$root" ls-files -co --exclude-standard '*/fuzz/fuzz_*.c' | sed "s|^|$root/|" | sort)
 }
 
 cmd="${1:-}"
