@@ -38,22 +38,6 @@ struct od_quorum {
     od_st_err storage_err;           /* non-OK: Failed (invariant 6) */
 };
 
-const char *od_kr_err_name(od_kr_err err)
-{
-    switch (err) {
-    case OD_KR_OK: return "OK";
-    case OD_KR_IO: return "IO";
-    case OD_KR_CORRUPT: return "CORRUPT";
-    case OD_KR_NO_MEMORY: return "NO_MEMORY";
-    case OD_KR_NOT_LEADER: return "NOT_LEADER";
-    case OD_KR_UNSUPPORTED: return "UNSUPPORTED";
-    case OD_KR_INVALID: return "INVALID";
-    case OD_KR_TOO_LARGE: return "TOO_LARGE";
-    case OD_KR_FAILED: return "FAILED";
-    }
-    return "UNKNOWN";
-}
-
 const char *od_quorum_role_name(od_quorum_role role)
 {
     switch (role) {

@@ -57,23 +57,12 @@
 #include <stdint.h>
 
 #include "fileio.h"
+#include "kraft_err.h"
 #include "raft_log.h"
 
 #define OD_QUORUM_STATE_FILE "quorum-state"
 
-typedef enum od_kr_err {
-    OD_KR_OK = 0,
-    OD_KR_IO,             /* storage failed; see od_quorum_storage_err (KAFKA_STORAGE_ERROR) */
-    OD_KR_CORRUPT,        /* a log, snapshot or state file that does not parse */
-    OD_KR_NO_MEMORY,
-    OD_KR_NOT_LEADER,     /* appends need the Leader role (NOT_CONTROLLER) */
-    OD_KR_UNSUPPORTED,    /* a multi-voter path that is not implemented yet */
-    OD_KR_INVALID,        /* bad arguments or configuration */
-    OD_KR_TOO_LARGE,      /* one batch above OD_RAFT_MAX_BATCH_BYTES */
-    OD_KR_FAILED,         /* sticky: an earlier storage error (invariant 6) */
-} od_kr_err;
 
-const char *od_kr_err_name(od_kr_err err);
 
 typedef enum od_quorum_role {
     OD_QUORUM_UNATTACHED,
