@@ -1003,14 +1003,6 @@ od_kr_err od_controller_delete_topics(od_controller *c, const od_delete_topics_r
 
 /* ---------------------------------------------------------------- CreatePartitions */
 
-static int32_t present_partition_count(const od_mi_topic *t)
-{
-    int32_t n = 0;
-    for (int32_t i = 0; i < t->partition_count; i++)
-        n += t->partitions[i].present;
-    return n;
-}
-
 od_kr_err od_controller_create_partitions(od_controller *c,
                                           const od_create_partitions_request *req,
                                           int64_t now_ms, od_arena *arena,
@@ -1041,10 +1033,10 @@ od_kr_err od_controller_create_partitions(od_controller *c,
         const od_mi_topic *topic = code == OD_KERR_NONE ? topic_by_name(c, t->name) : NULL;
         if (code == OD_KERR_NONE && !topic)
             code = OD_KERR_UNKNOWN_TOPIC_OR_PARTITION;
-        int32_t current = topic ? present_partition_count(topic) : 0;
+        int32_t current = topic ? topic->partition_count : 0;
         int32_t rf = 0;
-        if (topic && topic->partition_count > 0 && topic->partitions[0].present)
-            rf = topic->partitions[0].replicas.count;
+        if (topic && topic->partition_count > 0)
+            rf = topic->partitions[0].replicas.count; /* new partitions follow the first */
         if (code == OD_KERR_NONE && t->count < current) {
             code = OD_KERR_INVALID_PARTITIONS;
             msg = msgf(arena,

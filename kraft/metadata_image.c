@@ -298,8 +298,6 @@ static bool partition_copy(od_mi_partition *out, const od_mi_partition *in)
         out->last_known_elr = (od_id_list){0, NULL};
     out->directories = NULL;
     out->directory_count = 0;
-    if (!in->present)
-        return true;
     bool ok = id_list_copy(&out->replicas, &in->replicas) && id_list_copy(&out->isr, &in->isr) &&
               id_list_copy(&out->removing_replicas, &in->removing_replicas) &&
               id_list_copy(&out->adding_replicas, &in->adding_replicas) &&
@@ -384,19 +382,50 @@ static od_mi_err apply_topic(od_mimage *img, const od_topic_record *r)
     return err;
 }
 
-/* Makes sure slot `partition` exists; false when out of memory. Growing
- * leaves absent slots, which change nothing observable (invariant 4 only
- * counts present ones for equality). */
-static bool topic_grow(od_mi_topic *t, int32_t partition)
+/* Index of `partition` in t->partitions, or where it would go (*found false). */
+static int32_t partition_search(const od_mi_topic *t, int32_t partition, bool *found)
 {
-    if (partition < t->partition_count)
+    /* Fast path: dense ids, partition i at index i. */
+    if (partition >= 0 && partition < t->partition_count &&
+        t->partitions[partition].partition_id == partition) {
+        *found = true;
+        return partition;
+    }
+    int32_t lo = 0, hi = t->partition_count;
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        int32_t id = t->partitions[mid].partition_id;
+        if (id == partition) {
+            *found = true;
+            return mid;
+        }
+        if (partition < id)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    *found = false;
+    return lo;
+}
+
+const od_mi_partition *od_mi_topic_partition(const od_mi_topic *t, int32_t partition)
+{
+    bool found;
+    int32_t i = partition_search(t, partition, &found);
+    return found ? &t->partitions[i] : NULL;
+}
+
+/* Room for one more partition; false when out of memory (topic unchanged). */
+static bool topic_reserve(od_mi_topic *t)
+{
+    if (t->partition_count < t->partition_cap)
         return true;
-    od_mi_partition *p = realloc(t->partitions, ((size_t)partition + 1) * sizeof *p);
+    int32_t cap = t->partition_cap ? t->partition_cap * 2 : 4;
+    od_mi_partition *p = realloc(t->partitions, (size_t)cap * sizeof *p);
     if (!p)
         return false;
-    memset(p + t->partition_count, 0, ((size_t)partition + 1 - (size_t)t->partition_count) * sizeof *p);
     t->partitions = p;
-    t->partition_count = partition + 1;
+    t->partition_cap = cap;
     return true;
 }
 
@@ -425,15 +454,23 @@ static od_mi_err apply_partition(od_mimage *img, const od_partition_record *r)
               id_list_from(&np.last_known_elr, r->last_known_elr.items, r->last_known_elr.count) &&
               uuids_copy(&np.directories, &np.directory_count, r->directories.items,
                          r->directories.count) &&
-              topic_grow(t, r->partition_id);
+              topic_reserve(t);
     if (!ok) {
         partition_free(&np);
         return OD_MI_NO_MEMORY;
     }
-    /* A PartitionRecord replaces whatever the slot held (a reassignment
-     * after topic recreation never happens, but Kafka's image replaces too). */
-    partition_free(&t->partitions[r->partition_id]);
-    t->partitions[r->partition_id] = np;
+    bool found;
+    int32_t at = partition_search(t, r->partition_id, &found);
+    if (found) {
+        /* A PartitionRecord for a known partition replaces it, as in Kafka's image. */
+        partition_free(&t->partitions[at]);
+        t->partitions[at] = np;
+        return OD_MI_OK;
+    }
+    memmove(&t->partitions[at + 1], &t->partitions[at],
+            (size_t)(t->partition_count - at) * sizeof *t->partitions);
+    t->partitions[at] = np;
+    t->partition_count++;
     return OD_MI_OK;
 }
 
@@ -466,10 +503,15 @@ static od_mi_err apply_partition_change(od_mimage *img, const od_partition_chang
     od_mi_topic *t = find_topic_id(img, &r->topic_id);
     if (!t)
         return OD_MI_UNKNOWN_TOPIC;
-    if (r->partition_id < 0 || r->partition_id >= t->partition_count ||
-        !t->partitions[r->partition_id].present)
+    bool found;
+    int32_t at = partition_search(t, r->partition_id, &found);
+    if (!found)
         return OD_MI_BAD_PARTITION;
-    od_mi_partition *old = &t->partitions[r->partition_id];
+    od_mi_partition *old = &t->partitions[at];
+    /* Epochs are int32 in every record and request: refuse to wrap. */
+    if ((r->leader != OD_NO_LEADER_CHANGE && old->leader_epoch == INT32_MAX) ||
+        old->partition_epoch == INT32_MAX)
+        return OD_MI_BAD_RECORD;
     od_mi_partition np;
     if (!partition_copy(&np, old))
         return OD_MI_NO_MEMORY;
@@ -928,10 +970,7 @@ const od_mi_partition *od_mimage_partition(const od_mimage *img, const od_uuid *
                                            int32_t partition)
 {
     const od_mi_topic *t = find_topic_id(img, topic_id);
-    if (!t || partition < 0 || partition >= t->partition_count ||
-        !t->partitions[partition].present)
-        return NULL;
-    return &t->partitions[partition];
+    return t ? od_mi_topic_partition(t, partition) : NULL;
 }
 
 size_t od_mimage_config_resource_count(const od_mimage *img) { return img->resource_count; }
@@ -1002,10 +1041,6 @@ static bool str_eq_nullable(const char *a, const char *b)
 
 static bool partition_eq(const od_mi_partition *a, const od_mi_partition *b)
 {
-    if (a->present != b->present)
-        return false;
-    if (!a->present)
-        return true;
     return a->partition_id == b->partition_id && a->leader == b->leader &&
            a->leader_recovery_state == b->leader_recovery_state &&
            a->leader_epoch == b->leader_epoch && a->partition_epoch == b->partition_epoch &&
@@ -1019,25 +1054,14 @@ static bool partition_eq(const od_mi_partition *a, const od_mi_partition *b)
                    (size_t)a->directory_count * sizeof *a->directories) == 0);
 }
 
-static int32_t present_partitions(const od_mi_topic *t)
-{
-    int32_t n = 0;
-    for (int32_t i = 0; i < t->partition_count; i++)
-        n += t->partitions[i].present;
-    return n;
-}
-
 static bool topic_eq(const od_mi_topic *a, const od_mi_topic *b)
 {
     if (strcmp(a->name, b->name) != 0 || !od_uuid_eq(&a->id, &b->id) ||
-        present_partitions(a) != present_partitions(b))
+        a->partition_count != b->partition_count)
         return false;
-    for (int32_t i = 0; i < a->partition_count; i++) {
-        if (!a->partitions[i].present)
-            continue;
-        if (i >= b->partition_count || !partition_eq(&a->partitions[i], &b->partitions[i]))
+    for (int32_t i = 0; i < a->partition_count; i++)
+        if (!partition_eq(&a->partitions[i], &b->partitions[i]))
             return false;
-    }
     return true;
 }
 
@@ -1112,6 +1136,7 @@ static od_mi_topic *topic_clone(const od_mi_topic *t)
         c->partitions = calloc((size_t)t->partition_count, sizeof *c->partitions);
         if (!c->partitions)
             goto fail;
+        c->partition_cap = t->partition_count;
         for (int32_t i = 0; i < t->partition_count; i++) {
             if (!partition_copy(&c->partitions[i], &t->partitions[i]))
                 goto fail;

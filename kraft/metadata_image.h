@@ -12,11 +12,14 @@
  *      leaves the image exactly as it was, last offset included.
  *   3. Topic names and ids are unique; every topic is reachable both by name
  *      and by id, and by nothing else once removed.
- *   4. A topic's partitions are indexed 0..partition_count-1; a slot whose
- *      PartitionRecord has not arrived yet has `present` false.
+ *   4. A topic's partitions are those whose PartitionRecord arrived, sorted
+ *      by id; normally ids 0..n-1, so partitions[i] is partition i, but a
+ *      record's partition id never sizes an allocation (principle 4): a
+ *      record for partition 2^31-1 costs one entry, not 2^31.
  *   5. Partition epoch grows by one per PartitionChangeRecord; leader epoch
  *      grows by one exactly when the record changes the leader (a value other
- *      than -2; -1 means "no leader" and is a change).
+ *      than -2; -1 means "no leader" and is a change). An epoch at INT32_MAX
+ *      makes the change OD_MI_BAD_RECORD instead of wrapping.
  *   6. Removing a topic removes its topic configs with it, as Kafka's image does.
  *   7. A config value is never null in the image: a ConfigRecord with a null
  *      value deletes the key, and a resource with no keys left disappears.
@@ -72,7 +75,7 @@ typedef struct od_id_list {
 } od_id_list;
 
 typedef struct od_mi_partition {
-    bool present;
+    bool present;                /* always true; kept for callers of the first layout */
     int32_t partition_id;
     od_id_list replicas;
     od_id_list isr;
@@ -91,8 +94,9 @@ typedef struct od_mi_partition {
 typedef struct od_mi_topic {
     char *name;
     od_uuid id;
-    int32_t partition_count;     /* slots, present or not (invariant 4) */
-    od_mi_partition *partitions;
+    int32_t partition_count;     /* partitions whose PartitionRecord arrived */
+    int32_t partition_cap;
+    od_mi_partition *partitions; /* sorted by partition_id (invariant 4) */
 } od_mi_topic;
 
 typedef struct od_mi_config {
@@ -185,9 +189,11 @@ size_t od_mimage_topic_count(const od_mimage *img);
 const od_mi_topic *od_mimage_topic_at(const od_mimage *img, size_t i);
 const od_mi_topic *od_mimage_topic_by_name(const od_mimage *img, const char *name, size_t len);
 const od_mi_topic *od_mimage_topic_by_id(const od_mimage *img, const od_uuid *id);
-/* NULL when the partition is unknown or not yet present. */
+/* NULL when the topic or the partition is unknown. */
 const od_mi_partition *od_mimage_partition(const od_mimage *img, const od_uuid *topic_id,
                                            int32_t partition);
+/* A topic's partition by id, or NULL. */
+const od_mi_partition *od_mi_topic_partition(const od_mi_topic *t, int32_t partition);
 
 size_t od_mimage_config_resource_count(const od_mimage *img);
 const od_mi_config_resource *od_mimage_config_resource_at(const od_mimage *img, size_t i);

@@ -48,15 +48,10 @@ int main(int argc, char **argv)
         const od_mi_topic *t = od_mimage_topic_at(img, i);
         char id[23];
         od_uuid_to_base64(&t->id, id);
-        int32_t present = 0;
-        for (int32_t p = 0; p < t->partition_count; p++)
-            present += t->partitions[p].present;
-        printf("topic %s %s partitions=%d\n", t->name, id, present);
+        printf("topic %s %s partitions=%d\n", t->name, id, t->partition_count);
         for (int32_t p = 0; p < t->partition_count; p++) {
             const od_mi_partition *part = &t->partitions[p];
-            if (!part->present)
-                continue;
-            printf("partition %s %d", t->name, p);
+            printf("partition %s %d", t->name, part->partition_id);
             if (leaders)
                 printf(" leader=%d", part->leader);
             printf(" replicas=");
