@@ -24,7 +24,7 @@ as_root() {
 # Debian package names this project needs, by purpose.
 build_packages=(gcc make cmake ninja-build pkg-config python3 libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev
                 libssl-dev libsasl2-dev)
-test_packages=(clang libclang-rt-14-dev llvm librdkafka-dev)
+test_packages=(clang libclang-rt-14-dev llvm librdkafka-dev kcat python3-venv)
 
 missing_packages() {
     local p

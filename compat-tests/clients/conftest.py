@@ -1,0 +1,94 @@
+"""Runs every scenario against each selected broker: Apache Kafka, to prove the scenario right,
+and Odradek, the broker under test.
+
+Brokers are chosen by --brokers=kafka,odradek or ODRADEK_COMPAT_BROKERS (the option wins);
+both by default. One broker of each kind serves the whole session; scenarios use unique topic
+names so that they cannot see each other's data.
+"""
+
+import os
+import tempfile
+
+import pytest
+
+import harness
+
+
+def pytest_addoption(parser):
+    parser.addoption("--brokers", default=None,
+                     help="comma-separated brokers to run against: kafka, odradek "
+                          "(default: $ODRADEK_COMPAT_BROKERS, else both)")
+
+
+def selected_brokers(config):
+    raw = config.getoption("--brokers") or os.environ.get("ODRADEK_COMPAT_BROKERS") or ",".join(harness.ALL_BROKERS)
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in harness.ALL_BROKERS]
+    if unknown:
+        raise pytest.UsageError(f"unknown broker(s) {unknown}; choose from {list(harness.ALL_BROKERS)}")
+    return names
+
+
+def pytest_generate_tests(metafunc):
+    if "broker" in metafunc.fixturenames:
+        metafunc.parametrize("broker", selected_brokers(metafunc.config), indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def scratch_root():
+    root = os.environ.get("ODRADEK_COMPAT_TMP")
+    made = root is None
+    if made:
+        root = tempfile.mkdtemp(prefix="odradek-clients-")
+    yield root
+    if made:
+        harness.remove_tree(root)
+
+
+@pytest.fixture(scope="session")
+def broker(request, scratch_root):
+    b = harness.Broker(request.param, scratch_root)
+    try:
+        b.start()
+    except Exception as e:  # any failure to start is reported by each test, not skipped
+        reason = f"{request.param} broker could not start: {e}\n--- broker log ---\n{b.log_tail()}"
+        b.stop()
+        yield harness.BrokerUnavailable(request.param, reason)
+        return
+    try:
+        yield b
+    finally:
+        b.stop()
+        harness.remove_tree(b.data)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    # Raised here rather than in the fixture, so that a broker that cannot start counts as
+    # failed tests (the summary's "failed"), never as skipped or as setup errors.
+    b = getattr(item, "funcargs", {}).get("broker")
+    if isinstance(b, harness.BrokerUnavailable):
+        pytest.fail(b.reason, pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    b = getattr(item, "funcargs", {}).get("broker")
+    if rep.when == "call" and rep.failed and isinstance(b, harness.Broker):
+        rep.sections.append((f"{b.name} broker log (tail)", b.log_tail()))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    stats = terminalreporter.stats
+    config._compat_counts = (len(stats.get("passed", [])),
+                             len(stats.get("failed", [])) + len(stats.get("error", [])))
+
+
+def pytest_unconfigure(config):
+    # A plain closing line after pytest's own, for tools that read "N passed, N failed";
+    # setup errors count as failed.
+    counts = getattr(config, "_compat_counts", None)
+    if counts is not None:
+        print(f"{counts[0]} passed, {counts[1]} failed", flush=True)

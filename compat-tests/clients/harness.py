@@ -1,0 +1,270 @@
+"""Broker processes and helpers shared by the scenarios.
+
+A Broker is either Apache Kafka (started through compat-tests/kafka/kafka.sh) or Odradek (the
+binary named by ODRADEK_BIN), each on a free pair of loopback ports with its own temp data dir.
+"""
+
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+KAFKA_SH = REPO / "compat-tests" / "kafka" / "kafka.sh"
+WORK = Path(os.environ.get("ODRADEK_CLIENTS_WORK", REPO / "build" / "compat-clients"))
+FRANZ_BIN = WORK / "bin" / "franz-roundtrip"
+JAVA_DIR = HERE / "java"
+
+ALL_BROKERS = ("kafka", "odradek")
+START_SECONDS = 120
+
+
+class BrokerUnavailable:
+    """Stands in for a broker that could not be started, so every test that needs it fails
+    with the reason instead of being skipped."""
+
+    def __init__(self, name, reason):
+        self.name = name
+        self.reason = reason
+
+
+class Broker:
+    def __init__(self, name, root):
+        self.name = name
+        self.data = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
+        self.port = free_port_pair()
+        self.host = "127.0.0.1"
+        self.bootstrap = f"{self.host}:{self.port}"
+        self.log_path = self.data / ("kafka.log" if name == "kafka" else "odradek.log")
+        self.pid = None
+        self._proc = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self):
+        if self.name == "kafka":
+            self._start_kafka()
+        else:
+            self._start_odradek()
+        wait_answers(self.host, self.port, START_SECONDS, self.alive)
+
+    def _start_kafka(self):
+        out = subprocess.run([str(KAFKA_SH), "start", str(self.data), str(self.port)],
+                             capture_output=True, text=True, timeout=START_SECONDS + 60)
+        if out.returncode != 0:
+            raise RuntimeError(f"kafka.sh start failed:\n{out.stdout}\n{out.stderr}")
+        self.pid = int(out.stdout.strip().splitlines()[-1])
+
+    def _start_odradek(self):
+        binary = os.environ.get("ODRADEK_BIN", "")
+        if not binary:
+            raise RuntimeError("ODRADEK_BIN is not set (CTest sets it to the built odradek)")
+        if not os.access(binary, os.X_OK):
+            raise RuntimeError(f"ODRADEK_BIN={binary} is not an executable")
+        props = self.data / "server.properties"
+        props.write_text(server_properties(self.port, self.data / "logs"))
+        uid = subprocess.run([binary, "storage", "random-uuid"], capture_output=True, text=True,
+                             timeout=30)
+        if uid.returncode != 0 or not uid.stdout.strip():
+            raise RuntimeError(f"odradek storage random-uuid failed: {uid.stderr.strip()}")
+        fmt = subprocess.run([binary, "storage", "format", "-t", uid.stdout.strip(), "-c", str(props)],
+                             capture_output=True, text=True, timeout=60)
+        if fmt.returncode != 0:
+            raise RuntimeError(f"odradek storage format failed:\n{fmt.stdout}{fmt.stderr}")
+        log = open(self.log_path, "ab")
+        # Its own process group, so that stopping it cannot reach the test runner.
+        self._proc = subprocess.Popen([binary, str(props)], stdout=log, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        self.pid = self._proc.pid
+        # run.sh kills whatever pid files remain if the test runner itself is killed.
+        (self.data / "odradek.pid").write_text(f"{self.pid}\n")
+
+    def alive(self):
+        if self._proc is not None:
+            return self._proc.poll() is None
+        if self.pid is None:
+            return False
+        try:
+            os.kill(self.pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
+    def stop(self):
+        try:
+            if self.name == "kafka":
+                subprocess.run([str(KAFKA_SH), "stop", str(self.data)], capture_output=True, timeout=60)
+            elif self._proc is not None and self._proc.poll() is None:
+                self._proc.terminate()
+                try:
+                    self._proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+                    self._proc.wait(timeout=30)
+        finally:
+            if self.pid is not None and self.alive():
+                os.kill(self.pid, 9)
+            (self.data / "odradek.pid").unlink(missing_ok=True)
+
+    def log_tail(self, lines=40):
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no broker log)"
+
+
+def server_properties(port, log_dir):
+    """The Kafka-style configuration both brokers understand; mirrors what kafka.sh writes."""
+    controller = port + 1
+    return "\n".join([
+        "process.roles=broker,controller",
+        "node.id=1",
+        f"controller.quorum.voters=1@127.0.0.1:{controller}",
+        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
+        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names=CONTROLLER",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "inter.broker.listener.name=PLAINTEXT",
+        f"log.dirs={log_dir}",
+        "num.partitions=1",
+        "offsets.topic.replication.factor=1",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "group.initial.rebalance.delay.ms=0",
+        "",
+    ])
+
+
+def free_port_pair():
+    """A loopback port P with P+1 also free (the controller listener takes P+1)."""
+    for _ in range(500):
+        a = socket.socket()
+        a.bind(("127.0.0.1", 0))
+        port = a.getsockname()[1]
+        if port == 9092 or port + 1 == 9092 or port + 1 > 65535:
+            a.close()
+            continue
+        b = socket.socket()
+        try:
+            b.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        finally:
+            a.close()
+            b.close()
+        return port
+    raise RuntimeError("no free pair of loopback ports")
+
+
+# -- readiness: speak just enough of the protocol to know the broker serves clients ----------
+
+def _request(sock, api_key, version, correlation, body):
+    client = b"odradek-compat-ready"
+    header = struct.pack(">hhih", api_key, version, correlation, len(client)) + client
+    msg = header + body
+    sock.sendall(struct.pack(">i", len(msg)) + msg)
+    size = struct.unpack(">i", _read_exact(sock, 4))[0]
+    payload = _read_exact(sock, size)
+    if struct.unpack(">i", payload[:4])[0] != correlation:
+        raise OSError("correlation id mismatch")
+    return payload[4:]
+
+
+def _read_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise OSError("connection closed")
+        buf += chunk
+    return buf
+
+
+def answers(host, port):
+    """True once ApiVersions v0 succeeds and Metadata v1 lists at least one broker: a KRaft
+    broker accepts connections before it is unfenced, and only then can it create topics."""
+    try:
+        with socket.create_connection((host, port), timeout=5) as s:
+            s.settimeout(5)
+            body = _request(s, 18, 0, 1, b"")
+            if struct.unpack(">h", body[:2])[0] != 0:
+                return False
+            body = _request(s, 3, 1, 2, struct.pack(">i", 0))
+            return struct.unpack(">i", body[:4])[0] >= 1
+    except (OSError, struct.error):
+        return False
+
+
+def wait_answers(host, port, seconds, alive):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if answers(host, port):
+            return
+        if not alive():
+            raise RuntimeError("the broker process exited before it answered")
+        time.sleep(0.3)
+    raise RuntimeError(f"the broker did not answer on {host}:{port} within {seconds}s")
+
+
+# -- helpers for scenarios -------------------------------------------------------------------
+
+def unique_topic(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def kafka_tool(main_class, *args, input=None, timeout=120, check=True):
+    """Runs one of Apache Kafka 3.9.2's CLI tools by main class; returns the CompletedProcess."""
+    out = subprocess.run([str(KAFKA_SH), "run", main_class, *map(str, args)], input=input,
+                         capture_output=True, text=True, timeout=timeout)
+    if check and out.returncode != 0:
+        raise AssertionError(f"{main_class} {' '.join(map(str, args))} exited {out.returncode}\n"
+                             f"stdout:\n{out.stdout[-3000:]}\nstderr:\n{out.stderr[-3000:]}")
+    return out
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 (signed 32-bit result), as the Java client's default partitioner uses it."""
+    m, r = 0x5BD1E995, 24
+    n = len(data)
+    h = (0x9747B28C ^ n) & 0xFFFFFFFF
+    i = 0
+    while i + 4 <= n:
+        k = data[i] | data[i + 1] << 8 | data[i + 2] << 16 | data[i + 3] << 24
+        k = (k * m) & 0xFFFFFFFF
+        k ^= k >> r
+        k = (k * m) & 0xFFFFFFFF
+        h = (h * m) & 0xFFFFFFFF
+        h ^= k
+        i += 4
+    rest = n & 3
+    if rest == 3:
+        h ^= data[i + 2] << 16
+    if rest >= 2:
+        h ^= data[i + 1] << 8
+    if rest >= 1:
+        h ^= data[i]
+        h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 15
+    return h - (1 << 32) if h & 0x80000000 else h
+
+
+def java_partition(key: bytes, partitions: int) -> int:
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def remove_tree(path):
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def python():
+    return sys.executable

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs the client conformance suite: setup.sh first (cached after the first run), then pytest
+# in the suite's venv. Arguments go to pytest unchanged.
+#
+#   run.sh                                   every scenario against Kafka and Odradek
+#   run.sh --brokers kafka                   Kafka only (or ODRADEK_COMPAT_BROKERS=kafka)
+#   run.sh test_kcat.py -k metadata          one scenario
+#
+# Environment: ODRADEK_BIN (the odradek binary; CTest sets it), ODRADEK_COMPAT_BROKERS,
+#              ODRADEK_CLIENTS_WORK (venv and built clients, default <repo>/build/compat-clients).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+export ODRADEK_CLIENTS_WORK="${ODRADEK_CLIENTS_WORK:-$repo/build/compat-clients}"
+
+"$here/setup.sh"
+
+scratch="$(mktemp -d -t odradek-clients-XXXXXX)"
+export ODRADEK_COMPAT_TMP="$scratch"
+cleanup() {
+    # The fixtures stop their brokers; this catches the ones left when pytest itself was killed.
+    local f pid
+    for f in "$scratch"/*/kafka.pid "$scratch"/*/odradek.pid; do
+        [ -f "$f" ] || continue
+        pid="$(cat "$f")"
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+        kill -9 "$pid" 2>/dev/null || true
+    done
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+cd "$here"
+status=0
+"$ODRADEK_CLIENTS_WORK/venv/bin/python" -m pytest "$@" || status=$?
+exit "$status"
