@@ -190,10 +190,33 @@ static od_st_err apply_entry(void *ctx, const od_raft_entry *e)
 
 static od_st_err replay_batch(void *ctx, const uint8_t *batch, size_t len)
 {
+    od_mimage *img = ctx;
     od_arena arena;
     od_arena_init(&arena);
-    od_st_err err = od_raft_batch_visit(batch, len, 0, &arena, apply_entry, ctx);
+    od_st_err err = od_raft_batch_visit(batch, len, od_mimage_last_offset(img) + 1, &arena,
+                                        apply_entry, img);
     od_arena_release(&arena);
+    return err;
+}
+
+/* Loads the latest snapshot of the partition directory into img; *from is
+ * where log replay continues (0 without a snapshot). */
+static od_kr_err load_latest_snapshot(od_fio *io, const char *partition_dir, int64_t log_end,
+                                      od_mimage *img, int64_t *from)
+{
+    od_snapshot_id id;
+    bool found = false;
+    *from = 0;
+    od_kr_err err = od_snapshot_latest(io, partition_dir, &id, &found);
+    if (err != OD_KR_OK || !found)
+        return err;
+    /* A log shorter than its snapshot (the log was lost or cut) would need
+     * the log to restart at the snapshot: not supported yet. */
+    if (id.end_offset > log_end)
+        return OD_KR_CORRUPT;
+    err = od_snapshot_load(io, partition_dir, id, img);
+    if (err == OD_KR_OK)
+        *from = id.end_offset;
     return err;
 }
 
@@ -204,7 +227,14 @@ od_kr_err od_metadata_replay_dir(od_fio *io, const char *metadata_log_dir, int64
     od_st_err err = od_raft_log_open(io, metadata_log_dir, now_ms, &log);
     if (err != OD_ST_OK)
         return err == OD_ST_NO_MEMORY ? OD_KR_NO_MEMORY : OD_KR_IO;
-    err = od_raft_log_scan(log, 0, od_raft_log_end_offset(log), replay_batch, img);
+    int64_t from = 0;
+    od_kr_err kerr = load_latest_snapshot(io, od_raft_log_dir(log), od_raft_log_end_offset(log),
+                                          img, &from);
+    if (kerr != OD_KR_OK) {
+        od_raft_log_close(log, false);
+        return kerr;
+    }
+    err = od_raft_log_scan(log, from, od_raft_log_end_offset(log), replay_batch, img);
     od_raft_log_close(log, false);
     switch (err) {
     case OD_ST_OK: return OD_KR_OK;
@@ -300,10 +330,15 @@ od_kr_err od_controller_open(const od_controller_config *cfg, int64_t now_ms,
     err = od_quorum_open(&qc, now_ms, &c->q);
     if (err != OD_KR_OK)
         goto fail;
+    int64_t from = 0;
+    err = load_latest_snapshot(cfg->io, od_raft_log_dir(od_quorum_log(c->q)),
+                               od_quorum_end_offset(c->q), c->img, &from);
+    if (err != OD_KR_OK)
+        goto fail;
     err = od_quorum_poll(c->q, now_ms);
     if (err != OD_KR_OK)
         goto fail;
-    err = od_quorum_read_committed(c->q, 0, apply_entry, c->img);
+    err = od_quorum_read_committed(c->q, from, apply_entry, c->img);
     if (err != OD_KR_OK)
         goto fail;
     if (metadata_version(c) <= 0) {
@@ -331,6 +366,20 @@ od_kr_err od_controller_close(od_controller *c, bool clean)
 }
 
 const od_mimage *od_controller_image(const od_controller *c) { return c->img; }
+
+od_kr_err od_controller_snapshot(od_controller *c, int64_t now_ms, od_snapshot_id *id)
+{
+    if (c->failed)
+        return OD_KR_FAILED;
+    od_snapshot_id sid = {od_mimage_last_offset(c->img) + 1, od_mimage_last_epoch(c->img)};
+    if (sid.end_offset <= 0)
+        return OD_KR_INVALID;
+    od_kr_err err = od_snapshot_write(c->cfg.io, od_raft_log_dir(od_quorum_log(c->q)), c->img, sid,
+                                      now_ms, now_ms);
+    if (err == OD_KR_OK && id)
+        *id = sid;
+    return err;
+}
 od_quorum *od_controller_quorum(od_controller *c) { return c->q; }
 
 /* ---------------------------------------------------------------- brokers */

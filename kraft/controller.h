@@ -24,6 +24,9 @@
  *   4. A broker's epoch is the offset of its RegisterBrokerRecord (as Kafka).
  *   5. Topic ids are random version-4 uuids, never the zero or metadata-topic
  *      ids and never starting with '-' in base64, unique in the image.
+ *   7. On open, the latest snapshot (if any) is loaded first and the log is
+ *      replayed from its end offset; od_controller_snapshot writes the
+ *      committed image as snapshot (last applied offset + 1, its epoch).
  *   6. On a fresh log the first data batch is the bootstrap
  *      (bootstrap.checkpoint, else metadata.version from the configuration),
  *      wrapped as Kafka does (BeginTransaction, records, ZkMigrationState,
@@ -49,6 +52,7 @@
 #include "metadata_image.h"
 #include "od_messages.h"
 #include "quorum.h"
+#include "snapshot.h"
 
 /* Kafka error codes the controller returns. */
 enum {
@@ -193,10 +197,16 @@ od_kr_err od_controller_allocate_producer_ids(od_controller *c, int32_t broker_i
 od_kr_err od_controller_update_feature(od_controller *c, const char *name, int16_t level,
                                        int64_t now_ms, od_arena *arena, od_ctl_status *status);
 
+/* Writes the committed image as a snapshot in the metadata partition
+ * directory; *id (may be NULL) tells which. Log segments below it are kept
+ * (truncating the log behind a snapshot is the next step). */
+od_kr_err od_controller_snapshot(od_controller *c, int64_t now_ms, od_snapshot_id *id);
+
 /* Replays a whole metadata log directory into `img` without joining a
  * quorum: every batch in the log, committed or not, so only for tools and
  * compatibility tests on a stopped single-node cluster (whose log is all
- * committed). Writes nothing to the log. */
+ * committed), after the latest snapshot if there is one. Writes nothing to
+ * the log. */
 od_kr_err od_metadata_replay_dir(od_fio *io, const char *metadata_log_dir, int64_t now_ms,
                                  od_mimage *img);
 
