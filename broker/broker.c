@@ -128,6 +128,11 @@ od_broker_partition *od_broker_partition_of(od_broker_topic *t, int32_t partitio
  * applies it (invariant 1). Lock held. Returns 0 or -1. */
 static int commit_records(od_broker *b, const od_mrec *recs, int32_t count)
 {
+    return od_broker_commit_metadata(b, recs, count);
+}
+
+int od_broker_commit_metadata(od_broker *b, const struct od_mrec *recs, int32_t count)
+{
     int64_t now = od_wall_clock_ms();
     od_batch_params params = OD_BATCH_PARAMS_INIT;
     params.partition_leader_epoch = METADATA_LEADER_EPOCH;
@@ -324,34 +329,8 @@ static int bootstrap_and_register(od_broker *b)
 
 static od_log_config log_config_for(od_broker *b, const od_mi_topic *t)
 {
-    od_log_config cfg = b->settings.log_defaults;
-    const od_mi_config_resource *res = od_mimage_configs(b->image, OD_CONFIG_RESOURCE_TOPIC, t->name);
-    for (int32_t i = 0; res != NULL && i < res->count; i++) {
-        const char *k = res->entries[i].name, *v = res->entries[i].value;
-        char *end = NULL;
-        long long n = strtoll(v, &end, 10);
-        bool num = end != v && *end == '\0';
-        if (num && strcmp(k, "segment.bytes") == 0)
-            cfg.segment_bytes = (int32_t)n;
-        else if (num && strcmp(k, "segment.ms") == 0)
-            cfg.segment_ms = n;
-        else if (num && strcmp(k, "max.message.bytes") == 0)
-            cfg.max_message_bytes = (int32_t)n;
-        else if (num && strcmp(k, "retention.ms") == 0)
-            cfg.retention_ms = n;
-        else if (num && strcmp(k, "retention.bytes") == 0)
-            cfg.retention_bytes = n;
-        else if (num && strcmp(k, "segment.index.bytes") == 0)
-            cfg.segment_index_bytes = (int32_t)n;
-        else if (num && strcmp(k, "index.interval.bytes") == 0)
-            cfg.index_interval_bytes = (int32_t)n;
-        else if (num && strcmp(k, "flush.messages") == 0)
-            cfg.flush_messages = n;
-        else if (num && strcmp(k, "flush.ms") == 0)
-            cfg.flush_ms = n;
-        else if (strcmp(k, "message.timestamp.type") == 0)
-            cfg.log_append_time = strcmp(v, "LogAppendTime") == 0;
-    }
+    od_log_config cfg;
+    od_broker_topic_log_config(b, t->name, &cfg);
     return cfg;
 }
 
@@ -449,11 +428,10 @@ int16_t od_broker_create_topic(od_broker *b, od_str name, int32_t num_partitions
         *message = "Number of partitions is too large.";
         return OD_ERR_INVALID_PARTITIONS;
     }
-    for (int32_t i = 0; i < config_count; i++) {
-        if (configs[i].name.len <= 0) {
-            *message = "Null or empty config name.";
-            return OD_ERR_INVALID_CONFIG;
-        }
+    if (config_count > 0) {
+        int16_t err = od_broker_validate_topic_configs(b, NULL, configs, config_count, message);
+        if (err != OD_ERR_NONE)
+            return err;
     }
     if (validate_only)
         return OD_ERR_NONE;
@@ -538,6 +516,108 @@ int16_t od_broker_delete_topic(od_broker *b, od_broker_topic *t)
     size_t index = (size_t)(t - b->topics);
     memmove(t, t + 1, (size_t)(b->topic_count - 1 - (int32_t)index) * sizeof *t);
     b->topic_count--;
+    return OD_ERR_NONE;
+}
+
+/* Opens logs for the partitions the image has and the table does not. */
+static int open_new_partitions(od_broker *b, od_broker_topic *bt, const od_mi_topic *t)
+{
+    od_broker_partition **grown = realloc(bt->partitions, ((size_t)t->partition_count + 1) * sizeof *grown);
+    if (grown == NULL)
+        return -1;
+    bt->partitions = grown;
+    for (int32_t i = bt->partition_count; i < t->partition_count; i++)
+        grown[i] = NULL;
+    bt->partition_count = t->partition_count;
+    od_log_config cfg = log_config_for(b, t);
+    for (int32_t i = 0; i < t->partition_count; i++) {
+        if (grown[i] != NULL || !t->partitions[i].present)
+            continue;
+        od_broker_partition *p = calloc(1, sizeof *p);
+        if (p == NULL)
+            return -1;
+        od_log_recovery_stats stats;
+        if (od_logdir_open_log(b->logdir, t->name, i, &cfg, od_wall_clock_ms(), &p->log, &stats) != OD_ST_OK) {
+            free(p);
+            return -1;
+        }
+        od_partition_metadata_write(b->io, od_log_dir(p->log), &t->id);
+        od_log_set_high_watermark(p->log, od_log_end_offset(p->log));
+        grown[i] = p;
+    }
+    return 0;
+}
+
+int16_t od_broker_create_partitions(od_broker *b, od_broker_topic *t, int32_t new_count,
+                                    bool validate_only, const char **message)
+{
+    *message = NULL;
+    if (new_count < t->partition_count) {
+        *message = "Topic currently has more partitions than requested; partitions cannot be removed.";
+        return OD_ERR_INVALID_PARTITIONS;
+    }
+    if (new_count == t->partition_count) {
+        *message = "Topic already has the requested number of partitions.";
+        return OD_ERR_INVALID_PARTITIONS;
+    }
+    if (new_count > 100000) {
+        *message = "Number of partitions is too large.";
+        return OD_ERR_INVALID_PARTITIONS;
+    }
+    if (validate_only)
+        return OD_ERR_NONE;
+    int32_t add = new_count - t->partition_count;
+    od_mrec *recs = calloc((size_t)add, sizeof *recs);
+    od_partition_record *parts = calloc((size_t)add, sizeof *parts);
+    int16_t result = OD_ERR_NONE;
+    int32_t node = b->settings.node_id;
+    if (recs == NULL || parts == NULL) {
+        result = OD_ERR_UNKNOWN_SERVER_ERROR;
+        goto done;
+    }
+    for (int32_t i = 0; i < add; i++) {
+        od_partition_record *p = &parts[i];
+        od_partition_record_init(p);
+        p->partition_id = t->partition_count + i;
+        p->topic_id = t->id;
+        p->replicas = (od_int32_array){1, &node};
+        p->isr = (od_int32_array){1, &node};
+        p->leader = node;
+        p->leader_epoch = 0;
+        p->partition_epoch = 0;
+        recs[i] = (od_mrec){OD_MREC_PARTITION, 0, p};
+    }
+    const od_mi_topic *mt;
+    if (commit_records(b, recs, add) != 0 || (mt = od_mimage_topic_by_id(b->image, &t->id)) == NULL ||
+        open_new_partitions(b, t, mt) != 0) {
+        *message = "The broker could not record or open the new partitions.";
+        result = OD_ERR_KAFKA_STORAGE_ERROR;
+    }
+done:
+    free(recs);
+    free(parts);
+    return result;
+}
+
+/* Kafka's controller hands producer ids out in blocks of this size. */
+enum { PRODUCER_ID_BLOCK = 1000 };
+
+int16_t od_broker_next_producer_id(od_broker *b, int64_t *producer_id)
+{
+    if (b->producer_id_next >= b->producer_id_end) {
+        int64_t start = od_mimage_next_producer_id(b->image);
+        od_producer_ids_record pr;
+        od_producer_ids_record_init(&pr);
+        pr.broker_id = b->settings.node_id;
+        pr.broker_epoch = b->broker_epoch;
+        pr.next_producer_id = start + PRODUCER_ID_BLOCK;
+        od_mrec rec = {OD_MREC_PRODUCER_IDS, 0, &pr};
+        if (commit_records(b, &rec, 1) != 0)
+            return OD_ERR_KAFKA_STORAGE_ERROR;
+        b->producer_id_next = start;
+        b->producer_id_end = start + PRODUCER_ID_BLOCK;
+    }
+    *producer_id = b->producer_id_next++;
     return OD_ERR_NONE;
 }
 
@@ -636,7 +716,8 @@ static void note_partition(void *vctx, const char *topic, int32_t partition)
     (void)partition;
 }
 
-od_broker *od_broker_open(od_broker_settings *settings, char *err, size_t err_len)
+od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config *config,
+                          char *err, size_t err_len)
 {
     od_broker *b = calloc(1, sizeof *b);
     if (b == NULL) {
@@ -646,6 +727,7 @@ od_broker *od_broker_open(od_broker_settings *settings, char *err, size_t err_le
     pthread_mutex_init(&b->lock, NULL);
     b->settings = *settings;
     memset(settings, 0, sizeof *settings);
+    b->config = config;
     b->parked.next = b->parked.prev = &b->parked;
     b->io = od_fio_posix();
     const od_broker_settings *s = &b->settings;
@@ -801,6 +883,7 @@ int od_broker_close(od_broker *b)
     if (b->image)
         od_mimage_free(b->image);
     od_broker_settings_free(&b->settings);
+    b->config = NULL; /* the caller owns what it passed in */
     pthread_mutex_destroy(&b->lock);
     free(b);
     return rc;

@@ -28,6 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct od_broker_config;
+
+#include "config_bridge.h"
 #include "metadata_image.h"
 #include "partition_log.h"
 #include "wire.h"
@@ -100,12 +103,18 @@ struct od_broker {
     od_broker_topic *topics;
     int32_t topic_count, topic_cap;
     od_parked_fetch parked;           /* list head */
+    int64_t producer_id_next, producer_id_end; /* the block this broker hands out from */
     struct od_server *server;
+    struct od_broker_config *config;  /* the loaded config; owned; immutable */
     volatile int stop_requested;
 };
 
 void od_broker_lock(od_broker *b);
 void od_broker_unlock(od_broker *b);
+
+/* Appends metadata records as one batch to the metadata log, fsyncs, and
+ * applies them to the image (lock held). Returns 0 or -1. */
+int od_broker_commit_metadata(od_broker *b, const struct od_mrec *recs, int32_t count);
 
 /* Lookups; lock held. NULL when unknown. */
 od_broker_topic *od_broker_topic_by_name(od_broker *b, od_str name);
@@ -133,6 +142,48 @@ int16_t od_broker_create_topic(od_broker *b, od_str name, int32_t num_partitions
  * them. Lock held. Returns a Kafka error code. */
 int16_t od_broker_delete_topic(od_broker *b, od_broker_topic *t);
 
+/* Adds partitions up to new_count (lock held). Returns a Kafka error code;
+ * *message explains a failure. */
+int16_t od_broker_create_partitions(od_broker *b, od_broker_topic *t, int32_t new_count,
+                                    bool validate_only, const char **message);
+
+/* Hands out one producer id (lock held), taking a new block from the
+ * metadata log when the current one is used up. Returns a Kafka error code. */
+int16_t od_broker_next_producer_id(od_broker *b, int64_t *producer_id);
+
+/* ---- configs: broker_configs.c, the only handler-facing code that sees the
+ * config module. Kafka's numbering: DescribeConfigs source and type ids. */
+/* Describes the keys of a topic (type 2) or broker (type 4) resource, all
+ * of them when keys is NULL, into arena memory. Lock held. Returns a Kafka
+ * error code; *message explains a failure. */
+int16_t od_broker_describe_configs(od_broker *b, od_arena *arena, int8_t resource_type,
+                                   od_str resource_name, const od_str *keys, int32_t key_count,
+                                   bool include_synonyms, od_described_config **out,
+                                   int32_t *count, const char **message);
+
+/* One change to a topic's overrides: value NULL deletes the key. */
+typedef struct od_config_change {
+    od_str name;
+    od_str value;   /* len -1: delete */
+} od_config_change;
+
+/* Applies (or, with validate_only, checks) changes to a topic's overrides:
+ * validated with Kafka's rules, then one ConfigRecord per change through
+ * the metadata log, then pushed to the open logs. replace_all: keys not
+ * named go back to their defaults (the legacy AlterConfigs). Lock held. */
+int16_t od_broker_alter_topic_configs(od_broker *b, od_arena *arena, od_str topic,
+                                      const od_config_change *changes, int32_t count,
+                                      bool replace_all, bool validate_only, const char **message);
+
+/* Checks CreateTopics configs (lock held). OD_ERR_NONE or INVALID_CONFIG
+ * with *message (arena). */
+int16_t od_broker_validate_topic_configs(od_broker *b, od_arena *arena,
+                                         const od_topic_config_kv *configs, int32_t count,
+                                         const char **message);
+
+/* The log settings a topic's overrides give (lock held). */
+void od_broker_topic_log_config(od_broker *b, const char *topic, od_log_config *out);
+
 /* Takes a read pin on a partition (lock held); the returned od_ref drops it
  * (any thread, takes the lock). NULL when out of memory, and then the read
  * is released at once. */
@@ -150,7 +201,8 @@ int64_t od_wall_clock_ms(void);
  * bootstraps an empty one (metadata.version, this broker's registration)
  * and opens every partition log. Takes ownership of *settings. Returns NULL
  * with a message in err. */
-od_broker *od_broker_open(od_broker_settings *settings, char *err, size_t err_len);
+od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config *config,
+                          char *err, size_t err_len);
 
 /* Binds the listeners and serves until od_broker_request_stop. Returns 0, or
  * -1 with a message in err. */

@@ -22,7 +22,17 @@ static const struct {
     {18, od_handle_api_versions},
     {19, od_handle_create_topics},
     {20, od_handle_delete_topics},
+    {21, od_handle_delete_records},
+    {22, od_handle_init_producer_id},
+    {23, od_handle_offset_for_leader_epoch},
+    {32, od_handle_describe_configs},
+    {33, od_handle_alter_configs},
+    {35, od_handle_describe_log_dirs},
+    {37, od_handle_create_partitions},
+    {43, od_handle_elect_leaders},
+    {44, od_handle_incremental_alter_configs},
     {60, od_handle_describe_cluster},
+    {75, od_handle_describe_topic_partitions},
 };
 
 enum { API_VERSIONS_KEY = 18 };

@@ -375,9 +375,9 @@ static int run_broker(const char *config_path)
     }
     od_broker_settings settings;
     int rc = settings_from_config(c, &settings);
-    od_broker_config_free(c);
     if (rc != 0) {
         od_broker_settings_free(&settings);
+        od_broker_config_free(c);
         return 1;
     }
     struct sigaction sa;
@@ -389,10 +389,11 @@ static int run_broker(const char *config_path)
     sigaction(SIGINT, &sa, NULL);
 
     char err[512] = "";
-    od_broker *b = od_broker_open(&settings, err, sizeof err);
+    od_broker *b = od_broker_open(&settings, c, err, sizeof err);
     od_broker_settings_free(&settings);
     if (b == NULL) {
         fprintf(stderr, "odradek: %s\n", err);
+        od_broker_config_free(c);
         return 1;
     }
     fprintf(stderr, "odradek: node %d of cluster %s started\n", b->settings.node_id,
@@ -408,6 +409,7 @@ static int run_broker(const char *config_path)
     } else {
         fprintf(stderr, "odradek: shut down cleanly\n");
     }
+    od_broker_config_free(c);
     return rc == 0 ? 0 : 1;
 }
 

@@ -15,5 +15,15 @@ od_api_handler od_handle_list_offsets;
 od_api_handler od_handle_create_topics;
 od_api_handler od_handle_delete_topics;
 od_api_handler od_handle_describe_cluster;
+od_api_handler od_handle_init_producer_id;
+od_api_handler od_handle_offset_for_leader_epoch;
+od_api_handler od_handle_create_partitions;
+od_api_handler od_handle_delete_records;
+od_api_handler od_handle_describe_topic_partitions;
+od_api_handler od_handle_describe_configs;
+od_api_handler od_handle_alter_configs;
+od_api_handler od_handle_incremental_alter_configs;
+od_api_handler od_handle_describe_log_dirs;
+od_api_handler od_handle_elect_leaders;
 
 #endif

@@ -1,0 +1,161 @@
+/*
+ * See config_bridge.h: the config module's describe/validate/resolve with
+ * plain inputs and arena outputs.
+ */
+#include "config_bridge.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "broker_config.h"
+#include "properties.h"
+#include "topic_config.h"
+
+static const char *arena_cstr(od_arena *arena, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *copy = od_arena_alloc(arena, n);
+    if (copy)
+        memcpy(copy, s, n);
+    return copy;
+}
+
+static char *cstr_of(od_arena *arena, od_str s)
+{
+    if (s.len < 0)
+        return NULL;
+    char *c = od_arena_alloc(arena, (size_t)s.len + 1);
+    if (c) {
+        memcpy(c, s.ptr, (size_t)s.len);
+        c[s.len] = '\0';
+    }
+    return c;
+}
+
+static int to_properties(const od_config_kv *kv, size_t n, od_properties *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        if (od_properties_set(out, kv[i].key, kv[i].value, 0) != OD_CONFIG_OK)
+            return -1;
+    return 0;
+}
+
+static void copy_description(od_arena *arena, const od_config_description *d, od_described_config *out)
+{
+    out->name = arena_cstr(arena, d->name);
+    out->value = arena_cstr(arena, d->value);
+    out->source = (int8_t)d->source;
+    out->type = (int8_t)d->type;
+    out->read_only = d->read_only;
+    out->sensitive = d->sensitive;
+    out->synonym_count = 0;
+    out->synonyms = od_arena_calloc(arena, d->synonym_count + 1, sizeof *out->synonyms);
+    for (size_t i = 0; out->synonyms && i < d->synonym_count; i++) {
+        out->synonyms[i].name = arena_cstr(arena, d->synonyms[i].name);
+        out->synonyms[i].value = arena_cstr(arena, d->synonyms[i].value);
+        out->synonyms[i].source = (int8_t)d->synonyms[i].source;
+        out->synonym_count++;
+    }
+}
+
+int od_cfgb_describe_topic(const struct od_broker_config *bc, const od_config_kv *overrides,
+                           size_t override_count, od_arena *arena, const od_str *keys,
+                           int32_t key_count, bool include_synonyms, od_described_config **out,
+                           int32_t *count)
+{
+    od_properties props;
+    int rc = to_properties(overrides, override_count, &props);
+    size_t n = keys ? (size_t)key_count : od_topic_config_table_len;
+    od_described_config *items = od_arena_calloc(arena, n + 1, sizeof *items);
+    int32_t got = 0;
+    for (size_t i = 0; rc == 0 && items && i < n; i++) {
+        const char *key = keys ? cstr_of(arena, keys[i]) : od_topic_config_table[i].name;
+        od_config_description d;
+        memset(&d, 0, sizeof d);
+        if (key == NULL || od_topic_config_describe(&props, bc, key, include_synonyms, &d) != OD_CONFIG_OK) {
+            od_config_description_free(&d);
+            continue;
+        }
+        copy_description(arena, &d, &items[got++]);
+        od_config_description_free(&d);
+    }
+    od_properties_free(&props);
+    *out = items;
+    *count = got;
+    return rc == 0 && items ? 0 : -1;
+}
+
+int od_cfgb_describe_broker(const struct od_broker_config *bc, od_arena *arena, const od_str *keys,
+                            int32_t key_count, bool include_synonyms, od_described_config **out,
+                            int32_t *count)
+{
+    size_t total = keys ? (size_t)key_count : od_broker_config_describable_names(bc, NULL, 0);
+    const char **names = od_arena_calloc(arena, total + 1, sizeof *names);
+    od_described_config *items = od_arena_calloc(arena, total + 1, sizeof *items);
+    if (names == NULL || items == NULL)
+        return -1;
+    if (keys)
+        for (size_t i = 0; i < total; i++)
+            names[i] = cstr_of(arena, keys[i]);
+    else
+        od_broker_config_describable_names(bc, names, total);
+    int32_t got = 0;
+    for (size_t i = 0; i < total; i++) {
+        od_config_description d;
+        memset(&d, 0, sizeof d);
+        if (names[i] == NULL || od_broker_config_describe(bc, names[i], include_synonyms, &d) != OD_CONFIG_OK) {
+            od_config_description_free(&d);
+            continue;
+        }
+        copy_description(arena, &d, &items[got++]);
+        od_config_description_free(&d);
+    }
+    *out = items;
+    *count = got;
+    return 0;
+}
+
+int od_cfgb_validate_topic(const struct od_broker_config *bc, const od_config_kv *kv, size_t n,
+                           char *err, size_t err_len)
+{
+    od_properties props;
+    if (to_properties(kv, n, &props) != 0) {
+        od_properties_free(&props);
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    od_config_status st = od_topic_config_validate(&props, bc, err, err_len);
+    od_properties_free(&props);
+    return st == OD_CONFIG_OK ? 0 : -1;
+}
+
+int od_cfgb_resolve_topic(const struct od_broker_config *bc, const od_config_kv *overrides, size_t n,
+                          od_cfgb_log_settings *out)
+{
+    od_properties props;
+    od_topic_config tc;
+    char err[256];
+    int rc = to_properties(overrides, n, &props) == 0 &&
+                     od_topic_config_resolve(&props, bc, &tc, err, sizeof err) == OD_CONFIG_OK
+                 ? 0
+                 : -1;
+    od_properties_free(&props);
+    if (rc != 0)
+        return -1;
+    out->segment_bytes = tc.segment_bytes;
+    out->segment_ms = tc.segment_ms;
+    out->segment_jitter_ms = tc.segment_jitter_ms;
+    out->segment_index_bytes = tc.segment_index_bytes;
+    out->index_interval_bytes = tc.index_interval_bytes;
+    out->max_message_bytes = tc.max_message_bytes;
+    out->retention_ms = tc.retention_ms;
+    out->retention_bytes = tc.retention_bytes;
+    out->log_append_time = tc.message_timestamp_type == OD_TIMESTAMP_LOG_APPEND_TIME;
+    out->flush_messages = tc.flush_messages;
+    out->flush_ms = tc.flush_ms;
+    out->min_insync_replicas = tc.min_insync_replicas;
+    return 0;
+}
