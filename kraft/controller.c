@@ -170,6 +170,8 @@ static od_kr_err commit(od_controller *c, rec_list *rl, int64_t now_ms, int64_t 
             return OD_KR_CORRUPT;
         }
     }
+    if (c->cfg.on_commit)
+        c->cfg.on_commit(c->cfg.commit_ctx, rl->items, rl->count, first, c->img);
     if (first_offset)
         *first_offset = first;
     return OD_KR_OK;

@@ -37,7 +37,15 @@
  * storage error or invariant 3) ; close from any state.
  *
  * Threads: the controller, its quorum and its image are owned by one thread.
+ * That thread blocks on fsync in every write (a commit is a local fsync for
+ * a quorum of one), so it must not be a network event-loop thread
+ * (principle 7): handlers post operations to it and get completions back.
  * Results and messages come from the caller's arena.
+ *
+ * Outcome of a failed write: OD_KR_IO means the batch may or may not be in
+ * the log (written, fsync failed); after a restart it may be committed by
+ * the next election. Callers answer such requests as Kafka answers a
+ * timeout: the change is unknown, not refused.
  */
 #ifndef ODRADEK_KRAFT_CONTROLLER_H
 #define ODRADEK_KRAFT_CONTROLLER_H
@@ -116,6 +124,14 @@ typedef struct od_controller_config {
     /* Random source for topic ids and placement; NULL: getrandom(2). */
     uint64_t (*random64)(void *ctx);
     void *random_ctx;
+    /* Called on the controller thread after each committed batch has been
+     * applied, with the batch's records and the image they produced (the
+     * broker opens logs for new partitions, drops removed topics, publishes
+     * a clone to readers). Not called for the replay at open: the image
+     * after od_controller_open is the starting point. NULL: none. */
+    void (*on_commit)(void *ctx, const od_mrec *recs, int32_t count, int64_t first_offset,
+                      const od_mimage *img);
+    void *commit_ctx;
 } od_controller_config;
 
 typedef struct od_controller od_controller;

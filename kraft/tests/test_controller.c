@@ -248,11 +248,31 @@ static void test_broker_registration(void)
     kr_rmtree(dir);
 }
 
+typedef struct commits {
+    int batches, records;
+    int64_t last_first_offset;
+    size_t topics_seen;
+} commits;
+
+static void on_commit(void *ctx, const od_mrec *recs, int32_t count, int64_t first_offset,
+                      const od_mimage *img)
+{
+    commits *c = ctx;
+    (void)recs;
+    c->batches++;
+    c->records += count;
+    c->last_first_offset = first_offset;
+    c->topics_seen = od_mimage_topic_count(img);
+}
+
 static void test_create_topic_records(void)
 {
     char dir[256];
     kr_tmpdir(dir);
     od_controller_config cfg = config_for(dir);
+    commits seen = {0};
+    cfg.on_commit = on_commit;
+    cfg.commit_ctx = &seen;
     od_controller *c;
     REQUIRE(od_controller_open(&cfg, 1000, &c) == OD_KR_OK);
     REQUIRE(register_broker(c, 1, true) >= 0);
@@ -289,6 +309,10 @@ static void test_create_topic_records(void)
         CHECK(part->directory_count == 1 && od_uuid_eq(&part->directories[0], &broker_dir));
     }
     CHECK(strcmp(od_mimage_config(img, OD_CONFIG_RESOURCE_TOPIC, "orders", "retention.ms"), "12345") == 0);
+    /* The listener saw the batch after it was applied. */
+    CHECK_EQ_INT(seen.records >= 6, 1);
+    CHECK_EQ_INT(seen.last_first_offset, end_before);
+    CHECK_EQ_INT(seen.topics_seen, 1);
 
     /* Validate-only: a result, no records. */
     int64_t end = od_quorum_end_offset(od_controller_quorum(c));
