@@ -34,10 +34,10 @@ PROBLEMS = [
 BATCH = re.compile(
     r"^baseOffset: (\d+) lastOffset: (\d+) count: (\d+) baseSequence: (-?\d+) lastSequence: (-?\d+) "
     r"producerId: (-?\d+) producerEpoch: (-?\d+) partitionLeaderEpoch: (-?\d+) isTransactional: (\w+) "
-    r"isControl: (\w+) deleteHorizonMs: \S+ position: (\d+) CreateTime: (-?\d+) size: (\d+) magic: (\d+) "
+    r"isControl: (\w+) deleteHorizonMs: \S+ position: (\d+) (?:CreateTime|LogAppendTime): (-?\d+) size: (\d+) magic: (\d+) "
     r"compresscodec: (\w+) crc: (\d+) isvalid: (\w+)$")
 RECORD = re.compile(
-    r"^\| offset: (\d+) CreateTime: (-?\d+) keySize: (-?\d+) valueSize: (-?\d+) sequence: (-?\d+) "
+    r"^\| offset: (\d+) (?:CreateTime|LogAppendTime): (-?\d+) keySize: (-?\d+) valueSize: (-?\d+) sequence: (-?\d+) "
     r"headerKeys: \[([^\]]*)\](.*)$")
 DUMPING = re.compile(r"^Dumping (.*/)?(\d{20})\.(\w+)$")
 OFFSET_ENTRY = re.compile(r"^offset: (\d+) position: (\d+)$")

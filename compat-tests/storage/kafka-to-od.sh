@@ -60,7 +60,7 @@ logs="$work/kafka/logs"
 [ -f "$logs/.kafka_cleanshutdown" ] || { echo "Kafka did not shut down cleanly"; exit 1; }
 
 status=0
-for t in codecs txn compacted; do
+for t in codecs txn compacted appendtime; do
     # Each open gets its own copy: Odradek's open consumes the clean-shutdown
     # marker and preallocates the active segment's indexes.
     for mode in clean recover; do
@@ -68,7 +68,7 @@ for t in codecs txn compacted; do
         cp -a "$logs" "$copy"
         extra=()
         [ "$mode" = recover ] && extra+=(recover)
-        [ "$t" = codecs ] && extra+=("$work/out/codecs.times")
+        [ -f "$work/out/$t.times" ] && extra+=("$work/out/$t.times")
         "$tool" read "$copy" "$t" "$work/od-$t-$mode" "${extra[@]}" || status=1
         check same "$work/od-$t-$mode.records" "$work/out/$t.uncommitted" "$t ($mode open): every record" || status=1
         check same "$work/od-$t-$mode.committed" "$work/out/$t.committed" "$t ($mode open): read_committed view" || status=1
@@ -80,8 +80,12 @@ for t in codecs txn compacted; do
     "$kafka" run kafka.tools.DumpLogSegments --files "$snap" >"$work/$t-snapshot.txt" 2>&1 || status=1
     check producers "$work/$t-snapshot.txt" "$work/od-$t-clean.producers" || status=1
 done
-check same "$work/od-codecs-clean.times" "$work/out/codecs.times" "codecs: offset for timestamp (clean)" || status=1
-check same "$work/od-codecs-recover.times" "$work/out/codecs.times" "codecs: offset for timestamp (recovered)" || status=1
+for t in codecs appendtime; do
+    for mode in clean recover; do
+        check same "$work/od-$t-$mode.times" "$work/out/$t.times" "$t ($mode open): offset for timestamp" ||
+            status=1
+    done
+done
 txn_files="$(ls "$logs"/txn-0/*.txnindex | paste -sd, -)"
 "$kafka" run kafka.tools.DumpLogSegments --files "$txn_files" >"$work/txnindex.txt" 2>&1 || status=1
 check txnindex "$work/txnindex.txt" "$work/od-txn-clean.aborted" || status=1

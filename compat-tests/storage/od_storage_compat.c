@@ -4,7 +4,8 @@
  *   od_storage_compat write LOG_DIR EXPECT_DIR
  *       Writes partition odw-0 under LOG_DIR with Odradek's storage (every
  *       codec, keys, values, headers, idempotent and transactional batches,
- *       commit and abort markers, small segments, leader epoch changes) and
+ *       commit and abort markers, small segments, leader epoch changes, a
+ *       switch to LogAppendTime) and
  *       closes it cleanly. EXPECT_DIR receives what Kafka's DumpLogSegments
  *       must find: batches, records, aborted transactions, producers.
  *
@@ -92,6 +93,7 @@ static void append(writer_state *w, od_writer *set, const od_batch_params *p, in
                    int32_t coord_epoch)
 {
     od_append_info info;
+    w->now_ms += 3; /* LogAppendTime stamps that grow, so the time index has entries */
     od_st_err err = od_log_append_leader(w->log, set->buf, set->len, w->epoch, w->now_ms, &info);
     if (err) {
         fail("append at %" PRId64 ": %s", od_log_end_offset(w->log), od_st_err_name(err));
@@ -108,7 +110,9 @@ static void append(writer_state *w, od_writer *set, const od_batch_params *p, in
     }
     for (int32_t i = 0; i < count; i++) {
         const od_builder_record *r = &recs[i];
-        fprintf(w->records, "R\t%" PRId64 "\t%" PRId64 "\t%d\t", info.first_offset + i, r->timestamp,
+        /* A LogAppendTime topic shows the broker's stamp for every record. */
+        int64_t ts = info.log_append_time >= 0 ? info.log_append_time : r->timestamp;
+        fprintf(w->records, "R\t%" PRId64 "\t%" PRId64 "\t%d\t", info.first_offset + i, ts,
                 p->base_sequence < 0 ? -1 : p->base_sequence + i);
         if (r->key.len < 0)
             fputs("\\N", w->records);
@@ -237,6 +241,12 @@ static int cmd_write(const char *log_dir, const char *expect_dir)
     int32_t idem_seq = 0, txa_seq = 0, txb_seq = 0;
     for (int pass = 0; pass < 3; pass++) {
         w.epoch = pass; /* a new leader epoch per pass: leader-epoch-checkpoint has three entries */
+        if (pass == 2) {
+            /* The topic switches to message.timestamp.type=LogAppendTime, as an
+             * AlterConfigs can do: the last pass carries the broker's stamps. */
+            cfg.log_append_time = true;
+            od_log_set_config(w.log, &cfg);
+        }
         for (int c = 0; c < 5; c++) {
             for (int k = 0; k < 4; k++) {
                 od_batch_params p = OD_BATCH_PARAMS_INIT;

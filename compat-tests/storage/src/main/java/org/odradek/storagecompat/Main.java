@@ -81,6 +81,9 @@ public final class Main {
             compact.put("segment.ms", "100");
             compact.put("min.cleanable.dirty.ratio", "0.01");
             topics.add(new NewTopic("compacted", 1, (short) 1).configs(compact));
+            Map<String, String> appendTime = new HashMap<>(small);
+            appendTime.put("message.timestamp.type", "LogAppendTime");
+            topics.add(new NewTopic("appendtime", 1, (short) 1).configs(appendTime));
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
         }
 
@@ -88,22 +91,26 @@ public final class Main {
         produceCodecs(bootstrap, sent);
         produceTxn(bootstrap, sent);
         produceCompacted(bootstrap, logDir, sent);
+        produceAppendTime(bootstrap, sent);
         for (List<String> l : sent.values())
             l.sort((x, y) -> Long.compare(Long.parseLong(x.split(" ", 2)[0]), Long.parseLong(y.split(" ", 2)[0])));
 
         boolean ok = true;
-        for (String topic : List.of("codecs", "txn", "compacted")) {
+        for (String topic : List.of("codecs", "txn", "compacted", "appendtime")) {
             List<String> unc = consume(bootstrap, topic, "read_uncommitted");
             List<String> com = consume(bootstrap, topic, "read_committed");
             write(out.resolve(topic + ".sent"), sent.get(topic));
             write(out.resolve(topic + ".uncommitted"), unc);
             write(out.resolve(topic + ".committed"), com);
-            if (!topic.equals("compacted") && !unc.equals(sent.get(topic))) {
+            // Compaction removes records, and LogAppendTime replaces the producer's timestamps.
+            if (!topic.equals("compacted") && !topic.equals("appendtime") && !unc.equals(sent.get(topic))) {
                 System.err.println("Kafka's consumer does not read back what was sent to " + topic);
                 ok = false;
             }
         }
-        writeTimes(bootstrap, out.resolve("codecs.times"), sent.get("codecs"));
+        writeTimes(bootstrap, "codecs", out.resolve("codecs.times"), sent.get("codecs"));
+        writeTimes(bootstrap, "appendtime", out.resolve("appendtime.times"),
+                   consume(bootstrap, "appendtime", "read_uncommitted"));
         System.exit(ok ? 0 : 1);
     }
 
@@ -232,6 +239,29 @@ public final class Main {
         sent.put("txn", log);
     }
 
+    /** A LogAppendTime topic: the broker stamps each batch, consumers see its time. */
+    static void produceAppendTime(String bootstrap, Map<String, List<String>> sent) throws Exception {
+        List<String> log = new ArrayList<>();
+        Random rnd = new Random(4);
+        List<java.util.concurrent.Future<RecordMetadata>> pending = new ArrayList<>();
+        List<ProducerRecord<byte[], byte[]>> recs = new ArrayList<>();
+        for (String codec : List.of("none", "zstd", "gzip")) {
+            Properties p = producerProps(bootstrap);
+            p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
+            try (KafkaProducer<byte[], byte[]> prod = new KafkaProducer<>(p)) {
+                for (int i = 0; i < 120; i++) {
+                    send(prod, "appendtime", bytes("at-" + codec + "-" + i), value(rnd, codec, i), BASE_TS + i,
+                         headers(rnd, i), log, pending, recs);
+                    if (i % 30 == 29)
+                        prod.flush();
+                }
+                prod.flush();
+                collect(log, pending, recs);
+            }
+        }
+        sent.put("appendtime", log);
+    }
+
     static void produceCompacted(String bootstrap, Path logDir, Map<String, List<String>> sent)
             throws Exception {
         List<String> log = new ArrayList<>();
@@ -325,13 +355,13 @@ public final class Main {
         return lines;
     }
 
-    /** offsetsForTimes at every 13th sent timestamp and a few around the edges. */
-    static void writeTimes(String bootstrap, Path file, List<String> sentLines) throws IOException {
+    /** offsetsForTimes at every 13th record's timestamp (or one past it) and a few around the edges. */
+    static void writeTimes(String bootstrap, String topic, Path file, List<String> sentLines) throws IOException {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        TopicPartition tp = new TopicPartition("codecs", 0);
+        TopicPartition tp = new TopicPartition(topic, 0);
         List<Long> targets = new ArrayList<>(List.of(0L, BASE_TS - 1, Long.MAX_VALUE / 2));
         for (int i = 0; i < sentLines.size(); i += 13)
             targets.add(Long.parseLong(sentLines.get(i).split(" ")[1]) + (i % 2));
