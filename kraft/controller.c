@@ -26,6 +26,57 @@
 
 enum { MAX_VOTERS = 64 };
 
+/* Applies committed records to an image with Kafka's metadata transaction
+ * rules: records between BeginTransaction and EndTransaction reach the image
+ * together at the End (built in a clone meanwhile), AbortTransaction drops
+ * them. The image pointer stays the same (od_mimage_swap). */
+typedef struct replayer {
+    od_mimage *img;
+    od_mimage *txn; /* non-NULL inside a transaction */
+} replayer;
+
+static od_mi_err replay_record(replayer *r, const od_mrec *rec, int64_t offset, int32_t epoch)
+{
+    switch (rec->type) {
+    case OD_MREC_BEGIN_TRANSACTION:
+        if (r->txn)
+            return OD_MI_BAD_RECORD; /* transactions do not nest */
+        r->txn = od_mimage_clone(r->img);
+        if (!r->txn)
+            return OD_MI_NO_MEMORY;
+        od_mimage_advance(r->txn, offset, epoch);
+        return OD_MI_OK;
+    case OD_MREC_END_TRANSACTION:
+        if (!r->txn)
+            return OD_MI_BAD_RECORD;
+        od_mimage_advance(r->txn, offset, epoch);
+        od_mimage_swap(r->img, r->txn);
+        od_mimage_free(r->txn);
+        r->txn = NULL;
+        return OD_MI_OK;
+    case OD_MREC_ABORT_TRANSACTION:
+        if (!r->txn)
+            return OD_MI_BAD_RECORD;
+        od_mimage_free(r->txn);
+        r->txn = NULL;
+        od_mimage_advance(r->img, offset, epoch);
+        return OD_MI_OK;
+    default:
+        return od_mimage_apply(r->txn ? r->txn : r->img, rec, offset, epoch);
+    }
+}
+
+static void replay_advance(replayer *r, int64_t offset, int32_t epoch)
+{
+    od_mimage_advance(r->txn ? r->txn : r->img, offset, epoch);
+}
+
+/* Where replay resumes: after the last record seen, transaction or not. */
+static int64_t replay_next_offset(const replayer *r)
+{
+    return od_mimage_last_offset(r->txn ? r->txn : r->img) + 1;
+}
+
 struct od_controller {
     od_controller_config cfg;
     int32_t voters[MAX_VOTERS];
@@ -33,6 +84,7 @@ struct od_controller {
     char *metadata_log_dir;
     od_quorum *q;
     od_mimage *img;
+    replayer rp;    /* over img */
     bool failed;
 };
 
@@ -165,7 +217,7 @@ static od_kr_err commit(od_controller *c, rec_list *rl, int64_t now_ms, int64_t 
     int64_t first = last - rl->count + 1;
     int32_t epoch = od_quorum_epoch(c->q);
     for (int32_t i = 0; i < rl->count; i++) {
-        if (od_mimage_apply(c->img, &rl->items[i], first + i, epoch) != OD_MI_OK) {
+        if (replay_record(&c->rp, &rl->items[i], first + i, epoch) != OD_MI_OK) {
             c->failed = true; /* invariant 3 */
             return OD_KR_CORRUPT;
         }
@@ -181,22 +233,21 @@ static od_kr_err commit(od_controller *c, rec_list *rl, int64_t now_ms, int64_t 
 
 static od_st_err apply_entry(void *ctx, const od_raft_entry *e)
 {
-    od_mimage *img = ctx;
+    replayer *r = ctx;
     if (e->control) {
-        od_mimage_advance(img, e->offset, e->epoch);
+        replay_advance(r, e->offset, e->epoch);
         return OD_ST_OK;
     }
-    return od_mimage_apply(img, &e->rec, e->offset, e->epoch) == OD_MI_OK ? OD_ST_OK
-                                                                            : OD_ST_CORRUPT;
+    od_mi_err err = replay_record(r, &e->rec, e->offset, e->epoch);
+    return err == OD_MI_OK ? OD_ST_OK : err == OD_MI_NO_MEMORY ? OD_ST_NO_MEMORY : OD_ST_CORRUPT;
 }
 
 static od_st_err replay_batch(void *ctx, const uint8_t *batch, size_t len)
 {
-    od_mimage *img = ctx;
+    replayer *r = ctx;
     od_arena arena;
     od_arena_init(&arena);
-    od_st_err err = od_raft_batch_visit(batch, len, od_mimage_last_offset(img) + 1, &arena,
-                                        apply_entry, img);
+    od_st_err err = od_raft_batch_visit(batch, len, replay_next_offset(r), &arena, apply_entry, r);
     od_arena_release(&arena);
     return err;
 }
@@ -236,8 +287,11 @@ od_kr_err od_metadata_replay_dir(od_fio *io, const char *metadata_log_dir, int64
         od_raft_log_close(log, false);
         return kerr;
     }
-    err = od_raft_log_scan(log, from, od_raft_log_end_offset(log), replay_batch, img);
+    replayer rp = {img, NULL};
+    err = od_raft_log_scan(log, from, od_raft_log_end_offset(log), replay_batch, &rp);
     od_raft_log_close(log, false);
+    /* A transaction the log never ended is not part of the metadata. */
+    od_mimage_free(rp.txn);
     switch (err) {
     case OD_ST_OK: return OD_KR_OK;
     case OD_ST_NO_MEMORY: return OD_KR_NO_MEMORY;
@@ -300,6 +354,22 @@ static od_kr_err write_bootstrap(od_controller *c, int64_t now_ms)
     return err;
 }
 
+static od_kr_err abort_open_transaction(od_controller *c, int64_t now_ms)
+{
+    od_arena arena;
+    od_arena_init(&arena);
+    rec_list rl = {.arena = &arena};
+    od_abort_transaction_record *r =
+        rec_push(&rl, OD_MREC_ABORT_TRANSACTION, 0, sizeof(od_abort_transaction_record));
+    if (r) {
+        od_abort_transaction_record_init(r);
+        r->reason = view("Controller failover");
+    }
+    od_kr_err err = commit(c, &rl, now_ms, NULL);
+    od_arena_release(&arena);
+    return err;
+}
+
 /* ---------------------------------------------------------------- open / close */
 
 od_kr_err od_controller_open(const od_controller_config *cfg, int64_t now_ms,
@@ -319,6 +389,7 @@ od_kr_err od_controller_open(const od_controller_config *cfg, int64_t now_ms,
     c->cfg.metadata_log_dir = c->metadata_log_dir;
     c->cfg.cluster_id = c->cluster_id;
     c->img = od_mimage_new();
+    c->rp.img = c->img;
     od_kr_err err = OD_KR_NO_MEMORY;
     if (!c->metadata_log_dir || (cfg->cluster_id && !c->cluster_id) || !c->img)
         goto fail;
@@ -340,9 +411,16 @@ od_kr_err od_controller_open(const od_controller_config *cfg, int64_t now_ms,
     err = od_quorum_poll(c->q, now_ms);
     if (err != OD_KR_OK)
         goto fail;
-    err = od_quorum_read_committed(c->q, from, apply_entry, c->img);
+    err = od_quorum_read_committed(c->q, from, apply_entry, &c->rp);
     if (err != OD_KR_OK)
         goto fail;
+    if (c->rp.txn) {
+        /* The previous leader died inside a transaction: end it, as Kafka's
+         * new active controller does, so its records never apply. */
+        err = abort_open_transaction(c, now_ms);
+        if (err != OD_KR_OK)
+            goto fail;
+    }
     if (metadata_version(c) <= 0) {
         err = write_bootstrap(c, now_ms);
         if (err != OD_KR_OK)
@@ -360,6 +438,7 @@ od_kr_err od_controller_close(od_controller *c, bool clean)
     if (!c)
         return OD_KR_OK;
     od_kr_err err = od_quorum_close(c->q, clean && !c->failed);
+    od_mimage_free(c->rp.txn);
     od_mimage_free(c->img);
     free(c->metadata_log_dir);
     free(c->cluster_id);

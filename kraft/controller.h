@@ -24,6 +24,10 @@
  *   4. A broker's epoch is the offset of its RegisterBrokerRecord (as Kafka).
  *   5. Topic ids are random version-4 uuids, never the zero or metadata-topic
  *      ids and never starting with '-' in base64, unique in the image.
+ *   8. Metadata transactions (Begin/End/AbortTransactionRecord) apply as in
+ *      Kafka: the records between Begin and End reach the image together at
+ *      End; an Abort drops them; a transaction the log leaves open at start
+ *      is aborted by writing AbortTransactionRecord before anything else.
  *   7. On open, the latest snapshot (if any) is loaded first and the log is
  *      replayed from its end offset; od_controller_snapshot writes the
  *      committed image as snapshot (last applied offset + 1, its epoch).

@@ -1030,6 +1030,13 @@ int16_t od_mimage_feature_level(const od_mimage *img, const char *name)
 
 int64_t od_mimage_next_producer_id(const od_mimage *img) { return img->next_producer_id; }
 
+void od_mimage_swap(od_mimage *a, od_mimage *b)
+{
+    od_mimage t = *a;
+    *a = *b;
+    *b = t;
+}
+
 /* ---------------------------------------------------------------- equality */
 
 static bool str_eq_nullable(const char *a, const char *b)

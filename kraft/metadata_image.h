@@ -167,13 +167,18 @@ void od_mimage_free(od_mimage *img);
 /* A deep copy, for publishing to readers. NULL when out of memory. */
 od_mimage *od_mimage_clone(const od_mimage *img);
 
+/* Exchanges the contents of two images (pointers to both stay valid): how
+ * a metadata transaction built in a clone becomes the image at its end. */
+void od_mimage_swap(od_mimage *a, od_mimage *b);
+
 /* True when both hold the same metadata (last offset/epoch not compared). */
 bool od_mimage_equal(const od_mimage *a, const od_mimage *b);
 
 /* Applies one metadata record found at `offset` in a batch of leader `epoch`
  * (invariant 2). Records the image does not model (ACLs, quotas, SCRAM,
- * delegation tokens, NoOp, transaction markers, ZK migration, controller
- * registrations) only advance the last offset. */
+ * delegation tokens, NoOp, ZK migration, controller registrations) only
+ * advance the last offset; so do the transaction markers, whose meaning
+ * (apply at End, drop at Abort) belongs to the replayer in controller.c. */
 od_mi_err od_mimage_apply(od_mimage *img, const od_mrec *rec, int64_t offset, int32_t epoch);
 
 /* Advances the last offset/epoch past a record that is not metadata (a

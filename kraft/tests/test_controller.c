@@ -843,7 +843,74 @@ static void test_storage_failure_is_sticky(void)
     kr_rmtree(dir);
 }
 
-OD_TEST_MAIN(OD_CASE(test_fresh_start_writes_bootstrap), OD_CASE(test_bootstrap_checkpoint_is_used),
+static od_mrec topic_rec(od_topic_record *t, const char *name, uint8_t id)
+{
+    od_topic_record_init(t);
+    t->name = od_str_from_cstr(name);
+    t->topic_id.bytes[0] = id;
+    return (od_mrec){OD_MREC_TOPIC, 0, t};
+}
+
+/* Transactions spanning batches: applied at End, dropped at Abort, and one
+ * left open by a dead leader is aborted at the next start. */
+static void test_metadata_transactions(void)
+{
+    char dir[256];
+    kr_tmpdir(dir);
+    od_controller_config cfg = config_for(dir);
+    od_controller *c;
+    REQUIRE(od_controller_open(&cfg, 1000, &c) == OD_KR_OK);
+    od_controller_close(c, true);
+
+    /* Write the transactions straight through a quorum, as another
+     * controller would have. */
+    od_quorum_config qc = {od_fio_posix(), dir, 1, voters1, 1};
+    od_quorum *q;
+    REQUIRE(od_quorum_open(&qc, 2000, &q) == OD_KR_OK);
+    REQUIRE(od_quorum_poll(q, 2000) == OD_KR_OK);
+    od_begin_transaction_record begin;
+    od_begin_transaction_record_init(&begin);
+    od_end_transaction_record end;
+    od_end_transaction_record_init(&end);
+    od_abort_transaction_record abort_rec;
+    od_abort_transaction_record_init(&abort_rec);
+    od_topic_record ta, tb, tc, td;
+    od_mrec b1[2] = {{OD_MREC_BEGIN_TRANSACTION, 0, &begin}, topic_rec(&ta, "in-txn-a", 0xa1)};
+    od_mrec b2[2] = {topic_rec(&tb, "in-txn-b", 0xb1), {OD_MREC_END_TRANSACTION, 0, &end}};
+    od_mrec b3[2] = {{OD_MREC_BEGIN_TRANSACTION, 0, &begin}, topic_rec(&tc, "aborted", 0xc1)};
+    od_mrec b4[1] = {{OD_MREC_ABORT_TRANSACTION, 0, &abort_rec}};
+    od_mrec b5[2] = {{OD_MREC_BEGIN_TRANSACTION, 0, &begin}, topic_rec(&td, "left-open", 0xd1)};
+    REQUIRE(od_quorum_append(q, b1, 2, 2001, NULL) == OD_KR_OK);
+    REQUIRE(od_quorum_append(q, b2, 2, 2002, NULL) == OD_KR_OK);
+    REQUIRE(od_quorum_append(q, b3, 2, 2003, NULL) == OD_KR_OK);
+    REQUIRE(od_quorum_append(q, b4, 1, 2004, NULL) == OD_KR_OK);
+    REQUIRE(od_quorum_append(q, b5, 2, 2005, NULL) == OD_KR_OK);
+    od_quorum_close(q, true);
+
+    od_mimage *img = od_mimage_new();
+    REQUIRE(od_metadata_replay_dir(od_fio_posix(), dir, 3000, img) == OD_KR_OK);
+    CHECK(od_mimage_topic_by_name(img, "in-txn-a", 8) != NULL);
+    CHECK(od_mimage_topic_by_name(img, "in-txn-b", 8) != NULL);
+    CHECK(od_mimage_topic_by_name(img, "aborted", 7) == NULL);
+    CHECK(od_mimage_topic_by_name(img, "left-open", 9) == NULL);
+    od_mimage_free(img);
+
+    REQUIRE(od_controller_open(&cfg, 4000, &c) == OD_KR_OK);
+    const od_mimage *ci = od_controller_image(c);
+    CHECK_EQ_INT(od_mimage_topic_count(ci), 2);
+    CHECK(od_mimage_topic_by_name(ci, "left-open", 9) == NULL);
+    int64_t end_offset = od_quorum_end_offset(od_controller_quorum(c));
+    CHECK_EQ_INT(od_mimage_last_offset(ci), end_offset - 1); /* the abort is the last record */
+    od_controller_close(c, true);
+    /* Once aborted, it stays aborted; nothing more is written. */
+    REQUIRE(od_controller_open(&cfg, 5000, &c) == OD_KR_OK);
+    CHECK_EQ_INT(od_mimage_topic_count(od_controller_image(c)), 2);
+    CHECK_EQ_INT(od_quorum_end_offset(od_controller_quorum(c)), end_offset + 1); /* + LeaderChange */
+    od_controller_close(c, true);
+    kr_rmtree(dir);
+}
+
+OD_TEST_MAIN(OD_CASE(test_metadata_transactions), OD_CASE(test_fresh_start_writes_bootstrap), OD_CASE(test_bootstrap_checkpoint_is_used),
              OD_CASE(test_broker_registration), OD_CASE(test_create_topic_records),
              OD_CASE(test_create_topic_validation), OD_CASE(test_manual_assignments),
              OD_CASE(test_delete_and_create_partitions), OD_CASE(test_alter_configs),
