@@ -86,8 +86,34 @@ for t in codecs appendtime; do
             status=1
     done
 done
+
+# A crash: Kafka restarts on the same logs (its active indexes preallocated
+# again) and is killed with SIGKILL; Odradek starts from what is left, as a
+# broker would (no clean-shutdown marker, Kafka's recovery points).
+"$kafka" start "$work/kafka" "$port" >/dev/null
+sleep 3
+kill -9 "$(cat "$work/kafka/kafka.pid")"
+while kill -0 "$(cat "$work/kafka/kafka.pid")" 2>/dev/null; do sleep 0.2; done
+rm -f "$work/kafka/kafka.pid"
+for t in codecs txn compacted appendtime; do
+    copy="$work/copy-$t-crashed"
+    cp -a "$logs" "$copy"
+    extra=(crashed)
+    [ -f "$work/out/$t.times" ] && extra+=("$work/out/$t.times")
+    "$tool" read "$copy" "$t" "$work/od-$t-crashed" "${extra[@]}" || status=1
+    check same "$work/od-$t-crashed.records" "$work/out/$t.uncommitted" "$t (after a kill): every record" || status=1
+    check same "$work/od-$t-crashed.committed" "$work/out/$t.committed" "$t (after a kill): read_committed view" ||
+        status=1
+    if [ -f "$work/out/$t.times" ]; then
+        check same "$work/od-$t-crashed.times" "$work/out/$t.times" "$t (after a kill): offset for timestamp" ||
+            status=1
+    fi
+    rm -rf "$copy"
+done
+
 txn_files="$(ls "$logs"/txn-0/*.txnindex | paste -sd, -)"
 "$kafka" run kafka.tools.DumpLogSegments --files "$txn_files" >"$work/txnindex.txt" 2>&1 || status=1
 check txnindex "$work/txnindex.txt" "$work/od-txn-clean.aborted" || status=1
 check txnindex "$work/txnindex.txt" "$work/od-txn-recover.aborted" || status=1
+check txnindex "$work/txnindex.txt" "$work/od-txn-crashed.aborted" || status=1
 exit $status

@@ -9,11 +9,13 @@
  *       closes it cleanly. EXPECT_DIR receives what Kafka's DumpLogSegments
  *       must find: batches, records, aborted transactions, producers.
  *
- *   od_storage_compat read LOG_DIR TOPIC OUT_PREFIX [recover] [TIMES_FILE]
- *       Opens LOG_DIR/TOPIC-0 as Apache Kafka left it. Without `recover`, the
- *       way a broker starts after a clean shutdown (through od_logdir, using
- *       Kafka's checkpoints and indexes); with it, as after a crash (every
- *       segment re-validated from offset 0, which must cut nothing). Checks
+ *   od_storage_compat read LOG_DIR TOPIC OUT_PREFIX [recover|crashed] [TIMES_FILE]
+ *       Opens LOG_DIR/TOPIC-0 as Apache Kafka left it. By default the way a
+ *       broker starts after a clean shutdown (through od_logdir, using
+ *       Kafka's marker, checkpoints and indexes). `crashed`: through od_logdir
+ *       too, after Kafka was killed (no marker; segments from Kafka's
+ *       recovery point on are re-validated). `recover`: every segment
+ *       re-validated from offset 0. Neither may cut anything. Checks
  *       the in-memory indexes against Kafka's index files and against the
  *       batches, looks every offset up through od_log_read, and writes:
  *         OUT_PREFIX.records    every data record (the Java program's line format)
@@ -499,9 +501,12 @@ static void compare_time_index(od_segment *s, const char *dir)
     fclose(f);
 }
 
-static int cmd_read(const char *log_dir, const char *topic, const char *prefix, bool recover,
+typedef enum read_mode { READ_CLEAN, READ_RECOVER, READ_CRASHED } read_mode;
+
+static int cmd_read(const char *log_dir, const char *topic, const char *prefix, read_mode mode,
                     const char *times_file)
 {
+    bool recover = mode == READ_RECOVER;
     od_log_config cfg;
     od_log_config_default(&cfg);
     od_logdir *ld = NULL;
@@ -533,18 +538,27 @@ static int cmd_read(const char *log_dir, const char *topic, const char *prefix, 
             fail("od_logdir_open %s: %s", log_dir, od_st_err_name(err));
             return 1;
         }
-        if (!od_logdir_had_clean_shutdown(ld))
+        if (mode == READ_CLEAN && !od_logdir_had_clean_shutdown(ld))
             fail("Kafka's clean-shutdown marker was not recognised");
+        if (mode == READ_CRASHED && od_logdir_had_clean_shutdown(ld))
+            fail("a clean shutdown seen after Kafka was killed");
         err = od_logdir_open_log(ld, topic, 0, &cfg, 1700000000000, &log, &st);
-        if (!err && st.segments_recovered != 0)
+        if (!err && mode == READ_CLEAN && st.segments_recovered != 0)
             fail("a clean start re-validated %d segments", st.segments_recovered);
+        if (!err && mode == READ_CRASHED &&
+            (st.segments_recovered < 1 || st.bytes_truncated != 0 || st.segments_deleted != 0))
+            fail("start after Kafka was killed: %d segments re-validated, %" PRId64
+                 " bytes cut, %d segments deleted",
+                 st.segments_recovered, st.bytes_truncated, st.segments_deleted);
     }
     if (err) {
         fail("open %s-0: %s", topic, od_st_err_name(err));
         return 1;
     }
     int64_t leo = od_log_end_offset(log);
-    if (recover)
+    /* Kafka writes its high-watermark checkpoint every few seconds, so only a
+     * clean shutdown promises it is current. */
+    if (mode != READ_CLEAN)
         od_log_set_high_watermark(log, leo);
     else if (od_log_high_watermark(log) != leo)
         fail("high watermark %" PRId64 " from Kafka's checkpoint, log end %" PRId64,
@@ -566,8 +580,8 @@ static int cmd_read(const char *log_dir, const char *topic, const char *prefix, 
         if (od_segment_verify(s, why, sizeof why) != OD_ST_OK)
             fail("segment %" PRId64 ": %s", s->base_offset, why);
         /* A recovery rebuilds the indexes with Odradek's own spacing, so only
-         * a clean open must hold exactly what Kafka wrote. */
-        if (!recover) {
+         * segments it did not re-validate must hold exactly what Kafka wrote. */
+        if (mode == READ_CLEAN || (mode == READ_CRASHED && i + (size_t)st.segments_recovered < nseg)) {
             compare_offset_index(s, dir);
             compare_time_index(s, dir);
         }
@@ -643,7 +657,8 @@ static int cmd_read(const char *log_dir, const char *topic, const char *prefix, 
     }
 
     fprintf(stderr, "%s-0: %zu segments, log end %" PRId64 ", %zu records, %zu aborted transactions%s\n",
-            topic, nseg, leo, c.noffsets, ab.n, recover ? " (recovered)" : "");
+            topic, nseg, leo, c.noffsets, ab.n,
+            mode == READ_RECOVER ? " (recovered from 0)" : mode == READ_CRASHED ? " (after a kill)" : "");
     free(c.offsets);
     free(ab.a);
     /* Not clean: nothing is written back into Kafka's files. */
@@ -659,17 +674,19 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], "write") == 0)
         return cmd_write(argv[2], argv[3]);
     if (argc >= 5 && strcmp(argv[1], "read") == 0) {
-        bool recover = false;
+        read_mode mode = READ_CLEAN;
         const char *times = NULL;
         for (int i = 5; i < argc; i++) {
             if (strcmp(argv[i], "recover") == 0)
-                recover = true;
+                mode = READ_RECOVER;
+            else if (strcmp(argv[i], "crashed") == 0)
+                mode = READ_CRASHED;
             else
                 times = argv[i];
         }
-        return cmd_read(argv[2], argv[3], argv[4], recover, times);
+        return cmd_read(argv[2], argv[3], argv[4], mode, times);
     }
     fprintf(stderr, "usage: od_storage_compat write LOG_DIR EXPECT_DIR\n"
-                    "       od_storage_compat read LOG_DIR TOPIC OUT_PREFIX [recover] [TIMES_FILE]\n");
+                    "       od_storage_compat read LOG_DIR TOPIC OUT_PREFIX [recover|crashed] [TIMES_FILE]\n");
     return 2;
 }
