@@ -82,9 +82,10 @@ static od_broker_config *load_config(const char *path)
         od_properties_free(&props);
     }
     print_diagnostics(&diag);
+    size_t errors = diag.errors.count;
     od_config_diagnostics_free(&diag);
     if (st != OD_CONFIG_OK) {
-        if (diag.errors.count == 0)
+        if (errors == 0)
             fprintf(stderr, "odradek: cannot load %s\n", path ? path : "the default configuration");
         return NULL;
     }

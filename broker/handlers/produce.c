@@ -1,18 +1,29 @@
 /*
  * Produce: appends each partition's record set as leader and answers per
  * partition. With one replica, acks=1 and acks=-1 are both satisfied once
- * the append returns (the ISR is this broker), except that acks=-1 honours
- * min.insync.replicas.
+ * the append returns (the ISR is this broker). acks=-1 checks the ISR
+ * against min.insync.replicas capped at the replica count, as Kafka 3.9
+ * does, so a single-replica partition never reports NOT_ENOUGH_REPLICAS.
  */
 #include <stdlib.h>
 
 #include "handler_util.h"
 #include "handlers.h"
 
-static int32_t min_insync_for(od_broker *b, const char *topic)
+/* Kafka's effective min ISR: the setting, but never more than the replicas. */
+static int32_t min_insync_for(od_broker *b, const od_broker_topic *t, int32_t partition)
 {
-    const char *v = od_mimage_config(b->image, OD_CONFIG_RESOURCE_TOPIC, topic, "min.insync.replicas");
-    return v ? (int32_t)strtol(v, NULL, 10) : b->settings.min_insync_replicas;
+    const char *v = od_mimage_config(b->image, OD_CONFIG_RESOURCE_TOPIC, t->name, "min.insync.replicas");
+    int32_t min_isr = v ? (int32_t)strtol(v, NULL, 10) : b->settings.min_insync_replicas;
+    const od_mi_partition *p = od_mimage_partition(b->image, &t->id, partition);
+    int32_t replicas = p ? p->replicas.count : 1;
+    return min_isr < replicas ? min_isr : replicas;
+}
+
+static int32_t isr_size(od_broker *b, const od_broker_topic *t, int32_t partition)
+{
+    const od_mi_partition *p = od_mimage_partition(b->image, &t->id, partition);
+    return p ? p->isr.count : 1;
 }
 
 static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks,
@@ -25,7 +36,7 @@ static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks,
         out->error_code = OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         return;
     }
-    if (acks == -1 && min_insync_for(b, t->name) > 1) {
+    if (acks == -1 && isr_size(b, t, in->index) < min_insync_for(b, t, in->index)) {
         out->error_code = OD_ERR_NOT_ENOUGH_REPLICAS;
         out->error_message = OD_STR_LIT("The size of the current ISR is less than min.insync.replicas");
         return;
