@@ -27,6 +27,15 @@
  *      files stay readable through open descriptors). Every path that writes
  *      takes its fd through od_segment_log_fd first, which makes the segment
  *      most recently used, so nothing it holds is evicted mid-operation.
+ *   7. Index entries of the active segment reach their files lazily: an
+ *      append only adds them in memory (readers use memory alone), and
+ *      entries [*_disk_n, *_n) are written before any fsync of the segment,
+ *      when it is sealed and when it is truncated. Nothing is lost by this:
+ *      an index is trusted after a crash only below the recovery point, and
+ *      the flush that moved the recovery point wrote the entries first;
+ *      above it, recovery rebuilds the indexes from the log. It saves two
+ *      small pwrites per append, which is most of the syscall cost beside
+ *      the data write itself.
  *
  * States, and the function that moves between them:
  *
@@ -459,6 +468,10 @@ static od_st_err write_index_files(od_segment *s)
     }
 out:
     free(buf);
+    if (rc >= 0) {
+        s->oidx_disk_n = s->oidx_n;
+        s->tidx_disk_n = s->tidx_n;
+    }
     if (ifd >= 0 && ifd != s->idx_fd)
         io->m->close(io, ifd);
     if (tfd >= 0 && tfd != s->tidx_fd)
@@ -627,6 +640,8 @@ od_st_err od_segment_load_index(od_segment *s)
         return od_segment_recover(s, &cut);
     }
     s->index_loaded = true;
+    s->oidx_disk_n = s->oidx_n;
+    s->tidx_disk_n = s->tidx_n;
     if (s->tidx_n > 0) {
         s->max_ts = s->tidx[s->tidx_n - 1].timestamp;
         s->offset_of_max_ts = s->base_offset + s->tidx[s->tidx_n - 1].rel_offset;
@@ -707,6 +722,47 @@ static od_st_err ensure_index_fds(od_segment *s)
     return OD_ST_OK;
 }
 
+/* Writes the index entries appended since the last write (invariant 7).
+ * Both files are preallocated or exactly sized, so entries land in place. */
+static od_st_err write_pending_index(od_segment *s)
+{
+    if (s->oidx_disk_n >= s->oidx_n && s->tidx_disk_n >= s->tidx_n)
+        return OD_ST_OK;
+    int fd;
+    od_st_err err = od_segment_log_fd(s, &fd);
+    if (!err)
+        err = ensure_index_fds(s);
+    if (err)
+        return err;
+    size_t k = s->oidx_n > s->oidx_disk_n ? s->oidx_n - s->oidx_disk_n : 0;
+    size_t t = s->tidx_n > s->tidx_disk_n ? s->tidx_n - s->tidx_disk_n : 0;
+    size_t cap = k * OD_OFFSET_INDEX_ENTRY_SIZE > t * OD_TIME_INDEX_ENTRY_SIZE
+                     ? k * OD_OFFSET_INDEX_ENTRY_SIZE
+                     : t * OD_TIME_INDEX_ENTRY_SIZE;
+    uint8_t *e = malloc(cap);
+    if (!e)
+        return OD_ST_NO_MEMORY;
+    int rc = 0;
+    if (k > 0) {
+        for (size_t i = 0; i < k; i++)
+            put_oidx(e + i * OD_OFFSET_INDEX_ENTRY_SIZE, s->oidx[s->oidx_disk_n + i]);
+        rc = od_fio_pwrite_full(IO(s), s->idx_fd, e, k * OD_OFFSET_INDEX_ENTRY_SIZE,
+                                (int64_t)s->oidx_disk_n * OD_OFFSET_INDEX_ENTRY_SIZE);
+    }
+    if (rc == 0 && t > 0) {
+        for (size_t i = 0; i < t; i++)
+            put_tidx(e + i * OD_TIME_INDEX_ENTRY_SIZE, s->tidx[s->tidx_disk_n + i]);
+        rc = od_fio_pwrite_full(IO(s), s->tidx_fd, e, t * OD_TIME_INDEX_ENTRY_SIZE,
+                                (int64_t)s->tidx_disk_n * OD_TIME_INDEX_ENTRY_SIZE);
+    }
+    free(e);
+    if (rc < 0)
+        return od_st_from_errno(rc);
+    s->oidx_disk_n = s->oidx_n;
+    s->tidx_disk_n = s->tidx_n;
+    return OD_ST_OK;
+}
+
 /* Sizes both index files: preallocated (active) or exactly the entries. */
 static od_st_err size_index_files(od_segment *s, bool prealloc)
 {
@@ -775,8 +831,6 @@ od_st_err od_segment_append(od_segment *s, const uint8_t *buf, size_t len, int64
         return OD_ST_NO_MEMORY;
     int fd;
     od_st_err err = od_segment_log_fd(s, &fd);
-    if (!err)
-        err = ensure_index_fds(s);
     if (err)
         return err;
     int64_t pos = s->size;
@@ -806,26 +860,6 @@ od_st_err od_segment_append(od_segment *s, const uint8_t *buf, size_t len, int64
         since += (int64_t)total;
         at += (int64_t)total;
         p += total;
-    }
-    if (on > s->oidx_n) {
-        size_t k = on - s->oidx_n;
-        uint8_t *e = malloc(k * OD_OFFSET_INDEX_ENTRY_SIZE + (tn - s->tidx_n) * OD_TIME_INDEX_ENTRY_SIZE + 1);
-        if (!e)
-            return rollback(s, pos, -ENOMEM);
-        for (size_t i = 0; i < k; i++)
-            put_oidx(e + i * OD_OFFSET_INDEX_ENTRY_SIZE, s->oidx[s->oidx_n + i]);
-        rc = od_fio_pwrite_full(IO(s), s->idx_fd, e, k * OD_OFFSET_INDEX_ENTRY_SIZE,
-                                (int64_t)s->oidx_n * OD_OFFSET_INDEX_ENTRY_SIZE);
-        if (rc == 0 && tn > s->tidx_n) {
-            size_t t = tn - s->tidx_n;
-            for (size_t i = 0; i < t; i++)
-                put_tidx(e + i * OD_TIME_INDEX_ENTRY_SIZE, s->tidx[s->tidx_n + i]);
-            rc = od_fio_pwrite_full(IO(s), s->tidx_fd, e, t * OD_TIME_INDEX_ENTRY_SIZE,
-                                    (int64_t)s->tidx_n * OD_TIME_INDEX_ENTRY_SIZE);
-        }
-        free(e);
-        if (rc < 0)
-            return rollback(s, pos, rc);
     }
     /* Commit: from here on the append is visible. */
     s->oidx_n = on;
@@ -1172,6 +1206,9 @@ od_st_err od_segment_seal(od_segment *s)
     if (!s->active)
         return OD_ST_OK;
     od_fio *io = IO(s);
+    od_st_err perr = write_pending_index(s);
+    if (perr)
+        return perr;
     if (s->max_ts >= 0 && (s->tidx_n == 0 || s->max_ts > s->tidx[s->tidx_n - 1].timestamp)) {
         if (!reserve_tidx(s, s->tidx_n + 1))
             return OD_ST_NO_MEMORY;
@@ -1189,6 +1226,7 @@ od_st_err od_segment_seal(od_segment *s)
         if (rc < 0)
             return od_st_from_errno(rc);
         s->tidx[s->tidx_n++] = e;
+        s->tidx_disk_n = s->tidx_n;
     }
     od_st_err err = size_index_files(s, false);
     if (err)
@@ -1219,7 +1257,9 @@ static int fsync_path(od_segment *s, const char *suffix)
 od_st_err od_segment_flush(od_segment *s)
 {
     int fd;
-    od_st_err err = od_segment_log_fd(s, &fd);
+    od_st_err err = write_pending_index(s);
+    if (!err)
+        err = od_segment_log_fd(s, &fd);
     if (err)
         return err;
     int rc = IO(s)->m->fsync(IO(s), fd);

@@ -94,6 +94,9 @@ struct od_segment {
     uint32_t oidx_n, oidx_cap, oidx_max;
     od_tidx_entry *tidx;
     uint32_t tidx_n, tidx_cap, tidx_max;
+    /* Entries below these counts are in the index files; the rest are
+     * written at the next flush, seal or truncation (see segment.c, 7). */
+    uint32_t oidx_disk_n, tidx_disk_n;
     int64_t bytes_since_index;
     int64_t max_ts;            /* -1 when no batch carries a timestamp */
     int64_t offset_of_max_ts;
