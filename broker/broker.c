@@ -25,6 +25,7 @@
 #include "chain.h"
 #include "checkpoint.h"
 #include "dispatch.h"
+#include "fetch_session.h"
 #include "log_dir.h"
 #include "metadata_record.h"
 #include "records/record_batch.h"
@@ -772,7 +773,8 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
         goto fail;
     }
     b->image = od_mimage_new();
-    if (b->image == NULL || replay_metadata(b, err, err_len) != 0)
+    b->fetch_sessions = od_fetch_sessions_new(s->max_fetch_sessions);
+    if (b->image == NULL || b->fetch_sessions == NULL || replay_metadata(b, err, err_len) != 0)
         goto fail;
     if (bootstrap_and_register(b) != 0) {
         snprintf(err, err_len, "cannot write to the metadata log");
@@ -880,6 +882,7 @@ int od_broker_close(od_broker *b)
     if (b->logdir != NULL && od_logdir_close(b->logdir, b->broker_epoch) != OD_ST_OK)
         rc = -1;
     free(b->topics);
+    od_fetch_sessions_free(b->fetch_sessions);
     if (b->image)
         od_mimage_free(b->image);
     od_broker_settings_free(&b->settings);

@@ -61,6 +61,7 @@ typedef struct od_broker_settings {
     int32_t socket_request_max_bytes;
     int64_t connections_max_idle_ms;
     int32_t network_threads;
+    int32_t max_fetch_sessions;       /* max.incremental.fetch.session.cache.slots */
     char *log_dir;                    /* the first of log.dirs: partitions live here */
     char *metadata_log_dir;           /* where __cluster_metadata-0 lives */
 } od_broker_settings;
@@ -104,6 +105,7 @@ struct od_broker {
     int32_t topic_count, topic_cap;
     od_parked_fetch parked;           /* list head */
     int64_t producer_id_next, producer_id_end; /* the block this broker hands out from */
+    struct od_fetch_sessions *fetch_sessions;  /* KIP-227 cache (handlers/fetch_session.h) */
     struct od_server *server;
     struct od_broker_config *config;  /* the loaded config; owned; immutable */
     volatile int stop_requested;

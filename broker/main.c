@@ -141,6 +141,7 @@ static int settings_from_config(const od_broker_config *c, od_broker_settings *s
     s->socket_request_max_bytes = c->socket_request_max_bytes;
     s->connections_max_idle_ms = c->connections_max_idle_ms;
     s->network_threads = c->num_network_threads;
+    s->max_fetch_sessions = c->max_incremental_fetch_session_cache_slots;
 
     od_log_config *lc = &s->log_defaults;
     od_log_config_default(lc);

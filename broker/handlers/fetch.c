@@ -3,10 +3,11 @@
  * poll parked on the connection's loop until min_bytes arrive or max_wait_ms
  * passes, topic ids from v13, and read_committed limits.
  *
- * Fetch sessions (KIP-227): the broker answers every fetch in full and
- * returns session id 0, which tells the client that no session was created,
- * so it keeps sending full fetches. A request that names a session we never
- * issued gets FETCH_SESSION_ID_NOT_FOUND, as from a broker that evicted it.
+ * Fetch sessions (KIP-227, fetch_session.h): a full fetch with epoch 0
+ * opens a session; later fetches name only partitions that changed (and
+ * forgotten ones), and their responses carry only partitions with records,
+ * errors, or a new high watermark, last stable offset or log start. Epoch -1
+ * (or session id 0) is a sessionless full fetch, as Kafka serves it.
  *
  * A parked fetch (fetch_wait) is touched by three parties: the producer that
  * wakes it (any network thread, broker lock held), and its own loop's timer
@@ -16,14 +17,24 @@
  */
 #include <stdlib.h>
 
+#include "fetch_session.h"
 #include "handler_util.h"
 #include "handlers.h"
 
 enum { ISOLATION_READ_COMMITTED = 1 };
 
+/* How this request relates to a fetch session. */
+typedef enum fetch_mode {
+    FETCH_SESSIONLESS,         /* full, no session */
+    FETCH_NEW_SESSION,         /* full; a session is created when the reply goes */
+    FETCH_INCREMENTAL,         /* only the session's changed partitions */
+} fetch_mode;
+
 typedef struct fetch_wait {
     od_parked_fetch parked;    /* first: the broker's list hands us this pointer */
     od_rctx *ctx;
+    fetch_mode mode;
+    int32_t session_id;
     od_loop *loop;
     od_timer timer;
     od_task task;
@@ -122,9 +133,77 @@ static void read_partition(od_rctx *ctx, od_broker_topic *t, const od_fetch_requ
     *bytes += len;
 }
 
-/* Fills the whole response. Lock held. Returns the record bytes gathered;
- * *failed says a partition had an error (which ends a long poll). */
-static int64_t build_response(od_rctx *ctx, bool *failed)
+/* One partition to read, from the request or from the session. */
+typedef struct fetch_item {
+    od_uuid topic_id;
+    od_str topic;
+    od_fetch_request_fetch_partition part;
+    od_fs_partition *cached;   /* incremental: what the client was last told */
+} fetch_item;
+
+/* The partitions to read: the request's, or (incremental) the session's. */
+static fetch_item *plan(od_rctx *ctx, fetch_mode mode, od_fetch_session *session, int32_t *count)
+{
+    const od_fetch_request *req = ctx->request;
+    int32_t n = 0;
+    if (mode == FETCH_INCREMENTAL) {
+        n = session->count;
+    } else {
+        for (int32_t i = 0; i < req->topics.count; i++)
+            n += req->topics.items[i].partitions.count > 0 ? req->topics.items[i].partitions.count : 0;
+    }
+    fetch_item *items = OD_ARENA_ARRAY(ctx, fetch_item, n);
+    if (items == NULL)
+        return NULL;
+    int32_t k = 0;
+    if (mode == FETCH_INCREMENTAL) {
+        for (int32_t i = 0; i < session->count; i++) {
+            od_fs_partition *sp = &session->parts[i];
+            fetch_item *it = &items[k++];
+            it->topic_id = sp->topic_id;
+            it->topic = od_str_from_cstr(sp->topic);
+            od_fetch_request_fetch_partition_init(&it->part);
+            it->part.partition = sp->partition;
+            it->part.fetch_offset = sp->fetch_offset;
+            it->part.partition_max_bytes = sp->max_bytes;
+            it->part.current_leader_epoch = sp->current_leader_epoch;
+            it->cached = sp;
+        }
+    } else {
+        for (int32_t i = 0; i < req->topics.count; i++) {
+            const od_fetch_request_fetch_topic *ft = &req->topics.items[i];
+            for (int32_t j = 0; j < ft->partitions.count; j++) {
+                fetch_item *it = &items[k++];
+                it->topic_id = ft->topic_id;
+                it->topic = ft->topic;
+                it->part = ft->partitions.items[j];
+                it->cached = NULL;
+            }
+        }
+    }
+    *count = k;
+    return items;
+}
+
+static bool same_topic(const fetch_item *a, const fetch_item *b)
+{
+    if (!od_uuid_is_zero(&a->topic_id) || !od_uuid_is_zero(&b->topic_id))
+        return od_uuid_eq(&a->topic_id, &b->topic_id);
+    return od_str_eq(a->topic, b->topic);
+}
+
+/* An incremental response leaves out partitions the client has nothing new for. */
+static bool worth_sending(const od_fetch_response_partition_data *po, const od_fs_partition *cached)
+{
+    return cached == NULL || !cached->announced || po->error_code != OD_ERR_NONE || po->records.len > 0 ||
+           po->high_watermark != cached->high_watermark ||
+           po->last_stable_offset != cached->last_stable_offset ||
+           po->log_start_offset != cached->log_start_offset;
+}
+
+/* Fills the response. Lock held. Returns the record bytes gathered; *failed
+ * says a partition had an error (which ends a long poll). */
+static int64_t build_response(od_rctx *ctx, fetch_mode mode, od_fetch_session *session, bool *failed)
 {
     const od_fetch_request *req = ctx->request;
     od_fetch_response *resp = ctx->response;
@@ -135,46 +214,106 @@ static int64_t build_response(od_rctx *ctx, bool *failed)
     bool first = true;
     int64_t bytes = 0;
     *failed = false;
-    int32_t nt = req->topics.count > 0 ? req->topics.count : 0;
+    int32_t n = 0;
+    fetch_item *items = plan(ctx, mode, session, &n);
     od_fetch_response_fetchable_topic_response *topics =
-        OD_ARENA_ARRAY(ctx, od_fetch_response_fetchable_topic_response, nt);
-    if (topics == NULL) {
+        OD_ARENA_ARRAY(ctx, od_fetch_response_fetchable_topic_response, n);
+    od_fetch_response_partition_data *parts = OD_ARENA_ARRAY(ctx, od_fetch_response_partition_data, n);
+    if (items == NULL || topics == NULL || parts == NULL) {
         *failed = true;
         return 0;
     }
-    for (int32_t i = 0; i < nt; i++) {
-        const od_fetch_request_fetch_topic *ft = &req->topics.items[i];
-        od_fetch_response_fetchable_topic_response *to = &topics[i];
-        od_fetch_response_fetchable_topic_response_init(to);
-        to->topic = ft->topic;
-        to->topic_id = ft->topic_id;
-        bool by_id = !od_uuid_is_zero(&ft->topic_id);
-        od_broker_topic *t = by_id ? od_broker_topic_by_id(b, &ft->topic_id)
-                                   : od_broker_topic_by_name(b, ft->topic);
-        int32_t np = ft->partitions.count > 0 ? ft->partitions.count : 0;
-        od_fetch_response_partition_data *parts = OD_ARENA_ARRAY(ctx, od_fetch_response_partition_data, np);
-        if (parts == NULL) {
-            *failed = true;
-            return bytes;
+    int32_t nt = 0, np = 0;
+    od_fetch_response_fetchable_topic_response *to = NULL;
+    const fetch_item *to_item = NULL;
+    for (int32_t i = 0; i < n; i++) {
+        const fetch_item *it = &items[i];
+        bool by_id = !od_uuid_is_zero(&it->topic_id);
+        od_broker_topic *t = by_id ? od_broker_topic_by_id(b, &it->topic_id) : od_broker_topic_by_name(b, it->topic);
+        od_fetch_response_partition_data *po = &parts[np];
+        od_fetch_response_partition_data_init(po);
+        po->partition_index = it->part.partition;
+        if (t == NULL) {
+            po->records = (od_bytes){no_records, 0};
+            /* Clients that name topics by id (v13+) understand the id error. */
+            po->error_code = ctx->version >= 13 ? OD_ERR_UNKNOWN_TOPIC_ID : OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        } else {
+            read_partition(ctx, t, &it->part, po, &remaining, &first, &bytes);
         }
-        for (int32_t j = 0; j < np; j++) {
-            od_fetch_response_partition_data *po = &parts[j];
-            od_fetch_response_partition_data_init(po);
-            po->partition_index = ft->partitions.items[j].partition;
-            if (t == NULL) {
-                po->records = (od_bytes){no_records, 0};
-                /* Clients that name topics by id (v13+) understand the id error. */
-                po->error_code = ctx->version >= 13 ? OD_ERR_UNKNOWN_TOPIC_ID
-                                                    : OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-            } else {
-                read_partition(ctx, t, &ft->partitions.items[j], po, &remaining, &first, &bytes);
-            }
-            *failed |= po->error_code != OD_ERR_NONE;
+        *failed |= po->error_code != OD_ERR_NONE;
+        if (!worth_sending(po, it->cached))
+            continue;
+        np++;
+        if (to == NULL || !same_topic(to_item, it)) {
+            if (to != NULL)
+                to->partitions.count = (int32_t)(po - to->partitions.items);
+            to = &topics[nt++];
+            to_item = it;
+            od_fetch_response_fetchable_topic_response_init(to);
+            to->topic = it->topic;
+            to->topic_id = it->topic_id;
+            to->partitions = (od_fetch_response_partition_data_array){0, po};
         }
-        to->partitions = (od_fetch_response_partition_data_array){np, parts};
     }
+    if (to != NULL)
+        to->partitions.count = (int32_t)(&parts[np] - to->partitions.items);
     resp->responses = (od_fetch_response_fetchable_topic_response_array){nt, topics};
     return bytes;
+}
+
+/* Records in the session what this reply tells the client. Lock held. */
+static void remember_reply(od_rctx *ctx, od_fetch_session *session)
+{
+    const od_fetch_response *resp = ctx->response;
+    for (int32_t i = 0; i < resp->responses.count; i++) {
+        const od_fetch_response_fetchable_topic_response *to = &resp->responses.items[i];
+        for (int32_t j = 0; j < to->partitions.count; j++) {
+            const od_fetch_response_partition_data *po = &to->partitions.items[j];
+            od_fs_partition *sp = od_fetch_session_upsert(session, &to->topic_id, to->topic, po->partition_index);
+            if (sp == NULL)
+                continue;
+            sp->announced = true;
+            sp->high_watermark = po->high_watermark;
+            sp->last_stable_offset = po->last_stable_offset;
+            sp->log_start_offset = po->log_start_offset;
+        }
+    }
+}
+
+/* The last step before a reply leaves, lock held: a new session is created
+ * from the full request, an incremental one advances its epoch. */
+static void settle_session(od_rctx *ctx, fetch_mode mode, int32_t session_id)
+{
+    const od_fetch_request *req = ctx->request;
+    od_fetch_response *resp = ctx->response;
+    od_broker *b = ctx->broker;
+    if (mode == FETCH_SESSIONLESS || resp->error_code != OD_ERR_NONE)
+        return;
+    od_fetch_session *s = mode == FETCH_INCREMENTAL ? od_fetch_session_find(b->fetch_sessions, session_id)
+                                                    : od_fetch_session_create(b->fetch_sessions, od_monotonic_ms());
+    if (s == NULL) {
+        resp->session_id = 0;
+        return;
+    }
+    if (mode == FETCH_NEW_SESSION) {
+        for (int32_t i = 0; i < req->topics.count; i++) {
+            const od_fetch_request_fetch_topic *ft = &req->topics.items[i];
+            for (int32_t j = 0; j < ft->partitions.count; j++) {
+                const od_fetch_request_fetch_partition *fp = &ft->partitions.items[j];
+                od_fs_partition *sp = od_fetch_session_upsert(s, &ft->topic_id, ft->topic, fp->partition);
+                if (sp == NULL)
+                    continue;
+                sp->fetch_offset = fp->fetch_offset;
+                sp->max_bytes = fp->partition_max_bytes;
+                sp->current_leader_epoch = fp->current_leader_epoch;
+            }
+        }
+    } else {
+        s->epoch++;
+    }
+    s->last_used_ms = od_monotonic_ms();
+    remember_reply(ctx, s);
+    resp->session_id = s->id;
 }
 
 /* Drops the pins of a response that will not be sent; lock NOT held. */
@@ -201,6 +340,24 @@ static void wake_parked(od_parked_fetch *pf)
     }
 }
 
+/* One try at the response, lock held. An incremental fetch whose session
+ * has meanwhile been evicted gets FETCH_SESSION_ID_NOT_FOUND. */
+static int64_t attempt(od_rctx *ctx, fetch_mode mode, int32_t session_id, bool *failed)
+{
+    od_fetch_session *session = NULL;
+    if (mode == FETCH_INCREMENTAL) {
+        session = od_fetch_session_find(ctx->broker->fetch_sessions, session_id);
+        if (session == NULL) {
+            od_fetch_response *resp = ctx->response;
+            resp->error_code = OD_ERR_FETCH_SESSION_ID_NOT_FOUND;
+            resp->responses = (od_fetch_response_fetchable_topic_response_array){0, NULL};
+            *failed = true;
+            return 0;
+        }
+    }
+    return build_response(ctx, mode, session, failed);
+}
+
 /* Tries again on the fetch's own loop; `final` replies whatever it finds. */
 static void retry(fetch_wait *w, bool final)
 {
@@ -210,13 +367,14 @@ static void retry(fetch_wait *w, bool final)
     od_broker_lock(b);
     od_broker_unpark_fetch(b, &w->parked);
     bool failed;
-    int64_t bytes = build_response(ctx, &failed);
+    int64_t bytes = attempt(ctx, w->mode, w->session_id, &failed);
     if (!final && !satisfied(ctx->request, bytes, failed)) {
         od_broker_park_fetch(b, &w->parked);
         od_broker_unlock(b);
         drop_attempt(ctx);
         return;
     }
+    settle_session(ctx, w->mode, w->session_id);
     od_broker_unlock(b);
     od_timer_cancel(w->loop, &w->timer);
     od_rctx_reply(ctx);
@@ -244,30 +402,85 @@ static void on_timer(od_loop *loop, od_timer *timer)
     retry(w, true);
 }
 
+/* Decides how the request uses sessions and applies its session changes
+ * (new partitions, new offsets, forgotten partitions). Lock held. Returns
+ * OD_ERR_NONE or the session error to answer with. */
+static int16_t open_session_mode(od_rctx *ctx, fetch_mode *mode)
+{
+    const od_fetch_request *req = ctx->request;
+    od_broker *b = ctx->broker;
+    int32_t id = req->session_id, epoch = req->session_epoch;
+    enum { INITIAL_EPOCH = 0, FINAL_EPOCH = -1 };
+    if (epoch == FINAL_EPOCH) {
+        if (id != 0)
+            od_fetch_session_remove(b->fetch_sessions, id);
+        *mode = FETCH_SESSIONLESS;
+        return OD_ERR_NONE;
+    }
+    if (epoch == INITIAL_EPOCH) {
+        if (id != 0)
+            od_fetch_session_remove(b->fetch_sessions, id);
+        *mode = FETCH_NEW_SESSION;
+        return OD_ERR_NONE;
+    }
+    if (id == 0)
+        return OD_ERR_INVALID_FETCH_SESSION_EPOCH;
+    od_fetch_session *s = od_fetch_session_find(b->fetch_sessions, id);
+    if (s == NULL)
+        return OD_ERR_FETCH_SESSION_ID_NOT_FOUND;
+    if (s->epoch != epoch)
+        return OD_ERR_INVALID_FETCH_SESSION_EPOCH;
+    for (int32_t i = 0; i < req->topics.count; i++) {
+        const od_fetch_request_fetch_topic *ft = &req->topics.items[i];
+        for (int32_t j = 0; j < ft->partitions.count; j++) {
+            const od_fetch_request_fetch_partition *fp = &ft->partitions.items[j];
+            od_fs_partition *sp = od_fetch_session_upsert(s, &ft->topic_id, ft->topic, fp->partition);
+            if (sp == NULL)
+                return OD_ERR_UNKNOWN_SERVER_ERROR;
+            sp->fetch_offset = fp->fetch_offset;
+            sp->max_bytes = fp->partition_max_bytes;
+            sp->current_leader_epoch = fp->current_leader_epoch;
+        }
+    }
+    for (int32_t i = 0; i < req->forgotten_topics_data.count; i++) {
+        const od_fetch_request_forgotten_topic *f = &req->forgotten_topics_data.items[i];
+        for (int32_t j = 0; j < f->partitions.count; j++)
+            od_fetch_session_forget(s, &f->topic_id, f->topic, f->partitions.items[j]);
+    }
+    s->last_used_ms = od_monotonic_ms();
+    *mode = FETCH_INCREMENTAL;
+    return OD_ERR_NONE;
+}
+
 od_handler_status od_handle_fetch(od_rctx *ctx)
 {
     const od_fetch_request *req = ctx->request;
     od_fetch_response *resp = ctx->response;
     od_broker *b = ctx->broker;
     resp->session_id = 0;
-    if (req->session_id != 0) {
-        resp->error_code = OD_ERR_FETCH_SESSION_ID_NOT_FOUND;
-        return OD_HANDLER_REPLY;
-    }
     od_broker_lock(b);
-    bool failed;
-    int64_t bytes = build_response(ctx, &failed);
-    od_loop *loop = od_conn_loop(ctx->req->conn);
-    if (satisfied(req, bytes, failed) || req->max_wait_ms <= 0 || loop == NULL) {
+    fetch_mode mode = FETCH_SESSIONLESS;
+    int16_t session_error = open_session_mode(ctx, &mode);
+    if (session_error != OD_ERR_NONE) {
         od_broker_unlock(b);
+        resp->error_code = session_error;
         return OD_HANDLER_REPLY;
     }
-    fetch_wait *w = od_arena_calloc(ctx->arena, 1, sizeof *w);
+    int32_t session_id = req->session_id;
+    bool failed;
+    int64_t bytes = attempt(ctx, mode, session_id, &failed);
+    od_loop *loop = od_conn_loop(ctx->req->conn);
+    fetch_wait *w = NULL;
+    if (!satisfied(req, bytes, failed) && req->max_wait_ms > 0 && loop != NULL)
+        w = od_arena_calloc(ctx->arena, 1, sizeof *w);
     if (w == NULL) {
+        settle_session(ctx, mode, session_id);
         od_broker_unlock(b);
         return OD_HANDLER_REPLY;
     }
     w->ctx = ctx;
+    w->mode = mode;
+    w->session_id = session_id;
     w->loop = loop;
     w->parked.wake = wake_parked;
     w->deadline_ms = od_loop_now(loop) + (uint64_t)req->max_wait_ms;
@@ -282,8 +495,10 @@ od_handler_status od_handle_fetch(od_rctx *ctx)
         od_broker_lock(b);
         od_broker_unpark_fetch(b, &w->parked);
         bool posted = w->task_posted;
-        if (!posted)
-            build_response(ctx, &failed);
+        if (!posted) {
+            attempt(ctx, mode, session_id, &failed);
+            settle_session(ctx, mode, session_id);
+        }
         od_broker_unlock(b);
         if (posted) {
             w->deadline_ms = 0;
