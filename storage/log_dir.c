@@ -245,6 +245,90 @@ od_st_err od_logdir_checkpoint(od_logdir *d)
     return err;
 }
 
+/* Kafka's cleaner-offset-checkpoint: every compacted log of the dir. */
+static od_st_err write_cleaner_ckpt(od_logdir *d)
+{
+    od_tp_offset *cl = calloc(d->nlogs + 1, sizeof *cl);
+    if (!cl)
+        return OD_ST_NO_MEMORY;
+    size_t nc = 0;
+    for (size_t i = 0; i < d->nlogs; i++) {
+        od_log *l = d->logs[i];
+        if (!od_log_get_config(l)->cleanup_compact)
+            continue;
+        cl[nc++] = (od_tp_offset){(char *)od_log_topic(l), od_log_partition(l),
+                                  od_log_cleaner_offset(l)};
+    }
+    od_st_err err = od_ckpt_write_offsets(d->io, d->path, OD_CKPT_CLEANER, cl, nc);
+    free(cl);
+    return err;
+}
+
+static void hook_lock(const od_cleaner_hooks *h, od_log *l)
+{
+    if (h && h->lock)
+        h->lock(h->ctx, l);
+}
+
+static void hook_unlock(const od_cleaner_hooks *h, od_log *l)
+{
+    if (h && h->unlock)
+        h->unlock(h->ctx, l);
+}
+
+od_st_err od_logdir_cleaner_run_once(od_logdir *d, int64_t now_ms, const od_cleaner_hooks *hooks,
+                                     od_cleaner_round *out)
+{
+    od_cleaner_round dummy;
+    if (!out)
+        out = &dummy;
+    memset(out, 0, sizeof *out);
+    od_st_err first_err = OD_ST_OK;
+    od_log *best = NULL;
+    od_log_cleanable best_state = {0};
+    for (size_t i = 0; i < d->nlogs; i++) {
+        od_log *l = d->logs[i];
+        const od_log_config *c = od_log_get_config(l);
+        if (!c->cleanup_compact)
+            continue;
+        hook_lock(hooks, l);
+        od_st_err err = OD_ST_OK;
+        if (c->cleanup_delete) {
+            int32_t deleted = 0;
+            err = od_log_enforce_retention(l, now_ms, &deleted);
+            out->segments_deleted += deleted;
+        }
+        od_log_cleanable cs;
+        if (!err && od_log_state(l) == OD_ST_OK)
+            err = od_log_cleanable_state(l, now_ms, &cs);
+        else
+            cs.cleanable = false;
+        hook_unlock(hooks, l);
+        if (err && !first_err)
+            first_err = err;
+        if (err || !cs.cleanable)
+            continue;
+        if (!best || cs.ratio > best_state.ratio) {
+            best = l;
+            best_state = cs;
+        }
+    }
+    if (!best)
+        return first_err;
+    out->cleaned = best;
+    out->ratio = best_state.ratio;
+    out->forced = best_state.ratio <= od_log_get_config(best)->min_cleanable_dirty_ratio;
+    hook_lock(hooks, best);
+    od_st_err err = od_log_clean(best, now_ms, &out->stats);
+    hook_unlock(hooks, best);
+    /* The checkpoint only ever names offsets whose cleaning is on disk:
+     * each swap was durable before od_log_clean moved the cleaner offset. */
+    od_st_err cerr = write_cleaner_ckpt(d);
+    if (!err)
+        err = cerr;
+    return err ? err : first_err;
+}
+
 static void forget(od_logdir *d, od_log *log)
 {
     for (size_t i = 0; i < d->nlogs; i++) {

@@ -15,6 +15,7 @@
 #define ODRADEK_STORAGE_LOG_DIR_H
 
 #include "checkpoint.h"
+#include "cleaner.h"
 #include "partition_log.h"
 
 typedef struct od_logdir od_logdir;
@@ -51,6 +52,41 @@ od_st_err od_logdir_delete_log(od_logdir *d, od_log *log);
 
 /* Removes every *-delete directory; returns how many went in *count. */
 od_st_err od_logdir_purge_deleted(od_logdir *d, int *count);
+
+/* ------------------------------------------------------------ log cleaner
+ *
+ * One round of Kafka's cleaner thread, for the broker to call periodically
+ * from a background thread:
+ *   1. logs whose cleanup.policy is compact+delete get retention applied
+ *      (Kafka's cleaner deletes their old segments too);
+ *   2. among compacted logs, the one with the highest dirty ratio above its
+ *      min.cleanable.dirty.ratio (or any whose max.compaction.lag.ms has
+ *      passed with something to clean) gets one pass (od_log_clean);
+ *   3. cleaner-offset-checkpoint is rewritten when a pass ran.
+ *
+ * Threading rule: the caller holds whatever serialises od_logdir_* calls on
+ * this directory (so logs are not opened or closed underneath) for the
+ * whole call; each log is touched only between hooks->lock(log) and
+ * hooks->unlock(log), the same lock the broker holds for appends, reads and
+ * truncation of that partition. A pass holds one log's lock from start to
+ * swap, so appends to that partition wait for it and no other. hooks may be
+ * NULL when the caller already serialises everything (tests, tools). */
+typedef struct od_cleaner_hooks {
+    void (*lock)(void *ctx, od_log *log);
+    void (*unlock)(void *ctx, od_log *log);
+    void *ctx;
+} od_cleaner_hooks;
+
+typedef struct od_cleaner_round {
+    od_log *cleaned;          /* the log cleaned, or NULL */
+    double ratio;             /* its dirty ratio before the pass */
+    bool forced;              /* chosen by max.compaction.lag.ms, not the ratio */
+    int32_t segments_deleted; /* by retention of compact+delete logs */
+    od_clean_stats stats;     /* of the pass */
+} od_cleaner_round;
+
+od_st_err od_logdir_cleaner_run_once(od_logdir *d, int64_t now_ms, const od_cleaner_hooks *hooks,
+                                     od_cleaner_round *out);
 
 /* Clean shutdown: closes all logs cleanly, checkpoints, then writes the
  * marker. Frees d whatever happens; the first error is returned (and then

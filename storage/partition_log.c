@@ -92,6 +92,7 @@ void od_log_config_default(od_log_config *c)
     c->min_compaction_lag_ms = 0;
     c->min_cleanable_dirty_ratio = 0.5;
     c->cleaner_map_entries = 1 << 20;
+    c->max_compaction_lag_ms = INT64_MAX;
 }
 
 static size_t floor_segment(const od_log *log, int64_t offset);
@@ -1430,6 +1431,162 @@ double od_log_dirty_ratio(const od_log *log)
     return total > 0 ? (double)dirty / (double)total : 0.0;
 }
 
+/* Maximum timestamp of a segment's first batch (Kafka's rolling-based
+ * timestamp), or -1. */
+static int64_t first_batch_ts(od_segment *s)
+{
+    if (s->size == 0)
+        return -1;
+    int64_t pos;
+    od_batch_header h;
+    if (od_segment_translate(s, s->base_offset, &pos, &h, NULL) != OD_ST_OK)
+        return -1;
+    return h.max_timestamp;
+}
+
+od_st_err od_log_cleanable_state(od_log *log, int64_t now_ms, od_log_cleanable *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t leo = od_log_end_offset(log);
+    int64_t fd = log->cleaner_offset;
+    if (fd < log->log_start || fd > leo)
+        fd = log->log_start;
+    int64_t fu = od_log_last_stable_offset(log);
+    if (active(log)->base_offset < fu)
+        fu = active(log)->base_offset;
+    size_t first = floor_segment(log, fd);
+    if (log->cfg.min_compaction_lag_ms > 0) {
+        for (size_t i = first; i + 1 < log->nsegs; i++) {
+            od_segment *s = log->segs[i];
+            if (s->base_offset >= fu)
+                break;
+            if (od_segment_largest_timestamp(s) > now_ms - log->cfg.min_compaction_lag_ms) {
+                fu = s->base_offset;
+                break;
+            }
+        }
+    }
+    /* Cleaning works on whole segments: round down to a segment's base. */
+    int64_t fu_seg = log->segs[floor_segment(log, fu)]->base_offset;
+    if (fu_seg < fu)
+        fu = fu_seg;
+    out->first_dirty = fd;
+    out->first_uncleanable = fu;
+    int64_t lo = fd < fu ? fd : fu;
+    for (size_t i = 0; i < log->nsegs; i++) {
+        od_segment *s = log->segs[i];
+        if (s->base_offset < fd)
+            out->clean_bytes += s->size;
+        int64_t end = i + 1 < log->nsegs ? log->segs[i + 1]->base_offset : leo;
+        if (s->base_offset < fu && end > lo)
+            out->cleanable_bytes += s->size;
+    }
+    int64_t total = out->clean_bytes + out->cleanable_bytes;
+    out->ratio = total > 0 ? (double)out->cleanable_bytes / (double)total : 0.0;
+    int64_t max_lag = log->cfg.max_compaction_lag_ms;
+    if (max_lag > 0 && max_lag < INT64_MAX) {
+        int64_t earliest = INT64_MAX;
+        for (size_t i = first; i + 1 < log->nsegs; i++) {
+            int64_t t = first_batch_ts(log->segs[i]);
+            if (t > 0 && t < earliest)
+                earliest = t;
+        }
+        int64_t until = now_ms - max_lag;
+        if (earliest < until)
+            out->compaction_delay_ms = until - earliest;
+    }
+    out->cleanable = log->cfg.cleanup_compact && total > 0 &&
+                     ((out->compaction_delay_ms > 0 && out->cleanable_bytes > 0) ||
+                      out->ratio > log->cfg.min_cleanable_dirty_ratio);
+    return OD_ST_OK;
+}
+
+typedef struct collect_ctx {
+    od_clean_txn *t;
+    bool oom;
+} collect_ctx;
+
+static void add_aborted(void *ctx, const od_aborted_txn *a)
+{
+    collect_ctx *c = ctx;
+    if (!od_clean_txn_add(c->t, a))
+        c->oom = true;
+}
+
+/* Kafka's collectAbortedTransactions for the cleaner: every .txnindex
+ * from the segment holding `from` on, since an entry lives with its marker,
+ * which may sit past upper. */
+static od_st_err collect_for_cleaner(void *ctx, int64_t from, int64_t upper, od_clean_txn *t)
+{
+    od_log *log = ctx;
+    collect_ctx c = {t, false};
+    for (size_t i = floor_segment(log, from); i < log->nsegs; i++) {
+        od_st_err err = od_segment_txn_collect(log->segs[i], from, upper, add_aborted, &c);
+        if (err)
+            return err;
+        if (c.oom)
+            return OD_ST_NO_MEMORY;
+    }
+    return OD_ST_OK;
+}
+
+/* Rewrites segs[0..k) (all sealed) group by group; upper is the first
+ * uncleanable offset, end the mapped end. */
+static od_st_err clean_groups(od_log *log, size_t k, const od_offset_map *m, int64_t end,
+                              int64_t upper, int64_t now_ms, od_clean_stats *stats)
+{
+    od_clean_txn *txn = od_clean_txn_new();
+    int64_t *uppers = malloc((k + 1) * sizeof *uppers);
+    int64_t *others = malloc((k + 1) * sizeof *others);
+    od_st_err err = txn && uppers && others ? OD_ST_OK : OD_ST_NO_MEMORY;
+    for (size_t i = 0; i < k && !err; i++)
+        err = od_segment_load_index(log->segs[i]);
+    for (size_t i = 0; i < k && !err;) {
+        size_t g = od_cleaner_group_size(&log->segs[i], k - i, log->cfg.segment_bytes,
+                                         log->ctx.max_index_bytes, upper);
+        for (size_t j = 0; j < g; j++) {
+            uppers[j] = log->segs[i + j + 1]->base_offset;
+            others[j] = log->segs[i + j]->base_offset;
+        }
+        od_clean_group grp = {&log->segs[i], uppers, g, m, end, now_ms,
+                              log->cfg.delete_retention_ms, &log->ps, txn,
+                              collect_for_cleaner, log};
+        if ((err = od_cleaner_filter_group(&grp, stats)))
+            break;
+        od_segment *old0 = log->segs[i];
+        if ((err = od_cleaner_swap_group(log->io, log->dir, old0->base_offset, others + 1, g - 1))) {
+            /* Past the commit point the files no longer match memory; the
+             * next open finishes the swap. */
+            log->sticky = OD_ST_FAILED;
+            break;
+        }
+        od_segment *fresh;
+        if ((err = od_segment_open(&log->ctx, old0->base_offset, now_ms, &fresh))) {
+            log->sticky = OD_ST_FAILED;
+            break;
+        }
+        fresh->roll_jitter_ms = old0->roll_jitter_ms;
+        /* Readers holding an old segment keep its (now unlinked) file. */
+        for (size_t j = 0; j < g; j++) {
+            log->segs[i + j]->deleted = j > 0;
+            od_segment_unref(log->segs[i + j]);
+        }
+        log->segs[i] = fresh;
+        memmove(&log->segs[i + 1], &log->segs[i + g], (log->nsegs - i - g) * sizeof *log->segs);
+        log->nsegs -= g - 1;
+        k -= g - 1;
+        stats->segments_cleaned += (int32_t)g;
+        stats->groups++;
+        if ((err = od_segment_load_index(fresh)))
+            break;
+        i++;
+    }
+    od_clean_txn_free(txn);
+    free(uppers);
+    free(others);
+    return err;
+}
+
 od_st_err od_log_clean(od_log *log, int64_t now_ms, od_clean_stats *stats)
 {
     od_clean_stats dummy;
@@ -1440,58 +1597,42 @@ od_st_err od_log_clean(od_log *log, int64_t now_ms, od_clean_stats *stats)
         return log->sticky;
     if (!log->cfg.cleanup_compact)
         return OD_ST_OK;
-    /* Cleanable: whole inactive segments below the LSO and old enough. */
-    int64_t lso = od_log_last_stable_offset(log);
-    int64_t upper = log->segs[0]->base_offset;
-    for (size_t i = 0; i + 1 < log->nsegs; i++) {
-        od_segment *s = log->segs[i];
-        int64_t next = log->segs[i + 1]->base_offset;
-        if (next > lso ||
-            (log->cfg.min_compaction_lag_ms > 0 &&
-             now_ms - od_segment_largest_timestamp(s) < log->cfg.min_compaction_lag_ms))
-            break;
-        upper = next;
-    }
-    int64_t first_dirty = log->cleaner_offset > log->log_start ? log->cleaner_offset : log->log_start;
+    od_log_cleanable cs;
+    od_st_err err = od_log_cleanable_state(log, now_ms, &cs);
+    if (err)
+        return err;
+    int64_t first_dirty = cs.first_dirty, upper = cs.first_uncleanable;
     stats->first_dirty = first_dirty;
     if (first_dirty >= upper)
         return OD_ST_OK;
     od_offset_map *m = od_offset_map_new((size_t)(log->cfg.cleaner_map_entries > 0 ? log->cfg.cleaner_map_entries : 1));
-    if (!m)
+    od_clean_txn *mt = od_clean_txn_new();
+    if (!m || !mt) {
+        od_offset_map_free(m);
+        od_clean_txn_free(mt);
         return OD_ST_NO_MEMORY;
+    }
     int64_t reached = first_dirty;
-    od_st_err err = OD_ST_OK;
+    err = collect_for_cleaner(log, first_dirty, upper, mt);
     for (size_t i = floor_segment(log, first_dirty); i < log->nsegs && !err; i++) {
         if (log->segs[i]->base_offset >= upper)
             break;
-        size_t before = od_offset_map_size(m);
-        err = od_cleaner_build_map(log->segs[i], first_dirty, upper, m, &reached);
-        (void)before;
+        err = od_cleaner_build_map_txn(log->segs[i], first_dirty, upper, m, mt, &reached);
         if (reached < (i + 1 < log->nsegs ? log->segs[i + 1]->base_offset : upper))
             break; /* the map filled inside this segment */
     }
+    od_clean_txn_free(mt);
     if (!err && reached > upper)
         reached = upper;
     stats->upper = reached;
-    od_clean_policy pol = {now_ms - log->cfg.delete_retention_ms, reached, &log->ps};
-    for (size_t i = 0; !err && i + 1 < log->nsegs; i++) {
-        od_segment *old = log->segs[i];
-        if (log->segs[i + 1]->base_offset > reached)
-            break;
-        if ((err = od_cleaner_filter_segment(old, m, &pol, stats)))
-            break;
-        if ((err = od_cleaner_swap_in(log->io, log->dir, old->base_offset)))
-            break;
-        /* Readers holding the old segment keep its (now unlinked) file. */
-        od_segment *fresh;
-        if ((err = od_segment_open(&log->ctx, old->base_offset, now_ms, &fresh)))
-            break;
-        fresh->roll_jitter_ms = old->roll_jitter_ms;
-        log->segs[i] = fresh;
-        od_segment_unref(old);
-        if ((err = od_segment_load_index(fresh)))
-            break;
-        stats->segments_cleaned++;
+    if (!err && reached > first_dirty) {
+        /* Kafka rewrites every segment holding offsets below the mapped end,
+         * from the log's first: tombstones and markers past their horizon
+         * go wherever they are. */
+        size_t k = 0;
+        while (k + 1 < log->nsegs && log->segs[k]->base_offset < reached)
+            k++;
+        err = clean_groups(log, k, m, reached, upper, now_ms, stats);
     }
     od_offset_map_free(m);
     if (!err && reached > log->cleaner_offset)

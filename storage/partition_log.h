@@ -5,7 +5,12 @@
  *
  * Threading: one thread at a time per log (the broker serialises access to a
  * partition); an od_fd_cache shared by several logs needs the same caller to
- * serialise them too.
+ * serialise them too. The log cleaner is no exception: a cleaner thread
+ * calls od_log_cleanable_state and od_log_clean holding the same per-log
+ * lock as appends (see od_logdir_cleaner_run_once), so a pass and an append
+ * never overlap. A pass reads and rewrites only sealed segments below the
+ * first uncleanable offset and swaps each output in before returning, so
+ * appends wait for at most one pass of one log.
  *
  * Reads return file regions for sendfile(2) and pin the segment they came
  * from; every od_log_read that returned OD_ST_OK must be paired with
@@ -43,6 +48,7 @@ typedef struct od_log_config {
     int64_t min_compaction_lag_ms; /* min.compaction.lag.ms (0) */
     double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio (0.5) */
     int32_t cleaner_map_entries;  /* keys one cleaning pass can map (1 Mi) */
+    int64_t max_compaction_lag_ms; /* max.compaction.lag.ms (INT64_MAX; <= 0 also means never) */
 } od_log_config;
 
 /* Fills Kafka's defaults. */
@@ -170,10 +176,28 @@ od_st_err od_log_delete_records_before(od_log *log, int64_t offset);
  * segment would go, so an active segment always exists. */
 od_st_err od_log_enforce_retention(od_log *log, int64_t now_ms, int32_t *deleted);
 
-/* One compaction pass (cleanup.policy=compact; see cleaner.h): maps the
- * dirty range, rewrites every segment below the mapped end, and advances
- * the cleaner offset. Never touches the active segment or offsets at or
- * past the last stable offset. stats may be NULL. */
+/* What Kafka's LogCleanerManager computes to choose a log to clean. */
+typedef struct od_log_cleanable {
+    int64_t first_dirty;       /* cleaner offset, or the log start when that is invalid */
+    int64_t first_uncleanable; /* min(LSO, active segment, first segment younger than
+                                  min.compaction.lag.ms), down to a segment base */
+    int64_t clean_bytes;       /* segments below first_dirty */
+    int64_t cleanable_bytes;   /* segments in [first_dirty, first_uncleanable) */
+    double ratio;              /* cleanable / (clean + cleanable); 0 for an empty log */
+    int64_t compaction_delay_ms; /* > 0: max.compaction.lag.ms passed by this much */
+    bool cleanable;            /* compact policy, and ratio > min.cleanable.dirty.ratio
+                                  or (delay > 0 and cleanable_bytes > 0) */
+} od_log_cleanable;
+
+od_st_err od_log_cleanable_state(od_log *log, int64_t now_ms, od_log_cleanable *out);
+
+/* One compaction pass (cleanup.policy=compact; see cleaner.h), as Kafka's
+ * cleaner runs it: maps [first dirty, first uncleanable) (skipping aborted
+ * transactions), rewrites every sealed segment below the mapped end in
+ * merged groups (delete horizons, aborted data and spent markers, .txnindex
+ * kept consistent), and advances the cleaner offset to the mapped end.
+ * Never touches the active segment or offsets at or past the last stable
+ * offset. stats may be NULL. */
 struct od_clean_stats;
 od_st_err od_log_clean(od_log *log, int64_t now_ms, struct od_clean_stats *stats);
 /* Bytes past the cleaner offset over all bytes, active segment excluded. */
