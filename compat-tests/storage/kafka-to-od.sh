@@ -66,7 +66,7 @@ for t in codecs txn compacted appendtime; do
     for mode in clean recover; do
         copy="$work/copy-$t-$mode"
         cp -a "$logs" "$copy"
-        extra=()
+        extra=("orig=$logs/$t-0")
         [ "$mode" = recover ] && extra+=(recover)
         [ -f "$work/out/$t.times" ] && extra+=("$work/out/$t.times")
         "$tool" read "$copy" "$t" "$work/od-$t-$mode" "${extra[@]}" || status=1
@@ -98,7 +98,7 @@ rm -f "$work/kafka/kafka.pid"
 for t in codecs txn compacted appendtime; do
     copy="$work/copy-$t-crashed"
     cp -a "$logs" "$copy"
-    extra=(crashed)
+    extra=(crashed "orig=$logs/$t-0")
     [ -f "$work/out/$t.times" ] && extra+=("$work/out/$t.times")
     "$tool" read "$copy" "$t" "$work/od-$t-crashed" "${extra[@]}" || status=1
     check same "$work/od-$t-crashed.records" "$work/out/$t.uncommitted" "$t (after a kill): every record" || status=1

@@ -9,15 +9,16 @@
  *       closes it cleanly. EXPECT_DIR receives what Kafka's DumpLogSegments
  *       must find: batches, records, aborted transactions, producers.
  *
- *   od_storage_compat read LOG_DIR TOPIC OUT_PREFIX [recover|crashed] [TIMES_FILE]
+ *   od_storage_compat read LOG_DIR TOPIC OUT_PREFIX [recover|crashed] [TIMES_FILE] [orig=DIR]
  *       Opens LOG_DIR/TOPIC-0 as Apache Kafka left it. By default the way a
  *       broker starts after a clean shutdown (through od_logdir, using
  *       Kafka's marker, checkpoints and indexes). `crashed`: through od_logdir
  *       too, after Kafka was killed (no marker; segments from Kafka's
  *       recovery point on are re-validated). `recover`: every segment
  *       re-validated from offset 0. Neither may cut anything. Checks
- *       the in-memory indexes against Kafka's index files and against the
- *       batches, looks every offset up through od_log_read, and writes:
+ *       the in-memory indexes (loaded, or rebuilt by a recovery) against
+ *       Kafka's index files (in DIR, the untouched partition directory, when
+ *       given) entry for entry, and against the batches, looks every offset up through od_log_read, and writes:
  *         OUT_PREFIX.records    every data record (the Java program's line format)
  *         OUT_PREFIX.committed  what read_committed may see, from Odradek's aborted list
  *         OUT_PREFIX.aborted    od_log_collect_aborted over the whole log
@@ -504,11 +505,15 @@ static void compare_time_index(od_segment *s, const char *dir)
 typedef enum read_mode { READ_CLEAN, READ_RECOVER, READ_CRASHED } read_mode;
 
 static int cmd_read(const char *log_dir, const char *topic, const char *prefix, read_mode mode,
-                    const char *times_file)
+                    const char *times_file, const char *orig_dir)
 {
     bool recover = mode == READ_RECOVER;
     od_log_config cfg;
     od_log_config_default(&cfg);
+    /* The topics' configs on the Kafka side (kafka-to-od.sh), so indexes
+     * rebuilt by a recovery can be held to Kafka's entry for entry. */
+    cfg.segment_bytes = 16384;
+    cfg.index_interval_bytes = 1024;
     od_logdir *ld = NULL;
     od_log *log = NULL;
     od_log_recovery_stats st = {0};
@@ -579,12 +584,11 @@ static int cmd_read(const char *log_dir, const char *topic, const char *prefix, 
         char why[256] = "";
         if (od_segment_verify(s, why, sizeof why) != OD_ST_OK)
             fail("segment %" PRId64 ": %s", s->base_offset, why);
-        /* A recovery rebuilds the indexes with Odradek's own spacing, so only
-         * segments it did not re-validate must hold exactly what Kafka wrote. */
-        if (mode == READ_CLEAN || (mode == READ_CRASHED && i + (size_t)st.segments_recovered < nseg)) {
-            compare_offset_index(s, dir);
-            compare_time_index(s, dir);
-        }
+        /* Loaded or rebuilt by a recovery, the indexes must be Kafka's. A
+         * rebuilt index has replaced Kafka's file, so compare with the copy
+         * taken before the open. */
+        compare_offset_index(s, orig_dir ? orig_dir : dir);
+        compare_time_index(s, orig_dir ? orig_dir : dir);
     }
 
     aborted_list ab = {0};
@@ -675,18 +679,20 @@ int main(int argc, char **argv)
         return cmd_write(argv[2], argv[3]);
     if (argc >= 5 && strcmp(argv[1], "read") == 0) {
         read_mode mode = READ_CLEAN;
-        const char *times = NULL;
+        const char *times = NULL, *orig = NULL;
         for (int i = 5; i < argc; i++) {
             if (strcmp(argv[i], "recover") == 0)
                 mode = READ_RECOVER;
             else if (strcmp(argv[i], "crashed") == 0)
                 mode = READ_CRASHED;
+            else if (strncmp(argv[i], "orig=", 5) == 0)
+                orig = argv[i] + 5;
             else
                 times = argv[i];
         }
-        return cmd_read(argv[2], argv[3], argv[4], mode, times);
+        return cmd_read(argv[2], argv[3], argv[4], mode, times, orig);
     }
     fprintf(stderr, "usage: od_storage_compat write LOG_DIR EXPECT_DIR\n"
-                    "       od_storage_compat read LOG_DIR TOPIC OUT_PREFIX [recover|crashed] [TIMES_FILE]\n");
+                    "       od_storage_compat read LOG_DIR TOPIC OUT_PREFIX [recover|crashed] [TIMES_FILE] [orig=DIR]\n");
     return 2;
 }
