@@ -7,11 +7,22 @@ names so that they cannot see each other's data.
 """
 
 import os
+import signal
 import tempfile
 
 import pytest
 
 import harness
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    # SIGTERM (run.sh forwards it; CTest and CI send it) becomes an interrupt, so pytest
+    # still runs the fixtures' teardown and the brokers are stopped.
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def pytest_addoption(parser):

@@ -4,7 +4,7 @@
 #
 #   run.sh                                   every scenario against Kafka and Odradek
 #   run.sh --brokers kafka                   Kafka only (or ODRADEK_COMPAT_BROKERS=kafka)
-#   run.sh test_kcat.py -k metadata          one scenario
+#   run.sh test_kcat.py -k metadata          one scenario (test paths are relative to this dir)
 #
 # Environment: ODRADEK_BIN (the odradek binary; CTest sets it), ODRADEK_COMPAT_BROKERS,
 #              ODRADEK_CLIENTS_WORK (venv and built clients, default <repo>/build/compat-clients).
@@ -15,6 +15,12 @@ repo="$(cd "$here/../.." && pwd)"
 export ODRADEK_CLIENTS_WORK="${ODRADEK_CLIENTS_WORK:-$repo/build/compat-clients}"
 
 "$here/setup.sh"
+
+# pytest runs from this directory: a relative ODRADEK_BIN must not change meaning.
+if [ -n "${ODRADEK_BIN:-}" ] && [ -e "$ODRADEK_BIN" ]; then
+    ODRADEK_BIN="$(cd "$(dirname "$ODRADEK_BIN")" && pwd)/$(basename "$ODRADEK_BIN")"
+    export ODRADEK_BIN
+fi
 
 scratch="$(mktemp -d -t odradek-clients-XXXXXX)"
 export ODRADEK_COMPAT_TMP="$scratch"
@@ -31,10 +37,17 @@ cleanup() {
     rm -rf "$scratch"
 }
 trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
 
 cd "$here"
-status=0
-"$ODRADEK_CLIENTS_WORK/venv/bin/python" -m pytest "$@" || status=$?
+# pytest runs in the background so that a TERM or INT reaches it at once (bash would hold a
+# trap until a foreground child exits); pytest turns it into an orderly teardown.
+set +e
+"$ODRADEK_CLIENTS_WORK/venv/bin/python" -m pytest "$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null' TERM INT
+while :; do
+    wait "$child"
+    status=$?
+    kill -0 "$child" 2>/dev/null || break
+done
 exit "$status"

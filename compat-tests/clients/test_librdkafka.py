@@ -1,11 +1,11 @@
 """librdkafka through confluent-kafka: every compression codec, both key partitioners it offers,
-and the admin API."""
+the admin API, and a consumer group that commits and resumes."""
 
 import time
 import zlib
 
 import pytest
-from confluent_kafka import Producer, TopicCollection, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicCollection, TopicPartition
 from confluent_kafka.admin import (ConfigResource, NewPartitions, OffsetSpec, ResourceType)
 
 import harness
@@ -124,3 +124,54 @@ def test_list_offsets(broker):
     assert offset(OffsetSpec.for_timestamp(base + 5500)) == 6
     assert offset(OffsetSpec.for_timestamp(base)) == 0
     assert offset(OffsetSpec.for_timestamp(base + 60_000)) == -1
+
+
+def _group_consumer(broker, group):
+    return Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group,
+                     "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                     "session.timeout.ms": 10000})
+
+
+def _drain(c, want, seconds=60):
+    got = []
+    deadline = time.monotonic() + seconds
+    while len(got) < want and time.monotonic() < deadline:
+        for m in c.consume(num_messages=500, timeout=0.5):
+            assert m.error() is None, f"consume error: {m.error()}"
+            got.append(m)
+    return got
+
+
+def test_consumer_group_commit_and_resume(broker):
+    partitions = 3
+    topic = harness.unique_topic("rdk-group")
+    group = harness.unique_topic("rdk-group")
+    rdk.create_topic(broker, topic, partitions)
+    first = [(f"a{i}".encode(), f"first {i}".encode(), None) for i in range(90)]
+    rdk.produce(broker, topic, first)
+
+    c = _group_consumer(broker, group)
+    try:
+        c.subscribe([topic])
+        got = _drain(c, len(first))
+        assert sorted(m.value() for m in got) == sorted(v for _, v, _ in first)
+        c.commit(asynchronous=False)
+        committed = c.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=30)
+        ends = {}
+        for m in got:
+            ends[m.partition()] = max(ends.get(m.partition(), 0), m.offset() + 1)
+        assert {tp.partition: tp.offset for tp in committed} == {p: ends.get(p, -1001) for p in range(partitions)}
+    finally:
+        c.close()
+
+    # A new member of the same group starts at the committed offsets: only the new records.
+    second = [(f"b{i}".encode(), f"second {i}".encode(), None) for i in range(30)]
+    rdk.produce(broker, topic, second)
+    c = _group_consumer(broker, group)
+    try:
+        c.subscribe([topic])
+        got = _drain(c, len(second))
+        got += c.consume(num_messages=500, timeout=1.0)
+        assert sorted(m.value() for m in got if m.error() is None) == sorted(v for _, v, _ in second)
+    finally:
+        c.close()
