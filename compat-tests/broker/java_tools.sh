@@ -127,6 +127,21 @@ out="$(run org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$
       --partition 0 --offset earliest --max-messages 5000 --timeout-ms 20000)"
 echo "$out" | grep -q "Processed a total of 5000 messages" || fail "consumer: $(echo "$out" | tail -n 3)"
 
+out="$(run org.apache.kafka.tools.GetOffsetShell --bootstrap-server "$bs" --topic jperf)"
+echo "$out" | grep -qx "jperf:0:5000" || fail "latest offsets: $out"
+echo '{"partitions":[{"topic":"jperf","partition":0,"offset":100}],"version":1}' >"$work/delete.json"
+out="$(run org.apache.kafka.tools.DeleteRecordsCommand --bootstrap-server "$bs" --offset-json-file "$work/delete.json")"
+echo "$out" | grep -q "low_watermark: 100" || fail "delete records: $out"
+out="$(run org.apache.kafka.tools.GetOffsetShell --bootstrap-server "$bs" --topic jperf --time -2)"
+echo "$out" | grep -qx "jperf:0:100" || fail "earliest after delete: $out"
+out="$(run org.apache.kafka.tools.LogDirsCommand --bootstrap-server "$bs" --describe --topic-list jperf)"
+echo "$out" | grep -q '"partition":"jperf-0"' || fail "log dirs: $out"
+out="$(run org.apache.kafka.tools.LeaderElectionCommand --bootstrap-server "$bs" --election-type preferred \
+      --topic jperf --partition 0)"
+echo "$out" | grep -q "Valid replica already elected" || fail "leader election: $out"
+out="$(run org.apache.kafka.tools.ClusterTool cluster-id --bootstrap-server "$bs")"
+echo "$out" | grep -q "Cluster ID: " || fail "cluster id: $out"
+
 out="$(topics --delete --topic jt)"
 out="$(topics --list)"
 echo "$out" | grep -qx "jt" && fail "topic not deleted: $out"
