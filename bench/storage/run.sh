@@ -22,6 +22,8 @@ cmake --build "$build" --target od_bench_storage >/dev/null
 echo "== machine"
 echo "cpus: $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 echo "memory: $(free -g | awk '/^Mem:/ {print $2}') GiB"
+# Other work on the machine moves every figure; say how busy it was.
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 src="$(df --output=source "$dir" | tail -n 1)"
 echo "filesystem: $(df --output=fstype "$dir" | tail -n 1) on $src"
 dev="$(basename "$src")"
