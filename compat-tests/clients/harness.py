@@ -9,7 +9,6 @@ import shutil
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -295,7 +294,3 @@ def java_partition(key: bytes, partitions: int) -> int:
 
 def remove_tree(path):
     shutil.rmtree(path, ignore_errors=True)
-
-
-def python():
-    return sys.executable
