@@ -1605,7 +1605,12 @@ od_st_err od_log_clean(od_log *log, int64_t now_ms, od_clean_stats *stats)
     stats->first_dirty = first_dirty;
     if (first_dirty >= upper)
         return OD_ST_OK;
-    od_offset_map *m = od_offset_map_new((size_t)(log->cfg.cleaner_map_entries > 0 ? log->cfg.cleaner_map_entries : 1));
+    /* The range cannot hold more keys than offsets; sizing the map to that
+     * spares a small pass from touching a map sized for a large one. */
+    int64_t want = log->cfg.cleaner_map_entries > 0 ? log->cfg.cleaner_map_entries : 1;
+    if (upper - first_dirty < want)
+        want = upper - first_dirty;
+    od_offset_map *m = od_offset_map_new((size_t)want);
     od_clean_txn *mt = od_clean_txn_new();
     if (!m || !mt) {
         od_offset_map_free(m);
