@@ -101,5 +101,5 @@ def pytest_unconfigure(config):
     # A plain closing line after pytest's own, for tools that read "N passed, N failed";
     # setup errors count as failed.
     counts = getattr(config, "_compat_counts", None)
-    if counts is not None:
+    if counts is not None and not config.option.collectonly:
         print(f"{counts[0]} passed, {counts[1]} failed", flush=True)
