@@ -47,7 +47,8 @@ if [ -f "$java_jar" ] && [ -d "$here/java/target/lib" ] &&
 fi
 if [ -n "$stale" ]; then
     log "building the Java 4.x client program"
-    (cd "$here/java" && "$mvn" -B -q -Dstyle.color=never package)
+    # clean: copy-dependencies never removes a jar that an older pom brought.
+    (cd "$here/java" && "$mvn" -B -q -Dstyle.color=never clean package)
 fi
 
 log "fetching Apache Kafka's jars"
