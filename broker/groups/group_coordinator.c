@@ -154,6 +154,8 @@ struct od_gc {
     part_state *parts;
     uint64_t rng;
     int64_t retention_deadline;
+    int64_t armed_min;           /* earliest deadline armed since the last wake request */
+    int64_t requested_wake;      /* what env.wake_at was last asked for; -1 none */
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -869,15 +871,25 @@ out:
 
 /* ---------------------------------------------------------------- timers */
 
-static void arm_heartbeat(gmember *m, int64_t at)
+/* Invariant 9: every deadline is armed through here, so request_wake only
+ * has to compare the earliest new one with what the broker already has
+ * (a scan of every timer happens once per tick, not once per request). */
+static int64_t arm(od_gc *gc, int64_t at)
 {
-    m->hb_deadline = at;
+    if (gc->armed_min < 0 || at < gc->armed_min)
+        gc->armed_min = at;
+    return at;
+}
+
+static void arm_heartbeat(od_gc *gc, gmember *m, int64_t at)
+{
+    m->hb_deadline = arm(gc, at);
 }
 
 /* Kafka's completeAndScheduleNextHeartbeatExpiration. */
 static void schedule_heartbeat(od_gc *gc, gmember *m)
 {
-    arm_heartbeat(m, now(gc) + m->session_timeout_ms);
+    arm_heartbeat(gc, m, now(gc) + m->session_timeout_ms);
 }
 
 static int64_t min_deadline(int64_t a, int64_t b)
@@ -905,10 +917,17 @@ static int64_t next_deadline(const od_gc *gc)
     return d;
 }
 
+/* Asks the broker for a tick at the earliest deadline armed since the last
+ * request, when that is sooner than the tick already asked for. A deadline
+ * that later moved or vanished only causes an early, harmless tick. */
 static void request_wake(od_gc *gc)
 {
-    int64_t d = next_deadline(gc);
-    if (d >= 0 && gc->env.wake_at)
+    int64_t d = gc->armed_min;
+    gc->armed_min = -1;
+    if (d < 0 || (gc->requested_wake >= 0 && gc->requested_wake <= d))
+        return;
+    gc->requested_wake = d;
+    if (gc->env.wake_at)
         gc->env.wake_at(gc->env.ctx, d);
 }
 
@@ -937,10 +956,10 @@ static void prepare_rebalance(od_gc *gc, ggroup *g)
         g->initial_configured_delay = d;
         g->initial_delay = d;
         g->initial_remaining = rebalance_timeout - d > 0 ? rebalance_timeout - d : 0;
-        g->join_deadline = now(gc) + d;
+        g->join_deadline = arm(gc, now(gc) + d);
     } else {
         g->join_kind = JOIN_REGULAR;
-        g->join_deadline = now(gc) + rebalance_timeout;
+        g->join_deadline = arm(gc, now(gc) + rebalance_timeout);
     }
     set_state(gc, g, OD_GC_PREPARING_REBALANCE);
 }
@@ -1073,7 +1092,7 @@ static void complete_join(od_gc *gc, ggroup *g)
     if (!elect_joined_leader(g) && g->member_count > 0) {
         /* Nobody rejoined: wait another rebalance timeout. */
         g->join_kind = JOIN_REGULAR;
-        g->join_deadline = now(gc) + group_rebalance_timeout(g);
+        g->join_deadline = arm(gc, now(gc) + group_rebalance_timeout(g));
         maybe_complete_join(gc, g);
         return;
     }
@@ -1098,7 +1117,7 @@ static void complete_join(od_gc *gc, ggroup *g)
     }
     answer_joined_members(gc, g);
     g->sync_generation = g->generation;
-    g->sync_deadline = now(gc) + group_rebalance_timeout(g);
+    g->sync_deadline = arm(gc, now(gc) + group_rebalance_timeout(g));
 }
 
 /* Kafka's removeMemberAndUpdateGroup. */
@@ -1230,7 +1249,7 @@ static void add_member_and_rebalance(od_gc *gc, ggroup *g, const od_gc_join_args
         remove_pending(g, p);
     /* New members cannot heartbeat yet; bound how long they may sit in a
      * rebalance so abandoned joins do not pile up. */
-    arm_heartbeat(m, now(gc) + NEW_MEMBER_JOIN_TIMEOUT_MS);
+    arm_heartbeat(gc, m, now(gc) + NEW_MEMBER_JOIN_TIMEOUT_MS);
     maybe_prepare_rebalance(gc, g);
 }
 
@@ -1439,7 +1458,7 @@ static void join_new_member(od_gc *gc, ggroup *g, const od_gc_join_args *a)
             join_error(a, a->member_id, OD_GC_UNKNOWN_SERVER_ERROR);
         } else {
             g->pending[g->pending_count].id = id;
-            g->pending[g->pending_count].deadline = now(gc) + a->session_timeout_ms;
+            g->pending[g->pending_count].deadline = arm(gc, now(gc) + a->session_timeout_ms);
             g->pending_count++;
             id = (gbuf){NULL, -1};
             join_error(a, bstr(&g->pending[g->pending_count - 1].id), OD_GC_MEMBER_ID_REQUIRED);
@@ -2305,7 +2324,7 @@ static void join_timer_fired(od_gc *gc, ggroup *g)
         int32_t remaining = g->initial_remaining - g->initial_delay;
         g->initial_delay = delay;
         g->initial_remaining = remaining > 0 ? remaining : 0;
-        g->join_deadline = now(gc) + delay;
+        g->join_deadline = arm(gc, now(gc) + delay);
         return;
     }
     complete_join(gc, g);
@@ -2398,8 +2417,11 @@ void od_gc_tick(od_gc *gc)
     }
     if (gc->retention_deadline >= 0 && gc->retention_deadline <= t) {
         expire_all_offsets(gc, t);
-        gc->retention_deadline = t + gc->cfg.offsets_retention_check_interval_ms;
+        gc->retention_deadline = arm(gc, t + gc->cfg.offsets_retention_check_interval_ms);
     }
+    /* The one full scan: whatever the broker was asked for has now passed. */
+    gc->requested_wake = -1;
+    gc->armed_min = next_deadline(gc);
     request_wake(gc);
 }
 
@@ -2423,6 +2445,8 @@ od_gc *od_gc_create(const od_gc_config *config, const od_gc_env *env)
     if (gc->rng == 0 && getrandom(&gc->rng, sizeof gc->rng, 0) != (ssize_t)sizeof gc->rng)
         gc->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)gc;
     gc->retention_deadline = -1;
+    gc->armed_min = -1;
+    gc->requested_wake = -1;
     return gc;
 }
 
@@ -2634,7 +2658,7 @@ int od_gc_load_finish(od_gc *gc, int32_t partition)
     }
     gc->parts[partition] = PART_ACTIVE;
     if (gc->retention_deadline < 0)
-        gc->retention_deadline = now(gc) + gc->cfg.offsets_retention_check_interval_ms;
+        gc->retention_deadline = arm(gc, now(gc) + gc->cfg.offsets_retention_check_interval_ms);
     request_wake(gc);
     return 0;
 }

@@ -138,9 +138,12 @@ typedef struct od_gc_env {
     void *ctx;
     /* Wall-clock milliseconds (Kafka's time.milliseconds()). */
     int64_t (*now_ms)(void *ctx);
-    /* The coordinator wants od_gc_tick called at or after deadline_ms (the
-     * earliest it knows of; a later call replaces an earlier request). The
-     * broker arms one od_loop timer; tests just advance virtual time. */
+    /* The coordinator wants od_gc_tick called at or after deadline_ms. It
+     * calls this when it arms a deadline sooner than the one it last asked
+     * for, and at the end of every tick with its earliest deadline; a later
+     * call replaces an earlier request, and an early tick is harmless. The
+     * broker arms one od_loop timer; tests just advance virtual time. May be
+     * NULL (then the broker must tick on its own schedule). */
     void (*wake_at)(void *ctx, int64_t deadline_ms);
     /* Appends one v2 record batch (already built) to __consumer_offsets-
      * partition and returns a Kafka error code (0 when written as durably as
