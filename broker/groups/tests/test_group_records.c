@@ -1,6 +1,9 @@
 /*
  * __consumer_offsets records byte for byte (golden bytes derived by hand
- * from the group-coordinator JSON specs and the versions Kafka 3.9 writes),
+ * from the group-coordinator JSON specs and the versions Kafka 3.9 writes;
+ * each one also equals what Kafka 3.9.2's GroupMetadataManager serialises
+ * for the same inputs: offsetCommitKey, groupMetadataKey, offsetCommitValue
+ * with and without expiry, groupMetadataValue),
  * the batches the coordinator appends, and partitionFor against values
  * computed by Java's String.hashCode (JDK 17, see each constant).
  */
