@@ -4,23 +4,40 @@
  *
  * Invariants:
  *   1. A record is dropped only if the map holds a strictly later offset for
- *      its key (it is superseded), or it is a tombstone that is both the
- *      latest for its key and older than delete.retention.ms. Records at or
- *      past map_upper are never dropped, since the map has not seen what
- *      follows them.
+ *      its key (it is superseded), or it is a tombstone that is the latest
+ *      for its key in a batch whose delete horizon (KIP-534) has passed, or
+ *      it belongs to an aborted transaction named by a .txnindex entry.
+ *      Records at or past map_upper are never judged by the map, since it
+ *      has not seen what follows them. (The legacy single-segment filter
+ *      judges tombstones by batch max timestamp instead.)
  *   2. Offsets never move: a rewritten batch keeps baseOffset,
  *      lastOffsetDelta, producer fields and partitionLeaderEpoch, so readers,
  *      indexes (rebuilt), producer state and the epoch cache stay valid.
- *   3. The original segment is replaced only after its replacement is
- *      complete and durable (.cleaned fsynced, then renamed to .swap); a
- *      .swap is always complete, a .cleaned may not be.
+ *      Each producer's last batch stays, emptied if need be.
+ *   3. The original segments are replaced only after their replacement is
+ *      complete and durable (.cleaned and .txnindex.cleaned fsynced, then
+ *      the rename to .swap); a .swap is always complete, a .cleaned may not
+ *      be.
+ *   4. A delete horizon is set once (baseTimestamp = now +
+ *      delete.retention.ms, attribute 0x40) and never moved by later
+ *      passes; record timestamps as readers compute them are unchanged.
+ *   5. A transaction marker goes only when no data of its transaction is
+ *      left (none seen this pass, or an ABORT with none to hide) and its
+ *      horizon has passed; an ABORT kept while data of its transaction is
+ *      still seen keeps its .txnindex entry, so read_committed stays right.
+ *   6. A committed swap covers exactly the offsets its file holds: recovery
+ *      deletes the segments whose base lies inside them and no other.
  *
  * Swap states per base offset, and who moves between them:
  *
- *   CLEAN --filter_segment--> CLEANED(.cleaned) --swap_in--> SWAPPING(.swap)
- *   SWAPPING --swap_in (rename over .log)--> CLEAN
- *   crash in CLEANED  --finish_interrupted--> CLEAN (cleaned discarded)
- *   crash in SWAPPING --finish_interrupted--> CLEAN (swap completed)
+ *   CLEAN --filter_segment / filter_group--> CLEANED(.log.cleaned
+ *         [+ .txnindex.cleaned])
+ *   CLEANED --swap_in / swap_group (rename to .swap)--> SWAPPING   (commit)
+ *   SWAPPING --unlink old indexes and later members, install .txnindex,
+ *             rename .swap over .log--> CLEAN
+ *   crash in CLEANED  --finish_interrupted--> CLEAN (outputs discarded)
+ *   crash in SWAPPING --finish_interrupted--> CLEAN (swap completed,
+ *             members found from the swap's offsets)
  */
 #include "cleaner.h"
 

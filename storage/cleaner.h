@@ -88,7 +88,10 @@ typedef struct od_clean_policy {
     const od_pstate *producers;  /* keeps each producer's last batch, even emptied */
 } od_clean_policy;
 
-/* Writes the retained content of s to <base>.log.cleaned (fsynced). */
+/* The first, single-segment pass, kept for callers of the old API: writes
+ * the retained content of s to <base>.log.cleaned (fsynced), copying control
+ * and transactional batches unchanged and expiring tombstones by their
+ * batch's max timestamp. The log itself uses od_cleaner_filter_group. */
 od_st_err od_cleaner_filter_segment(od_segment *s, const od_offset_map *m,
                                     const od_clean_policy *p, od_clean_stats *st);
 

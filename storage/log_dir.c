@@ -11,11 +11,17 @@
  *      the recovery point is advanced by od_log_flush, which fsyncs first.
  *   3. A partition directory renamed to *-delete is never opened again; its
  *      removal can be retried at any time.
+ *   4. cleaner-offset-checkpoint names, for every compacted log, an offset
+ *      below which cleaning is durable: it is written after od_log_clean
+ *      returned, and each swap fsyncs the directory before that.
+ *   5. A cleaner round touches a log only between the caller's lock and
+ *      unlock hooks for that log, and holds one log's lock at a time.
  *
  * States:
  *
  *   od_logdir_open --> OPEN (marker consumed, checkpoints in memory)
  *   OPEN --od_logdir_open_log / close_log / delete_log / checkpoint--> OPEN
+ *   OPEN --od_logdir_cleaner_run_once (choose, clean, checkpoint)--> OPEN
  *   OPEN --od_logdir_close--> (marker written if all went well; freed)
  *   OPEN --od_logdir_abandon--> (freed; as after a crash)
  */

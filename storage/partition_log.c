@@ -18,13 +18,22 @@
  *   6. After a rollback itself fails, the log is FAILED: appends, truncation
  *      and retention refuse with OD_ST_FAILED; reads of what was already
  *      visible still work. Only close + reopen (recovery) leaves FAILED.
+ *      A compaction swap that fails past its commit point fails the log the
+ *      same way (the next open completes the swap).
+ *   7. Compaction rewrites only sealed segments below the first uncleanable
+ *      offset (min of LSO, active segment base, min.compaction.lag.ms
+ *      bound), and the cleaner offset only moves to an end whose segments
+ *      were all swapped in durably. It runs under the same serialisation as
+ *      appends (see partition_log.h), so segs[] is never seen half-swapped.
  *
  * States:
  *
  *   od_log_open --(unclean: recover from recovery point)--> OPEN
  *   od_log_open --(clean: read active tail only)----------> OPEN
  *   OPEN --append/read/truncate/retention/flush ok or rolled back--> OPEN
+ *   OPEN --od_log_clean: groups filtered and swapped one by one--> OPEN
  *   OPEN --a rollback fails (disk gone, fd dead)--> FAILED
+ *   OPEN --a compaction swap fails after its commit--> FAILED
  *   OPEN|FAILED --od_log_close--> (freed)
  */
 #include "partition_log.h"
@@ -334,8 +343,9 @@ static int scan_entry(void *ctx, const char *name)
     } else if (ends_with(name, ".tmp") || ends_with(name, ".deleted") || ends_with(name, ".cleaned") ||
                ends_with(name, ".swap")) {
         /* Leftovers of an interrupted replace or delete: the originals (or
-         * their absence) are authoritative. Compaction is not implemented,
-         * so a .swap can only be junk. */
+         * their absence) are authoritative. Interrupted compaction swaps
+         * were finished by od_cleaner_finish_interrupted before this scan,
+         * so any .swap or .cleaned still here is junk. */
         if (d->njunk == d->junk_cap) {
             size_t cap = d->junk_cap ? d->junk_cap * 2 : 8;
             char **nj = realloc(d->junk, cap * sizeof *nj);

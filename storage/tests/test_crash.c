@@ -29,6 +29,12 @@ static void child(const char *dir, int wfd, unsigned seed)
     if (od_logdir_open(od_fio_posix(), dir, 16, &d) != OD_ST_OK ||
         od_logdir_open_log(d, "t", 0, &cfg, 0, &log, NULL) != OD_ST_OK)
         _exit(2);
+    /* Ready: the clean-shutdown marker is consumed, so a kill from here on
+     * is an unclean stop (a slow start, e.g. under ASan, must not let the
+     * parent kill us before that). The recovery point is durable. */
+    int64_t rp0 = od_log_recovery_point(log);
+    if (write(wfd, &rp0, sizeof rp0) != (ssize_t)sizeof rp0)
+        _exit(5);
     for (unsigned i = 0;; i++) {
         unsigned r = seed * 1103515245u + i * 12345u;
         if (st_append(log, 1, 1 + (int)(r % 5), 20, (int32_t)(i / 50)) != OD_ST_OK)
@@ -60,6 +66,9 @@ static void test_sigkill_recovery(void)
             child(dir, p[1], seed + (unsigned)round);
         }
         close(p[1]);
+        int64_t flushed = 0, v;
+        REQUIRE(read(p[0], &v, sizeof v) == (ssize_t)sizeof v);
+        flushed = v;
         struct timespec ts = {0, (long)(20 + (seed + (unsigned)round * 7919u) % 180) * 1000000L};
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
@@ -67,7 +76,6 @@ static void test_sigkill_recovery(void)
         waitpid(pid, &status, 0);
         CHECKF(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child exited %d",
                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        int64_t flushed = 0, v;
         while (read(p[0], &v, sizeof v) == (ssize_t)sizeof v)
             flushed = v;
         close(p[0]);
