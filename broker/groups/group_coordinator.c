@@ -1884,7 +1884,7 @@ int od_gc_list(od_gc *gc, const od_str *states, int32_t state_count, const od_st
             const char *name = od_gc_state_name(g->state);
             bool match = state_count == 0;
             for (int32_t i = 0; i < state_count && !match; i++)
-                match = od_str_eq_cstr(states[i], name);
+                match = str_ieq(states[i], name); /* Kafka lower-cases both sides */
             if (!match)
                 continue;
             out[n].group_id = arena_str(arena, bstr(&g->id), &ok);

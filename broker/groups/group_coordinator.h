@@ -323,7 +323,7 @@ typedef struct od_gc_listed_group {
 } od_gc_listed_group;
 
 /* Lists groups of loaded partitions. states/types filters: count 0 = all;
- * states match Kafka's state names exactly, types case-insensitively.
+ * both match case-insensitively, as Kafka lower-cases them.
  * *error is COORDINATOR_LOAD_IN_PROGRESS while a partition is loading (the
  * groups found are still listed, as Kafka does). Returns 0, or -1 when the
  * arena is exhausted. */

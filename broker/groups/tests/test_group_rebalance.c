@@ -628,7 +628,7 @@ static void test_describe_list_delete(void)
     int32_t n;
     od_gc_list(gc, NULL, 0, NULL, 0, &arena, &lerr, &groups, &n);
     CHECK_EQ_INT(n, 2);
-    od_str stable = OD_STR_LIT("Stable"), classic = OD_STR_LIT("Classic"),
+    od_str stable = OD_STR_LIT("stable"), classic = OD_STR_LIT("Classic"),
            consumer = OD_STR_LIT("consumer");
     od_gc_list(gc, &stable, 1, NULL, 0, &arena, &lerr, &groups, &n);
     CHECK_EQ_INT(n, 1);
