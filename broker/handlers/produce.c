@@ -9,6 +9,8 @@
 
 #include "handler_util.h"
 #include "handlers.h"
+#include "records/record_batch.h"
+#include "records/records.h"
 
 /* Kafka's effective min ISR: the setting, but never more than the replicas. */
 static int32_t min_insync_for(od_broker *b, const od_broker_topic *t, int32_t partition)
@@ -24,6 +26,62 @@ static int32_t isr_size(od_broker *b, const od_broker_topic *t, int32_t partitio
 {
     const od_mi_partition *p = od_mimage_partition(b->image, &t->id, partition);
     return p ? p->isr.count : 1;
+}
+
+static bool compacted(od_broker *b, const od_broker_topic *t)
+{
+    const char *v = od_mimage_config(b->image, OD_CONFIG_RESOURCE_TOPIC, t->name, "cleanup.policy");
+    return v != NULL && strstr(v, "compact") != NULL;
+}
+
+/* A compacted topic keeps the last record per key, so a record without a
+ * key could never be kept or removed: Kafka refuses the batch and names the
+ * records. Returns false (and fills out) when a record has no key. */
+static bool keys_present(od_rctx *ctx, od_bytes records, od_produce_response_partition_produce_response *out)
+{
+    od_record_set_iter sit;
+    od_record_set_iter_init(&sit, records.ptr, (size_t)records.len);
+    const uint8_t *entry;
+    size_t entry_len;
+    int8_t magic;
+    int32_t missing = 0, cap = 0;
+    od_produce_response_batch_index_and_error_message *errs = NULL;
+    int32_t index = 0;
+    while (od_record_set_next(&sit, &entry, &entry_len, &magic)) {
+        od_record_iter it;
+        if (magic != 2 || od_record_iter_init(&it, entry, entry_len, 64u << 20) != OD_BATCH_OK) {
+            od_record_iter_finish(&it);
+            return true; /* the append reports what is wrong with this batch */
+        }
+        od_record rec;
+        while (od_record_iter_next(&it, &rec)) {
+            if (rec.key.len < 0) {
+                if (missing == cap) {
+                    cap = cap ? cap * 2 : 8;
+                    od_produce_response_batch_index_and_error_message *grown =
+                        OD_ARENA_ARRAY(ctx, od_produce_response_batch_index_and_error_message, cap);
+                    if (grown && missing)
+                        memcpy(grown, errs, (size_t)missing * sizeof *errs);
+                    errs = grown;
+                }
+                if (errs) {
+                    od_produce_response_batch_index_and_error_message_init(&errs[missing]);
+                    errs[missing].batch_index = index;
+                    errs[missing].batch_index_error_message =
+                        OD_STR_LIT("Compacted topic cannot accept a record without a key.");
+                    missing++;
+                }
+            }
+            index++;
+        }
+        od_record_iter_finish(&it);
+    }
+    if (missing == 0)
+        return true;
+    out->error_code = OD_ERR_INVALID_RECORD;
+    out->error_message = OD_STR_LIT("One or more records have been rejected");
+    out->record_errors = (od_produce_response_batch_index_and_error_message_array){missing, errs};
+    return false;
 }
 
 static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks,
@@ -46,6 +104,8 @@ static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks,
         out->error_message = OD_STR_LIT("Produce request has no record batch");
         return;
     }
+    if (compacted(b, t) && !keys_present(ctx, in->records, out))
+        return;
     /* The append rewrites offsets and epochs in place; the request frame is
      * read-only, so the batch is copied into the request arena. */
     uint8_t *records = od_arena_alloc(ctx->arena, (size_t)in->records.len);

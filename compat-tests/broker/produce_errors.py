@@ -45,11 +45,12 @@ def varint(v):
             return bytes(out)
 
 
-def batch(values, leader_epoch=-1, corrupt=False):
+def batch(values, leader_epoch=-1, corrupt=False, key=None):
     now = int(time.time() * 1000)
     records = b""
     for i, value in enumerate(values):
-        body = b"\x00" + varint(0) + varint(i) + varint(-1) + varint(len(value)) + value + varint(0)
+        k = varint(-1) if key is None else varint(len(key)) + key
+        body = b"\x00" + varint(0) + varint(i) + k + varint(len(value)) + value + varint(0)
         records += varint(len(body)) + body
     after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, now, now, -1, -1, -1, len(values)) + records
     crc = crc32c(after_crc)
@@ -126,6 +127,8 @@ def main():
 
     expect("create small", create_topic(conn, small, {"max.message.bytes": "200"}), 0)
     expect("create strict", create_topic(conn, strict, {"min.insync.replicas": "2"}), 0)
+    compact = "pe-compact-" + suffix
+    expect("create compact", create_topic(conn, compact, {"cleanup.policy": "compact"}), 0)
     time.sleep(1)  # Kafka creates asynchronously; leaders need a moment
     expect("unknown topic", produce(conn, "pe-missing-" + suffix, batch([b"x"]))[0], 3)
     expect("corrupt crc", produce(conn, small, batch([b"x"], corrupt=True))[0], 2)
@@ -137,6 +140,9 @@ def main():
     expect("leader epoch 5 accepted", err, 0)
     err, base = produce(conn, small, batch([b"c"]))
     expect("next offset", (err, base), (0, 2))
+    # A compacted topic refuses records without a key, and takes keyed ones.
+    expect("compacted topic, no key", produce(conn, compact, batch([b"v"]))[0], 87)
+    expect("compacted topic, keyed", produce(conn, compact, batch([b"v"], key=b"k"))[0], 0)
     # acks outside {-1, 0, 1}: Kafka answers INVALID_REQUIRED_ACKS.
     expect("acks=2", produce(conn, small, batch([b"d"]), acks=2)[0], 21)
     if failures:
