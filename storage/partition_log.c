@@ -687,52 +687,107 @@ od_st_err od_log_close(od_log *log, bool clean)
 
 /* ------------------------------------------------------------- append */
 
+/* A cursor over one batch's records for the check below. It reads varints
+ * exactly as od_reader does (same limits, same malformed cases) but inline,
+ * since this walk runs for every record of every produced batch. */
+typedef struct rcur {
+    const uint8_t *p, *end;
+    bool bad;
+} rcur;
+
+static inline uint32_t rc_uvarint(rcur *c)
+{
+    if (c->p < c->end && *c->p < 0x80)
+        return *c->p++;
+    uint32_t v = 0;
+    for (unsigned shift = 0; shift < 35; shift += 7) {
+        if (c->p >= c->end)
+            break;
+        uint8_t b = *c->p++;
+        if (shift == 28 && (b & 0x70))
+            break;
+        v |= (uint32_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return v;
+    }
+    c->bad = true;
+    return 0;
+}
+
+static inline int32_t rc_varint(rcur *c)
+{
+    uint32_t z = rc_uvarint(c);
+    return (int32_t)((z >> 1) ^ (~(z & 1) + 1));
+}
+
+static inline void rc_skip_varlong(rcur *c)
+{
+    for (unsigned shift = 0; shift < 70; shift += 7) {
+        if (c->p >= c->end)
+            break;
+        uint8_t b = *c->p++;
+        if (shift == 63 && (b & 0x7e))
+            break;
+        if (!(b & 0x80))
+            return;
+    }
+    c->bad = true;
+}
+
+static inline void rc_skip(rcur *c, size_t n)
+{
+    if ((size_t)(c->end - c->p) < n) {
+        c->bad = true;
+        c->p = c->end;
+    } else {
+        c->p += n;
+    }
+}
+
 /* Checks the records of an uncompressed batch: count, sequential offset
- * deltas, and exact framing. Compressed batches are checked at the header
- * level only until decompression is wired in. */
+ * deltas, and exact framing (every record consumed exactly, nothing left
+ * over). Compressed batches are checked by od_batch_validate_records. */
 static bool records_ok(const uint8_t *b, size_t total, const od_batch_header *h)
 {
-    od_reader r;
-    od_reader_init(&r, b + OD_BATCH_HEADER_SIZE, total - OD_BATCH_HEADER_SIZE, NULL);
+    rcur r = {b + OD_BATCH_HEADER_SIZE, b + total, false};
     for (int32_t i = 0; i < h->record_count; i++) {
-        int32_t len = od_read_varint(&r);
-        if (r.err || len <= 0 || (size_t)len > od_reader_remaining(&r))
+        int32_t len = rc_varint(&r);
+        if (r.bad || len <= 0 || (size_t)len > (size_t)(r.end - r.p))
             return false;
-        od_reader rec;
-        od_reader_init(&rec, r.pos, (size_t)len, NULL);
-        od_read_skip(&r, (size_t)len);
-        (void)od_read_i8(&rec);
-        (void)od_read_varlong(&rec);
-        if (od_read_varint(&rec) != i)
+        rcur rec = {r.p, r.p + len, false};
+        r.p += len;
+        rc_skip(&rec, 1); /* attributes */
+        rc_skip_varlong(&rec); /* timestamp delta */
+        if (rc_varint(&rec) != i)
             return false;
-        int32_t kl = od_read_varint(&rec);
+        int32_t kl = rc_varint(&rec);
         if (kl < -1)
             return false;
         if (kl > 0)
-            od_read_skip(&rec, (size_t)kl);
-        int32_t vl = od_read_varint(&rec);
+            rc_skip(&rec, (size_t)kl);
+        int32_t vl = rc_varint(&rec);
         if (vl < -1)
             return false;
         if (vl > 0)
-            od_read_skip(&rec, (size_t)vl);
-        int32_t nh = od_read_varint(&rec);
+            rc_skip(&rec, (size_t)vl);
+        int32_t nh = rc_varint(&rec);
         if (nh < 0)
             return false;
-        for (int32_t k = 0; k < nh && !rec.err; k++) {
-            int32_t hk = od_read_varint(&rec);
+        for (int32_t k = 0; k < nh && !rec.bad; k++) {
+            int32_t hk = rc_varint(&rec);
             if (hk < 0)
                 return false;
-            od_read_skip(&rec, (size_t)hk);
-            int32_t hv = od_read_varint(&rec);
+            rc_skip(&rec, (size_t)hk);
+            int32_t hv = rc_varint(&rec);
             if (hv < -1)
                 return false;
             if (hv > 0)
-                od_read_skip(&rec, (size_t)hv);
+                rc_skip(&rec, (size_t)hv);
         }
-        if (rec.err || od_reader_remaining(&rec) != 0)
+        if (rec.bad || rec.p != rec.end)
             return false;
     }
-    return r.err == OD_WIRE_OK && od_reader_remaining(&r) == 0;
+    return !r.bad && r.p == r.end;
 }
 
 static od_st_err map_batch_err(od_batch_err e)
