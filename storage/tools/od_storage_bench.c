@@ -8,13 +8,14 @@
  * assignment and index upkeep included), then one flush; prints MB/s for
  * the appends alone and including the final fsync. Then, in the same run,
  * a plain sequential writer (what dd does: one pwrite per batch-sized
- * chunk, one fsync at the end) writes the same bytes to DIR/raw.bin, and
+ * chunk, one fsync at the end) writes the same bytes to DIR/raw-0/raw.bin, and
  * the ratio of the two is printed. With several rounds the two alternate
  * (which goes first swaps each round, since a virtual disk's speed drifts
  * a lot within seconds) and the medians are compared.
  */
 #include <dirent.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -138,8 +139,13 @@ static run run_log(const char *dir, const od_writer *w, uint8_t *copy, long long
 
 static run run_raw(const char *dir, const od_writer *w, uint8_t *copy, long long target)
 {
-    char raw[4096];
-    snprintf(raw, sizeof raw, "%s/raw.bin", dir);
+    /* In a fresh directory, as the log's partition directory is: ext4
+     * places a new directory's files elsewhere on the disk, which on a
+     * virtual disk can change the speed more than anything the log does. */
+    char rdir[4096], raw[8192];
+    snprintf(rdir, sizeof rdir, "%s/raw-0", dir);
+    mkdir(rdir, 0755);
+    snprintf(raw, sizeof raw, "%s/raw.bin", rdir);
     int fd = open(raw, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         perror(raw);
@@ -162,6 +168,7 @@ static run run_raw(const char *dir, const od_writer *w, uint8_t *copy, long long
     double t2 = now_s();
     close(fd);
     unlink(raw);
+    rmdir(rdir);
     return (run){(double)done / 1e6 / (t1 - t0), (double)done / 1e6 / (t2 - t0), c1 - c0};
 }
 
