@@ -12,29 +12,6 @@
 #include "dispatch.h"
 #include "metadata_record.h"
 
-static const char *arena_cstr(od_arena *arena, const char *s)
-{
-    if (s == NULL || arena == NULL)
-        return s;
-    size_t n = strlen(s) + 1;
-    char *copy = od_arena_alloc(arena, n);
-    if (copy)
-        memcpy(copy, s, n);
-    return copy;
-}
-
-static char *cstr_of(od_arena *arena, od_str s)
-{
-    if (s.len < 0)
-        return NULL;
-    char *c = od_arena_alloc(arena, (size_t)s.len + 1);
-    if (c) {
-        memcpy(c, s.ptr, (size_t)s.len);
-        c[s.len] = '\0';
-    }
-    return c;
-}
-
 /* A small growable key/value list; values point into the image or the arena. */
 typedef struct kv_list {
     od_config_kv *items;
@@ -96,7 +73,7 @@ int16_t od_broker_describe_configs(od_broker *b, od_arena *arena, int8_t resourc
     *out = NULL;
     *count = 0;
     *message = NULL;
-    char *name = cstr_of(arena, resource_name);
+    char *name = od_cfgb_cstr_of(arena, resource_name);
     if (name == NULL)
         return OD_ERR_INVALID_REQUEST;
     if (resource_type == OD_CONFIG_RESOURCE_TOPIC) {
@@ -169,7 +146,7 @@ int16_t od_broker_validate_topic_configs(od_broker *b, od_arena *arena,
             result = OD_ERR_UNKNOWN_SERVER_ERROR;
     }
     if (result == OD_ERR_NONE && od_cfgb_validate_topic(b->config, props.items, props.count, err, sizeof err) != 0) {
-        *message = arena ? arena_cstr(arena, err) : err;
+        *message = arena ? od_cfgb_arena_cstr(arena, err) : err;
         result = OD_ERR_INVALID_CONFIG;
     }
     free(props.items);
@@ -204,7 +181,7 @@ int16_t od_broker_alter_topic_configs(od_broker *b, od_arena *arena, od_str topi
                                       bool replace_all, bool validate_only, const char **message)
 {
     *message = NULL;
-    char *name = cstr_of(arena, topic);
+    char *name = od_cfgb_cstr_of(arena, topic);
     if (name == NULL || od_mimage_topic_by_name(b->image, name, strlen(name)) == NULL) {
         *message = "Topic does not exist";
         return OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -219,20 +196,20 @@ int16_t od_broker_alter_topic_configs(od_broker *b, od_arena *arena, od_str topi
         kv_set(&next, current.items[i].key, current.items[i].value);
     int16_t result = OD_ERR_NONE;
     for (int32_t i = 0; i < count; i++) {
-        char *key = cstr_of(arena, changes[i].name);
+        char *key = od_cfgb_cstr_of(arena, changes[i].name);
         if (key == NULL || key[0] == '\0') {
             *message = "Null or empty config name.";
             result = OD_ERR_INVALID_CONFIG;
             break;
         }
         if (changes[i].value.len >= 0)
-            kv_set(&next, key, cstr_of(arena, changes[i].value));
+            kv_set(&next, key, od_cfgb_cstr_of(arena, changes[i].value));
         else
             kv_remove(&next, key);
     }
     char err[512];
     if (result == OD_ERR_NONE && od_cfgb_validate_topic(b->config, next.items, next.count, err, sizeof err) != 0) {
-        *message = arena_cstr(arena, err);
+        *message = od_cfgb_arena_cstr(arena, err);
         result = OD_ERR_INVALID_CONFIG;
     }
     if (result != OD_ERR_NONE || validate_only)

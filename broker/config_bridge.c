@@ -11,10 +11,10 @@
 #include "properties.h"
 #include "topic_config.h"
 
-static const char *arena_cstr(od_arena *arena, const char *s)
+const char *od_cfgb_arena_cstr(od_arena *arena, const char *s)
 {
-    if (s == NULL)
-        return NULL;
+    if (s == NULL || arena == NULL)
+        return s;
     size_t n = strlen(s) + 1;
     char *copy = od_arena_alloc(arena, n);
     if (copy)
@@ -22,7 +22,7 @@ static const char *arena_cstr(od_arena *arena, const char *s)
     return copy;
 }
 
-static char *cstr_of(od_arena *arena, od_str s)
+char *od_cfgb_cstr_of(od_arena *arena, od_str s)
 {
     if (s.len < 0)
         return NULL;
@@ -45,8 +45,8 @@ static int to_properties(const od_config_kv *kv, size_t n, od_properties *out)
 
 static void copy_description(od_arena *arena, const od_config_description *d, od_described_config *out)
 {
-    out->name = arena_cstr(arena, d->name);
-    out->value = arena_cstr(arena, d->value);
+    out->name = od_cfgb_arena_cstr(arena, d->name);
+    out->value = od_cfgb_arena_cstr(arena, d->value);
     out->source = (int8_t)d->source;
     out->type = (int8_t)d->type;
     out->read_only = d->read_only;
@@ -54,8 +54,8 @@ static void copy_description(od_arena *arena, const od_config_description *d, od
     out->synonym_count = 0;
     out->synonyms = od_arena_calloc(arena, d->synonym_count + 1, sizeof *out->synonyms);
     for (size_t i = 0; out->synonyms && i < d->synonym_count; i++) {
-        out->synonyms[i].name = arena_cstr(arena, d->synonyms[i].name);
-        out->synonyms[i].value = arena_cstr(arena, d->synonyms[i].value);
+        out->synonyms[i].name = od_cfgb_arena_cstr(arena, d->synonyms[i].name);
+        out->synonyms[i].value = od_cfgb_arena_cstr(arena, d->synonyms[i].value);
         out->synonyms[i].source = (int8_t)d->synonyms[i].source;
         out->synonym_count++;
     }
@@ -72,7 +72,7 @@ int od_cfgb_describe_topic(const struct od_broker_config *bc, const od_config_kv
     od_described_config *items = od_arena_calloc(arena, n + 1, sizeof *items);
     int32_t got = 0;
     for (size_t i = 0; rc == 0 && items && i < n; i++) {
-        const char *key = keys ? cstr_of(arena, keys[i]) : od_topic_config_table[i].name;
+        const char *key = keys ? od_cfgb_cstr_of(arena, keys[i]) : od_topic_config_table[i].name;
         od_config_description d;
         memset(&d, 0, sizeof d);
         if (key == NULL || od_topic_config_describe(&props, bc, key, include_synonyms, &d) != OD_CONFIG_OK) {
@@ -99,7 +99,7 @@ int od_cfgb_describe_broker(const struct od_broker_config *bc, od_arena *arena, 
         return -1;
     if (keys)
         for (size_t i = 0; i < total; i++)
-            names[i] = cstr_of(arena, keys[i]);
+            names[i] = od_cfgb_cstr_of(arena, keys[i]);
     else
         od_broker_config_describable_names(bc, names, total);
     int32_t got = 0;

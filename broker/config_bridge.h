@@ -40,6 +40,14 @@ typedef struct od_described_config {
     od_config_synonym_view *synonyms;
 } od_described_config;
 
+/* A copy of s in arena memory (NULL when s is NULL or allocation fails);
+ * s itself when arena is NULL. */
+const char *od_cfgb_arena_cstr(od_arena *arena, const char *s);
+
+/* A NUL-terminated arena copy of s; NULL when s is null (len -1) or
+ * allocation fails. */
+char *od_cfgb_cstr_of(od_arena *arena, od_str s);
+
 /* Describes topic keys (all when keys is NULL) given the topic's overrides;
  * unknown keys are left out, as Kafka does. Arena memory. Returns 0 or -1
  * (out of memory). */
