@@ -158,8 +158,16 @@ void od_ckpt_free_offsets(od_tp_offset *entries, size_t n)
     free(entries);
 }
 
-od_st_err od_ckpt_read_offsets(od_fio *io, const char *dir, const char *name,
-                               od_tp_offset **entries, size_t *n)
+/* One entry of a checkpoint table: fills elem from the line's fields.
+ * OD_ST_BAD_FORMAT or OD_ST_NO_MEMORY leave elem owning nothing. */
+typedef od_st_err (*entry_parser)(char **f, void *elem);
+
+/* Reads a "0\n<count>\n" file of count lines of nfields fields each into a
+ * calloc'd array of elem_size entries. On failure the got entries parsed so
+ * far are released with free_entries. */
+static od_st_err read_table(od_fio *io, const char *dir, const char *name, size_t elem_size,
+                            int nfields, entry_parser parse, void (*free_entries)(void *e, size_t got),
+                            void **entries, size_t *n)
 {
     *entries = NULL;
     *n = 0;
@@ -170,12 +178,12 @@ od_st_err od_ckpt_read_offsets(od_fio *io, const char *dir, const char *name,
         return err;
     char *cur = text;
     int64_t count;
-    od_tp_offset *e = NULL;
+    char *e = NULL;
     size_t got = 0;
     err = OD_ST_BAD_FORMAT;
     if (!read_prologue(&cur, &count) || (size_t)count > len)
         goto out;
-    e = calloc((size_t)count ? (size_t)count : 1, sizeof *e);
+    e = calloc((size_t)count ? (size_t)count : 1, elem_size);
     if (!e) {
         err = OD_ST_NO_MEMORY;
         goto out;
@@ -183,17 +191,13 @@ od_st_err od_ckpt_read_offsets(od_fio *io, const char *dir, const char *name,
     char *line;
     while ((line = next_line(&cur)) != NULL) {
         char *f[3];
-        int64_t part, off;
-        if (got == (size_t)count || split_fields(line, f, 3) != 3 || !parse_i64(f[1], &part) ||
-            part < 0 || part > INT32_MAX || !parse_i64(f[2], &off))
+        if (got == (size_t)count || split_fields(line, f, nfields) != nfields)
             goto out;
-        e[got].topic = strdup(f[0]);
-        if (!e[got].topic) {
-            err = OD_ST_NO_MEMORY;
+        od_st_err perr = parse(f, e + got * elem_size);
+        if (perr) {
+            err = perr;
             goto out;
         }
-        e[got].partition = (int32_t)part;
-        e[got].offset = off;
         got++;
     }
     if (got != (size_t)count)
@@ -203,8 +207,37 @@ od_st_err od_ckpt_read_offsets(od_fio *io, const char *dir, const char *name,
     e = NULL;
     err = OD_ST_OK;
 out:
-    od_ckpt_free_offsets(e, got);
+    if (e)
+        free_entries(e, got);
     free(text);
+    return err;
+}
+
+static od_st_err parse_offset(char **f, void *elem)
+{
+    od_tp_offset *o = elem;
+    int64_t part, off;
+    if (!parse_i64(f[1], &part) || part < 0 || part > INT32_MAX || !parse_i64(f[2], &off))
+        return OD_ST_BAD_FORMAT;
+    o->topic = strdup(f[0]);
+    if (!o->topic)
+        return OD_ST_NO_MEMORY;
+    o->partition = (int32_t)part;
+    o->offset = off;
+    return OD_ST_OK;
+}
+
+static void free_offsets(void *e, size_t got)
+{
+    od_ckpt_free_offsets(e, got);
+}
+
+od_st_err od_ckpt_read_offsets(od_fio *io, const char *dir, const char *name,
+                               od_tp_offset **entries, size_t *n)
+{
+    void *e;
+    od_st_err err = read_table(io, dir, name, sizeof **entries, 3, parse_offset, free_offsets, &e, n);
+    *entries = e;
     return err;
 }
 
@@ -217,47 +250,29 @@ od_st_err od_ckpt_write_epochs(od_fio *io, const char *dir, const od_epoch_entry
     return sb_commit(&b, io, dir, OD_CKPT_LEADER_EPOCH);
 }
 
+static od_st_err parse_epoch(char **f, void *elem)
+{
+    od_epoch_entry *ee = elem;
+    int64_t ep, off;
+    if (!parse_i64(f[0], &ep) || ep < 0 || ep > INT32_MAX || !parse_i64(f[1], &off))
+        return OD_ST_BAD_FORMAT;
+    ee->epoch = (int32_t)ep;
+    ee->start_offset = off;
+    return OD_ST_OK;
+}
+
+static void free_epochs(void *e, size_t got)
+{
+    (void)got;
+    free(e);
+}
+
 od_st_err od_ckpt_read_epochs(od_fio *io, const char *dir, od_epoch_entry **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    char *text;
-    size_t len;
-    od_st_err err = load(io, dir, OD_CKPT_LEADER_EPOCH, &text, &len);
-    if (err)
-        return err;
-    char *cur = text;
-    int64_t count;
-    od_epoch_entry *e = NULL;
-    size_t got = 0;
-    err = OD_ST_BAD_FORMAT;
-    if (!read_prologue(&cur, &count) || (size_t)count > len)
-        goto out;
-    e = calloc((size_t)count ? (size_t)count : 1, sizeof *e);
-    if (!e) {
-        err = OD_ST_NO_MEMORY;
-        goto out;
-    }
-    char *line;
-    while ((line = next_line(&cur)) != NULL) {
-        char *f[2];
-        int64_t ep, off;
-        if (got == (size_t)count || split_fields(line, f, 2) != 2 || !parse_i64(f[0], &ep) ||
-            ep < 0 || ep > INT32_MAX || !parse_i64(f[1], &off))
-            goto out;
-        e[got].epoch = (int32_t)ep;
-        e[got].start_offset = off;
-        got++;
-    }
-    if (got != (size_t)count)
-        goto out;
+    void *e;
+    od_st_err err = read_table(io, dir, OD_CKPT_LEADER_EPOCH, sizeof **out, 2, parse_epoch, free_epochs,
+                               &e, n);
     *out = e;
-    *n = got;
-    e = NULL;
-    err = OD_ST_OK;
-out:
-    free(e);
-    free(text);
     return err;
 }
 
