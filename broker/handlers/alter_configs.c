@@ -5,6 +5,17 @@
 #include "handler_util.h"
 #include "handlers.h"
 
+/* The changes are the resource's configs as given: they replace the whole set. */
+static const char *replace_changes(od_rctx *ctx, const void *resource, od_config_change *changes,
+                                   int32_t count)
+{
+    (void)ctx;
+    const od_alter_configs_request_alter_configs_resource *rr = resource;
+    for (int32_t c = 0; changes && c < count; c++)
+        changes[c] = (od_config_change){rr->configs.items[c].name, rr->configs.items[c].value};
+    return NULL;
+}
+
 od_handler_status od_handle_alter_configs(od_rctx *ctx)
 {
     const od_alter_configs_request *req = ctx->request;
@@ -21,19 +32,9 @@ od_handler_status od_handle_alter_configs(od_rctx *ctx)
         od_alter_configs_response_alter_configs_resource_response_init(&out[i]);
         out[i].resource_type = rr->resource_type;
         out[i].resource_name = rr->resource_name;
-        if (rr->resource_type != OD_CONFIG_RESOURCE_TOPIC) {
-            out[i].error_code = OD_ERR_INVALID_REQUEST;
-            out[i].error_message = OD_STR_LIT("Only topic configs can be altered on this broker");
-            continue;
-        }
-        int32_t nc = rr->configs.count > 0 ? rr->configs.count : 0;
-        od_config_change *changes = OD_ARENA_ARRAY(ctx, od_config_change, nc);
-        for (int32_t c = 0; changes && c < nc; c++)
-            changes[c] = (od_config_change){rr->configs.items[c].name, rr->configs.items[c].value};
-        const char *message = NULL;
-        out[i].error_code = od_broker_alter_topic_configs(b, ctx->arena, rr->resource_name, changes, nc,
-                                                          true, req->validate_only, &message);
-        out[i].error_message = od_arena_str(ctx, message);
+        od_alter_config_resource(ctx, rr->resource_type, rr->resource_name, rr, rr->configs.count,
+                                 replace_changes, true, req->validate_only, &out[i].error_code,
+                                 &out[i].error_message);
     }
     od_broker_unlock(b);
     resp->responses = (od_alter_configs_response_alter_configs_resource_response_array){n, out};

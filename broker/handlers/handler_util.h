@@ -74,4 +74,38 @@ static inline od_str od_arena_str(od_rctx *ctx, const char *s)
     return (od_str){copy, (int32_t)n};
 }
 
+/* Fills changes[0..count) from one AlterConfigs-style resource; changes is
+ * NULL when the arena ran out. Returns NULL, or the static message of an
+ * INVALID_REQUEST refusal of the whole resource. */
+typedef const char *(*od_config_changes_fn)(od_rctx *ctx, const void *resource,
+                                            od_config_change *changes, int32_t count);
+
+/* The per-resource part of AlterConfigs and IncrementalAlterConfigs (lock
+ * held): refuses anything but a topic, builds count changes with build,
+ * then applies them (replace_all: the changes become the whole set). */
+static inline void od_alter_config_resource(od_rctx *ctx, int8_t resource_type, od_str resource_name,
+                                            const void *resource, int32_t count,
+                                            od_config_changes_fn build, bool replace_all,
+                                            bool validate_only, int16_t *error_code,
+                                            od_str *error_message)
+{
+    if (resource_type != OD_CONFIG_RESOURCE_TOPIC) {
+        *error_code = OD_ERR_INVALID_REQUEST;
+        *error_message = OD_STR_LIT("Only topic configs can be altered on this broker");
+        return;
+    }
+    int32_t nc = count > 0 ? count : 0;
+    od_config_change *changes = OD_ARENA_ARRAY(ctx, od_config_change, nc);
+    const char *refusal = build(ctx, resource, changes, nc);
+    if (refusal != NULL) {
+        *error_code = OD_ERR_INVALID_REQUEST;
+        *error_message = od_str_from_cstr(refusal);
+        return;
+    }
+    const char *message = NULL;
+    *error_code = od_broker_alter_topic_configs(ctx->broker, ctx->arena, resource_name, changes, nc,
+                                                replace_all, validate_only, &message);
+    *error_message = od_arena_str(ctx, message);
+}
+
 #endif

@@ -44,6 +44,40 @@ static od_str edit_list(od_rctx *ctx, const char *current, od_str change, bool a
     return (od_str){out, (int32_t)len};
 }
 
+/* Each change from its operation on the topic's current value. */
+static const char *incremental_changes(od_rctx *ctx, const void *resource, od_config_change *changes,
+                                       int32_t nc)
+{
+    const od_incremental_alter_configs_request_alter_configs_resource *rr = resource;
+    od_broker *b = ctx->broker;
+    bool bad = changes == NULL;
+    char topic[256];
+    snprintf(topic, sizeof topic, "%.*s", rr->resource_name.len > 0 ? rr->resource_name.len : 0,
+             rr->resource_name.ptr ? rr->resource_name.ptr : "");
+    for (int32_t c = 0; !bad && c < nc; c++) {
+        const od_incremental_alter_configs_request_alterable_config *ac = &rr->configs.items[c];
+        char key[256];
+        snprintf(key, sizeof key, "%.*s", ac->name.len > 0 ? ac->name.len : 0, ac->name.ptr ? ac->name.ptr : "");
+        const char *current = od_mimage_config(b->image, OD_CONFIG_RESOURCE_TOPIC, topic, key);
+        changes[c].name = ac->name;
+        switch (ac->config_operation) {
+        case OP_SET:
+            changes[c].value = ac->value;
+            break;
+        case OP_DELETE:
+            changes[c].value = OD_STR_NULL;
+            break;
+        case OP_APPEND:
+        case OP_SUBTRACT:
+            changes[c].value = edit_list(ctx, current, ac->value, ac->config_operation == OP_APPEND);
+            break;
+        default:
+            bad = true;
+        }
+    }
+    return bad ? "Unknown config operation" : NULL;
+}
+
 od_handler_status od_handle_incremental_alter_configs(od_rctx *ctx)
 {
     const od_incremental_alter_configs_request *req = ctx->request;
@@ -60,47 +94,9 @@ od_handler_status od_handle_incremental_alter_configs(od_rctx *ctx)
         od_incremental_alter_configs_response_alter_configs_resource_response_init(&out[i]);
         out[i].resource_type = rr->resource_type;
         out[i].resource_name = rr->resource_name;
-        if (rr->resource_type != OD_CONFIG_RESOURCE_TOPIC) {
-            out[i].error_code = OD_ERR_INVALID_REQUEST;
-            out[i].error_message = OD_STR_LIT("Only topic configs can be altered on this broker");
-            continue;
-        }
-        int32_t nc = rr->configs.count > 0 ? rr->configs.count : 0;
-        od_config_change *changes = OD_ARENA_ARRAY(ctx, od_config_change, nc);
-        bool bad = changes == NULL;
-        char topic[256];
-        snprintf(topic, sizeof topic, "%.*s", rr->resource_name.len > 0 ? rr->resource_name.len : 0,
-                 rr->resource_name.ptr ? rr->resource_name.ptr : "");
-        for (int32_t c = 0; !bad && c < nc; c++) {
-            const od_incremental_alter_configs_request_alterable_config *ac = &rr->configs.items[c];
-            char key[256];
-            snprintf(key, sizeof key, "%.*s", ac->name.len > 0 ? ac->name.len : 0, ac->name.ptr ? ac->name.ptr : "");
-            const char *current = od_mimage_config(b->image, OD_CONFIG_RESOURCE_TOPIC, topic, key);
-            changes[c].name = ac->name;
-            switch (ac->config_operation) {
-            case OP_SET:
-                changes[c].value = ac->value;
-                break;
-            case OP_DELETE:
-                changes[c].value = OD_STR_NULL;
-                break;
-            case OP_APPEND:
-            case OP_SUBTRACT:
-                changes[c].value = edit_list(ctx, current, ac->value, ac->config_operation == OP_APPEND);
-                break;
-            default:
-                bad = true;
-            }
-        }
-        if (bad) {
-            out[i].error_code = OD_ERR_INVALID_REQUEST;
-            out[i].error_message = OD_STR_LIT("Unknown config operation");
-            continue;
-        }
-        const char *message = NULL;
-        out[i].error_code = od_broker_alter_topic_configs(b, ctx->arena, rr->resource_name, changes, nc,
-                                                          false, req->validate_only, &message);
-        out[i].error_message = od_arena_str(ctx, message);
+        od_alter_config_resource(ctx, rr->resource_type, rr->resource_name, rr, rr->configs.count,
+                                 incremental_changes, false, req->validate_only, &out[i].error_code,
+                                 &out[i].error_message);
     }
     od_broker_unlock(b);
     resp->responses =
