@@ -19,30 +19,14 @@ kafka_sh="${3:?path to kafka.sh}"
 command -v java >/dev/null || { echo "java not installed: skipped"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 not installed: skipped"; exit 77; }
 
+broker_tool="$tool"
+if [ "$target" = kafka ]; then broker_tool="$kafka_sh"; fi
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/broker_lib.sh"
 work="$(mktemp -d)"
 pid=""
-cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    if [ "$target" = kafka ]; then "$kafka_sh" stop "$work/kafka" >/dev/null 2>&1 || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$work/broker.log" ] && tail -n 30 "$work/broker.log" >&2; exit 1; }
+trap broker_cleanup EXIT
 
-port="$(python3 - <<'PY'
-import socket
-for _ in range(200):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1))
-    except OSError:
-        a.close(); continue
-    a.close(); b.close(); print(p); break
-PY
-)"
+port="$(broker_free_port_pair)"
 bs="127.0.0.1:$port"
 
 # ApiVersions v0 by hand: prints "key min max" per advertised API.
@@ -69,23 +53,10 @@ PY
 }
 
 if [ "$target" = odradek ]; then
-    cat >"$work/server.properties" <<PROPS
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$((port + 1))
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + 1))
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=$work/data
-num.partitions=1
-PROPS
-    "$tool" storage format -t "$("$tool" storage random-uuid)" -c "$work/server.properties" >/dev/null
-    "$tool" "$work/server.properties" >"$work/broker.log" 2>&1 &
-    pid=$!
-else
-    pid="$("$kafka_sh" start "$work/kafka" "$port" | tail -n 1)"
+    broker_write_properties
+    broker_format
 fi
+broker_launch
 deadline=$((SECONDS + 120))
 until api_versions >/dev/null 2>&1; do
     [ $SECONDS -lt $deadline ] || fail "broker not ready"

@@ -18,33 +18,13 @@ if [ "$target" = kafka ]; then
     command -v java >/dev/null || { echo "java not installed: skipped"; exit 77; }
 fi
 
+broker_tool="$tool"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/broker_lib.sh"
 work="$(mktemp -d)"
 pid=""
-cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    if [ "$target" = kafka ]; then "$tool" stop "$work/kafka" >/dev/null 2>&1 || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap broker_cleanup EXIT
 
-fail() { echo "FAIL: $*" >&2; [ -f "$work/broker.log" ] && tail -n 30 "$work/broker.log" >&2; exit 1; }
-
-# Two consecutive free loopback ports (Kafka's controller takes port+1).
-port="$(python3 - <<'PY'
-import socket
-for _ in range(200):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1))
-    except OSError:
-        a.close(); continue
-    a.close(); b.close(); print(p); break
-PY
-)"
+port="$(broker_free_port_pair)"
 bootstrap="127.0.0.1:$port"
 
 wait_ready() {
@@ -57,12 +37,7 @@ wait_ready() {
 }
 
 start_broker() {
-    if [ "$target" = odradek ]; then
-        "$tool" "$work/server.properties" >>"$work/broker.log" 2>&1 &
-        pid=$!
-    else
-        pid="$("$tool" start "$work/kafka" "$port" | tail -n 1)"
-    fi
+    broker_launch
     wait_ready 120
 }
 
@@ -79,23 +54,13 @@ stop_broker() {
 }
 
 if [ "$target" = odradek ]; then
-    cat >"$work/server.properties" <<PROPS
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$((port + 1))
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + 1))
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=$work/data
-num.partitions=1
-PROPS
+    broker_write_properties
     # A configured broker refuses an unformatted log dir.
     if "$tool" "$work/server.properties" >"$work/unformatted.log" 2>&1; then
         fail "started on an unformatted log dir"
     fi
     grep -q "meta.properties" "$work/unformatted.log" || fail "no clear message for an unformatted dir"
-    "$tool" storage format -t "$("$tool" storage random-uuid)" -c "$work/server.properties" >/dev/null
+    broker_format
 fi
 
 start_broker

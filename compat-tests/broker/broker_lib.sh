@@ -1,0 +1,68 @@
+# Shared by the broker scenario scripts (with_broker.sh, java_tools.sh,
+# kcat_roundtrip.sh): free ports, a one-node odradek configuration, starting
+# and cleaning up the broker under test. Source it; it reads and sets the
+# caller's globals:
+#   target       odradek | kafka
+#   broker_tool  the odradek binary, or compat-tests/kafka/kafka.sh
+#   work         the scenario's temporary directory
+#   port         the client port (the controller takes port+1)
+#   pid          the broker's pid, "" when none is running
+
+# Two consecutive free loopback ports (Kafka's controller takes port+1);
+# prints the first.
+broker_free_port_pair() {
+    python3 - <<'PY'
+import socket
+for _ in range(200):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1))
+    except OSError:
+        a.close(); continue
+    a.close(); b.close(); print(p); break
+PY
+}
+
+# EXIT trap: kills a broker still running, stops Kafka, removes $work.
+broker_cleanup() {
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    if [ "$target" = kafka ]; then "$broker_tool" stop "$work/kafka" >/dev/null 2>&1 || true; fi
+    rm -rf "$work"
+}
+
+fail() { echo "FAIL: $*" >&2; [ -f "$work/broker.log" ] && tail -n 30 "$work/broker.log" >&2; exit 1; }
+
+# Writes $work/server.properties for a one-node odradek on $port.
+broker_write_properties() {
+    cat >"$work/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$((port + 1))
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + 1))
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$work/data
+num.partitions=1
+PROPS
+}
+
+# Formats the log dir of $work/server.properties with a fresh cluster id.
+broker_format() {
+    "$broker_tool" storage format -t "$("$broker_tool" storage random-uuid)" -c "$work/server.properties" >/dev/null
+}
+
+# Starts the broker in the background (odradek appends to $work/broker.log)
+# and sets pid; does not wait until it is ready.
+broker_launch() {
+    if [ "$target" = odradek ]; then
+        "$broker_tool" "$work/server.properties" >>"$work/broker.log" 2>&1 &
+        pid=$!
+    else
+        pid="$("$broker_tool" start "$work/kafka" "$port" | tail -n 1)"
+    fi
+}
