@@ -172,6 +172,8 @@ void od_broker_topic_log_config(od_broker *b, const char *topic, od_log_config *
         out->log_append_time = ls.log_append_time;
         out->flush_messages = ls.flush_messages;
         out->flush_ms = ls.flush_ms;
+        out->message_timestamp_before_max_ms = ls.message_timestamp_before_max_ms;
+        out->message_timestamp_after_max_ms = ls.message_timestamp_after_max_ms;
     }
     free(overrides.items);
 }

@@ -157,5 +157,7 @@ int od_cfgb_resolve_topic(const struct od_broker_config *bc, const od_config_kv 
     out->flush_messages = tc.flush_messages;
     out->flush_ms = tc.flush_ms;
     out->min_insync_replicas = tc.min_insync_replicas;
+    out->message_timestamp_before_max_ms = tc.message_timestamp_before_max_ms;
+    out->message_timestamp_after_max_ms = tc.message_timestamp_after_max_ms;
     return 0;
 }

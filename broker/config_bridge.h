@@ -80,6 +80,8 @@ typedef struct od_cfgb_log_settings {
     int64_t flush_messages;
     int64_t flush_ms;
     int32_t min_insync_replicas;
+    int64_t message_timestamp_before_max_ms; /* after the difference.max.ms fallback */
+    int64_t message_timestamp_after_max_ms;
 } od_cfgb_log_settings;
 
 /* Returns 0, or -1 when the overrides do not resolve (out untouched). */

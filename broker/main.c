@@ -157,6 +157,14 @@ static int settings_from_config(const od_broker_config *c, od_broker_settings *s
     lc->flush_ms = c->resolved.log_flush_interval_ms;
     lc->log_append_time = c->log_message_timestamp_type &&
                           strcmp(c->log_message_timestamp_type, "LogAppendTime") == 0;
+    /* As Kafka's LogConfig: an unlimited bound falls back to the deprecated
+     * log.message.timestamp.difference.max.ms. */
+    lc->message_timestamp_before_max_ms = c->log_message_timestamp_before_max_ms != INT64_MAX
+                                              ? c->log_message_timestamp_before_max_ms
+                                              : c->log_message_timestamp_difference_max_ms;
+    lc->message_timestamp_after_max_ms = c->log_message_timestamp_after_max_ms != INT64_MAX
+                                             ? c->log_message_timestamp_after_max_ms
+                                             : c->log_message_timestamp_difference_max_ms;
 
     if (c->resolved.log_dirs.count == 0) {
         fprintf(stderr, "odradek: error: log.dirs is empty\n");

@@ -25,6 +25,11 @@
  *      bound), and the cleaner offset only moves to an end whose segments
  *      were all swapped in durably. It runs under the same serialisation as
  *      appends (see partition_log.h), so segs[] is never seen half-swapped.
+ *   8. A leader append on a CreateTime topic holds no record whose
+ *      timestamp (other than -1) lies outside Kafka's bounds
+ *      message.timestamp.before/after.max.ms around the append's clock;
+ *      one such record refuses the whole set (OD_ST_INVALID_TIMESTAMP).
+ *      Follower appends and LogAppendTime topics are not checked (Kafka).
  *
  * States:
  *
@@ -103,6 +108,8 @@ void od_log_config_default(od_log_config *c)
     c->min_cleanable_dirty_ratio = 0.5;
     c->cleaner_map_entries = 1 << 20;
     c->max_compaction_lag_ms = INT64_MAX;
+    c->message_timestamp_before_max_ms = INT64_MAX;
+    c->message_timestamp_after_max_ms = INT64_MAX;
 }
 
 static size_t floor_segment(const od_log *log, int64_t offset);
@@ -987,6 +994,67 @@ static od_st_err append_common(od_log *log, const uint8_t *buf, size_t len, cons
     return od_log_maybe_flush(log, now_ms);
 }
 
+/* Java long arithmetic: two's complement, wrapping. Going through uint64_t
+ * keeps C free of signed overflow; the conversion back is modular on every
+ * compiler we build with. */
+static inline int64_t wrap_add(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+static inline int64_t wrap_sub(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+
+static bool timestamps_checked(const od_log_config *cfg)
+{
+    /* With both bounds at INT64_MAX, diff > before and -diff > after can
+     * never hold, so the per-record walk is skipped. */
+    return !cfg->log_append_time &&
+           (cfg->message_timestamp_before_max_ms != INT64_MAX ||
+            cfg->message_timestamp_after_max_ms != INT64_MAX);
+}
+
+od_st_err od_log_check_timestamps(const od_log_config *cfg, const uint8_t *records, size_t len,
+                                  int64_t now_ms, od_ts_violation_fn fn, void *arg)
+{
+    if (!timestamps_checked(cfg))
+        return OD_ST_OK;
+    int64_t before = cfg->message_timestamp_before_max_ms;
+    int64_t after = cfg->message_timestamp_after_max_ms;
+    for (size_t pos = 0; pos < len;) {
+        size_t total = od_batch_total_size(records + pos, len - pos);
+        if (total < OD_BATCH_HEADER_SIZE || total > len - pos)
+            return OD_ST_CORRUPT;
+        od_record_iter it;
+        od_batch_err be = od_record_iter_init(&it, records + pos, total, DECOMPRESS_LIMIT);
+        int32_t index = 0, refused = 0;
+        od_record rec;
+        while (be == OD_BATCH_OK && od_record_iter_next(&it, &rec)) {
+            int64_t diff = wrap_sub(now_ms, rec.timestamp);
+            if (rec.timestamp != -1 && (diff > before || wrap_sub(0, diff) > after)) {
+                if (fn) {
+                    od_ts_violation v = {index, rec.timestamp, rec.offset, wrap_sub(now_ms, before),
+                                         wrap_add(now_ms, after)};
+                    fn(arg, &v);
+                }
+                refused++;
+            }
+            index++;
+        }
+        if (be == OD_BATCH_OK)
+            be = it.err;
+        od_record_iter_finish(&it);
+        if (be != OD_BATCH_OK)
+            return map_batch_err(be);
+        if (refused > 0)
+            return OD_ST_INVALID_TIMESTAMP;
+        pos += total;
+    }
+    return OD_ST_OK;
+}
+
 od_st_err od_log_append_leader(od_log *log, uint8_t *records, size_t len, int32_t leader_epoch,
                                int64_t now_ms, od_append_info *info)
 {
@@ -995,6 +1063,9 @@ od_st_err od_log_append_leader(od_log *log, uint8_t *records, size_t len, int32_
     set_info si;
     od_st_err err = validate_set(log, records, len, false, &si);
     if (err)
+        return err;
+    /* Kafka's LogValidator checks timestamps before the producer state. */
+    if ((err = od_log_check_timestamps(&log->cfg, records, len, now_ms, NULL, NULL)))
         return err;
     for (size_t pos = 0; pos < len;) {
         od_batch_header h;

@@ -49,6 +49,8 @@ typedef struct od_log_config {
     double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio (0.5) */
     int32_t cleaner_map_entries;  /* keys one cleaning pass can map (1 Mi) */
     int64_t max_compaction_lag_ms; /* max.compaction.lag.ms (INT64_MAX; <= 0 also means never) */
+    int64_t message_timestamp_before_max_ms; /* message.timestamp.before.max.ms (INT64_MAX) */
+    int64_t message_timestamp_after_max_ms;  /* message.timestamp.after.max.ms (INT64_MAX) */
 } od_log_config;
 
 /* Fills Kafka's defaults. */
@@ -105,7 +107,9 @@ typedef struct od_append_info {
 /* Appends a producer's record set as leader: validates every v2 batch (whole
  * batch present, CRC, magic, lastOffsetDelta + 1 == recordCount, sequential
  * offset deltas in uncompressed batches, max.message.bytes, total under
- * segment.bytes), then rewrites in place: base offsets from the log end,
+ * segment.bytes), then, on CreateTime topics, every record's timestamp
+ * against message.timestamp.before/after.max.ms (OD_ST_INVALID_TIMESTAMP;
+ * see od_log_check_timestamps), then rewrites in place: base offsets from the log end,
  * partitionLeaderEpoch, and for LogAppendTime topics the timestamp type and
  * max timestamp (the only edit the CRC covers, so only then is it
  * restamped). All or nothing.
@@ -116,9 +120,38 @@ typedef struct od_append_info {
 od_st_err od_log_append_leader(od_log *log, uint8_t *records, size_t len, int32_t leader_epoch,
                                int64_t now_ms, od_append_info *info);
 
+/* One record refused by the timestamp bounds, as Kafka's LogValidator
+ * reports it: batch_index counts records within their batch, offset is the
+ * batch's base offset as sent plus the record's offset delta, and
+ * [lower, upper] is now - before.max and now + after.max in Java's
+ * wrapping arithmetic (Kafka prints them so). */
+typedef struct od_ts_violation {
+    int32_t batch_index;
+    int64_t timestamp;
+    int64_t offset;
+    int64_t lower;
+    int64_t upper;
+} od_ts_violation;
+
+typedef void (*od_ts_violation_fn)(void *arg, const od_ts_violation *v);
+
+/* Kafka 3.9's timestamp rule for a leader append (LogValidator): on a
+ * CreateTime topic a record with timestamp ts other than -1 (NO_TIMESTAMP)
+ * is refused when diff = now - ts (wrapping, as Java longs) satisfies
+ * diff > before.max or -diff > after.max, so ts == now - before.max and
+ * ts == now + after.max are both accepted. LogAppendTime topics are not
+ * checked, nor is anything when both bounds are INT64_MAX (no record can
+ * fail then). Like Kafka, the first batch with a refused record fails the
+ * set: fn (may be NULL) gets every refused record of that batch, then
+ * OD_ST_INVALID_TIMESTAMP is returned. records must already have passed
+ * the append's batch validation (OD_ST_CORRUPT/INVALID_RECORD otherwise). */
+od_st_err od_log_check_timestamps(const od_log_config *cfg, const uint8_t *records, size_t len,
+                                  int64_t now_ms, od_ts_violation_fn fn, void *arg);
+
 /* Appends batches fetched from the leader: offsets and epochs already set;
- * validates and requires the first offset >= log end (a gap is allowed; a
- * segment is rolled when offsets would overflow its relative form). */
+ * timestamps are not checked (as in Kafka: the leader did). Validates and
+ * requires the first offset >= log end (a gap is allowed; a segment is
+ * rolled when offsets would overflow its relative form). */
 od_st_err od_log_append_follower(od_log *log, const uint8_t *records, size_t len, int64_t now_ms,
                                  od_append_info *info);
 

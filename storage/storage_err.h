@@ -23,6 +23,7 @@ typedef enum od_st_err {
     OD_ST_DUPLICATE_SEQUENCE, /* idempotent retry of a batch already in the log: answer with its offsets (NONE) */
     OD_ST_OUT_OF_ORDER_SEQUENCE, /* (OUT_OF_ORDER_SEQUENCE_NUMBER) */
     OD_ST_INVALID_PRODUCER_EPOCH, /* an older producer epoch (INVALID_PRODUCER_EPOCH) */
+    OD_ST_INVALID_TIMESTAMP, /* a CreateTime record outside message.timestamp.before/after.max.ms (INVALID_TIMESTAMP) */
 } od_st_err;
 
 const char *od_st_err_name(od_st_err err);

@@ -40,6 +40,8 @@ static inline int16_t od_kafka_error_from_storage(od_st_err err)
         return OD_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
     case OD_ST_INVALID_PRODUCER_EPOCH:
         return OD_ERR_INVALID_PRODUCER_EPOCH;
+    case OD_ST_INVALID_TIMESTAMP:
+        return OD_ERR_INVALID_TIMESTAMP;
     default:
         return OD_ERR_UNKNOWN_SERVER_ERROR;
     }

@@ -4,7 +4,12 @@
  * the append returns (the ISR is this broker). acks=-1 checks the ISR
  * against min.insync.replicas capped at the replica count, as Kafka 3.9
  * does, so a single-replica partition never reports NOT_ENOUGH_REPLICAS.
+ * A CreateTime record outside message.timestamp.before/after.max.ms fails
+ * the partition with INVALID_TIMESTAMP and one record error per refused
+ * record, worded as Kafka 3.9's LogValidator words them.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "handler_util.h"
@@ -84,6 +89,38 @@ static bool keys_present(od_rctx *ctx, od_bytes records, od_produce_response_par
     return false;
 }
 
+/* Collects the record errors of a refused timestamp check. */
+typedef struct ts_errors {
+    od_rctx *ctx;
+    od_produce_response_batch_index_and_error_message *items;
+    int32_t count, cap;
+} ts_errors;
+
+static void on_ts_violation(void *arg, const od_ts_violation *v)
+{
+    ts_errors *e = arg;
+    if (e->count == e->cap) {
+        int32_t cap = e->cap ? e->cap * 2 : 8;
+        od_produce_response_batch_index_and_error_message *grown =
+            OD_ARENA_ARRAY(e->ctx, od_produce_response_batch_index_and_error_message, cap);
+        if (grown == NULL)
+            return;
+        if (e->count)
+            memcpy(grown, e->items, (size_t)e->count * sizeof *grown);
+        e->items = grown;
+        e->cap = cap;
+    }
+    char text[256];
+    snprintf(text, sizeof text,
+             "Timestamp %" PRId64 " of message with offset %" PRId64
+             " is out of range. The timestamp should be within [%" PRId64 ", %" PRId64 "]",
+             v->timestamp, v->offset, v->lower, v->upper);
+    od_produce_response_batch_index_and_error_message *m = &e->items[e->count++];
+    od_produce_response_batch_index_and_error_message_init(m);
+    m->batch_index = v->batch_index;
+    m->batch_index_error_message = od_arena_str(e->ctx, text);
+}
+
 static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks,
                              const od_produce_request_partition_produce_data *in,
                              od_produce_response_partition_produce_response *out, bool *appended)
@@ -130,6 +167,15 @@ static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks,
         }
     } else {
         out->log_start_offset = od_log_start_offset(p->log);
+        if (st == OD_ST_INVALID_TIMESTAMP) {
+            /* The refused set was not rewritten: the same check with the
+             * same clock names the same records. */
+            ts_errors e = {ctx, NULL, 0, 0};
+            od_log_check_timestamps(od_log_get_config(p->log), records, (size_t)in->records.len, now,
+                                    on_ts_violation, &e);
+            out->error_message = OD_STR_LIT("One or more records have been rejected due to invalid timestamp");
+            out->record_errors = (od_produce_response_batch_index_and_error_message_array){e.count, e.items};
+        }
     }
 }
 

@@ -45,8 +45,8 @@ def varint(v):
             return bytes(out)
 
 
-def batch(values, leader_epoch=-1, corrupt=False, key=None):
-    now = int(time.time() * 1000)
+def batch(values, leader_epoch=-1, corrupt=False, key=None, ts=None):
+    now = int(time.time() * 1000) if ts is None else ts
     records = b""
     for i, value in enumerate(values):
         k = varint(-1) if key is None else varint(len(key)) + key
@@ -129,6 +129,8 @@ def main():
     expect("create strict", create_topic(conn, strict, {"min.insync.replicas": "2"}), 0)
     compact = "pe-compact-" + suffix
     expect("create compact", create_topic(conn, compact, {"cleanup.policy": "compact"}), 0)
+    bounded = "pe-ts-" + suffix
+    expect("create bounded", create_topic(conn, bounded, {"message.timestamp.after.max.ms": "60000"}), 0)
     time.sleep(1)  # Kafka creates asynchronously; leaders need a moment
     expect("unknown topic", produce(conn, "pe-missing-" + suffix, batch([b"x"]))[0], 3)
     expect("corrupt crc", produce(conn, small, batch([b"x"], corrupt=True))[0], 2)
@@ -143,6 +145,11 @@ def main():
     # A compacted topic refuses records without a key, and takes keyed ones.
     expect("compacted topic, no key", produce(conn, compact, batch([b"v"]))[0], 87)
     expect("compacted topic, keyed", produce(conn, compact, batch([b"v"], key=b"k"))[0], 0)
+    # CreateTime records more than message.timestamp.after.max.ms ahead of the
+    # broker's clock are refused; a record stamped now is taken.
+    day_ahead = int(time.time() * 1000) + 86400000
+    expect("timestamp one day ahead", produce(conn, bounded, batch([b"f"], ts=day_ahead))[0], 32)
+    expect("timestamp now", produce(conn, bounded, batch([b"n"]))[0], 0)
     # acks outside {-1, 0, 1}: Kafka answers INVALID_REQUIRED_ACKS.
     expect("acks=2", produce(conn, small, batch([b"d"]), acks=2)[0], 21)
     if failures:
