@@ -6,8 +6,7 @@
 #
 # Other subcommands, for developers: deps, build [Release|Debug|Sanitize], regen, check-generated, fuzz [SECONDS].
 # Environment: ODRADEK_SPECS (Kafka JSON specs dir, default ../shared/kafka-specs),
-#              ODRADEK_FUZZ_SECONDS (per fuzz target in `test`, default 30),
-#              ODRADEK_SOAK=1 (also run the long soak/chaos tests).
+#              ODRADEK_FUZZ_SECONDS (per fuzz target in `test`, default 30).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -123,7 +122,7 @@ test)
     run_fuzzers "${ODRADEK_FUZZ_SECONDS:-30}"
     ;;
 *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
