@@ -50,7 +50,6 @@
 #include <string.h>
 
 #include "cleaner.h"
-#include "crc_fast.h"
 #include "records/records.h"
 
 /* Compressed batches are fully decoded on append (as Kafka validates them);
@@ -810,27 +809,6 @@ static od_st_err map_batch_err(od_batch_err e)
     }
 }
 
-/* od_batch_validate's checks, in its order and with its results, with the
- * CRC computed by the three-stream od_st_crc32c: this is the append path's
- * only full pass over the batch bytes. */
-static od_batch_err validate_batch(const uint8_t *b, size_t len, od_batch_header *h)
-{
-    od_batch_err err = od_batch_header_parse(b, len, h);
-    if (err != OD_BATCH_OK)
-        return err;
-    size_t total = od_batch_total_size(b, len);
-    if (total > len)
-        return OD_BATCH_TRUNCATED;
-    if (total < OD_BATCH_HEADER_SIZE ||
-        od_st_crc32c(0, b + OD_BATCH_ATTRIBUTES_AT, total - OD_BATCH_ATTRIBUTES_AT) != h->crc)
-        return OD_BATCH_CORRUPT;
-    if (h->record_count < 0 || h->last_offset_delta < 0)
-        return OD_BATCH_INVALID_RECORD;
-    if ((h->attributes & OD_BATCH_ATTR_COMPRESSION_MASK) > OD_COMPRESSION_ZSTD)
-        return OD_BATCH_BAD_COMPRESSION;
-    return OD_BATCH_OK;
-}
-
 typedef struct set_info {
     int32_t batches;
     int32_t records;
@@ -855,7 +833,7 @@ static od_st_err validate_set(const od_log *log, const uint8_t *buf, size_t len,
     int64_t prev_last = -1;
     while (pos < len) {
         od_batch_header h;
-        od_batch_err be = validate_batch(buf + pos, len - pos, &h);
+        od_batch_err be = od_batch_validate(buf + pos, len - pos, &h);
         if (be != OD_BATCH_OK)
             return map_batch_err(be);
         size_t total = od_batch_total_size(buf + pos, len - pos);

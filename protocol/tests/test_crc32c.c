@@ -110,6 +110,34 @@ static void large_buffer_agrees(void)
     free(big);
 }
 
+static void three_stream_joins_agree_around_block_sizes(void)
+{
+    /* Lengths at and around the multiples where the hardware path switches
+     * between its 3 x 8 KiB, 3 x 256 B and single-stream loops, at every
+     * alignment, from a zero and a non-zero running value. */
+    size_t cap = 2 * 3 * 8192 + 3 * 256 * 2 + 64;
+    uint8_t *buf = malloc(cap);
+    REQUIRE(buf != NULL);
+    for (size_t i = 0; i < cap; i++)
+        buf[i] = (uint8_t)rng();
+    static const size_t lens[] = {767, 768, 769, 1000, 16205, 3 * 8192 - 1, 3 * 8192, 3 * 8192 + 1,
+                                  3 * 8192 + 3 * 256 + 5, 2 * 3 * 8192 + 9};
+    int bad = 0;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+        for (size_t off = 0; off < 16; off++) {
+            size_t n = lens[li];
+            if (off + n > cap)
+                continue;
+            bad += od_crc32c_hw(0, buf + off, n) != od_crc32c_portable(0, buf + off, n);
+            bad += od_crc32c_hw(0x12345678u, buf + off, n) != od_crc32c_portable(0x12345678u, buf + off, n);
+        }
+    for (size_t n = 3 * 256 - 8; n < 3 * 256 * 2 + 20; n++)
+        bad += od_crc32c_hw(0, buf + 3, n) != od_crc32c_portable(0, buf + 3, n);
+    CHECK_EQ_INT(bad, 0);
+    free(buf);
+}
+
 OD_TEST_MAIN(OD_CASE(reports_which_path_runs), OD_CASE(rfc3720_vectors_on_every_path),
              OD_CASE(running_value_composes_on_every_path),
-             OD_CASE(hardware_matches_portable_on_random_buffers), OD_CASE(large_buffer_agrees))
+             OD_CASE(hardware_matches_portable_on_random_buffers), OD_CASE(large_buffer_agrees),
+             OD_CASE(three_stream_joins_agree_around_block_sizes))
