@@ -7,6 +7,9 @@
 #                                       on 127.0.0.1:PORT (controller on PORT+1); prints its pid
 #   kafka.sh stop DATA_DIR              stop the broker started with DATA_DIR
 #   kafka.sh run MAIN_CLASS [ARGS...]   run a tool by its main class (e.g. kafka.tools.DumpLogSegments)
+#
+# start runs the broker JVM with $KAFKA_HEAP_OPTS and $KAFKA_JVM_PERFORMANCE_OPTS when they are set, as
+# Kafka's own scripts do (bench/broker sets them to kafka-server-start.sh's defaults).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -58,7 +61,14 @@ PROPS
         java "${java_opts[@]}" -cp "$cp" kafka.tools.StorageTool format -t "$(java "${java_opts[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid)" \
             -c "$data/server.properties" >"$data/format.log" 2>&1
     fi
-    nohup java "${java_opts[@]}" -cp "$cp" kafka.Kafka "$data/server.properties" >"$data/kafka.log" 2>&1 &
+    local broker_opts=("${java_opts[@]}")
+    if [ -n "${KAFKA_HEAP_OPTS:-}${KAFKA_JVM_PERFORMANCE_OPTS:-}" ]; then
+        # Word splitting is wanted: each variable holds a list of JVM flags.
+        # shellcheck disable=SC2206
+        broker_opts=(${KAFKA_HEAP_OPTS:--Xms256m -Xmx1g} ${KAFKA_JVM_PERFORMANCE_OPTS:--XX:+UseG1GC -Djava.awt.headless=true}
+                     "-Dlog4j.configuration=file:$here/log4j.properties")
+    fi
+    nohup java "${broker_opts[@]}" -cp "$cp" kafka.Kafka "$data/server.properties" >"$data/kafka.log" 2>&1 &
     echo $! > "$data/kafka.pid"
     # Ready when the broker answers on its port.
     for _ in $(seq 1 120); do
