@@ -296,6 +296,8 @@ def session(name, round_no, opts, tools, results):
             producer_perf(tools, broker, "warmup", opts.warmup, opts.size, "1", -1, opts.timeout)
 
         def measured(scenario, run, nbytes_of):
+            if opts.only and not re.search(opts.only, scenario):
+                return
             cpu0, load0 = cpu_seconds(broker.pid), os.getloadavg()[0]
             try:
                 res = run()
@@ -462,6 +464,7 @@ def main():
     ap.add_argument("--latency-seconds", type=int, default=10)
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--brokers", default="kafka,odradek")
+    ap.add_argument("--only", help="run only the scenarios whose name matches this regular expression")
     ap.add_argument("--keep", action="store_true", help="keep the data dirs")
     ap.add_argument("--out", type=Path, help="also write the markdown summary here")
     opts = ap.parse_args()
