@@ -31,6 +31,7 @@
 #include "records/record_batch.h"
 #include "records/records.h"
 #include "server.h"
+#include "txn_service.h"
 
 static const char metadata_topic[] = "__cluster_metadata";
 /* The epoch a lone voter leads in; Kafka's first elected epoch is 1. */
@@ -788,6 +789,10 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
     if (lc.stale > 0)
         fprintf(stderr, "odradek: %d partition directories belong to no known topic; left in place\n",
                 lc.stale);
+    if (od_txn_service_open(b) != 0) {
+        snprintf(err, err_len, "cannot start the transaction coordinator");
+        goto fail;
+    }
     return b;
 fail:
     od_broker_close(b);
@@ -867,6 +872,7 @@ int od_broker_close(od_broker *b)
 {
     if (b == NULL)
         return 0;
+    od_txn_service_close(b);
     int rc = 0;
     for (int32_t t = 0; t < b->topic_count; t++) {
         for (int32_t i = 0; i < b->topics[t].partition_count; i++)

@@ -33,6 +33,7 @@ struct od_broker_config;
 #include "config_bridge.h"
 #include "metadata_image.h"
 #include "partition_log.h"
+#include "transaction_coordinator.h"
 #include "wire.h"
 
 typedef struct od_broker_endpoint {
@@ -64,6 +65,7 @@ typedef struct od_broker_settings {
     int32_t max_fetch_sessions;       /* max.incremental.fetch.session.cache.slots */
     char *log_dir;                    /* the first of log.dirs: partitions live here */
     char *metadata_log_dir;           /* where __cluster_metadata-0 lives */
+    od_tc_config txn;                 /* transaction.* and transactional.id.* settings */
 } od_broker_settings;
 
 /* Frees what a settings struct owns. */
@@ -106,6 +108,7 @@ struct od_broker {
     od_parked_fetch parked;           /* list head */
     int64_t producer_id_next, producer_id_end; /* the block this broker hands out from */
     struct od_fetch_sessions *fetch_sessions;  /* KIP-227 cache (handlers/fetch_session.h) */
+    struct od_txn_service *txn;       /* transaction coordinator (txn_service.h) */
     struct od_server *server;
     struct od_broker_config *config;  /* the loaded config; owned; immutable */
     volatile int stop_requested;

@@ -142,6 +142,12 @@ static int settings_from_config(const od_broker_config *c, od_broker_settings *s
     s->connections_max_idle_ms = c->connections_max_idle_ms;
     s->network_threads = c->num_network_threads;
     s->max_fetch_sessions = c->max_incremental_fetch_session_cache_slots;
+    od_tc_config_default(&s->txn);
+    s->txn.num_partitions = c->transaction_state_log_num_partitions;
+    s->txn.max_timeout_ms = c->transaction_max_timeout_ms;
+    s->txn.abort_check_interval_ms = c->transaction_abort_timed_out_transaction_cleanup_interval_ms;
+    s->txn.id_expiration_ms = c->transactional_id_expiration_ms;
+    s->txn.remove_expired_interval_ms = c->transaction_remove_expired_transaction_cleanup_interval_ms;
 
     od_log_config *lc = &s->log_defaults;
     od_log_config_default(lc);

@@ -25,5 +25,13 @@ od_api_handler od_handle_alter_configs;
 od_api_handler od_handle_incremental_alter_configs;
 od_api_handler od_handle_describe_log_dirs;
 od_api_handler od_handle_elect_leaders;
+od_api_handler od_handle_find_coordinator;
+od_api_handler od_handle_add_partitions_to_txn;
+od_api_handler od_handle_add_offsets_to_txn;
+od_api_handler od_handle_end_txn;
+od_api_handler od_handle_write_txn_markers;
+od_api_handler od_handle_describe_transactions;
+od_api_handler od_handle_list_transactions;
+od_api_handler od_handle_describe_producers;
 
 #endif

@@ -1,24 +1,42 @@
 /*
- * InitProducerId for idempotent producers (no transactional id): a fresh
- * producer id at epoch 0 from this broker's block. Transactions need the
- * transaction coordinator, which does not exist yet.
+ * InitProducerId. Without a transactional id: an idempotent producer gets
+ * a fresh producer id at epoch 0 from this broker's block. With one: the
+ * transaction coordinator answers (epoch bumps, fencing, KIP-360 recovery
+ * when the request names its producer id and epoch).
  */
 #include "handler_util.h"
 #include "handlers.h"
-
-enum { ERR_TRANSACTIONAL_ID_NOT_FOUND = 105, ERR_COORDINATOR_NOT_AVAILABLE = 15 };
+#include "txn_service.h"
 
 od_handler_status od_handle_init_producer_id(od_rctx *ctx)
 {
     const od_init_producer_id_request *req = ctx->request;
     od_init_producer_id_response *resp = ctx->response;
     od_broker *b = ctx->broker;
+    resp->producer_id = -1;
+    resp->producer_epoch = -1;
+    od_broker_lock(b);
     if (req->transactional_id.len >= 0) {
-        /* No transaction coordinator: the client is told to look again later. */
-        resp->error_code = ERR_COORDINATOR_NOT_AVAILABLE;
+        int16_t e;
+        od_tc *tc = od_txn_coordinator(b, &e);
+        if (tc) {
+            od_tc_init_result r = od_tc_init_producer_id(tc, req->transactional_id,
+                                                         req->transaction_timeout_ms,
+                                                         req->producer_id, req->producer_epoch);
+            e = r.error;
+            if (e == OD_ERR_NONE) {
+                resp->producer_id = r.producer_id;
+                resp->producer_epoch = r.producer_epoch;
+            }
+        }
+        /* PRODUCER_FENCED is new in v4; older clients know it as
+         * INVALID_PRODUCER_EPOCH (Kafka maps it the same way). */
+        if (e == OD_TC_PRODUCER_FENCED && ctx->version < 4)
+            e = OD_TC_INVALID_PRODUCER_EPOCH;
+        resp->error_code = e;
+        od_broker_unlock(b);
         return OD_HANDLER_REPLY;
     }
-    od_broker_lock(b);
     int64_t id = -1;
     resp->error_code = od_broker_next_producer_id(b, &id);
     od_broker_unlock(b);

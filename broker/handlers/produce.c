@@ -16,6 +16,7 @@
 #include "handlers.h"
 #include "records/record_batch.h"
 #include "records/records.h"
+#include "txn_service.h"
 
 /* Kafka's effective min ISR: the setting, but never more than the replicas. */
 static int32_t min_insync_for(od_broker *b, const od_broker_topic *t, int32_t partition)
@@ -121,7 +122,7 @@ static void on_ts_violation(void *arg, const od_ts_violation *v)
     m->batch_index_error_message = od_arena_str(e->ctx, text);
 }
 
-static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks,
+static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks, od_str txn_id,
                              const od_produce_request_partition_produce_data *in,
                              od_produce_response_partition_produce_response *out, bool *appended)
 {
@@ -142,6 +143,10 @@ static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks,
         return;
     }
     if (compacted(b, t) && !keys_present(ctx, in->records, out))
+        return;
+    out->error_code = od_txn_verify_produce(b, txn_id, od_str_from_cstr(t->name), in->index,
+                                            in->records.ptr, (size_t)in->records.len);
+    if (out->error_code != OD_ERR_NONE)
         return;
     /* The append rewrites offsets and epochs in place; the request frame is
      * read-only, so the batch is copied into the request arena. */
@@ -216,7 +221,7 @@ od_handler_status od_handle_produce(od_rctx *ctx)
             else if (t == NULL)
                 po->error_code = OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             else
-                append_partition(ctx, t, req->acks, pd, po, &appended);
+                append_partition(ctx, t, req->acks, req->transactional_id, pd, po, &appended);
             any_error |= po->error_code != OD_ERR_NONE;
         }
         to->partition_responses = (od_produce_response_partition_produce_response_array){np, parts};
