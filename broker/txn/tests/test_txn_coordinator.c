@@ -392,7 +392,7 @@ static void test_timeout_aborts_with_bumped_epoch(void)
     CHECK_EQ_INT(e.wake, e.now + cfg.abort_check_interval_ms);
     e.now += 10000;
     od_tc_tick(tc);
-    int16_t epoch;
+    int16_t epoch = -99;
     CHECK_EQ_INT(state_of(tc, "t1", &epoch, NULL), OD_TXN_COMPLETE_ABORT);
     CHECK_EQ_INT(epoch, r.producer_epoch + 1);
     REQUIRE(e.n_markers == 1);
@@ -446,7 +446,7 @@ static void test_append_failure_changes_nothing(void)
     CHECK_EQ_INT(od_tc_init_producer_id(tc, ID("t1"), 60000, -1, -1).error,
                  OD_TC_COORDINATOR_NOT_AVAILABLE);
     e.fail_appends = 0;
-    int16_t epoch;
+    int16_t epoch = -99;
     CHECK_EQ_INT(state_of(tc, "t1", &epoch, NULL), OD_TXN_EMPTY);
     CHECK_EQ_INT(epoch, r.producer_epoch);
     od_tc_destroy(tc);
