@@ -1,0 +1,2839 @@
+/*
+ * The KIP-848 consumer-group coordinator: Kafka 3.9's consumerGroupHeartbeat
+ * (GroupMetadataManager), the CurrentAssignmentBuilder reconciliation and
+ * the server-side assignors, over the invariants and state machine drawn in
+ * consumer_group.h (1-5 there).
+ *
+ * Internal invariants:
+ *   6. Every operation works in three steps: compute (read the state, build
+ *      the records in an arena), append (one batch), replay (the records,
+ *      through replay_record, which load uses too). Nothing between compute
+ *      and replay writes the state; timers, which Kafka does not persist,
+ *      are armed only after the append succeeded.
+ *   7. A partition set (tpset) is sorted by (topic id bytes, partition) and
+ *      holds no duplicate, so equality is a memcmp and set operations are
+ *      merges.
+ *   8. Each timer is a deadline (-1 = disarmed) in its member; od_cg_tick
+ *      fires the due ones; every deadline is armed through arm().
+ *   9. A group is in the table from its first record (or first successful
+ *      heartbeat) until its ConsumerGroupMetadata tombstone or its
+ *      partition's unload.
+ *
+ * Heartbeat flow (Kafka's consumerGroupHeartbeat):
+ *   validate request -> find/create group -> find/create member (fencing
+ *   checks) -> updated subscription (member record) -> subscription
+ *   metadata and group epoch (bump) -> target assignment when
+ *   group_epoch > assignment_epoch -> reconcile the member -> append ->
+ *   replay -> session timer (and rebalance timer while revoking).
+ */
+#include "consumer_group.h"
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "group_records.h"
+#include "records/batch_builder.h"
+#include "records/records.h"
+
+enum { GROUP_BUCKETS = 256 };
+enum { LOAD_DECOMPRESS_LIMIT = 64 * 1024 * 1024 };
+/* A timer whose fencing append failed tries again after this long. */
+enum { RETRY_MS = 1000 };
+
+/* Record key versions of consumer groups (KIP-848). */
+enum {
+    KEY_GROUP_EPOCH = 3,
+    KEY_PARTITION_METADATA = 4,
+    KEY_MEMBER = 5,
+    KEY_TARGET_METADATA = 6,
+    KEY_TARGET_MEMBER = 7,
+    KEY_CURRENT_ASSIGNMENT = 8,
+};
+
+/* An owned string; len -1 is null. */
+typedef struct gbuf {
+    char *p;
+    int32_t len;
+} gbuf;
+
+/* Invariant 7. Owned (malloc) in the state, arena-backed in computations. */
+typedef struct tpset {
+    od_cg_tp *v;
+    int32_t n;
+} tpset;
+
+typedef struct cmember {
+    gbuf id;
+    gbuf instance_id;
+    gbuf rack_id;
+    gbuf client_id;
+    gbuf client_host;
+    gbuf regex;
+    gbuf assignor;
+    gbuf *topics;
+    int32_t topic_count;
+    int32_t rebalance_timeout_ms;
+    bool has_subscription;       /* a member record is in effect */
+    int32_t epoch;
+    int32_t prev_epoch;
+    int8_t state;
+    tpset assigned;
+    tpset pending;               /* pending revocation */
+    bool has_target;
+    tpset target;
+    int64_t session_deadline;    /* invariant 8 */
+    int64_t rebalance_deadline;
+    int32_t rebalance_epoch;     /* the epoch the rebalance timer was armed for */
+} cmember;
+
+typedef struct topicmeta {
+    od_uuid id;
+    gbuf name;
+    int32_t partitions;
+} topicmeta;
+
+typedef struct cgroup {
+    struct cgroup *next;
+    gbuf id;
+    int32_t partition;
+    int32_t group_epoch;
+    int32_t assignment_epoch;
+    cmember **members;
+    int32_t member_count, member_cap;
+    topicmeta *meta;             /* subscription metadata, sorted by name */
+    int32_t meta_count;
+    bool refresh_metadata;
+} cgroup;
+
+typedef enum part_state {
+    PART_NOT_OWNED,
+    PART_LOADING,
+    PART_ACTIVE,
+} part_state;
+
+struct od_cg {
+    od_cg_config cfg;
+    od_gc_env env;
+    cgroup *buckets[GROUP_BUCKETS];
+    part_state *parts;
+    topicmeta *topics;           /* the cluster's topics, sorted by name */
+    int32_t topic_count;
+    bool topics_known;           /* od_cg_set_topics was called */
+    uint64_t rng;
+    int64_t armed_min;
+    int64_t requested_wake;
+};
+
+/* ---------------------------------------------------------------- small helpers */
+
+static od_str bstr(const gbuf *b)
+{
+    return (od_str){b->p, b->len};
+}
+
+static bool str_eq(od_str a, od_str b)
+{
+    if (a.len < 0 || b.len < 0)
+        return a.len == b.len;
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, (size_t)a.len) == 0);
+}
+
+static bool beq(const gbuf *b, od_str s)
+{
+    return str_eq(bstr(b), s);
+}
+
+static void bfree(gbuf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = -1;
+}
+
+static bool bset(gbuf *b, od_str s)
+{
+    if (s.len < 0) {
+        bfree(b);
+        return true;
+    }
+    char *p = malloc((size_t)s.len + 1);
+    if (!p)
+        return false;
+    if (s.len)
+        memcpy(p, s.ptr, (size_t)s.len);
+    p[s.len] = 0;
+    free(b->p);
+    b->p = p;
+    b->len = s.len;
+    return true;
+}
+
+static od_str arena_str(od_arena *a, od_str s)
+{
+    if (s.len <= 0)
+        return s;
+    char *p = od_arena_alloc(a, (size_t)s.len);
+    if (!p)
+        return OD_STR_NULL;
+    memcpy(p, s.ptr, (size_t)s.len);
+    return (od_str){p, s.len};
+}
+
+static int64_t now(const od_cg *cg)
+{
+    return cg->env.now_ms(cg->env.ctx);
+}
+
+static int uuid_cmp(const od_uuid *a, const od_uuid *b)
+{
+    return memcmp(a->bytes, b->bytes, 16);
+}
+
+static int tp_cmp(const void *pa, const void *pb)
+{
+    const od_cg_tp *a = pa, *b = pb;
+    int c = uuid_cmp(&a->topic_id, &b->topic_id);
+    if (c)
+        return c;
+    return (a->partition > b->partition) - (a->partition < b->partition);
+}
+
+static bool tpset_eq(const tpset *a, const tpset *b)
+{
+    return a->n == b->n && (a->n == 0 || memcmp(a->v, b->v, (size_t)a->n * sizeof *a->v) == 0);
+}
+
+static bool tpset_has(const tpset *s, const od_cg_tp *tp)
+{
+    int32_t lo = 0, hi = s->n - 1;
+    while (lo <= hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        int c = tp_cmp(&s->v[mid], tp);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return false;
+}
+
+/* Sorts and removes duplicates in place (invariant 7). */
+static void tpset_normalize(tpset *s)
+{
+    if (s->n <= 1)
+        return;
+    qsort(s->v, (size_t)s->n, sizeof *s->v, tp_cmp);
+    int32_t w = 1;
+    for (int32_t i = 1; i < s->n; i++)
+        if (tp_cmp(&s->v[i], &s->v[w - 1]) != 0)
+            s->v[w++] = s->v[i];
+    s->n = w;
+}
+
+static tpset tpset_arena(od_arena *a, int32_t cap)
+{
+    tpset s = {od_arena_alloc(a, (size_t)(cap > 0 ? cap : 1) * sizeof(od_cg_tp)), 0};
+    return s;
+}
+
+/* a ∩ b (inter) or a − b (!inter), into arena. */
+static tpset tpset_op(od_arena *a, const tpset *x, const tpset *y, bool inter)
+{
+    tpset out = tpset_arena(a, x->n);
+    if (!out.v)
+        return out;
+    for (int32_t i = 0; i < x->n; i++)
+        if (tpset_has(y, &x->v[i]) == inter)
+            out.v[out.n++] = x->v[i];
+    return out;
+}
+
+/* ---------------------------------------------------------------- config, table */
+
+void od_cg_config_default(od_cg_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->offsets_topic_num_partitions = 50;
+    c->session_timeout_ms = 45000;
+    c->heartbeat_interval_ms = 5000;
+    c->max_size = INT32_MAX;
+    c->assignors[0] = OD_CG_ASSIGNOR_UNIFORM;
+    c->assignors[1] = OD_CG_ASSIGNOR_RANGE;
+    c->assignor_count = 2;
+}
+
+static const char *assignor_name(od_cg_assignor a)
+{
+    return a == OD_CG_ASSIGNOR_RANGE ? "range" : "uniform";
+}
+
+static bool assignor_by_name(const od_cg *cg, od_str name, od_cg_assignor *out)
+{
+    for (int32_t i = 0; i < cg->cfg.assignor_count; i++) {
+        const char *n = assignor_name(cg->cfg.assignors[i]);
+        if (name.len == (int32_t)strlen(n) && memcmp(name.ptr, n, (size_t)name.len) == 0) {
+            *out = cg->cfg.assignors[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+static size_t bucket_of(od_str id)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (int32_t i = 0; i < id.len; i++)
+        h = (h ^ (uint8_t)id.ptr[i]) * 1099511628211ULL;
+    return (size_t)(h % GROUP_BUCKETS);
+}
+
+static cgroup *find_group(const od_cg *cg, od_str id)
+{
+    if (id.len < 0)
+        return NULL;
+    for (cgroup *g = cg->buckets[bucket_of(id)]; g; g = g->next)
+        if (beq(&g->id, id))
+            return g;
+    return NULL;
+}
+
+static int32_t partition_for(const od_cg *cg, od_str group_id)
+{
+    int32_t h = od_java_string_hash(group_id);
+    int32_t a = h == INT32_MIN ? 0 : (h < 0 ? -h : h);
+    return a % cg->cfg.offsets_topic_num_partitions;
+}
+
+static cgroup *create_group(od_cg *cg, od_str id)
+{
+    cgroup *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->id.len = -1;
+    if (!bset(&g->id, id)) {
+        free(g);
+        return NULL;
+    }
+    g->partition = partition_for(cg, id);
+    size_t b = bucket_of(id);
+    g->next = cg->buckets[b];
+    cg->buckets[b] = g;
+    return g;
+}
+
+static void free_member(cmember *m)
+{
+    bfree(&m->id);
+    bfree(&m->instance_id);
+    bfree(&m->rack_id);
+    bfree(&m->client_id);
+    bfree(&m->client_host);
+    bfree(&m->regex);
+    bfree(&m->assignor);
+    for (int32_t i = 0; i < m->topic_count; i++)
+        bfree(&m->topics[i]);
+    free(m->topics);
+    free(m->assigned.v);
+    free(m->pending.v);
+    free(m->target.v);
+    free(m);
+}
+
+static void free_meta(topicmeta *t, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++)
+        bfree(&t[i].name);
+    free(t);
+}
+
+static void destroy_group(od_cg *cg, cgroup *g)
+{
+    size_t b = bucket_of(bstr(&g->id));
+    for (cgroup **pp = &cg->buckets[b]; *pp; pp = &(*pp)->next) {
+        if (*pp == g) {
+            *pp = g->next;
+            break;
+        }
+    }
+    for (int32_t i = 0; i < g->member_count; i++)
+        free_member(g->members[i]);
+    free(g->members);
+    free_meta(g->meta, g->meta_count);
+    bfree(&g->id);
+    free(g);
+}
+
+static cmember *find_member(const cgroup *g, od_str id, int32_t *index)
+{
+    for (int32_t i = 0; i < g->member_count; i++) {
+        if (beq(&g->members[i]->id, id)) {
+            if (index)
+                *index = i;
+            return g->members[i];
+        }
+    }
+    return NULL;
+}
+
+static cmember *find_static(const cgroup *g, od_str instance_id)
+{
+    if (instance_id.len < 0)
+        return NULL;
+    for (int32_t i = 0; i < g->member_count; i++)
+        if (beq(&g->members[i]->instance_id, instance_id))
+            return g->members[i];
+    return NULL;
+}
+
+static cmember *add_member(cgroup *g, od_str id)
+{
+    if (g->member_count == g->member_cap) {
+        int32_t cap = g->member_cap ? g->member_cap * 2 : 4;
+        cmember **p = realloc(g->members, (size_t)cap * sizeof *p);
+        if (!p)
+            return NULL;
+        g->members = p;
+        g->member_cap = cap;
+    }
+    cmember *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    gbuf *strs[] = {&m->id, &m->instance_id, &m->rack_id, &m->client_id,
+                    &m->client_host, &m->regex, &m->assignor};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        strs[i]->len = -1;
+    if (!bset(&m->id, id)) {
+        free(m);
+        return NULL;
+    }
+    m->rebalance_timeout_ms = -1;
+    m->prev_epoch = -1;
+    m->session_deadline = -1;
+    m->rebalance_deadline = -1;
+    g->members[g->member_count++] = m;
+    return m;
+}
+
+static void remove_member_at(cgroup *g, int32_t i)
+{
+    free_member(g->members[i]);
+    memmove(&g->members[i], &g->members[i + 1],
+            (size_t)(g->member_count - i - 1) * sizeof *g->members);
+    g->member_count--;
+}
+
+static const char *group_state(const cgroup *g)
+{
+    if (g->member_count == 0)
+        return "Empty";
+    if (g->group_epoch > g->assignment_epoch)
+        return "Assigning";
+    for (int32_t i = 0; i < g->member_count; i++) {
+        const cmember *m = g->members[i];
+        if (m->epoch != g->assignment_epoch || m->state != OD_CG_MEMBER_STABLE)
+            return "Reconciling";
+    }
+    return "Stable";
+}
+
+/* ---------------------------------------------------------------- timers */
+
+static int64_t arm(od_cg *cg, int64_t at)
+{
+    if (cg->armed_min < 0 || at < cg->armed_min)
+        cg->armed_min = at;
+    return at;
+}
+
+static void request_wake(od_cg *cg)
+{
+    int64_t d = cg->armed_min;
+    cg->armed_min = -1;
+    if (d < 0 || (cg->requested_wake >= 0 && cg->requested_wake <= d))
+        return;
+    cg->requested_wake = d;
+    if (cg->env.wake_at)
+        cg->env.wake_at(cg->env.ctx, d);
+}
+
+/* ---------------------------------------------------------------- records */
+
+/* The records one operation writes (invariant 6), in arena memory. */
+typedef struct reclist {
+    od_arena *arena;
+    od_bytes *keys;
+    od_bytes *values;
+    int32_t n, cap;
+    bool failed;                 /* out of memory or an encode error */
+} reclist;
+
+static void rl_init(reclist *rl, od_arena *arena)
+{
+    memset(rl, 0, sizeof *rl);
+    rl->arena = arena;
+}
+
+static od_bytes writer_to_arena(od_arena *a, const od_writer *w, bool *ok)
+{
+    uint8_t *p = od_arena_alloc(a, w->len ? w->len : 1);
+    if (!p || w->err != OD_WIRE_OK) {
+        *ok = false;
+        return OD_BYTES_NULL;
+    }
+    memcpy(p, w->buf, w->len);
+    return (od_bytes){p, (int32_t)w->len};
+}
+
+/* Adds the record whose key and value the writers hold (value NULL: a
+ * tombstone) and frees the writers. */
+static void rl_add(reclist *rl, od_writer *kw, od_writer *vw)
+{
+    bool ok = !rl->failed;
+    if (ok && rl->n == rl->cap) {
+        int32_t cap = rl->cap ? rl->cap * 2 : 16;
+        od_bytes *k = od_arena_alloc(rl->arena, (size_t)cap * sizeof *k);
+        od_bytes *v = od_arena_alloc(rl->arena, (size_t)cap * sizeof *v);
+        if (k && v) {
+            if (rl->n) {
+                memcpy(k, rl->keys, (size_t)rl->n * sizeof *k);
+                memcpy(v, rl->values, (size_t)rl->n * sizeof *v);
+            }
+            rl->keys = k;
+            rl->values = v;
+            rl->cap = cap;
+        } else {
+            ok = false;
+        }
+    }
+    if (ok) {
+        od_bytes key = writer_to_arena(rl->arena, kw, &ok);
+        od_bytes value = vw ? writer_to_arena(rl->arena, vw, &ok) : OD_BYTES_NULL;
+        if (ok) {
+            rl->keys[rl->n] = key;
+            rl->values[rl->n] = value;
+            rl->n++;
+        }
+    }
+    if (!ok)
+        rl->failed = true;
+    od_writer_free(kw);
+    if (vw)
+        od_writer_free(vw);
+}
+
+static void key_group_only(od_writer *w, int16_t version, od_str group)
+{
+    od_write_i16(w, version);
+    /* Keys of versions 3, 4 and 6 are one string, GroupId. */
+    switch (version) {
+    case KEY_GROUP_EPOCH: {
+        od_consumer_group_metadata_key k;
+        od_consumer_group_metadata_key_init(&k);
+        k.group_id = group;
+        od_consumer_group_metadata_key_encode(&k, w, version);
+        break;
+    }
+    case KEY_PARTITION_METADATA: {
+        od_consumer_group_partition_metadata_key k;
+        od_consumer_group_partition_metadata_key_init(&k);
+        k.group_id = group;
+        od_consumer_group_partition_metadata_key_encode(&k, w, version);
+        break;
+    }
+    default: {
+        od_consumer_group_target_assignment_metadata_key k;
+        od_consumer_group_target_assignment_metadata_key_init(&k);
+        k.group_id = group;
+        od_consumer_group_target_assignment_metadata_key_encode(&k, w, version);
+        break;
+    }
+    }
+}
+
+static void key_group_member(od_writer *w, int16_t version, od_str group, od_str member)
+{
+    od_write_i16(w, version);
+    switch (version) {
+    case KEY_MEMBER: {
+        od_consumer_group_member_metadata_key k;
+        od_consumer_group_member_metadata_key_init(&k);
+        k.group_id = group;
+        k.member_id = member;
+        od_consumer_group_member_metadata_key_encode(&k, w, version);
+        break;
+    }
+    case KEY_TARGET_MEMBER: {
+        od_consumer_group_target_assignment_member_key k;
+        od_consumer_group_target_assignment_member_key_init(&k);
+        k.group_id = group;
+        k.member_id = member;
+        od_consumer_group_target_assignment_member_key_encode(&k, w, version);
+        break;
+    }
+    default: {
+        od_consumer_group_current_member_assignment_key k;
+        od_consumer_group_current_member_assignment_key_init(&k);
+        k.group_id = group;
+        k.member_id = member;
+        od_consumer_group_current_member_assignment_key_encode(&k, w, version);
+        break;
+    }
+    }
+}
+
+static void rec_tombstone(reclist *rl, int16_t version, od_str group, od_str member)
+{
+    od_writer kw;
+    od_writer_init(&kw, 64);
+    if (member.len >= 0)
+        key_group_member(&kw, version, group, member);
+    else
+        key_group_only(&kw, version, group);
+    rl_add(rl, &kw, NULL);
+}
+
+static void rec_group_epoch(reclist *rl, od_str group, int32_t epoch)
+{
+    od_writer kw, vw;
+    od_writer_init(&kw, 64);
+    od_writer_init(&vw, 16);
+    key_group_only(&kw, KEY_GROUP_EPOCH, group);
+    od_consumer_group_metadata_value v;
+    od_consumer_group_metadata_value_init(&v);
+    v.epoch = epoch;
+    od_write_i16(&vw, 0);
+    od_consumer_group_metadata_value_encode(&v, &vw, 0);
+    rl_add(rl, &kw, &vw);
+}
+
+static void rec_target_epoch(reclist *rl, od_str group, int32_t epoch)
+{
+    od_writer kw, vw;
+    od_writer_init(&kw, 64);
+    od_writer_init(&vw, 16);
+    key_group_only(&kw, KEY_TARGET_METADATA, group);
+    od_consumer_group_target_assignment_metadata_value v;
+    od_consumer_group_target_assignment_metadata_value_init(&v);
+    v.assignment_epoch = epoch;
+    od_write_i16(&vw, 0);
+    od_consumer_group_target_assignment_metadata_value_encode(&v, &vw, 0);
+    rl_add(rl, &kw, &vw);
+}
+
+/* The subscription metadata, as Kafka writes it (no rack information). */
+typedef struct metaview {
+    od_uuid id;
+    od_str name;
+    int32_t partitions;
+} metaview;
+
+static void rec_partition_metadata(reclist *rl, od_str group, const metaview *m, int32_t n)
+{
+    od_writer kw, vw;
+    od_writer_init(&kw, 64);
+    od_writer_init(&vw, 64);
+    key_group_only(&kw, KEY_PARTITION_METADATA, group);
+    od_consumer_group_partition_metadata_value v;
+    od_consumer_group_partition_metadata_value_init(&v);
+    v.topics.count = n;
+    v.topics.items = od_arena_calloc(rl->arena, (size_t)(n ? n : 1), sizeof *v.topics.items);
+    if (!v.topics.items) {
+        rl->failed = true;
+        od_writer_free(&kw);
+        od_writer_free(&vw);
+        return;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        od_consumer_group_partition_metadata_value_topic_metadata *t = &v.topics.items[i];
+        od_consumer_group_partition_metadata_value_topic_metadata_init(t);
+        t->topic_id = m[i].id;
+        t->topic_name = m[i].name;
+        t->num_partitions = m[i].partitions;
+    }
+    od_write_i16(&vw, 0);
+    od_consumer_group_partition_metadata_value_encode(&v, &vw, 0);
+    rl_add(rl, &kw, &vw);
+}
+
+/* Groups a partition set by topic into the arrays the record values and
+ * responses use: *topics gets (id, partitions) pairs. */
+typedef struct topic_parts {
+    od_uuid id;
+    od_int32_array partitions;
+} topic_parts;
+
+static topic_parts *group_by_topic(od_arena *a, const tpset *s, int32_t *count)
+{
+    topic_parts *out = od_arena_calloc(a, (size_t)(s->n ? s->n : 1), sizeof *out);
+    int32_t *parts = od_arena_alloc(a, (size_t)(s->n ? s->n : 1) * sizeof *parts);
+    *count = 0;
+    if (!out || !parts)
+        return NULL;
+    for (int32_t i = 0; i < s->n; i++) {
+        if (*count == 0 || uuid_cmp(&out[*count - 1].id, &s->v[i].topic_id) != 0) {
+            out[*count].id = s->v[i].topic_id;
+            out[*count].partitions.items = &parts[i];
+            out[*count].partitions.count = 0;
+            (*count)++;
+        }
+        parts[i] = s->v[i].partition;
+        out[*count - 1].partitions.count++;
+    }
+    return out;
+}
+
+static void rec_target_member(reclist *rl, od_str group, od_str member, const tpset *target)
+{
+    od_writer kw, vw;
+    od_writer_init(&kw, 64);
+    od_writer_init(&vw, 64);
+    key_group_member(&kw, KEY_TARGET_MEMBER, group, member);
+    od_consumer_group_target_assignment_member_value v;
+    od_consumer_group_target_assignment_member_value_init(&v);
+    int32_t n;
+    topic_parts *tp = group_by_topic(rl->arena, target, &n);
+    v.topic_partitions.items = od_arena_calloc(rl->arena, (size_t)(n ? n : 1),
+                                               sizeof *v.topic_partitions.items);
+    if (!tp || !v.topic_partitions.items) {
+        rl->failed = true;
+        od_writer_free(&kw);
+        od_writer_free(&vw);
+        return;
+    }
+    v.topic_partitions.count = n;
+    for (int32_t i = 0; i < n; i++) {
+        od_consumer_group_target_assignment_member_value_topic_partition_init(
+            &v.topic_partitions.items[i]);
+        v.topic_partitions.items[i].topic_id = tp[i].id;
+        v.topic_partitions.items[i].partitions = tp[i].partitions;
+    }
+    od_write_i16(&vw, 0);
+    od_consumer_group_target_assignment_member_value_encode(&v, &vw, 0);
+    rl_add(rl, &kw, &vw);
+}
+
+/* A member's current assignment (CurrentMemberAssignment value). */
+typedef struct cur_assign {
+    int32_t epoch;
+    int32_t prev_epoch;
+    int8_t state;
+    tpset assigned;
+    tpset pending;
+} cur_assign;
+
+static bool fill_cur_topics(od_arena *a, const tpset *s,
+                            od_consumer_group_current_member_assignment_value_topic_partitions_array *arr)
+{
+    int32_t n;
+    topic_parts *tp = group_by_topic(a, s, &n);
+    arr->items = od_arena_calloc(a, (size_t)(n ? n : 1), sizeof *arr->items);
+    if (!tp || !arr->items)
+        return false;
+    arr->count = n;
+    for (int32_t i = 0; i < n; i++) {
+        od_consumer_group_current_member_assignment_value_topic_partitions_init(&arr->items[i]);
+        arr->items[i].topic_id = tp[i].id;
+        arr->items[i].partitions = tp[i].partitions;
+    }
+    return true;
+}
+
+static void rec_current(reclist *rl, od_str group, od_str member, const cur_assign *c)
+{
+    od_writer kw, vw;
+    od_writer_init(&kw, 64);
+    od_writer_init(&vw, 64);
+    key_group_member(&kw, KEY_CURRENT_ASSIGNMENT, group, member);
+    od_consumer_group_current_member_assignment_value v;
+    od_consumer_group_current_member_assignment_value_init(&v);
+    v.member_epoch = c->epoch;
+    v.previous_member_epoch = c->prev_epoch;
+    v.state = c->state;
+    if (!fill_cur_topics(rl->arena, &c->assigned, &v.assigned_partitions) ||
+        !fill_cur_topics(rl->arena, &c->pending, &v.partitions_pending_revocation)) {
+        rl->failed = true;
+        od_writer_free(&kw);
+        od_writer_free(&vw);
+        return;
+    }
+    od_write_i16(&vw, 0);
+    od_consumer_group_current_member_assignment_value_encode(&v, &vw, 0);
+    rl_add(rl, &kw, &vw);
+}
+
+/* A member's subscription as the member record stores it (views). */
+typedef struct msub {
+    od_str id;
+    od_str instance_id;
+    od_str rack_id;
+    od_str client_id;
+    od_str client_host;
+    od_str regex;
+    od_str assignor;
+    const od_str *topics;
+    int32_t topic_count;
+    int32_t rebalance_timeout_ms;
+} msub;
+
+static void rec_member(reclist *rl, od_str group, const msub *s)
+{
+    od_writer kw, vw;
+    od_writer_init(&kw, 64);
+    od_writer_init(&vw, 128);
+    key_group_member(&kw, KEY_MEMBER, group, s->id);
+    od_consumer_group_member_metadata_value v;
+    od_consumer_group_member_metadata_value_init(&v);
+    v.instance_id = s->instance_id;
+    v.rack_id = s->rack_id;
+    v.client_id = s->client_id.len < 0 ? OD_STR_LIT("") : s->client_id;
+    v.client_host = s->client_host.len < 0 ? OD_STR_LIT("") : s->client_host;
+    v.subscribed_topic_names.count = s->topic_count;
+    v.subscribed_topic_names.items = (od_str *)s->topics;
+    v.subscribed_topic_regex = s->regex;
+    v.rebalance_timeout_ms = s->rebalance_timeout_ms;
+    v.server_assignor = s->assignor;
+    od_write_i16(&vw, 0);
+    od_consumer_group_member_metadata_value_encode(&v, &vw, 0);
+    rl_add(rl, &kw, &vw);
+}
+
+/* Kafka's removeMember records: current assignment, target assignment and
+ * subscription tombstones, in that order. */
+static void rec_remove_member(reclist *rl, od_str group, od_str member)
+{
+    rec_tombstone(rl, KEY_CURRENT_ASSIGNMENT, group, member);
+    rec_tombstone(rl, KEY_TARGET_MEMBER, group, member);
+    rec_tombstone(rl, KEY_MEMBER, group, member);
+}
+
+/* ---------------------------------------------------------------- replay (invariant 1) */
+
+static bool tpset_from_cur(const od_consumer_group_current_member_assignment_value_topic_partitions_array *a,
+                           tpset *out)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < a->count; i++)
+        n += a->items[i].partitions.count;
+    tpset s = {n ? malloc((size_t)n * sizeof(od_cg_tp)) : NULL, 0};
+    if (n && !s.v)
+        return false;
+    for (int32_t i = 0; i < a->count; i++)
+        for (int32_t j = 0; j < a->items[i].partitions.count; j++)
+            s.v[s.n++] = (od_cg_tp){a->items[i].topic_id, a->items[i].partitions.items[j]};
+    tpset_normalize(&s);
+    free(out->v);
+    *out = s;
+    return true;
+}
+
+static bool tpset_from_target(const od_consumer_group_target_assignment_member_value_topic_partition_array *a,
+                              tpset *out)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < a->count; i++)
+        n += a->items[i].partitions.count;
+    tpset s = {n ? malloc((size_t)n * sizeof(od_cg_tp)) : NULL, 0};
+    if (n && !s.v)
+        return false;
+    for (int32_t i = 0; i < a->count; i++)
+        for (int32_t j = 0; j < a->items[i].partitions.count; j++)
+            s.v[s.n++] = (od_cg_tp){a->items[i].topic_id, a->items[i].partitions.items[j]};
+    tpset_normalize(&s);
+    free(out->v);
+    *out = s;
+    return true;
+}
+
+static int meta_name_cmp(const void *pa, const void *pb)
+{
+    const topicmeta *a = pa, *b = pb;
+    int32_t n = a->name.len < b->name.len ? a->name.len : b->name.len;
+    int c = n > 0 ? memcmp(a->name.p, b->name.p, (size_t)n) : 0;
+    if (c)
+        return c;
+    return (a->name.len > b->name.len) - (a->name.len < b->name.len);
+}
+
+static bool replay_member_value(cmember *m, const od_consumer_group_member_metadata_value *v)
+{
+    gbuf *topics = NULL;
+    int32_t n = v->subscribed_topic_names.count > 0 ? v->subscribed_topic_names.count : 0;
+    if (n) {
+        topics = calloc((size_t)n, sizeof *topics);
+        if (!topics)
+            return false;
+        for (int32_t i = 0; i < n; i++) {
+            topics[i].len = -1;
+            if (!bset(&topics[i], v->subscribed_topic_names.items[i])) {
+                for (int32_t j = 0; j < i; j++)
+                    bfree(&topics[j]);
+                free(topics);
+                return false;
+            }
+        }
+    }
+    for (int32_t i = 0; i < m->topic_count; i++)
+        bfree(&m->topics[i]);
+    free(m->topics);
+    m->topics = topics;
+    m->topic_count = n;
+    m->rebalance_timeout_ms = v->rebalance_timeout_ms;
+    m->has_subscription = true;
+    return bset(&m->instance_id, v->instance_id) && bset(&m->rack_id, v->rack_id) &&
+           bset(&m->client_id, v->client_id) && bset(&m->client_host, v->client_host) &&
+           bset(&m->regex, v->subscribed_topic_regex) && bset(&m->assignor, v->server_assignor);
+}
+
+/* Applies one record (load or live, invariant 1). Returns 0, or
+ * OD_GC_UNKNOWN_SERVER_ERROR for an undecodable record or out of memory. */
+static int replay_record(od_cg *cg, od_bytes key, od_bytes value, od_arena *arena)
+{
+    enum { ERR = OD_GC_UNKNOWN_SERVER_ERROR };
+    if (key.len < 2)
+        return ERR;
+    od_reader kr;
+    od_reader_init(&kr, key.ptr, (size_t)key.len, arena);
+    int16_t kv = od_read_i16(&kr);
+    if (kv < KEY_GROUP_EPOCH || kv > KEY_CURRENT_ASSIGNMENT)
+        return 0; /* classic or share-group records: not ours */
+    od_str group = OD_STR_NULL, member = OD_STR_NULL;
+    od_wire_err e;
+    switch (kv) {
+    case KEY_GROUP_EPOCH: {
+        od_consumer_group_metadata_key k;
+        e = od_consumer_group_metadata_key_decode(&k, &kr, kv);
+        group = k.group_id;
+        break;
+    }
+    case KEY_PARTITION_METADATA: {
+        od_consumer_group_partition_metadata_key k;
+        e = od_consumer_group_partition_metadata_key_decode(&k, &kr, kv);
+        group = k.group_id;
+        break;
+    }
+    case KEY_TARGET_METADATA: {
+        od_consumer_group_target_assignment_metadata_key k;
+        e = od_consumer_group_target_assignment_metadata_key_decode(&k, &kr, kv);
+        group = k.group_id;
+        break;
+    }
+    case KEY_MEMBER: {
+        od_consumer_group_member_metadata_key k;
+        e = od_consumer_group_member_metadata_key_decode(&k, &kr, kv);
+        group = k.group_id;
+        member = k.member_id;
+        break;
+    }
+    case KEY_TARGET_MEMBER: {
+        od_consumer_group_target_assignment_member_key k;
+        e = od_consumer_group_target_assignment_member_key_decode(&k, &kr, kv);
+        group = k.group_id;
+        member = k.member_id;
+        break;
+    }
+    default: {
+        od_consumer_group_current_member_assignment_key k;
+        e = od_consumer_group_current_member_assignment_key_decode(&k, &kr, kv);
+        group = k.group_id;
+        member = k.member_id;
+        break;
+    }
+    }
+    if (e != OD_WIRE_OK || group.len < 0)
+        return ERR;
+    cgroup *g = find_group(cg, group);
+    if (value.len < 0) {
+        /* Tombstones. */
+        if (!g)
+            return 0;
+        int32_t idx;
+        cmember *m = member.len >= 0 ? find_member(g, member, &idx) : NULL;
+        switch (kv) {
+        case KEY_GROUP_EPOCH:
+            destroy_group(cg, g);
+            break;
+        case KEY_PARTITION_METADATA:
+            free_meta(g->meta, g->meta_count);
+            g->meta = NULL;
+            g->meta_count = 0;
+            break;
+        case KEY_TARGET_METADATA:
+            g->assignment_epoch = 0;
+            break;
+        case KEY_MEMBER:
+            if (m)
+                remove_member_at(g, idx);
+            break;
+        case KEY_TARGET_MEMBER:
+            if (m) {
+                free(m->target.v);
+                m->target = (tpset){NULL, 0};
+                m->has_target = false;
+            }
+            break;
+        default:
+            if (m) {
+                m->epoch = OD_CG_LEAVE_EPOCH;
+                m->prev_epoch = OD_CG_LEAVE_EPOCH;
+                free(m->assigned.v);
+                free(m->pending.v);
+                m->assigned = m->pending = (tpset){NULL, 0};
+            }
+            break;
+        }
+        return 0;
+    }
+    if (!g && !(g = create_group(cg, group)))
+        return ERR;
+    cmember *m = NULL;
+    if (member.len >= 0 && !(m = find_member(g, member, NULL)) && !(m = add_member(g, member)))
+        return ERR;
+    od_reader vr;
+    od_reader_init(&vr, value.ptr, (size_t)value.len, arena);
+    int16_t vv = od_read_i16(&vr);
+    if (vr.err || vv < 0)
+        return ERR;
+    vv = 0; /* every value has one version; later ones only add tagged fields */
+    switch (kv) {
+    case KEY_GROUP_EPOCH: {
+        od_consumer_group_metadata_value v;
+        if (od_consumer_group_metadata_value_decode(&v, &vr, vv) != OD_WIRE_OK)
+            return ERR;
+        g->group_epoch = v.epoch;
+        return 0;
+    }
+    case KEY_PARTITION_METADATA: {
+        od_consumer_group_partition_metadata_value v;
+        if (od_consumer_group_partition_metadata_value_decode(&v, &vr, vv) != OD_WIRE_OK)
+            return ERR;
+        int32_t n = v.topics.count > 0 ? v.topics.count : 0;
+        topicmeta *t = calloc((size_t)(n ? n : 1), sizeof *t);
+        if (!t)
+            return ERR;
+        for (int32_t i = 0; i < n; i++) {
+            t[i].name.len = -1;
+            t[i].id = v.topics.items[i].topic_id;
+            t[i].partitions = v.topics.items[i].num_partitions;
+            if (!bset(&t[i].name, v.topics.items[i].topic_name)) {
+                free_meta(t, i);
+                return ERR;
+            }
+        }
+        qsort(t, (size_t)n, sizeof *t, meta_name_cmp);
+        free_meta(g->meta, g->meta_count);
+        g->meta = t;
+        g->meta_count = n;
+        return 0;
+    }
+    case KEY_TARGET_METADATA: {
+        od_consumer_group_target_assignment_metadata_value v;
+        if (od_consumer_group_target_assignment_metadata_value_decode(&v, &vr, vv) != OD_WIRE_OK)
+            return ERR;
+        g->assignment_epoch = v.assignment_epoch;
+        return 0;
+    }
+    case KEY_MEMBER: {
+        od_consumer_group_member_metadata_value v;
+        if (od_consumer_group_member_metadata_value_decode(&v, &vr, vv) != OD_WIRE_OK)
+            return ERR;
+        return replay_member_value(m, &v) ? 0 : ERR;
+    }
+    case KEY_TARGET_MEMBER: {
+        od_consumer_group_target_assignment_member_value v;
+        if (od_consumer_group_target_assignment_member_value_decode(&v, &vr, vv) != OD_WIRE_OK)
+            return ERR;
+        if (!tpset_from_target(&v.topic_partitions, &m->target))
+            return ERR;
+        m->has_target = true;
+        return 0;
+    }
+    default: {
+        od_consumer_group_current_member_assignment_value v;
+        if (od_consumer_group_current_member_assignment_value_decode(&v, &vr, vv) != OD_WIRE_OK)
+            return ERR;
+        if (!tpset_from_cur(&v.assigned_partitions, &m->assigned) ||
+            !tpset_from_cur(&v.partitions_pending_revocation, &m->pending))
+            return ERR;
+        m->epoch = v.member_epoch;
+        m->prev_epoch = v.previous_member_epoch;
+        m->state = v.state;
+        return 0;
+    }
+    }
+}
+
+static int16_t map_append_error(int16_t e)
+{
+    switch (e) {
+    case OD_GC_NONE: return OD_GC_NONE;
+    case OD_GC_UNKNOWN_TOPIC_OR_PARTITION:
+    case OD_GC_NOT_ENOUGH_REPLICAS:
+    case OD_GC_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case OD_GC_REQUEST_TIMED_OUT:
+        return OD_GC_COORDINATOR_NOT_AVAILABLE;
+    case OD_GC_NOT_LEADER_OR_FOLLOWER:
+    case OD_GC_KAFKA_STORAGE_ERROR:
+        return OD_GC_NOT_COORDINATOR;
+    default: return OD_GC_UNKNOWN_SERVER_ERROR;
+    }
+}
+
+/* Appends the records as one batch and, on success, replays them
+ * (invariant 6). Returns the mapped error. */
+static int16_t commit_records(od_cg *cg, int32_t partition, reclist *rl)
+{
+    if (rl->failed)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    if (rl->n == 0)
+        return OD_GC_NONE;
+    od_builder_record *recs = od_arena_calloc(rl->arena, (size_t)rl->n, sizeof *recs);
+    if (!recs)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    int64_t ts = now(cg);
+    for (int32_t i = 0; i < rl->n; i++) {
+        recs[i].timestamp = ts;
+        recs[i].key = rl->keys[i];
+        recs[i].value = rl->values[i];
+    }
+    od_batch_params params = OD_BATCH_PARAMS_INIT;
+    od_writer out;
+    od_writer_init(&out, 512);
+    od_batch_err be = od_batch_build(&params, recs, rl->n, &out);
+    int16_t err = OD_GC_UNKNOWN_SERVER_ERROR;
+    if (be == OD_BATCH_OK && out.err == OD_WIRE_OK)
+        err = map_append_error(cg->env.append(cg->env.ctx, partition, out.buf, out.len));
+    od_writer_free(&out);
+    if (err != OD_GC_NONE)
+        return err;
+    for (int32_t i = 0; i < rl->n; i++)
+        if (replay_record(cg, rl->keys[i], rl->values[i], rl->arena) != 0)
+            return OD_GC_UNKNOWN_SERVER_ERROR; /* out of memory after a durable write */
+    return OD_GC_NONE;
+}
+
+/* ---------------------------------------------------------------- subscriptions */
+
+static const topicmeta *cluster_topic_by_id(const od_cg *cg, const od_uuid *id)
+{
+    for (int32_t i = 0; i < cg->topic_count; i++)
+        if (od_uuid_eq(&cg->topics[i].id, id))
+            return &cg->topics[i];
+    return NULL;
+}
+
+/* Whole-name POSIX extended match; internal topics never match. */
+static bool regex_matches(const regex_t *re, const topicmeta *t)
+{
+    if (t->name.len >= 2 && t->name.p[0] == '_' && t->name.p[1] == '_')
+        return false;
+    regmatch_t m;
+    if (regexec(re, t->name.p, 1, &m, 0) != 0)
+        return false;
+    return m.rm_so == 0 && m.rm_eo == t->name.len;
+}
+
+static bool compile_regex(od_str pattern, regex_t *re)
+{
+    char *p = malloc((size_t)pattern.len + 1);
+    if (!p)
+        return false;
+    memcpy(p, pattern.ptr, (size_t)pattern.len);
+    p[pattern.len] = 0;
+    int rc = regcomp(re, p, REG_EXTENDED);
+    free(p);
+    return rc == 0;
+}
+
+/* The cluster topics one subscription resolves to: *out gets pointers into
+ * cg->topics (arena array); sorted by position, so by the cluster order. */
+static int32_t resolve_subscription(const od_cg *cg, const msub *s, od_arena *a,
+                                    const topicmeta ***out)
+{
+    const topicmeta **r = od_arena_alloc(a, (size_t)(cg->topic_count ? cg->topic_count : 1) *
+                                                sizeof *r);
+    *out = r;
+    if (!r)
+        return 0;
+    regex_t re;
+    bool has_re = s->regex.len > 0 && compile_regex(s->regex, &re);
+    int32_t n = 0;
+    for (int32_t i = 0; i < cg->topic_count; i++) {
+        const topicmeta *t = &cg->topics[i];
+        bool in = false;
+        for (int32_t j = 0; j < s->topic_count && !in; j++)
+            in = beq(&t->name, s->topics[j]);
+        if (!in && has_re)
+            in = regex_matches(&re, t);
+        if (in)
+            r[n++] = t;
+    }
+    if (has_re)
+        regfree(&re);
+    return n;
+}
+
+static msub member_sub(const cmember *m)
+{
+    msub s = {
+        .id = bstr(&m->id),
+        .instance_id = bstr(&m->instance_id),
+        .rack_id = bstr(&m->rack_id),
+        .client_id = bstr(&m->client_id),
+        .client_host = bstr(&m->client_host),
+        .regex = bstr(&m->regex),
+        .assignor = bstr(&m->assignor),
+        .topics = NULL,
+        .topic_count = m->topic_count,
+        .rebalance_timeout_ms = m->rebalance_timeout_ms,
+    };
+    return s;
+}
+
+/* The member list an operation computes with: the group's members, with
+ * one replaced (or removed, sub NULL) and possibly one added. */
+typedef struct view_member {
+    msub sub;
+    const cmember *m;            /* NULL: a member that does not exist yet */
+    tpset cur_target;            /* what the assignor starts from */
+    const topicmeta **topics;    /* resolved subscription */
+    int32_t topic_count;
+} view_member;
+
+static od_str *member_topic_views(od_arena *a, const cmember *m)
+{
+    od_str *v = od_arena_alloc(a, (size_t)(m->topic_count ? m->topic_count : 1) * sizeof *v);
+    if (v)
+        for (int32_t i = 0; i < m->topic_count; i++)
+            v[i] = bstr(&m->topics[i]);
+    return v;
+}
+
+/* Builds the view: every member but `skip` (the old self, when replaced or
+ * removed), then `self` when non-NULL. Returns the count, -1 on OOM. */
+static int32_t build_view(const od_cg *cg, const cgroup *g, const cmember *skip,
+                          const msub *self, const cmember *self_m, tpset self_cur_target,
+                          od_arena *a, view_member **out)
+{
+    view_member *v = od_arena_calloc(a, (size_t)g->member_count + 1, sizeof *v);
+    *out = v;
+    if (!v)
+        return -1;
+    int32_t n = 0;
+    for (int32_t i = 0; i < g->member_count; i++) {
+        const cmember *m = g->members[i];
+        if (m == skip)
+            continue;
+        v[n].sub = member_sub(m);
+        v[n].sub.topics = member_topic_views(a, m);
+        if (!v[n].sub.topics)
+            return -1;
+        v[n].m = m;
+        v[n].cur_target = m->target;
+        n++;
+    }
+    if (self) {
+        v[n].sub = *self;
+        v[n].m = self_m;
+        v[n].cur_target = self_cur_target;
+        n++;
+    }
+    for (int32_t i = 0; i < n; i++)
+        v[i].topic_count = resolve_subscription(cg, &v[i].sub, a, &v[i].topics);
+    return n;
+}
+
+/* The union of the view's resolved subscriptions, sorted by name, as the
+ * PartitionMetadata record stores it. */
+static int32_t compute_metadata(const od_cg *cg, const view_member *v, int32_t n, od_arena *a,
+                                metaview **out)
+{
+    metaview *m = od_arena_alloc(a, (size_t)(cg->topic_count ? cg->topic_count : 1) * sizeof *m);
+    *out = m;
+    if (!m)
+        return 0;
+    int32_t count = 0;
+    for (int32_t i = 0; i < cg->topic_count; i++) {
+        const topicmeta *t = &cg->topics[i];
+        bool used = false;
+        for (int32_t j = 0; j < n && !used; j++)
+            for (int32_t k = 0; k < v[j].topic_count && !used; k++)
+                used = v[j].topics[k] == t;
+        if (used)
+            m[count++] = (metaview){t->id, bstr(&t->name), t->partitions};
+    }
+    /* cluster topics are kept sorted by name (od_cg_set_topics) */
+    return count;
+}
+
+static bool metadata_equal(const cgroup *g, const metaview *m, int32_t n)
+{
+    if (g->meta_count != n)
+        return false;
+    for (int32_t i = 0; i < n; i++)
+        if (!od_uuid_eq(&g->meta[i].id, &m[i].id) || !beq(&g->meta[i].name, m[i].name) ||
+            g->meta[i].partitions != m[i].partitions)
+            return false;
+    return true;
+}
+
+/* ---------------------------------------------------------------- Java iteration order */
+
+/* Kafka's assignors iterate HashMaps and HashSets; their order decides which
+ * member gets which partition, so it is reproduced: buckets of
+ * (h ^ h >>> 16) & (capacity - 1), ties in insertion order. */
+static uint32_t java_spread(int32_t h)
+{
+    uint32_t u = (uint32_t)h;
+    return u ^ (u >> 16);
+}
+
+/* Capacity of a HashMap filled by n puts from the default constructor. */
+static uint32_t cap_for_puts(int32_t n)
+{
+    uint32_t cap = 16;
+    while ((uint32_t)n > cap / 4 * 3)
+        cap *= 2;
+    return cap;
+}
+
+/* Capacity of new HashSet<>(collection of n). */
+static uint32_t cap_for_copy(int32_t n)
+{
+    uint32_t want = (uint32_t)((float)n / 0.75f) + 1;
+    if (want < 16)
+        want = 16;
+    uint32_t cap = 1;
+    while (cap < want)
+        cap *= 2;
+    return cap;
+}
+
+static int32_t java_uuid_hash(const od_uuid *u)
+{
+    uint64_t msb = 0, lsb = 0;
+    for (int i = 0; i < 8; i++) {
+        msb = msb << 8 | u->bytes[i];
+        lsb = lsb << 8 | u->bytes[8 + i];
+    }
+    uint64_t h = msb ^ lsb;
+    return (int32_t)((uint32_t)(h >> 32) ^ (uint32_t)h);
+}
+
+typedef struct order_key {
+    uint32_t bucket;
+    int32_t index;
+} order_key;
+
+static int order_cmp(const void *pa, const void *pb)
+{
+    const order_key *a = pa, *b = pb;
+    if (a->bucket != b->bucket)
+        return a->bucket < b->bucket ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+/* Fills order[] with 0..n-1 in Java iteration order of keys with the given
+ * hashes, inserted in index order into a table of capacity cap. */
+static bool java_order(const int32_t *hashes, int32_t n, uint32_t cap, int32_t *order)
+{
+    order_key *k = malloc((size_t)(n ? n : 1) * sizeof *k);
+    if (!k)
+        return false;
+    for (int32_t i = 0; i < n; i++)
+        k[i] = (order_key){java_spread(hashes[i]) & (cap - 1), i};
+    qsort(k, (size_t)n, sizeof *k, order_cmp);
+    for (int32_t i = 0; i < n; i++)
+        order[i] = k[i].index;
+    free(k);
+    return true;
+}
+
+/* ---------------------------------------------------------------- assignors */
+
+typedef struct amember {
+    od_str id;
+    const od_uuid **topics;      /* subscribed topic ids that exist */
+    int32_t topic_count;
+    tpset cur;                   /* current target */
+    od_cg_tp *out;               /* new target (arena, capacity total) */
+    int32_t out_n;
+} amember;
+
+typedef struct atopic {
+    od_uuid id;
+    int32_t partitions;
+} atopic;
+
+static bool subscribes(const amember *m, const od_uuid *t)
+{
+    for (int32_t i = 0; i < m->topic_count; i++)
+        if (od_uuid_eq(m->topics[i], t))
+            return true;
+    return false;
+}
+
+static void give(amember *m, const od_uuid *t, int32_t p)
+{
+    m->out[m->out_n++] = (od_cg_tp){*t, p};
+}
+
+static const atopic *find_atopic(const atopic *t, int32_t n, const od_uuid *id)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (od_uuid_eq(&t[i].id, id))
+            return &t[i];
+    return NULL;
+}
+
+/* The partitions of topic t in a member's current target, in Java HashSet
+ * iteration order (for small partition numbers: ascending). */
+static int32_t cur_partitions_java(const amember *m, const od_uuid *t, int32_t num_partitions,
+                                   int32_t *out)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < m->cur.n; i++)
+        if (od_uuid_eq(&m->cur.v[i].topic_id, t) && m->cur.v[i].partition >= 0 &&
+            m->cur.v[i].partition < num_partitions)
+            out[n++] = m->cur.v[i].partition;
+    int32_t *hashes = malloc((size_t)(n ? n : 1) * sizeof *hashes);
+    int32_t *order = malloc((size_t)(n ? n : 1) * sizeof *order);
+    int32_t *copy = malloc((size_t)(n ? n : 1) * sizeof *copy);
+    if (hashes && order && copy) {
+        for (int32_t i = 0; i < n; i++)
+            hashes[i] = out[i];
+        if (java_order(hashes, n, cap_for_puts(n), order)) {
+            memcpy(copy, out, (size_t)n * sizeof *copy);
+            for (int32_t i = 0; i < n; i++)
+                out[i] = copy[order[i]];
+        }
+    }
+    free(hashes);
+    free(order);
+    free(copy);
+    return n;
+}
+
+/* Kafka's UniformHomogeneousAssignmentBuilder: keep what fits the quota,
+ * hand the rest out in order. mo is the member iteration order. */
+static void uniform_homogeneous(amember *ms, int32_t nm, const int32_t *mo, const atopic *ts,
+                                int32_t nt, od_arena *a)
+{
+    const amember *first = &ms[mo[0]];
+    if (first->topic_count == 0)
+        return;
+    /* the subscribed topic ids, in HashSet order */
+    int32_t ns = first->topic_count;
+    int32_t *hashes = od_arena_alloc(a, (size_t)ns * sizeof *hashes);
+    int32_t *torder = od_arena_alloc(a, (size_t)ns * sizeof *torder);
+    if (!hashes || !torder)
+        return;
+    int32_t total = 0;
+    for (int32_t i = 0; i < ns; i++) {
+        hashes[i] = java_uuid_hash(first->topics[i]);
+        const atopic *t = find_atopic(ts, nt, first->topics[i]);
+        total += t ? t->partitions : 0;
+    }
+    java_order(hashes, ns, cap_for_copy(ns), torder);
+    /* every partition once, plus what members give back (also from total) */
+    od_cg_tp *unassigned = od_arena_alloc(a, (size_t)(2 * total + 1) * sizeof *unassigned);
+    int32_t *remaining = od_arena_calloc(a, (size_t)nm, sizeof *remaining);
+    int32_t *parts = od_arena_alloc(a, (size_t)(total ? total : 1) * sizeof *parts);
+    if (!unassigned || !remaining || !parts)
+        return;
+    int32_t nu = 0;
+    for (int32_t i = 0; i < ns; i++) {
+        const atopic *t = find_atopic(ts, nt, first->topics[torder[i]]);
+        if (!t)
+            continue;
+        for (int32_t p = 0; p < t->partitions; p++) {
+            od_cg_tp tp = {t->id, p};
+            bool assigned = false;
+            for (int32_t j = 0; j < nm && !assigned; j++)
+                assigned = tpset_has(&ms[j].cur, &tp);
+            if (!assigned)
+                unassigned[nu++] = tp;
+        }
+    }
+    int32_t min_quota = total / nm, extra = total % nm;
+    for (int32_t oi = 0; oi < nm; oi++) {
+        amember *m = &ms[mo[oi]];
+        int32_t quota = min_quota;
+        if (extra > 0) {
+            quota++;
+            extra--;
+        }
+        /* the member's current topics, in HashMap order */
+        od_uuid *ctopics = od_arena_alloc(a, (size_t)(m->cur.n ? m->cur.n : 1) * sizeof *ctopics);
+        int32_t nct = 0;
+        for (int32_t i = 0; i < m->cur.n; i++)
+            if (nct == 0 || !od_uuid_eq(&ctopics[nct - 1], &m->cur.v[i].topic_id))
+                ctopics[nct++] = m->cur.v[i].topic_id;
+        int32_t *ch = od_arena_alloc(a, (size_t)(nct ? nct : 1) * sizeof *ch);
+        int32_t *co = od_arena_alloc(a, (size_t)(nct ? nct : 1) * sizeof *co);
+        for (int32_t i = 0; i < nct; i++)
+            ch[i] = java_uuid_hash(&ctopics[i]);
+        java_order(ch, nct, cap_for_puts(nct), co);
+        for (int32_t ti = 0; ti < nct; ti++) {
+            const od_uuid *t = &ctopics[co[ti]];
+            bool sub = false;
+            for (int32_t i = 0; i < ns && !sub; i++)
+                sub = od_uuid_eq(first->topics[i], t);
+            const atopic *at = find_atopic(ts, nt, t);
+            if (!sub || !at)
+                continue;
+            int32_t np = cur_partitions_java(m, t, at->partitions, parts);
+            if (np <= quota) {
+                quota -= np;
+                for (int32_t i = 0; i < np; i++)
+                    give(m, t, parts[i]);
+            } else {
+                for (int32_t i = 0; i < np; i++) {
+                    if (quota > 0) {
+                        quota--;
+                        give(m, t, parts[i]);
+                    } else {
+                        unassigned[nu++] = (od_cg_tp){*t, parts[i]};
+                    }
+                }
+            }
+        }
+        remaining[mo[oi]] = quota;
+    }
+    int32_t next = 0;
+    for (int32_t oi = 0; oi < nm; oi++) {
+        amember *m = &ms[mo[oi]];
+        for (int32_t i = 0; i < remaining[mo[oi]] && next < nu; i++, next++)
+            give(m, &unassigned[next].topic_id, unassigned[next].partition);
+    }
+}
+
+/* Heterogeneous subscriptions (see the header: not Kafka's algorithm).
+ * Keep each member's current partitions of topics it still subscribes to,
+ * give every other partition to the least loaded subscriber (topics with
+ * fewest subscribers first), then move partitions from the most to the
+ * least loaded subscriber while they differ by more than one. */
+static void uniform_heterogeneous(amember *ms, int32_t nm, const int32_t *mo, const atopic *ts,
+                                  int32_t nt, od_arena *a)
+{
+    int32_t *subs = od_arena_calloc(a, (size_t)(nt ? nt : 1), sizeof *subs);
+    int32_t *torder = od_arena_alloc(a, (size_t)(nt ? nt : 1) * sizeof *torder);
+    for (int32_t t = 0; t < nt; t++) {
+        torder[t] = t;
+        for (int32_t i = 0; i < nm; i++)
+            subs[t] += subscribes(&ms[i], &ts[t].id);
+    }
+    for (int32_t i = 1; i < nt; i++) /* insertion sort: fewest subscribers first, stable */
+        for (int32_t j = i; j > 0 && subs[torder[j]] < subs[torder[j - 1]]; j--) {
+            int32_t x = torder[j];
+            torder[j] = torder[j - 1];
+            torder[j - 1] = x;
+        }
+    for (int32_t i = 0; i < nm; i++)
+        for (int32_t k = 0; k < ms[i].cur.n; k++) {
+            const od_cg_tp *tp = &ms[i].cur.v[k];
+            const atopic *t = find_atopic(ts, nt, &tp->topic_id);
+            if (t && tp->partition >= 0 && tp->partition < t->partitions &&
+                subscribes(&ms[i], &t->id))
+                give(&ms[i], &t->id, tp->partition);
+        }
+    for (int32_t ti = 0; ti < nt; ti++) {
+        const atopic *t = &ts[torder[ti]];
+        if (subs[torder[ti]] == 0)
+            continue;
+        for (int32_t p = 0; p < t->partitions; p++) {
+            od_cg_tp tp = {t->id, p};
+            bool held = false;
+            for (int32_t i = 0; i < nm && !held; i++)
+                for (int32_t k = 0; k < ms[i].out_n && !held; k++)
+                    held = tp_cmp(&ms[i].out[k], &tp) == 0;
+            if (held)
+                continue;
+            amember *best = NULL;
+            for (int32_t oi = 0; oi < nm; oi++) {
+                amember *m = &ms[mo[oi]];
+                if (subscribes(m, &t->id) && (!best || m->out_n < best->out_n))
+                    best = m;
+            }
+            give(best, &t->id, p);
+        }
+    }
+    /* balance */
+    for (int32_t guard = 0; guard < 100000; guard++) {
+        bool moved = false;
+        for (int32_t oi = 0; oi < nm && !moved; oi++) {
+            amember *hi = &ms[mo[oi]];
+            for (int32_t k = hi->out_n - 1; k >= 0 && !moved; k--) {
+                amember *lo = NULL;
+                for (int32_t oj = 0; oj < nm; oj++) {
+                    amember *m = &ms[mo[oj]];
+                    if (m != hi && subscribes(m, &hi->out[k].topic_id) &&
+                        m->out_n + 1 < hi->out_n && (!lo || m->out_n < lo->out_n))
+                        lo = m;
+                }
+                if (lo) {
+                    give(lo, &hi->out[k].topic_id, hi->out[k].partition);
+                    hi->out[k] = hi->out[--hi->out_n];
+                    moved = true;
+                }
+            }
+        }
+        if (!moved)
+            break;
+    }
+}
+
+/* Kafka's (sticky) RangeAssignor, per topic. */
+static void range_assign(amember *ms, int32_t nm, const int32_t *mo, const atopic *ts, int32_t nt,
+                         od_arena *a)
+{
+    int32_t *members = od_arena_alloc(a, (size_t)nm * sizeof *members);
+    int32_t *rem = od_arena_alloc(a, (size_t)nm * sizeof *rem);
+    for (int32_t ti = 0; ti < nt; ti++) {
+        const atopic *t = &ts[ti];
+        int32_t n = 0;
+        for (int32_t oi = 0; oi < nm; oi++)
+            if (subscribes(&ms[mo[oi]], &t->id))
+                members[n++] = mo[oi];
+        if (n == 0)
+            continue;
+        int32_t np = t->partitions;
+        int32_t min_quota = np / n, extra = np % n;
+        bool *sticky = od_arena_calloc(a, (size_t)(np ? np : 1), sizeof *sticky);
+        int32_t *cur = od_arena_alloc(a, (size_t)(np ? np : 1) * sizeof *cur);
+        int32_t nunfilled = 0;
+        int32_t *unfilled = od_arena_alloc(a, (size_t)n * sizeof *unfilled);
+        for (int32_t i = 0; i < n; i++) {
+            amember *m = &ms[members[i]];
+            int32_t size = 0;
+            for (int32_t k = 0; k < m->cur.n; k++) /* ascending: tpset order */
+                if (od_uuid_eq(&m->cur.v[k].topic_id, &t->id) && m->cur.v[k].partition >= 0 &&
+                    m->cur.v[k].partition < np)
+                    cur[size++] = m->cur.v[k].partition;
+            int32_t keep = size < min_quota ? size : min_quota;
+            for (int32_t k = 0; k < keep; k++) {
+                sticky[cur[k]] = true;
+                give(m, &t->id, cur[k]);
+            }
+            int32_t remaining = min_quota - size;
+            if (remaining < 0 && extra > 0) {
+                extra--;
+                sticky[cur[min_quota]] = true;
+                give(m, &t->id, cur[min_quota]);
+            } else {
+                unfilled[nunfilled] = members[i];
+                rem[nunfilled++] = remaining;
+            }
+        }
+        int32_t next = 0;
+        for (int32_t i = 0; i < nunfilled; i++) {
+            int32_t r = rem[i];
+            if (extra > 0) {
+                r++;
+                extra--;
+            }
+            for (; r > 0; r--) {
+                while (next < np && sticky[next])
+                    next++;
+                if (next >= np)
+                    break;
+                give(&ms[unfilled[i]], &t->id, next++);
+            }
+        }
+    }
+}
+
+/* Runs the assignor over the view; targets[i] gets view member i's new
+ * target (arena). Returns false on OOM. */
+static bool assign(const od_cg *cg, od_cg_assignor which, const view_member *v, int32_t n,
+                   const metaview *meta, int32_t nmeta, od_arena *a, tpset *targets)
+{
+    if (n == 0)
+        return true;
+    int32_t total = 0;
+    atopic *ts = od_arena_alloc(a, (size_t)(nmeta ? nmeta : 1) * sizeof *ts);
+    amember *ms = od_arena_calloc(a, (size_t)n, sizeof *ms);
+    int32_t *hashes = od_arena_alloc(a, (size_t)n * sizeof *hashes);
+    int32_t *mo = od_arena_alloc(a, (size_t)n * sizeof *mo);
+    if (!ts || !ms || !hashes || !mo)
+        return false;
+    for (int32_t i = 0; i < nmeta; i++) {
+        ts[i] = (atopic){meta[i].id, meta[i].partitions};
+        total += meta[i].partitions;
+    }
+    bool homogeneous = true;
+    for (int32_t i = 0; i < n; i++) {
+        ms[i].id = v[i].sub.id;
+        ms[i].cur = v[i].cur_target;
+        ms[i].topics = od_arena_alloc(a, (size_t)(v[i].topic_count ? v[i].topic_count : 1) *
+                                             sizeof *ms[i].topics);
+        ms[i].out = od_arena_alloc(a, (size_t)(total ? total : 1) * sizeof *ms[i].out);
+        if (!ms[i].topics || !ms[i].out)
+            return false;
+        for (int32_t k = 0; k < v[i].topic_count; k++)
+            ms[i].topics[ms[i].topic_count++] = &v[i].topics[k]->id;
+        hashes[i] = od_java_string_hash(ms[i].id);
+        if (i > 0) {
+            bool same = v[i].topic_count == v[0].topic_count;
+            for (int32_t k = 0; k < v[i].topic_count && same; k++)
+                same = v[i].topics[k] == v[0].topics[k];
+            homogeneous = homogeneous && same;
+        }
+    }
+    (void)cg;
+    if (!java_order(hashes, n, cap_for_puts(n), mo))
+        return false;
+    if (which == OD_CG_ASSIGNOR_RANGE)
+        range_assign(ms, n, mo, ts, nmeta, a);
+    else if (homogeneous)
+        uniform_homogeneous(ms, n, mo, ts, nmeta, a);
+    else
+        uniform_heterogeneous(ms, n, mo, ts, nmeta, a);
+    for (int32_t i = 0; i < n; i++) {
+        targets[i] = (tpset){ms[i].out, ms[i].out_n};
+        tpset_normalize(&targets[i]);
+    }
+    return true;
+}
+
+/* The group's assignor: the one most members name, else the default. */
+static od_cg_assignor preferred_assignor(const od_cg *cg, const view_member *v, int32_t n)
+{
+    int32_t counts[2] = {0, 0};
+    for (int32_t i = 0; i < n; i++) {
+        od_cg_assignor x;
+        if (v[i].sub.assignor.len > 0 && assignor_by_name(cg, v[i].sub.assignor, &x))
+            counts[x]++;
+    }
+    od_cg_assignor best = cg->cfg.assignors[0];
+    for (int32_t i = 0; i < cg->cfg.assignor_count; i++) {
+        od_cg_assignor x = cg->cfg.assignors[i];
+        if (counts[x] > counts[best])
+            best = x;
+    }
+    return best;
+}
+
+/* Computes a new target assignment for the view and adds the target
+ * records of members whose target changed, then the assignment epoch.
+ * self_target gets view member self_index's target. */
+static bool update_target(const od_cg *cg, const cgroup *g, const view_member *v, int32_t n,
+                          const metaview *meta, int32_t nmeta, int32_t epoch, reclist *rl,
+                          int32_t self_index, tpset *self_target)
+{
+    tpset *targets = od_arena_calloc(rl->arena, (size_t)(n ? n : 1), sizeof *targets);
+    if (!targets || !assign(cg, preferred_assignor(cg, v, n), v, n, meta, nmeta, rl->arena,
+                            targets))
+        return false;
+    od_str gid = bstr(&g->id);
+    for (int32_t i = 0; i < n; i++) {
+        const cmember *m = v[i].m;
+        if (!m || !m->has_target || !tpset_eq(&m->target, &targets[i]))
+            rec_target_member(rl, gid, v[i].sub.id, &targets[i]);
+        if (i == self_index)
+            *self_target = targets[i];
+    }
+    rec_target_epoch(rl, gid, epoch);
+    return true;
+}
+
+/* ---------------------------------------------------------------- reconciliation */
+
+/* Kafka's currentPartitionEpoch over the group, with `self` (its old
+ * holdings) skipped and its in-flight pending set counted instead: true
+ * when someone holds tp. */
+static bool partition_held(const cgroup *g, const cmember *skip, const cmember *also_skip,
+                           const tpset *self_pending, const od_cg_tp *tp)
+{
+    if (tpset_has(self_pending, tp))
+        return true;
+    for (int32_t i = 0; i < g->member_count; i++) {
+        const cmember *m = g->members[i];
+        if (m == skip || m == also_skip)
+            continue;
+        if (tpset_has(&m->assigned, tp) || tpset_has(&m->pending, tp))
+            return true;
+    }
+    return false;
+}
+
+/* Whether the member still owns one of the partitions (owned NULL: Kafka
+ * assumes it does). */
+static bool owns_any(const tpset *owned, const tpset *revoking)
+{
+    if (!owned)
+        return true;
+    for (int32_t i = 0; i < revoking->n; i++)
+        if (tpset_has(owned, &revoking->v[i]))
+            return true;
+    return false;
+}
+
+static cur_assign next_assignment(const cgroup *g, const cmember *skip, const cmember *skip2,
+                                  const cur_assign *c, int32_t member_epoch,
+                                  int32_t target_epoch, const tpset *target, const tpset *owned,
+                                  od_arena *a)
+{
+    tpset keep = tpset_op(a, &c->assigned, target, true);
+    tpset revoke = tpset_op(a, &c->assigned, target, false);
+    tpset want = tpset_op(a, target, &c->assigned, false);
+    bool unreleased = false;
+    tpset assigned = tpset_arena(a, keep.n + want.n);
+    for (int32_t i = 0; i < keep.n; i++)
+        assigned.v[assigned.n++] = keep.v[i];
+    cur_assign r = {.prev_epoch = c->epoch, .assigned = assigned, .pending = {NULL, 0}};
+    if (revoke.n > 0 && owns_any(owned, &revoke)) {
+        /* Revoke first; nothing new until the member has acknowledged. */
+        r.state = OD_CG_MEMBER_UNREVOKED_PARTITIONS;
+        r.epoch = member_epoch;
+        r.pending = revoke;
+        return r;
+    }
+    for (int32_t i = 0; i < want.n; i++) {
+        if (partition_held(g, skip, skip2, &c->pending, &want.v[i]))
+            unreleased = true;
+        else
+            assigned.v[assigned.n++] = want.v[i];
+    }
+    tpset_normalize(&assigned);
+    r.assigned = assigned;
+    {
+        r.state = unreleased ? OD_CG_MEMBER_UNRELEASED_PARTITIONS : OD_CG_MEMBER_STABLE;
+        r.epoch = target_epoch;
+    }
+    return r; /* updateMemberEpoch: previous = the epoch before, always */
+}
+
+/* Kafka's CurrentAssignmentBuilder.build. */
+static cur_assign reconcile(const cgroup *g, const cmember *skip, const cmember *skip2,
+                            const cur_assign *c, int32_t target_epoch, const tpset *target,
+                            const tpset *owned, od_arena *a)
+{
+    switch (c->state) {
+    case OD_CG_MEMBER_STABLE:
+        if (c->epoch != target_epoch)
+            return next_assignment(g, skip, skip2, c, c->epoch, target_epoch, target, owned, a);
+        return *c;
+    case OD_CG_MEMBER_UNREVOKED_PARTITIONS:
+        if (owns_any(owned, &c->pending))
+            return *c;
+        {
+            int32_t e = c->epoch + 1 < target_epoch ? c->epoch + 1 : target_epoch;
+            cur_assign cc = *c;
+            cc.pending = (tpset){NULL, 0};
+            return next_assignment(g, skip, skip2, &cc, e, target_epoch, target, owned, a);
+        }
+    default:
+        return next_assignment(g, skip, skip2, c, c->epoch, target_epoch, target, owned, a);
+    }
+}
+
+static bool cur_eq(const cur_assign *a, const cur_assign *b)
+{
+    return a->epoch == b->epoch && a->prev_epoch == b->prev_epoch && a->state == b->state &&
+           tpset_eq(&a->assigned, &b->assigned) && tpset_eq(&a->pending, &b->pending);
+}
+
+static cur_assign member_cur(const cmember *m)
+{
+    return (cur_assign){m->epoch, m->prev_epoch, m->state, m->assigned, m->pending};
+}
+
+/* ---------------------------------------------------------------- fencing */
+
+/* Kafka's consumerGroupFenceMember: remove, refresh the subscription
+ * metadata without the member, bump the group epoch. */
+static bool fence_records(const od_cg *cg, const cgroup *g, const cmember *m, reclist *rl)
+{
+    od_str gid = bstr(&g->id);
+    rec_remove_member(rl, gid, bstr(&m->id));
+    view_member *v;
+    int32_t n = build_view(cg, g, m, NULL, NULL, (tpset){NULL, 0}, rl->arena, &v);
+    if (n < 0)
+        return false;
+    metaview *meta;
+    int32_t nmeta = compute_metadata(cg, v, n, rl->arena, &meta);
+    if (!metadata_equal(g, meta, nmeta))
+        rec_partition_metadata(rl, gid, meta, nmeta);
+    rec_group_epoch(rl, gid, g->group_epoch + 1);
+    return true;
+}
+
+static int16_t fence_member(od_cg *cg, cgroup *g, cmember *m, od_arena *arena)
+{
+    reclist rl;
+    rl_init(&rl, arena);
+    if (!fence_records(cg, g, m, &rl))
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    return commit_records(cg, g->partition, &rl);
+}
+
+/* ---------------------------------------------------------------- heartbeat */
+
+static void hb_error(od_consumer_group_heartbeat_response *resp, int16_t err, const char *msg)
+{
+    resp->error_code = err;
+    resp->error_message = msg ? (od_str){msg, (int32_t)strlen(msg)} : OD_STR_NULL;
+    resp->member_id = OD_STR_NULL;
+    resp->member_epoch = 0;
+    resp->heartbeat_interval_ms = 0;
+    resp->assignment = NULL;
+}
+
+/* Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid (with the regex
+ * allowed, see the header). */
+static int16_t validate_request(const od_cg *cg, const od_consumer_group_heartbeat_request *r,
+                                od_str regex, const char **msg)
+{
+    if (r->group_id.len <= 0) {
+        *msg = "GroupId can't be empty.";
+        return OD_CG_INVALID_REQUEST;
+    }
+    if (r->instance_id.len == 0) {
+        *msg = "InstanceId can't be empty.";
+        return OD_CG_INVALID_REQUEST;
+    }
+    if (r->rack_id.len == 0) {
+        *msg = "RackId can't be empty.";
+        return OD_CG_INVALID_REQUEST;
+    }
+    if (r->member_epoch > 0 || r->member_epoch == OD_CG_LEAVE_EPOCH) {
+        if (r->member_id.len <= 0) {
+            *msg = "MemberId can't be empty.";
+            return OD_CG_INVALID_REQUEST;
+        }
+    } else if (r->member_epoch == 0) {
+        if (r->rebalance_timeout_ms == -1) {
+            *msg = "RebalanceTimeoutMs must be provided in first request.";
+            return OD_CG_INVALID_REQUEST;
+        }
+        if (r->topic_partitions.count != 0) {
+            *msg = "TopicPartitions must be empty when (re-)joining.";
+            return OD_CG_INVALID_REQUEST;
+        }
+        if (r->subscribed_topic_names.count < 0 && regex.len < 0) {
+            *msg = "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.";
+            return OD_CG_INVALID_REQUEST;
+        }
+    } else if (r->member_epoch == OD_CG_LEAVE_STATIC_EPOCH) {
+        if (r->instance_id.len < 0) {
+            *msg = "InstanceId can't be null.";
+            return OD_CG_INVALID_REQUEST;
+        }
+    } else {
+        *msg = "MemberEpoch is invalid.";
+        return OD_CG_INVALID_REQUEST;
+    }
+    od_cg_assignor x;
+    if (r->server_assignor.len >= 0 && !assignor_by_name(cg, r->server_assignor, &x)) {
+        *msg = "ServerAssignor is not supported.";
+        return OD_CG_UNSUPPORTED_ASSIGNOR;
+    }
+    if (regex.len > 0) {
+        regex_t re;
+        if (!compile_regex(regex, &re)) {
+            *msg = "SubscribedTopicRegex is not a valid regular expression.";
+            return OD_CG_INVALID_REQUEST;
+        }
+        regfree(&re);
+    }
+    return OD_GC_NONE;
+}
+
+static int16_t partition_status(const od_cg *cg, od_str group_id, int32_t *partition)
+{
+    *partition = partition_for(cg, group_id);
+    switch (cg->parts[*partition]) {
+    case PART_ACTIVE: return OD_GC_NONE;
+    case PART_LOADING: return OD_GC_COORDINATOR_LOAD_IN_PROGRESS;
+    default: return OD_GC_NOT_COORDINATOR;
+    }
+}
+
+static bool owned_from_request(const od_consumer_group_heartbeat_request *r, od_arena *a,
+                               tpset *out)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < r->topic_partitions.count; i++)
+        n += r->topic_partitions.items[i].partitions.count > 0
+                 ? r->topic_partitions.items[i].partitions.count
+                 : 0;
+    *out = tpset_arena(a, n);
+    if (!out->v)
+        return false;
+    for (int32_t i = 0; i < r->topic_partitions.count; i++) {
+        const od_consumer_group_heartbeat_request_topic_partitions *t =
+            &r->topic_partitions.items[i];
+        for (int32_t j = 0; j < t->partitions.count; j++)
+            out->v[out->n++] = (od_cg_tp){t->topic_id, t->partitions.items[j]};
+    }
+    tpset_normalize(out);
+    return true;
+}
+
+static bool is_subset(const tpset *a, const tpset *b)
+{
+    for (int32_t i = 0; i < a->n; i++)
+        if (!tpset_has(b, &a->v[i]))
+            return false;
+    return true;
+}
+
+static bool topics_equal(const msub *a, const msub *b)
+{
+    if (a->topic_count != b->topic_count)
+        return false;
+    for (int32_t i = 0; i < a->topic_count; i++) {
+        bool found = false;
+        for (int32_t j = 0; j < b->topic_count && !found; j++)
+            found = str_eq(a->topics[i], b->topics[j]);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static bool sub_equal(const msub *a, const msub *b)
+{
+    return str_eq(a->id, b->id) && str_eq(a->instance_id, b->instance_id) &&
+           str_eq(a->rack_id, b->rack_id) && str_eq(a->client_id, b->client_id) &&
+           str_eq(a->client_host, b->client_host) && str_eq(a->regex, b->regex) &&
+           str_eq(a->assignor, b->assignor) && a->rebalance_timeout_ms == b->rebalance_timeout_ms &&
+           topics_equal(a, b);
+}
+
+static od_consumer_group_heartbeat_response_assignment *
+response_assignment(od_arena *a, const tpset *assigned)
+{
+    od_consumer_group_heartbeat_response_assignment *r = od_arena_calloc(a, 1, sizeof *r);
+    int32_t n;
+    topic_parts *tp = group_by_topic(a, assigned, &n);
+    if (!r || !tp)
+        return NULL;
+    od_consumer_group_heartbeat_response_assignment_init(r);
+    r->topic_partitions.items = od_arena_calloc(a, (size_t)(n ? n : 1),
+                                                sizeof *r->topic_partitions.items);
+    if (!r->topic_partitions.items)
+        return NULL;
+    r->topic_partitions.count = n;
+    for (int32_t i = 0; i < n; i++) {
+        od_consumer_group_heartbeat_response_topic_partitions_init(&r->topic_partitions.items[i]);
+        r->topic_partitions.items[i].topic_id = tp[i].id;
+        r->topic_partitions.items[i].partitions = tp[i].partitions;
+    }
+    return r;
+}
+
+static uint64_t next_random(od_cg *cg)
+{
+    uint64_t z = (cg->rng += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* Kafka 3.9 names a new member Uuid.randomUuid().toString(): 22 characters
+ * of URL-safe base64. */
+static od_str new_member_id(od_cg *cg, od_arena *a)
+{
+    uint8_t u[16];
+    uint64_t x = next_random(cg), y = next_random(cg);
+    for (int i = 0; i < 8; i++) {
+        u[i] = (uint8_t)(x >> (8 * i));
+        u[8 + i] = (uint8_t)(y >> (8 * i));
+    }
+    u[6] = (uint8_t)((u[6] & 0x0F) | 0x40);
+    u[8] = (uint8_t)((u[8] & 0x3F) | 0x80);
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    char *p = od_arena_alloc(a, 22);
+    if (!p)
+        return OD_STR_NULL;
+    uint32_t acc = 0;
+    int bits = 0, k = 0;
+    for (int i = 0; i < 16; i++) {
+        acc = acc << 8 | u[i];
+        bits += 8;
+        while (bits >= 6) {
+            p[k++] = b64[(acc >> (bits - 6)) & 63];
+            bits -= 6;
+        }
+    }
+    p[k++] = b64[(acc << (6 - bits)) & 63];
+    return (od_str){p, k};
+}
+
+static void arm_session(od_cg *cg, cmember *m)
+{
+    m->session_deadline = arm(cg, now(cg) + cg->cfg.session_timeout_ms);
+}
+
+/* Kafka's consumerGroupLeave. */
+static void leave(od_cg *cg, cgroup *g, const od_consumer_group_heartbeat_request *r,
+                  od_arena *arena, od_consumer_group_heartbeat_response *resp)
+{
+    cmember *m;
+    if (r->instance_id.len < 0) {
+        m = find_member(g, r->member_id, NULL);
+        if (!m) {
+            hb_error(resp, OD_GC_UNKNOWN_MEMBER_ID, NULL);
+            return;
+        }
+    } else {
+        m = find_static(g, r->instance_id);
+        if (!m) {
+            hb_error(resp, OD_GC_UNKNOWN_MEMBER_ID, "Instance id is unknown.");
+            return;
+        }
+        if (!beq(&m->id, r->member_id)) {
+            hb_error(resp, OD_GC_FENCED_INSTANCE_ID, "Instance id is owned by another member.");
+            return;
+        }
+    }
+    int16_t err;
+    if (r->member_epoch == OD_CG_LEAVE_STATIC_EPOCH) {
+        /* The member keeps its partitions under epoch -2 until it comes
+         * back or its session expires. */
+        reclist rl;
+        rl_init(&rl, arena);
+        cur_assign c = member_cur(m);
+        c.epoch = OD_CG_LEAVE_STATIC_EPOCH;
+        c.pending = (tpset){NULL, 0};
+        rec_current(&rl, bstr(&g->id), bstr(&m->id), &c);
+        err = commit_records(cg, g->partition, &rl);
+        if (err == OD_GC_NONE)
+            m->rebalance_deadline = -1;
+    } else {
+        err = fence_member(cg, g, m, arena);
+    }
+    if (err != OD_GC_NONE) {
+        hb_error(resp, err, NULL);
+        return;
+    }
+    resp->error_code = OD_GC_NONE;
+    resp->member_id = arena_str(arena, r->member_id);
+    resp->member_epoch = r->member_epoch;
+    resp->heartbeat_interval_ms = 0;
+    resp->assignment = NULL;
+}
+
+void od_cg_heartbeat(od_cg *cg, const od_consumer_group_heartbeat_request *r, od_str regex,
+                     od_str client_id, od_str client_host, od_arena *arena,
+                     od_consumer_group_heartbeat_response *resp)
+{
+    od_consumer_group_heartbeat_response_init(resp);
+    const char *msg = NULL;
+    int16_t err = validate_request(cg, r, regex, &msg);
+    int32_t partition = 0;
+    if (err == OD_GC_NONE)
+        err = partition_status(cg, r->group_id, &partition);
+    /* Without the cluster's topics every subscription would look empty. */
+    if (err == OD_GC_NONE && !cg->topics_known)
+        err = OD_GC_COORDINATOR_LOAD_IN_PROGRESS;
+    if (err != OD_GC_NONE) {
+        hb_error(resp, err, msg);
+        return;
+    }
+    cgroup *g = find_group(cg, r->group_id);
+    if (r->member_epoch < 0) {
+        if (!g)
+            hb_error(resp, OD_GC_GROUP_ID_NOT_FOUND, "Group not found.");
+        else
+            leave(cg, g, r, arena, resp);
+        request_wake(cg);
+        return;
+    }
+    bool created = false;
+    if (!g) {
+        if (r->member_epoch != 0) {
+            hb_error(resp, OD_GC_GROUP_ID_NOT_FOUND, "Group not found.");
+            return;
+        }
+        if (!(g = create_group(cg, r->group_id))) {
+            hb_error(resp, OD_GC_UNKNOWN_SERVER_ERROR, NULL);
+            return;
+        }
+        created = true;
+    }
+
+    /* 1. The member, and who it replaces. */
+    od_str member_id = r->member_id;
+    if (r->member_epoch == 0 && member_id.len <= 0)
+        member_id = new_member_id(cg, arena);
+    cmember *old = NULL;         /* the member as it is, when it exists */
+    cmember *replaced = NULL;    /* a static member that left and is replaced */
+    if (r->instance_id.len < 0) {
+        old = find_member(g, member_id, NULL);
+        if (!old && r->member_epoch != 0) {
+            err = OD_GC_UNKNOWN_MEMBER_ID;
+            msg = "Member is unknown.";
+        }
+    } else {
+        cmember *st = find_static(g, r->instance_id);
+        if (r->member_epoch == 0) {
+            if (st && beq(&st->id, member_id)) {
+                old = st;
+            } else if (st) {
+                if (st->epoch != OD_CG_LEAVE_STATIC_EPOCH) {
+                    err = OD_CG_UNRELEASED_INSTANCE_ID;
+                    msg = "Static member with this instance id has not left the group.";
+                } else {
+                    replaced = st;
+                }
+            } else {
+                old = find_member(g, member_id, NULL);
+            }
+        } else if (!st) {
+            err = OD_GC_UNKNOWN_MEMBER_ID;
+            msg = "Instance id is unknown.";
+        } else if (!beq(&st->id, member_id)) {
+            err = OD_GC_FENCED_INSTANCE_ID;
+            msg = "Instance id is owned by another member.";
+        } else {
+            old = st;
+        }
+    }
+    tpset owned_buf, *owned = NULL;
+    if (r->topic_partitions.count >= 0) {
+        if (!owned_from_request(r, arena, &owned_buf))
+            err = OD_GC_UNKNOWN_SERVER_ERROR;
+        owned = &owned_buf;
+    }
+    if (err == OD_GC_NONE && old && r->member_epoch != 0 && r->member_epoch != old->epoch) {
+        /* throwIfMemberEpochIsInvalid: the previous epoch is accepted when
+         * the member owns a subset of its assignment (a lost response). */
+        if (r->member_epoch > old->epoch || r->member_epoch != old->prev_epoch || !owned ||
+            !is_subset(owned, &old->assigned)) {
+            err = OD_CG_FENCED_MEMBER_EPOCH;
+            msg = "The consumer group member has a smaller or larger member epoch.";
+        }
+    }
+    if (err == OD_GC_NONE && !old && !replaced && g->member_count >= cg->cfg.max_size) {
+        err = OD_GC_GROUP_MAX_SIZE_REACHED;
+        msg = "The consumer group has reached its maximum capacity.";
+    }
+    if (err != OD_GC_NONE) {
+        if (created)
+            destroy_group(cg, g);
+        hb_error(resp, err, msg);
+        return;
+    }
+
+    /* 2. The updated subscription (maybeUpdate*: null keeps the old value). */
+    const cmember *base = old ? old : replaced;
+    msub before = {.id = member_id,
+                   .instance_id = OD_STR_NULL,
+                   .rack_id = OD_STR_NULL,
+                   .client_id = OD_STR_LIT(""),
+                   .client_host = OD_STR_LIT(""),
+                   .regex = OD_STR_NULL,
+                   .assignor = OD_STR_NULL,
+                   .topics = NULL,
+                   .topic_count = 0,
+                   .rebalance_timeout_ms = -1};
+    if (base) {
+        before = member_sub(base);
+        before.id = member_id;
+        before.topics = member_topic_views(arena, base);
+    }
+    msub after = before;
+    after.client_id = client_id.len < 0 ? OD_STR_LIT("") : client_id;
+    after.client_host = client_host.len < 0 ? OD_STR_LIT("") : client_host;
+    if (r->instance_id.len >= 0)
+        after.instance_id = r->instance_id;
+    if (r->rack_id.len >= 0)
+        after.rack_id = r->rack_id;
+    if (r->rebalance_timeout_ms != -1)
+        after.rebalance_timeout_ms = r->rebalance_timeout_ms;
+    if (r->server_assignor.len >= 0)
+        after.assignor = r->server_assignor;
+    if (r->subscribed_topic_names.count >= 0) {
+        after.topics = r->subscribed_topic_names.items;
+        after.topic_count = r->subscribed_topic_names.count;
+    }
+    if (regex.len >= 0)
+        after.regex = regex.len == 0 ? OD_STR_NULL : regex;
+
+    reclist rl;
+    rl_init(&rl, arena);
+    od_str gid = bstr(&g->id);
+    if (replaced)
+        rec_remove_member(&rl, gid, bstr(&replaced->id));
+    bool bump = !topics_equal(&before, &after) || !str_eq(before.regex, after.regex);
+    if (!old || !sub_equal(&before, &after))
+        rec_member(&rl, gid, &after);
+
+    /* 3. Subscription metadata and group epoch. */
+    tpset base_target = base ? base->target : (tpset){NULL, 0};
+    view_member *view = NULL;
+    int32_t nview = 0;
+    bool need_view = bump || g->refresh_metadata || created || g->group_epoch > g->assignment_epoch;
+    if (need_view)
+        nview = build_view(cg, g, old ? old : replaced, &after, old, base_target, arena, &view);
+    if (nview < 0) {
+        if (created)
+            destroy_group(cg, g);
+        hb_error(resp, OD_GC_UNKNOWN_SERVER_ERROR, NULL);
+        return;
+    }
+    int32_t group_epoch = g->group_epoch;
+    metaview *meta = NULL;
+    int32_t nmeta = 0;
+    bool refreshed = false;
+    if (bump || g->refresh_metadata || created) {
+        nmeta = compute_metadata(cg, view, nview, arena, &meta);
+        if (!metadata_equal(g, meta, nmeta)) {
+            rec_partition_metadata(&rl, gid, meta, nmeta);
+            bump = true;
+        }
+        if (bump) {
+            group_epoch++;
+            rec_group_epoch(&rl, gid, group_epoch);
+        }
+        refreshed = true;
+    } else {
+        meta = od_arena_alloc(arena, (size_t)(g->meta_count ? g->meta_count : 1) * sizeof *meta);
+        if (meta)
+            for (int32_t i = 0; i < g->meta_count; i++)
+                meta[i] = (metaview){g->meta[i].id, bstr(&g->meta[i].name), g->meta[i].partitions};
+        nmeta = g->meta_count;
+    }
+
+    /* 4. Target assignment. */
+    tpset target = base_target;
+    int32_t target_epoch = g->assignment_epoch;
+    if (group_epoch > g->assignment_epoch) {
+        if (!update_target(cg, g, view, nview, meta, nmeta, group_epoch, &rl, nview - 1,
+                           &target))
+            rl.failed = true;
+        target_epoch = group_epoch;
+    } else if (replaced) {
+        rec_target_member(&rl, gid, member_id, &target);
+    }
+
+    /* 5. Reconcile. */
+    cur_assign cur = {0, -1, OD_CG_MEMBER_STABLE, {NULL, 0}, {NULL, 0}};
+    if (old)
+        cur = member_cur(old);
+    else if (replaced)
+        cur.assigned = replaced->assigned;
+    cur_assign upd = cur;
+    if (!(cur.state == OD_CG_MEMBER_STABLE && cur.epoch == target_epoch))
+        upd = reconcile(g, old, replaced, &cur, target_epoch, &target, owned, arena);
+    bool cur_changed = !old || !cur_eq(&cur, &upd);
+    if (cur_changed)
+        rec_current(&rl, gid, member_id, &upd);
+
+    /* The replay below frees the member's old sets, which cur views. */
+    bool assigned_changed = !tpset_eq(&cur.assigned, &upd.assigned);
+    tpset response_set = tpset_arena(arena, upd.assigned.n);
+    if (response_set.v && upd.assigned.n)
+        memcpy(response_set.v, upd.assigned.v, (size_t)upd.assigned.n * sizeof *response_set.v);
+    response_set.n = upd.assigned.n;
+    err = commit_records(cg, g->partition, &rl);
+    if (err != OD_GC_NONE) {
+        if (created && g->member_count == 0)
+            destroy_group(cg, g);
+        hb_error(resp, err, NULL);
+        request_wake(cg);
+        return;
+    }
+    if (refreshed)
+        g->refresh_metadata = false;
+    cmember *self = find_member(g, member_id, NULL);
+    if (self) {
+        arm_session(cg, self);
+        if (cur_changed) {
+            if (upd.state == OD_CG_MEMBER_UNREVOKED_PARTITIONS) {
+                self->rebalance_deadline =
+                    arm(cg, now(cg) + (self->rebalance_timeout_ms > 0 ? self->rebalance_timeout_ms
+                                                                       : 0));
+                self->rebalance_epoch = upd.epoch;
+            } else {
+                self->rebalance_deadline = -1;
+            }
+        }
+    }
+    request_wake(cg);
+
+    resp->error_code = OD_GC_NONE;
+    resp->error_message = OD_STR_NULL;
+    resp->member_id = arena_str(arena, member_id);
+    resp->member_epoch = upd.epoch;
+    resp->heartbeat_interval_ms = cg->cfg.heartbeat_interval_ms;
+    bool full = r->member_epoch == 0 ||
+                (r->rebalance_timeout_ms != -1 &&
+                 (r->subscribed_topic_names.count >= 0 || regex.len >= 0) &&
+                 r->topic_partitions.count >= 0);
+    if (full || assigned_changed)
+        resp->assignment = response_assignment(arena, &response_set);
+}
+
+/* ---------------------------------------------------------------- describe, list, validation */
+
+static bool fill_described_assignment(const od_cg *cg, od_arena *a, const tpset *s,
+                                      od_consumer_group_describe_response_assignment *out)
+{
+    od_consumer_group_describe_response_assignment_init(out);
+    int32_t n;
+    topic_parts *tp = group_by_topic(a, s, &n);
+    out->topic_partitions.items = od_arena_calloc(a, (size_t)(n ? n : 1),
+                                                  sizeof *out->topic_partitions.items);
+    if (!tp || !out->topic_partitions.items)
+        return false;
+    int32_t k = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const topicmeta *t = cluster_topic_by_id(cg, &tp[i].id);
+        if (!t)
+            continue; /* a deleted topic is not described, as Kafka skips it */
+        od_consumer_group_describe_response_topic_partitions *o = &out->topic_partitions.items[k++];
+        od_consumer_group_describe_response_topic_partitions_init(o);
+        o->topic_id = tp[i].id;
+        o->topic_name = arena_str(a, bstr(&t->name));
+        o->partitions = tp[i].partitions;
+    }
+    out->topic_partitions.count = k;
+    return true;
+}
+
+int od_cg_describe(od_cg *cg, od_str group_id, od_arena *arena,
+                   od_consumer_group_describe_response_described_group *out)
+{
+    od_consumer_group_describe_response_described_group_init(out);
+    out->group_id = arena_str(arena, group_id);
+    out->group_state = OD_STR_LIT("");
+    out->assignor_name = OD_STR_LIT("");
+    int32_t partition;
+    int16_t err = partition_status(cg, group_id, &partition);
+    cgroup *g = err == OD_GC_NONE ? find_group(cg, group_id) : NULL;
+    if (err == OD_GC_NONE && !g)
+        err = OD_GC_GROUP_ID_NOT_FOUND;
+    if (err != OD_GC_NONE) {
+        out->error_code = err;
+        if (err == OD_GC_GROUP_ID_NOT_FOUND) {
+            static const char m[] = "Group not found.";
+            out->error_message = (od_str){m, (int32_t)sizeof m - 1};
+        }
+        return 0;
+    }
+    const char *st = group_state(g);
+    out->group_state = (od_str){st, (int32_t)strlen(st)};
+    out->group_epoch = g->group_epoch;
+    out->assignment_epoch = g->assignment_epoch;
+    view_member *v;
+    int32_t nv = build_view(cg, g, NULL, NULL, NULL, (tpset){NULL, 0}, arena, &v);
+    if (nv < 0)
+        return -1;
+    const char *an = assignor_name(preferred_assignor(cg, v, nv));
+    out->assignor_name = (od_str){an, (int32_t)strlen(an)};
+    out->members.count = g->member_count;
+    out->members.items = od_arena_calloc(arena, (size_t)(g->member_count ? g->member_count : 1),
+                                         sizeof *out->members.items);
+    if (!out->members.items)
+        return -1;
+    for (int32_t i = 0; i < g->member_count; i++) {
+        const cmember *m = g->members[i];
+        od_consumer_group_describe_response_member *o = &out->members.items[i];
+        od_consumer_group_describe_response_member_init(o);
+        o->member_id = arena_str(arena, bstr(&m->id));
+        o->instance_id = arena_str(arena, bstr(&m->instance_id));
+        o->rack_id = arena_str(arena, bstr(&m->rack_id));
+        o->member_epoch = m->epoch;
+        o->client_id = arena_str(arena, bstr(&m->client_id));
+        o->client_host = arena_str(arena, bstr(&m->client_host));
+        o->subscribed_topic_names.count = m->topic_count;
+        o->subscribed_topic_names.items =
+            od_arena_alloc(arena, (size_t)(m->topic_count ? m->topic_count : 1) * sizeof(od_str));
+        if (!o->subscribed_topic_names.items)
+            return -1;
+        for (int32_t k = 0; k < m->topic_count; k++)
+            o->subscribed_topic_names.items[k] = arena_str(arena, bstr(&m->topics[k]));
+        o->subscribed_topic_regex = arena_str(arena, bstr(&m->regex));
+        if (!fill_described_assignment(cg, arena, &m->assigned, &o->assignment) ||
+            !fill_described_assignment(cg, arena, &m->target, &o->target_assignment))
+            return -1;
+    }
+    return 0;
+}
+
+bool od_cg_has_group(const od_cg *cg, od_str group_id)
+{
+    int32_t p = partition_for(cg, group_id);
+    return cg->parts[p] == PART_ACTIVE && find_group(cg, group_id) != NULL;
+}
+
+int od_cg_list(const od_cg *cg, od_arena *arena, od_cg_listed_group **groups, int32_t *count)
+{
+    int32_t n = 0;
+    for (size_t b = 0; b < GROUP_BUCKETS; b++)
+        for (const cgroup *g = cg->buckets[b]; g; g = g->next)
+            n++;
+    od_cg_listed_group *out = od_arena_calloc(arena, (size_t)(n ? n : 1), sizeof *out);
+    if (!out)
+        return -1;
+    int32_t k = 0;
+    for (size_t b = 0; b < GROUP_BUCKETS; b++)
+        for (const cgroup *g = cg->buckets[b]; g; g = g->next) {
+            if (cg->parts[g->partition] != PART_ACTIVE)
+                continue;
+            const char *st = group_state(g);
+            out[k].group_id = arena_str(arena, bstr(&g->id));
+            out[k].state = (od_str){st, (int32_t)strlen(st)};
+            k++;
+        }
+    *groups = out;
+    *count = k;
+    return 0;
+}
+
+int16_t od_cg_validate_offset_commit(const od_cg *cg, od_str group_id, od_str member_id,
+                                     int32_t member_epoch, int16_t api_version)
+{
+    const cgroup *g = od_cg_has_group(cg, group_id) ? find_group(cg, group_id) : NULL;
+    if (!g)
+        return OD_GC_GROUP_ID_NOT_FOUND;
+    if (member_epoch < 0 && g->member_count == 0)
+        return OD_GC_NONE;
+    const cmember *m = find_member(g, member_id, NULL);
+    if (!m)
+        return OD_GC_UNKNOWN_MEMBER_ID;
+    if (api_version < 9)
+        return OD_CG_UNSUPPORTED_VERSION;
+    return member_epoch == m->epoch ? OD_GC_NONE : OD_CG_STALE_MEMBER_EPOCH;
+}
+
+int16_t od_cg_validate_offset_fetch(const od_cg *cg, od_str group_id, od_str member_id,
+                                    int32_t member_epoch)
+{
+    const cgroup *g = od_cg_has_group(cg, group_id) ? find_group(cg, group_id) : NULL;
+    if (!g)
+        return OD_GC_GROUP_ID_NOT_FOUND;
+    if (member_id.len < 0 && member_epoch < 0)
+        return OD_GC_NONE;
+    const cmember *m = find_member(g, member_id, NULL);
+    if (!m)
+        return OD_GC_UNKNOWN_MEMBER_ID;
+    return member_epoch == m->epoch ? OD_GC_NONE : OD_CG_STALE_MEMBER_EPOCH;
+}
+
+int16_t od_cg_delete_group(od_cg *cg, od_str group_id)
+{
+    int32_t partition;
+    int16_t err = partition_status(cg, group_id, &partition);
+    if (err != OD_GC_NONE)
+        return err;
+    cgroup *g = find_group(cg, group_id);
+    if (!g)
+        return OD_GC_GROUP_ID_NOT_FOUND;
+    if (g->member_count > 0)
+        return OD_GC_NON_EMPTY_GROUP;
+    od_arena arena;
+    od_arena_init(&arena);
+    reclist rl;
+    rl_init(&rl, &arena);
+    od_str gid = bstr(&g->id);
+    /* Kafka's createGroupTombstoneRecords order */
+    rec_tombstone(&rl, KEY_TARGET_METADATA, gid, OD_STR_NULL);
+    rec_tombstone(&rl, KEY_PARTITION_METADATA, gid, OD_STR_NULL);
+    rec_tombstone(&rl, KEY_GROUP_EPOCH, gid, OD_STR_NULL);
+    err = commit_records(cg, partition, &rl);
+    od_arena_release(&arena);
+    return err;
+}
+
+bool od_cg_group_info_get(const od_cg *cg, od_str group_id, od_cg_group_info *out)
+{
+    const cgroup *g = find_group(cg, group_id);
+    if (!g)
+        return false;
+    out->group_epoch = g->group_epoch;
+    out->assignment_epoch = g->assignment_epoch;
+    out->member_count = g->member_count;
+    out->state = group_state(g);
+    return true;
+}
+
+bool od_cg_member_get(const od_cg *cg, od_str group_id, od_str member_id, int which,
+                      od_arena *arena, int32_t *epoch, int8_t *state, od_cg_tp **tps,
+                      int32_t *count)
+{
+    const cgroup *g = find_group(cg, group_id);
+    const cmember *m = g ? find_member(g, member_id, NULL) : NULL;
+    if (!m)
+        return false;
+    const tpset *s = which == 0 ? &m->assigned : which == 1 ? &m->pending : &m->target;
+    *epoch = m->epoch;
+    *state = m->state;
+    *tps = od_arena_alloc(arena, (size_t)(s->n ? s->n : 1) * sizeof **tps);
+    if (!*tps)
+        return false;
+    if (s->n)
+        memcpy(*tps, s->v, (size_t)s->n * sizeof **tps);
+    *count = s->n;
+    return true;
+}
+
+/* ---------------------------------------------------------------- metadata */
+
+static bool subscribes_to_name(const od_cg *cg, const cgroup *g, const topicmeta *t)
+{
+    for (int32_t i = 0; i < g->meta_count; i++)
+        if (beq(&g->meta[i].name, bstr(&t->name)))
+            return true;
+    for (int32_t i = 0; i < g->member_count; i++) {
+        const cmember *m = g->members[i];
+        for (int32_t k = 0; k < m->topic_count; k++)
+            if (beq(&m->topics[k], bstr(&t->name)))
+                return true;
+        if (m->regex.len > 0) {
+            regex_t re;
+            if (compile_regex(bstr(&m->regex), &re)) {
+                bool hit = regex_matches(&re, t);
+                regfree(&re);
+                if (hit)
+                    return true;
+            }
+        }
+    }
+    (void)cg;
+    return false;
+}
+
+int od_cg_set_topics(od_cg *cg, const od_cg_topic *topics, int32_t count)
+{
+    topicmeta *t = calloc((size_t)(count ? count : 1), sizeof *t);
+    if (!t)
+        return -1;
+    for (int32_t i = 0; i < count; i++) {
+        t[i].name.len = -1;
+        t[i].id = topics[i].id;
+        t[i].partitions = topics[i].partitions;
+        if (!bset(&t[i].name, topics[i].name)) {
+            free_meta(t, i);
+            return -1;
+        }
+    }
+    qsort(t, (size_t)count, sizeof *t, meta_name_cmp);
+    /* Topics that changed: in one view and not identically in the other. */
+    for (size_t b = 0; b < GROUP_BUCKETS; b++) {
+        for (cgroup *g = cg->buckets[b]; g; g = g->next) {
+            if (g->refresh_metadata)
+                continue;
+            for (int32_t pass = 0; pass < 2 && !g->refresh_metadata; pass++) {
+                const topicmeta *from = pass == 0 ? t : cg->topics;
+                int32_t nfrom = pass == 0 ? count : cg->topic_count;
+                const topicmeta *to = pass == 0 ? cg->topics : t;
+                int32_t nto = pass == 0 ? cg->topic_count : count;
+                for (int32_t i = 0; i < nfrom && !g->refresh_metadata; i++) {
+                    bool same = false;
+                    for (int32_t j = 0; j < nto && !same; j++)
+                        same = beq(&to[j].name, bstr(&from[i].name)) &&
+                               od_uuid_eq(&to[j].id, &from[i].id) &&
+                               to[j].partitions == from[i].partitions;
+                    if (!same && subscribes_to_name(cg, g, &from[i]))
+                        g->refresh_metadata = true;
+                }
+            }
+        }
+    }
+    free_meta(cg->topics, cg->topic_count);
+    cg->topics = t;
+    cg->topic_count = count;
+    cg->topics_known = true;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- timers */
+
+static int64_t min_deadline(int64_t a, int64_t b)
+{
+    if (a < 0)
+        return b;
+    if (b < 0)
+        return a;
+    return a < b ? a : b;
+}
+
+/* Fires one due timer; returns true when it did (the group may be changed,
+ * so the caller rescans). */
+static bool fire_one(od_cg *cg, int64_t t)
+{
+    for (size_t b = 0; b < GROUP_BUCKETS; b++) {
+        for (cgroup *g = cg->buckets[b]; g; g = g->next) {
+            if (cg->parts[g->partition] != PART_ACTIVE)
+                continue;
+            for (int32_t i = 0; i < g->member_count; i++) {
+                cmember *m = g->members[i];
+                bool session = m->session_deadline >= 0 && m->session_deadline <= t;
+                bool rebalance = m->rebalance_deadline >= 0 && m->rebalance_deadline <= t;
+                if (!session && !rebalance)
+                    continue;
+                if (rebalance && !session &&
+                    !(m->state == OD_CG_MEMBER_UNREVOKED_PARTITIONS &&
+                      m->epoch == m->rebalance_epoch)) {
+                    m->rebalance_deadline = -1;
+                    return true;
+                }
+                od_arena arena;
+                od_arena_init(&arena);
+                int16_t err = fence_member(cg, g, m, &arena);
+                od_arena_release(&arena);
+                if (err != OD_GC_NONE) {
+                    /* still here: try again later */
+                    int64_t retry = arm(cg, t + RETRY_MS);
+                    if (session)
+                        m->session_deadline = retry;
+                    if (rebalance)
+                        m->rebalance_deadline = retry;
+                    continue;
+                }
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+void od_cg_tick(od_cg *cg)
+{
+    int64_t t = now(cg);
+    cg->requested_wake = -1;
+    for (int guard = 0; guard < 1000000 && fire_one(cg, t); guard++)
+        ;
+    int64_t d = -1;
+    for (size_t b = 0; b < GROUP_BUCKETS; b++)
+        for (const cgroup *g = cg->buckets[b]; g; g = g->next)
+            for (int32_t i = 0; i < g->member_count; i++) {
+                d = min_deadline(d, g->members[i]->session_deadline);
+                d = min_deadline(d, g->members[i]->rebalance_deadline);
+            }
+    cg->armed_min = -1;
+    if (d >= 0)
+        arm(cg, d);
+    request_wake(cg);
+}
+
+/* ---------------------------------------------------------------- lifecycle, loading */
+
+od_cg *od_cg_create(const od_cg_config *config, const od_gc_env *env)
+{
+    if (config->offsets_topic_num_partitions <= 0 || config->assignor_count < 1 ||
+        config->assignor_count > 2)
+        return NULL;
+    od_cg *cg = calloc(1, sizeof *cg);
+    if (!cg)
+        return NULL;
+    cg->cfg = *config;
+    cg->env = *env;
+    cg->parts = calloc((size_t)config->offsets_topic_num_partitions, sizeof *cg->parts);
+    if (!cg->parts) {
+        free(cg);
+        return NULL;
+    }
+    cg->rng = config->member_id_seed;
+    if (cg->rng == 0 && getrandom(&cg->rng, sizeof cg->rng, 0) != (ssize_t)sizeof cg->rng)
+        cg->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)cg;
+    cg->armed_min = -1;
+    cg->requested_wake = -1;
+    return cg;
+}
+
+void od_cg_unload(od_cg *cg, int32_t partition)
+{
+    if (partition < 0 || partition >= cg->cfg.offsets_topic_num_partitions)
+        return;
+    for (size_t b = 0; b < GROUP_BUCKETS; b++) {
+        cgroup *g = cg->buckets[b];
+        while (g) {
+            cgroup *next = g->next;
+            if (g->partition == partition)
+                destroy_group(cg, g);
+            g = next;
+        }
+    }
+    cg->parts[partition] = PART_NOT_OWNED;
+}
+
+void od_cg_destroy(od_cg *cg)
+{
+    if (!cg)
+        return;
+    for (int32_t p = 0; p < cg->cfg.offsets_topic_num_partitions; p++)
+        od_cg_unload(cg, p);
+    free_meta(cg->topics, cg->topic_count);
+    free(cg->parts);
+    free(cg);
+}
+
+int od_cg_load_begin(od_cg *cg, int32_t partition)
+{
+    if (partition < 0 || partition >= cg->cfg.offsets_topic_num_partitions)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    od_cg_unload(cg, partition);
+    cg->parts[partition] = PART_LOADING;
+    return 0;
+}
+
+int od_cg_load_batch(od_cg *cg, int32_t partition, const uint8_t *batch, size_t len)
+{
+    if (partition < 0 || partition >= cg->cfg.offsets_topic_num_partitions ||
+        cg->parts[partition] != PART_LOADING)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    od_record_iter it;
+    if (od_record_iter_init(&it, batch, len, LOAD_DECOMPRESS_LIMIT) != OD_BATCH_OK) {
+        od_record_iter_finish(&it);
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    }
+    if (it.header.attributes & (OD_BATCH_ATTR_CONTROL | OD_BATCH_ATTR_TRANSACTIONAL)) {
+        od_record_iter_finish(&it);
+        return 0;
+    }
+    od_arena arena;
+    od_arena_init(&arena);
+    int rc = 0;
+    od_record rec;
+    while (rc == 0 && od_record_iter_next(&it, &rec))
+        rc = replay_record(cg, rec.key, rec.value, &arena);
+    if (rc == 0 && it.err != OD_BATCH_OK)
+        rc = OD_GC_UNKNOWN_SERVER_ERROR;
+    od_record_iter_finish(&it);
+    od_arena_release(&arena);
+    return rc;
+}
+
+int od_cg_load_finish(od_cg *cg, int32_t partition)
+{
+    if (partition < 0 || partition >= cg->cfg.offsets_topic_num_partitions ||
+        cg->parts[partition] != PART_LOADING)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    for (size_t b = 0; b < GROUP_BUCKETS; b++) {
+        for (cgroup *g = cg->buckets[b]; g; g = g->next) {
+            if (g->partition != partition)
+                continue;
+            /* Members only target or assignment records mention (their
+             * subscription was deleted) are gone, as in Kafka. */
+            for (int32_t i = g->member_count - 1; i >= 0; i--)
+                if (!g->members[i]->has_subscription)
+                    remove_member_at(g, i);
+            /* Loaded members get a full session to come back (Kafka
+             * schedules every loaded member's session timeout), and the
+             * metadata is checked against the current topics. */
+            g->refresh_metadata = true;
+            for (int32_t i = 0; i < g->member_count; i++) {
+                cmember *m = g->members[i];
+                arm_session(cg, m);
+                if (m->state == OD_CG_MEMBER_UNREVOKED_PARTITIONS) {
+                    m->rebalance_deadline =
+                        arm(cg, now(cg) + (m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0));
+                    m->rebalance_epoch = m->epoch;
+                }
+            }
+        }
+    }
+    cg->parts[partition] = PART_ACTIVE;
+    request_wake(cg);
+    return 0;
+}

@@ -1,0 +1,221 @@
+/*
+ * The KIP-848 consumer-group coordinator (ConsumerGroupHeartbeat,
+ * ConsumerGroupDescribe), following Kafka 3.9's GroupMetadataManager,
+ * ConsumerGroup and CurrentAssignmentBuilder, as a pure API: no sockets, no
+ * event loop, no storage. Like the classic coordinator (group_coordinator.h)
+ * it gets a clock, a wake-up hook and an append of one record batch to a
+ * __consumer_offsets partition through od_gc_env; the broker also hands it
+ * the topic metadata (names, ids, partition counts) with od_cg_set_topics.
+ *
+ * Offsets of consumer groups stay with the classic coordinator (they share
+ * __consumer_offsets and its OffsetCommit records); this module only
+ * validates who may commit (od_cg_validate_offset_commit).
+ *
+ * Invariants (numbered; the .c file adds internal ones):
+ *   1. State changes only by replaying records. A heartbeat, a timer or a
+ *      metadata change computes the records Kafka writes
+ *      (ConsumerGroupMetadata, ...PartitionMetadata, ...MemberMetadata,
+ *      ...TargetAssignmentMetadata/Member, ...CurrentMemberAssignment, key
+ *      versions 3-8), appends them as one batch, and only when the append
+ *      succeeds replays them through the same code that loads a partition.
+ *      So a failed append changes nothing, and a reload rebuilds exactly the
+ *      state the coordinator had (od_cg_load_*).
+ *   2. No partition is held by two members: across a group's members, the
+ *      sets assigned ∪ pending_revocation are disjoint (Kafka's partition
+ *      epochs). A member receives a partition only when no member holds
+ *      it (unreleased partitions wait), and a member gives one up only by
+ *      acknowledging the revocation in a heartbeat (owned partitions).
+ *   3. group_epoch >= assignment_epoch >= every member's epoch; a member's
+ *      epoch moves only towards assignment_epoch, and only once it has
+ *      revoked what the target takes away.
+ *   4. The target assignment is recomputed (with the group's assignor) only
+ *      when group_epoch > assignment_epoch, and then covers every
+ *      subscribed partition that exists, each to exactly one member.
+ *   5. Timers are virtual: nothing reads a clock but env.now_ms; session and
+ *      rebalance timeouts fire only inside od_cg_tick.
+ *
+ * Member state machine (Kafka's MemberState), per heartbeat (reconcile):
+ *
+ *     +--------+  target moved, member must give back partitions  +----------------------+
+ *     | STABLE | -----------------------------------------------> | UNREVOKED_PARTITIONS |
+ *     +--------+ <----------------------------------+             +----------------------+
+ *       |   ^   revoked and every new partition free |              | revoked, some new partition
+ *       |   |                                        |              | still held by another member
+ *       |   |  (target moved, nothing to revoke, some partition    v
+ *       |   |   still held elsewhere)              +-----------------------+
+ *       |   +------------------------------------- | UNRELEASED_PARTITIONS |
+ *       +----------------------------------------> +-----------------------+
+ *     leave (-1), session timeout, rebalance timeout while UNREVOKED: member
+ *     fenced (removed, group epoch + 1); static leave (-2): epoch -2, the
+ *     member keeps its partitions until it rejoins or its session expires.
+ *
+ * Group state (derived, Kafka's ConsumerGroup.State): Empty (no members),
+ * Assigning (group_epoch > assignment_epoch), Reconciling (some member not
+ * STABLE at assignment_epoch), Stable.
+ *
+ * Differences from Kafka 3.9, on purpose:
+ *   - subscribed_topic_regex is served (Kafka 3.9's v0 request has no such
+ *     field, its validation refuses one; 4.0 serves it with RE2J). The pattern is a POSIX
+ *     extended regex matched against the whole topic name; RE2J's Perl
+ *     classes (\d, \w, (?i)...) are not understood. Topics whose names start
+ *     with "__" (internal) never match.
+ *   - The heterogeneous uniform assignor is a simpler sticky balance than
+ *     Kafka's GeneralUniformAssignmentBuilder (same balance guarantee,
+ *     different choices); homogeneous uniform and range follow Kafka's
+ *     algorithms, with Java's HashMap iteration order emulated.
+ *
+ * Threading: one od_cg is owned by one thread (the broker's group thread);
+ * nothing here locks.
+ */
+#ifndef ODRADEK_BROKER_GROUPS_CONSUMER_GROUP_H
+#define ODRADEK_BROKER_GROUPS_CONSUMER_GROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "group_coordinator.h"
+#include "od_messages.h"
+#include "wire.h"
+
+/* Error codes beyond od_gc's. */
+enum {
+    OD_CG_UNSUPPORTED_VERSION = 35,
+    OD_CG_INVALID_REQUEST = 42,
+    OD_CG_FENCED_MEMBER_EPOCH = 110,
+    OD_CG_UNRELEASED_INSTANCE_ID = 111,
+    OD_CG_UNSUPPORTED_ASSIGNOR = 112,
+    OD_CG_STALE_MEMBER_EPOCH = 113,
+};
+
+/* Kafka's MemberState byte, as stored in CurrentMemberAssignment. */
+enum {
+    OD_CG_MEMBER_STABLE = 0,
+    OD_CG_MEMBER_UNREVOKED_PARTITIONS = 1,
+    OD_CG_MEMBER_UNRELEASED_PARTITIONS = 2,
+};
+
+enum {
+    OD_CG_LEAVE_EPOCH = -1,
+    OD_CG_LEAVE_STATIC_EPOCH = -2,
+};
+
+typedef enum od_cg_assignor {
+    OD_CG_ASSIGNOR_UNIFORM,
+    OD_CG_ASSIGNOR_RANGE,
+} od_cg_assignor;
+
+typedef struct od_cg_config {
+    int32_t offsets_topic_num_partitions; /* offsets.topic.num.partitions (50) */
+    int32_t session_timeout_ms;           /* group.consumer.session.timeout.ms (45000) */
+    int32_t heartbeat_interval_ms;        /* group.consumer.heartbeat.interval.ms (5000) */
+    int32_t max_size;                     /* group.consumer.max.size (INT32_MAX) */
+    /* group.consumer.assignors: the first is the default ("uniform,range") */
+    od_cg_assignor assignors[2];
+    int32_t assignor_count;
+    uint64_t member_id_seed;              /* 0: seed member ids from getrandom */
+} od_cg_config;
+
+void od_cg_config_default(od_cg_config *c);
+
+typedef struct od_cg od_cg;
+
+/* Returns NULL when out of memory. No partition is owned until loaded. */
+od_cg *od_cg_create(const od_cg_config *config, const od_gc_env *env);
+void od_cg_destroy(od_cg *cg);
+
+/* One topic of the cluster's metadata. */
+typedef struct od_cg_topic {
+    od_str name;
+    od_uuid id;
+    int32_t partitions;
+} od_cg_topic;
+
+/* Replaces the coordinator's view of the cluster's topics (copied); until
+ * the first call, heartbeats get COORDINATOR_LOAD_IN_PROGRESS. Groups
+ * subscribed to a topic that appeared, vanished or changed its partition
+ * count refresh their subscription metadata on their next heartbeat (a
+ * new group epoch and target assignment when it changed), as Kafka does
+ * on a new metadata image. Returns 0 or -1 (out of memory; old view kept). */
+int od_cg_set_topics(od_cg *cg, const od_cg_topic *topics, int32_t count);
+
+/* ---------------------------------------------------------------- loading */
+
+/* Same contract as od_gc_load_*: feed every batch of the partition's log.
+ * Records other than consumer-group ones (key versions 3-8) are skipped. */
+int od_cg_load_begin(od_cg *cg, int32_t partition);
+int od_cg_load_batch(od_cg *cg, int32_t partition, const uint8_t *batch, size_t len);
+int od_cg_load_finish(od_cg *cg, int32_t partition);
+void od_cg_unload(od_cg *cg, int32_t partition);
+
+/* Fires due session and rebalance timeouts, then asks env.wake_at for the
+ * next deadline. */
+void od_cg_tick(od_cg *cg);
+
+/* ---------------------------------------------------------------- APIs */
+
+/* ConsumerGroupHeartbeat: fills *resp (arrays and strings from arena; the
+ * error message is a static string). Never fails otherwise. regex is the
+ * SubscribedTopicRegex of ConsumerGroupHeartbeat v1 (Kafka 4.0); the v0
+ * request Kafka 3.9 defines has none, so its handler passes null. */
+void od_cg_heartbeat(od_cg *cg, const od_consumer_group_heartbeat_request *req, od_str regex,
+                     od_str client_id, od_str client_host, od_arena *arena,
+                     od_consumer_group_heartbeat_response *resp);
+
+/* ConsumerGroupDescribe for one group: fills *out from arena; an unknown
+ * group gets GROUP_ID_NOT_FOUND, as Kafka 3.9 answers. Returns 0, or -1 when
+ * the arena is exhausted. */
+int od_cg_describe(od_cg *cg, od_str group_id, od_arena *arena,
+                   od_consumer_group_describe_response_described_group *out);
+
+/* Whether a consumer group of that id exists (loaded partitions only). */
+bool od_cg_has_group(const od_cg *cg, od_str group_id);
+
+typedef struct od_cg_listed_group {
+    od_str group_id;
+    od_str state;                /* "Empty", "Assigning", "Reconciling", "Stable" */
+} od_cg_listed_group;
+
+/* Lists the consumer groups of loaded partitions (arena copies). Returns 0
+ * or -1 when the arena is exhausted. */
+int od_cg_list(const od_cg *cg, od_arena *arena, od_cg_listed_group **groups, int32_t *count);
+
+/* Who may commit offsets for a consumer group (Kafka's
+ * ConsumerGroup.validateOffsetCommit): NONE when the group has no members
+ * and the commit carries no epoch (admin), otherwise UNKNOWN_MEMBER_ID,
+ * STALE_MEMBER_EPOCH, or UNSUPPORTED_VERSION for OffsetCommit below v9.
+ * GROUP_ID_NOT_FOUND when there is no such consumer group. */
+int16_t od_cg_validate_offset_commit(const od_cg *cg, od_str group_id, od_str member_id,
+                                     int32_t member_epoch, int16_t api_version);
+/* OffsetFetch v9+ with a member id and epoch (validateOffsetFetch). */
+int16_t od_cg_validate_offset_fetch(const od_cg *cg, od_str group_id, od_str member_id,
+                                    int32_t member_epoch);
+
+/* DeleteGroups: NONE (tombstones written), NON_EMPTY_GROUP,
+ * GROUP_ID_NOT_FOUND, or a coordinator error. */
+int16_t od_cg_delete_group(od_cg *cg, od_str group_id);
+
+/* ---------------------------------------------------------------- inspection (tests) */
+
+typedef struct od_cg_group_info {
+    int32_t group_epoch;
+    int32_t assignment_epoch;
+    int32_t member_count;
+    const char *state;
+} od_cg_group_info;
+
+bool od_cg_group_info_get(const od_cg *cg, od_str group_id, od_cg_group_info *out);
+
+/* A member's view: epochs, state and its partitions as (topic id,
+ * partition) pairs in arena. which: 0 assigned, 1 pending revocation,
+ * 2 target. Returns false when unknown. */
+typedef struct od_cg_tp {
+    od_uuid topic_id;
+    int32_t partition;
+} od_cg_tp;
+
+bool od_cg_member_get(const od_cg *cg, od_str group_id, od_str member_id, int which,
+                      od_arena *arena, int32_t *epoch, int8_t *state, od_cg_tp **tps,
+                      int32_t *count);
+
+#endif

@@ -1,0 +1,1024 @@
+/*
+ * KIP-848 consumer-group coordinator in virtual time: joins, epochs,
+ * reconciliation (revocation before reassignment), fencing, leaving, static
+ * members, timeouts, metadata changes, assignors, replay of the records it
+ * writes, and a randomized churn test that checks that no partition is ever
+ * owned by two clients and that every partition ends up assigned.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dirent.h>
+
+#include "consumer_group.h"
+#include "od_test.h"
+
+/* The fuzz target, so the kept corpus is replayed here (principle 15). */
+#define LLVMFuzzerTestOneInput fuzz_consumer_group_load_one
+#include "../fuzz/fuzz_consumer_group_load.c"
+
+/* ---------------------------------------------------------------- harness */
+
+typedef struct t_batch {
+    int32_t partition;
+    uint8_t *bytes;
+    size_t len;
+} t_batch;
+
+typedef struct t_env {
+    int64_t now;
+    int64_t wake;
+    t_batch *batches;
+    int32_t n_batches, cap;
+    int16_t fail_appends;
+} t_env;
+
+static int64_t t_now(void *ctx)
+{
+    return ((t_env *)ctx)->now;
+}
+
+static void t_wake(void *ctx, int64_t d)
+{
+    ((t_env *)ctx)->wake = d;
+}
+
+static int16_t t_append(void *ctx, int32_t partition, const uint8_t *b, size_t len)
+{
+    t_env *e = ctx;
+    if (e->fail_appends)
+        return e->fail_appends;
+    if (e->n_batches == e->cap) {
+        e->cap = e->cap ? e->cap * 2 : 64;
+        e->batches = realloc(e->batches, (size_t)e->cap * sizeof *e->batches);
+    }
+    t_batch *tb = &e->batches[e->n_batches++];
+    tb->partition = partition;
+    tb->bytes = malloc(len);
+    memcpy(tb->bytes, b, len);
+    tb->len = len;
+    return 0;
+}
+
+static void t_env_free(t_env *e)
+{
+    for (int32_t i = 0; i < e->n_batches; i++)
+        free(e->batches[i].bytes);
+    free(e->batches);
+    e->batches = NULL;
+    e->n_batches = e->cap = 0;
+}
+
+static od_uuid topic_uuid(int k)
+{
+    od_uuid u;
+    for (int i = 0; i < 16; i++)
+        u.bytes[i] = (uint8_t)(k * 37 + i * 11 + 1);
+    return u;
+}
+
+typedef struct t_topic {
+    const char *name;
+    int id;
+    int32_t partitions;
+} t_topic;
+
+static void set_topics(od_cg *cg, const t_topic *ts, int n)
+{
+    od_cg_topic t[16];
+    for (int i = 0; i < n; i++)
+        t[i] = (od_cg_topic){{ts[i].name, (int32_t)strlen(ts[i].name)}, topic_uuid(ts[i].id),
+                             ts[i].partitions};
+    CHECK_EQ_INT(od_cg_set_topics(cg, t, n), 0);
+}
+
+static od_cg *t_create(t_env *e, const od_cg_config *cfg_in)
+{
+    memset(e, 0, sizeof *e);
+    e->now = 1000000;
+    e->wake = -1;
+    od_cg_config cfg;
+    if (cfg_in)
+        cfg = *cfg_in;
+    else
+        od_cg_config_default(&cfg);
+    cfg.offsets_topic_num_partitions = 4;
+    if (!cfg.member_id_seed)
+        cfg.member_id_seed = 7;
+    od_gc_env env = {e, t_now, t_wake, t_append};
+    od_cg *cg = od_cg_create(&cfg, &env);
+    for (int32_t p = 0; cg && p < 4; p++) {
+        od_cg_load_begin(cg, p);
+        od_cg_load_finish(cg, p);
+    }
+    return cg;
+}
+
+/* Moves virtual time forward, ticking at every requested deadline. */
+static void t_advance(od_cg *cg, t_env *e, int64_t ms)
+{
+    int64_t target = e->now + ms;
+    for (int guard = 0; guard < 100000; guard++) {
+        int64_t next = target;
+        if (e->wake >= 0 && e->wake < target)
+            next = e->wake > e->now ? e->wake : e->now;
+        e->now = next;
+        e->wake = -1;
+        od_cg_tick(cg);
+        if (e->now >= target && !(e->wake >= 0 && e->wake <= e->now))
+            break;
+    }
+}
+
+/* A client's view: member id, epoch, the partitions it owns. */
+typedef struct t_client {
+    char id[64];
+    int32_t epoch;
+    od_cg_tp owned[256];
+    int32_t owned_n;
+    bool alive;
+    bool owned_changed;          /* the Java client sends its owned set after a change */
+    const char *instance;
+} t_client;
+
+typedef struct t_hb {
+    int16_t error;
+    int32_t epoch;
+    bool has_assignment;
+    int32_t interval;
+} t_hb;
+
+static od_str S(const char *s)
+{
+    return s ? (od_str){s, (int32_t)strlen(s)} : OD_STR_NULL;
+}
+
+/* Sends one heartbeat. topics NULL: not sent (a partial request);
+ * send_owned false: owned partitions not sent. */
+static t_hb heartbeat_ex(od_cg *cg, const char *group, t_client *c, const char **topics,
+                         int ntopics, bool send_owned, const char *assignor, int32_t rebalance_ms)
+{
+    od_arena arena;
+    od_arena_init(&arena);
+    od_consumer_group_heartbeat_request r;
+    od_consumer_group_heartbeat_request_init(&r);
+    r.group_id = S(group);
+    r.member_id = S(c->id);
+    r.member_epoch = c->epoch;
+    r.instance_id = S(c->instance);
+    r.rebalance_timeout_ms = rebalance_ms;
+    od_str names[16];
+    if (topics) {
+        for (int i = 0; i < ntopics; i++)
+            names[i] = S(topics[i]);
+        r.subscribed_topic_names.items = names;
+        r.subscribed_topic_names.count = ntopics;
+    } else {
+        r.subscribed_topic_names.count = -1;
+    }
+    r.server_assignor = S(assignor);
+    od_consumer_group_heartbeat_request_topic_partitions tps[64];
+    int32_t parts[256];
+    r.topic_partitions.count = -1;
+    if (send_owned) {
+        int nt = 0, np = 0;
+        for (int i = 0; i < c->owned_n; i++) {
+            if (nt == 0 || !od_uuid_eq(&tps[nt - 1].topic_id, &c->owned[i].topic_id)) {
+                od_consumer_group_heartbeat_request_topic_partitions_init(&tps[nt]);
+                tps[nt].topic_id = c->owned[i].topic_id;
+                tps[nt].partitions.items = &parts[np];
+                tps[nt].partitions.count = 0;
+                nt++;
+            }
+            parts[np++] = c->owned[i].partition;
+            tps[nt - 1].partitions.count++;
+        }
+        r.topic_partitions.items = tps;
+        r.topic_partitions.count = nt;
+    }
+    if (send_owned)
+        c->owned_changed = false;
+    od_consumer_group_heartbeat_response resp;
+    od_cg_heartbeat(cg, &r, OD_STR_NULL, S("client"), S("/127.0.0.1"), &arena, &resp);
+    t_hb out = {resp.error_code, resp.member_epoch, resp.assignment != NULL,
+                resp.heartbeat_interval_ms};
+    if (resp.error_code == 0) {
+        if (resp.member_id.len > 0 && resp.member_id.len < 64) {
+            memcpy(c->id, resp.member_id.ptr, (size_t)resp.member_id.len);
+            c->id[resp.member_id.len] = 0;
+        }
+        c->epoch = resp.member_epoch;
+        if (resp.assignment) {
+            c->owned_changed = true;
+            c->owned_n = 0;
+            for (int32_t i = 0; i < resp.assignment->topic_partitions.count; i++) {
+                const od_consumer_group_heartbeat_response_topic_partitions *t =
+                    &resp.assignment->topic_partitions.items[i];
+                for (int32_t j = 0; j < t->partitions.count; j++)
+                    c->owned[c->owned_n++] = (od_cg_tp){t->topic_id, t->partitions.items[j]};
+            }
+        }
+    }
+    od_arena_release(&arena);
+    return out;
+}
+
+static const char *T1[] = {"t1"};
+
+static t_hb heartbeat(od_cg *cg, const char *group, t_client *c)
+{
+    return heartbeat_ex(cg, group, c, T1, 1, true, NULL, 30000);
+}
+
+static int owned_count_topic(const t_client *c, int topic)
+{
+    od_uuid u = topic_uuid(topic);
+    int n = 0;
+    for (int i = 0; i < c->owned_n; i++)
+        n += od_uuid_eq(&c->owned[i].topic_id, &u);
+    return n;
+}
+
+static bool owns(const t_client *c, int topic, int32_t p)
+{
+    od_uuid u = topic_uuid(topic);
+    for (int i = 0; i < c->owned_n; i++)
+        if (od_uuid_eq(&c->owned[i].topic_id, &u) && c->owned[i].partition == p)
+            return true;
+    return false;
+}
+
+/* Clients whose member the coordinator removed (a zombie that did not
+ * heartbeat within its session or rebalance timeout) learn it on their next
+ * heartbeat; until then their ownership is void, as with Kafka. */
+static od_cg *check_cg;
+
+static bool is_member(const t_client *c)
+{
+    if (!check_cg)
+        return true;
+    od_arena a;
+    od_arena_init(&a);
+    int32_t ep, n;
+    int8_t st;
+    od_cg_tp *tp;
+    bool ok = od_cg_member_get(check_cg, (od_str){"g", 1}, (od_str){c->id, (int32_t)strlen(c->id)}, 0,
+                               &a, &ep, &st, &tp, &n);
+    od_arena_release(&a);
+    return ok;
+}
+
+static void check_disjoint(t_client *cs, int n)
+{
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++)
+            if (is_member(&cs[a]) && is_member(&cs[b]))
+            for (int i = 0; i < cs[a].owned_n; i++)
+                for (int j = 0; j < cs[b].owned_n; j++)
+                    CHECKF(!(od_uuid_eq(&cs[a].owned[i].topic_id, &cs[b].owned[j].topic_id) &&
+                             cs[a].owned[i].partition == cs[b].owned[j].partition),
+                           "partition %d owned by clients %d and %d", cs[a].owned[i].partition,
+                           a, b);
+}
+
+static od_cg_group_info info(od_cg *cg, const char *group)
+{
+    od_cg_group_info gi = {-1, -1, -1, "none"};
+    od_cg_group_info_get(cg, S(group), &gi);
+    return gi;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_first_member_gets_everything(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 3}}, 1);
+    t_client c = {0};
+    t_hb r = heartbeat(cg, "g", &c);
+    CHECK_EQ_INT(r.error, 0);
+    CHECK_EQ_INT(r.epoch, 1);
+    CHECK_EQ_INT(r.interval, 5000);
+    CHECK(r.has_assignment);
+    CHECK_EQ_INT(c.owned_n, 3);
+    CHECK_EQ_INT((int)strlen(c.id), 22); /* a Uuid in URL-safe base64 */
+    od_cg_group_info gi = info(cg, "g");
+    CHECK_EQ_INT(gi.group_epoch, 1);
+    CHECK_EQ_INT(gi.assignment_epoch, 1);
+    CHECK(strcmp(gi.state, "Stable") == 0);
+    /* a steady heartbeat writes nothing and carries no assignment */
+    int32_t batches = e.n_batches;
+    r = heartbeat_ex(cg, "g", &c, NULL, 0, false, NULL, -1);
+    CHECK_EQ_INT(r.error, 0);
+    CHECK(!r.has_assignment);
+    CHECK_EQ_INT(e.n_batches, batches);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_second_member_waits_for_revocation(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 4}}, 1);
+    t_client a = {0}, b = {0};
+    heartbeat(cg, "g", &a);
+    CHECK_EQ_INT(a.owned_n, 4);
+    t_hb rb = heartbeat(cg, "g", &b);
+    CHECK_EQ_INT(rb.error, 0);
+    /* b is at epoch 2 but every partition is still a's: it gets nothing yet */
+    CHECK_EQ_INT(rb.epoch, 2);
+    CHECK_EQ_INT(b.owned_n, 0);
+    CHECK(strcmp(info(cg, "g").state, "Reconciling") == 0);
+    /* a is told to give up two partitions, staying at epoch 1 */
+    t_hb ra = heartbeat(cg, "g", &a);
+    CHECK_EQ_INT(ra.epoch, 1);
+    CHECK_EQ_INT(a.owned_n, 2);
+    check_disjoint((t_client[]){a, b}, 2);
+    od_arena arena;
+    od_arena_init(&arena);
+    int32_t ep;
+    int8_t st;
+    od_cg_tp *tps;
+    int32_t n;
+    CHECK(od_cg_member_get(cg, S("g"), S(a.id), 1, &arena, &ep, &st, &tps, &n));
+    CHECK_EQ_INT(st, OD_CG_MEMBER_UNREVOKED_PARTITIONS);
+    CHECK_EQ_INT(n, 2);
+    /* b asks again: the partitions are not released yet */
+    heartbeat(cg, "g", &b);
+    CHECK_EQ_INT(b.owned_n, 0);
+    /* a acknowledges (its owned set no longer has them): epoch 2 */
+    ra = heartbeat(cg, "g", &a);
+    CHECK_EQ_INT(ra.epoch, 2);
+    heartbeat(cg, "g", &b);
+    CHECK_EQ_INT(b.owned_n, 2);
+    check_disjoint((t_client[]){a, b}, 2);
+    CHECK(strcmp(info(cg, "g").state, "Stable") == 0);
+    od_arena_release(&arena);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_request_errors(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    t_client early = {0};
+    CHECK_EQ_INT(heartbeat(cg, "g", &early).error, OD_GC_COORDINATOR_LOAD_IN_PROGRESS);
+    set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
+    t_client a = {0};
+    /* no rebalance timeout on the first request */
+    CHECK_EQ_INT(heartbeat_ex(cg, "g", &a, T1, 1, true, NULL, -1).error, OD_CG_INVALID_REQUEST);
+    /* empty group id */
+    CHECK_EQ_INT(heartbeat(cg, "", &a).error, OD_CG_INVALID_REQUEST);
+    /* no subscription on the first request */
+    CHECK_EQ_INT(heartbeat_ex(cg, "g", &a, NULL, 0, true, NULL, 1000).error,
+                 OD_CG_INVALID_REQUEST);
+    /* owned partitions on a join */
+    t_client x = {.owned_n = 1};
+    x.owned[0] = (od_cg_tp){topic_uuid(1), 0};
+    CHECK_EQ_INT(heartbeat(cg, "g", &x).error, OD_CG_INVALID_REQUEST);
+    CHECK_EQ_INT(heartbeat_ex(cg, "g", &a, T1, 1, true, "sticky", 1000).error,
+                 OD_CG_UNSUPPORTED_ASSIGNOR);
+    /* unknown group with an epoch */
+    t_client ghost = {.epoch = 3};
+    strcpy(ghost.id, "ghost");
+    CHECK_EQ_INT(heartbeat(cg, "nope", &ghost).error, OD_GC_GROUP_ID_NOT_FOUND);
+    CHECK(!od_cg_has_group(cg, S("nope")));
+    CHECK_EQ_INT(heartbeat(cg, "g", &a).error, 0);
+    CHECK_EQ_INT(heartbeat(cg, "g", &ghost).error, OD_GC_UNKNOWN_MEMBER_ID);
+    /* an epoch from the future, and a stale one */
+    t_client wrong = a;
+    wrong.epoch = a.epoch + 1;
+    CHECK_EQ_INT(heartbeat(cg, "g", &wrong).error, OD_CG_FENCED_MEMBER_EPOCH);
+    t_client b = {0};
+    heartbeat(cg, "g", &b);
+    heartbeat(cg, "g", &a); /* revoking */
+    heartbeat(cg, "g", &a); /* acked: epoch 2 */
+    CHECK_EQ_INT(a.epoch, 2);
+    wrong = a;
+    wrong.epoch = 0 + 1;
+    /* the previous epoch is accepted with a subset of the assignment */
+    CHECK_EQ_INT(heartbeat(cg, "g", &wrong).error, 0);
+    wrong = a;
+    wrong.epoch = 1;
+    wrong.owned_n = 2;
+    wrong.owned[0] = (od_cg_tp){topic_uuid(1), 0};
+    wrong.owned[1] = (od_cg_tp){topic_uuid(1), 1};
+    CHECK_EQ_INT(heartbeat(cg, "g", &wrong).error, OD_CG_FENCED_MEMBER_EPOCH);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_leave_gives_partitions_to_others(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 4}}, 1);
+    t_client a = {0}, b = {0};
+    heartbeat(cg, "g", &a);
+    heartbeat(cg, "g", &b);
+    heartbeat(cg, "g", &a);
+    heartbeat(cg, "g", &a);
+    heartbeat(cg, "g", &b);
+    CHECK_EQ_INT(a.owned_n + b.owned_n, 4);
+    int32_t epoch = info(cg, "g").group_epoch;
+    t_client leaving = a;
+    leaving.epoch = OD_CG_LEAVE_EPOCH;
+    t_hb r = heartbeat(cg, "g", &leaving);
+    CHECK_EQ_INT(r.error, 0);
+    CHECK_EQ_INT(r.epoch, -1);
+    CHECK_EQ_INT(info(cg, "g").member_count, 1);
+    CHECK_EQ_INT(info(cg, "g").group_epoch, epoch + 1);
+    CHECK(strcmp(info(cg, "g").state, "Assigning") == 0);
+    heartbeat(cg, "g", &b);
+    CHECK_EQ_INT(b.owned_n, 4);
+    CHECK(strcmp(info(cg, "g").state, "Stable") == 0);
+    /* the left member is unknown now */
+    CHECK_EQ_INT(heartbeat(cg, "g", &a).error, OD_GC_UNKNOWN_MEMBER_ID);
+    /* the last member leaves: the group stays, Empty */
+    b.epoch = -1;
+    heartbeat(cg, "g", &b);
+    CHECK(strcmp(info(cg, "g").state, "Empty") == 0);
+    CHECK_EQ_INT(od_cg_delete_group(cg, S("g")), 0);
+    CHECK(!od_cg_has_group(cg, S("g")));
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_static_member_leaves_and_returns(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 4}}, 1);
+    t_client a = {.instance = "ia"}, b = {.instance = "ib"};
+    heartbeat(cg, "g", &a);
+    heartbeat(cg, "g", &b);
+    heartbeat(cg, "g", &a);
+    heartbeat(cg, "g", &a);
+    heartbeat(cg, "g", &b);
+    CHECK_EQ_INT(a.owned_n, 2);
+    CHECK_EQ_INT(b.owned_n, 2);
+    t_client a_before = a;
+    /* another process with the same instance id cannot join */
+    t_client intruder = {.instance = "ia"};
+    CHECK_EQ_INT(heartbeat(cg, "g", &intruder).error, OD_CG_UNRELEASED_INSTANCE_ID);
+    /* a heartbeat under the instance id with another member id is fenced */
+    t_client impostor = a;
+    strcpy(impostor.id, "someone-else");
+    CHECK_EQ_INT(heartbeat(cg, "g", &impostor).error, OD_GC_FENCED_INSTANCE_ID);
+    t_client leaving = a;
+    leaving.epoch = OD_CG_LEAVE_STATIC_EPOCH;
+    t_hb r = heartbeat(cg, "g", &leaving);
+    CHECK_EQ_INT(r.error, 0);
+    CHECK_EQ_INT(r.epoch, -2);
+    int32_t epoch = info(cg, "g").group_epoch;
+    /* b does not get a's partitions while a is away */
+    heartbeat(cg, "g", &b);
+    CHECK_EQ_INT(b.owned_n, 2);
+    /* a restarts: new member id, same instance, same partitions, no new epoch */
+    t_client a2 = {.instance = "ia"};
+    r = heartbeat(cg, "g", &a2);
+    CHECK_EQ_INT(r.error, 0);
+    CHECK(strcmp(a2.id, a_before.id) != 0);
+    CHECK_EQ_INT(a2.owned_n, 2);
+    for (int i = 0; i < a_before.owned_n; i++)
+        CHECK(owns(&a2, 1, a_before.owned[i].partition));
+    CHECK_EQ_INT(info(cg, "g").group_epoch, epoch);
+    CHECK_EQ_INT(info(cg, "g").member_count, 2);
+    check_disjoint((t_client[]){a2, b}, 2);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_session_timeout_removes_member(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
+    t_client a = {0}, b = {0};
+    heartbeat(cg, "g", &a);
+    heartbeat(cg, "g", &b);
+    heartbeat(cg, "g", &a);
+    heartbeat(cg, "g", &a);
+    heartbeat(cg, "g", &b);
+    /* b keeps heartbeating, a goes silent */
+    for (int i = 0; i < 8; i++) {
+        t_advance(cg, &e, 5000);
+        heartbeat(cg, "g", &b);
+    }
+    CHECK_EQ_INT(info(cg, "g").member_count, 2);
+    for (int i = 0; i < 2; i++) {
+        t_advance(cg, &e, 5000);
+        heartbeat(cg, "g", &b);
+    }
+    CHECK_EQ_INT(info(cg, "g").member_count, 1);
+    CHECK_EQ_INT(b.owned_n, 2);
+    CHECK_EQ_INT(heartbeat(cg, "g", &a).error, OD_GC_UNKNOWN_MEMBER_ID);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_rebalance_timeout_fences_slow_revoker(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
+    t_client a = {0}, b = {0};
+    heartbeat_ex(cg, "g", &a, T1, 1, true, NULL, 10000);
+    heartbeat(cg, "g", &b);
+    heartbeat_ex(cg, "g", &a, T1, 1, true, NULL, 10000); /* told to revoke */
+    /* a keeps heartbeating but never gives the partition up */
+    t_client stubborn = a;
+    stubborn.owned_n = 2;
+    stubborn.owned[0] = (od_cg_tp){topic_uuid(1), 0};
+    stubborn.owned[1] = (od_cg_tp){topic_uuid(1), 1};
+    for (int i = 0; i < 3; i++) {
+        t_advance(cg, &e, 3000);
+        t_client s = stubborn;
+        CHECK_EQ_INT(heartbeat(cg, "g", &s).error, 0);
+        heartbeat(cg, "g", &b);
+    }
+    t_advance(cg, &e, 2000);
+    t_client s = stubborn;
+    CHECK_EQ_INT(heartbeat(cg, "g", &s).error, OD_GC_UNKNOWN_MEMBER_ID);
+    heartbeat(cg, "g", &b);
+    CHECK_EQ_INT(b.owned_n, 2);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_max_size(void)
+{
+    t_env e;
+    od_cg_config cfg;
+    od_cg_config_default(&cfg);
+    cfg.max_size = 2;
+    od_cg *cg = t_create(&e, &cfg);
+    set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
+    t_client a = {0}, b = {0}, c = {0};
+    CHECK_EQ_INT(heartbeat(cg, "g", &a).error, 0);
+    CHECK_EQ_INT(heartbeat(cg, "g", &b).error, 0);
+    CHECK_EQ_INT(heartbeat(cg, "g", &c).error, OD_GC_GROUP_MAX_SIZE_REACHED);
+    CHECK_EQ_INT(heartbeat(cg, "g", &a).error, 0);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_metadata_changes_move_the_target(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
+    const char *both[] = {"t1", "t2"};
+    t_client a = {0};
+    heartbeat_ex(cg, "g", &a, both, 2, true, NULL, 1000);
+    CHECK_EQ_INT(a.owned_n, 2);
+    int32_t epoch = info(cg, "g").group_epoch;
+    /* partitions added to t1, t2 created */
+    set_topics(cg, (t_topic[]){{"t1", 1, 3}, {"t2", 2, 2}}, 2);
+    heartbeat_ex(cg, "g", &a, NULL, 0, true, NULL, -1);
+    CHECK_EQ_INT(info(cg, "g").group_epoch, epoch + 1);
+    CHECK_EQ_INT(owned_count_topic(&a, 1), 3);
+    CHECK_EQ_INT(owned_count_topic(&a, 2), 2);
+    /* an unrelated topic changes nothing */
+    set_topics(cg, (t_topic[]){{"t1", 1, 3}, {"t2", 2, 2}, {"other", 3, 5}}, 3);
+    heartbeat_ex(cg, "g", &a, NULL, 0, true, NULL, -1);
+    CHECK_EQ_INT(info(cg, "g").group_epoch, epoch + 1);
+    /* t1 deleted: its partitions are revoked */
+    set_topics(cg, (t_topic[]){{"t2", 2, 2}, {"other", 3, 5}}, 2);
+    heartbeat_ex(cg, "g", &a, NULL, 0, true, NULL, -1);
+    heartbeat_ex(cg, "g", &a, NULL, 0, true, NULL, -1);
+    CHECK_EQ_INT(owned_count_topic(&a, 1), 0);
+    CHECK_EQ_INT(owned_count_topic(&a, 2), 2);
+    CHECK_EQ_INT(info(cg, "g").group_epoch, epoch + 2);
+    CHECK(strcmp(info(cg, "g").state, "Stable") == 0);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_regex_subscription(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"orders-eu", 1, 2}, {"orders-us", 2, 2}, {"payments", 3, 2},
+                               {"__consumer_offsets", 4, 2}},
+               4);
+    od_arena arena;
+    od_arena_init(&arena);
+    od_consumer_group_heartbeat_request r;
+    od_consumer_group_heartbeat_request_init(&r);
+    r.group_id = S("g");
+    r.member_id = S("");
+    r.rebalance_timeout_ms = 1000;
+    r.subscribed_topic_names.count = -1;
+    r.topic_partitions.count = 0;
+    od_consumer_group_heartbeat_response resp;
+    od_cg_heartbeat(cg, &r, S("orders-.*"), S("c"), S("h"), &arena, &resp);
+    CHECK_EQ_INT(resp.error_code, 0);
+    REQUIRE(resp.assignment);
+    int n = 0;
+    for (int32_t i = 0; i < resp.assignment->topic_partitions.count; i++) {
+        od_uuid u1 = topic_uuid(1), u2 = topic_uuid(2);
+        const od_uuid *t = &resp.assignment->topic_partitions.items[i].topic_id;
+        CHECK(od_uuid_eq(t, &u1) || od_uuid_eq(t, &u2));
+        n += resp.assignment->topic_partitions.items[i].partitions.count;
+    }
+    CHECK_EQ_INT(n, 4);
+    /* a partial match is no match; ".*" skips internal topics */
+    r.group_id = S("g2");
+    od_cg_heartbeat(cg, &r, S("orders"), S("c"), S("h"), &arena, &resp);
+    CHECK_EQ_INT(resp.error_code, 0);
+    CHECK(resp.assignment && resp.assignment->topic_partitions.count == 0);
+    r.group_id = S("g3");
+    od_cg_heartbeat(cg, &r, S(".*"), S("c"), S("h"), &arena, &resp);
+    CHECK(resp.assignment && resp.assignment->topic_partitions.count == 3);
+    od_cg_heartbeat(cg, &r, S("orders-(eu"), S("c"), S("h"), &arena, &resp);
+    CHECK_EQ_INT(resp.error_code, OD_CG_INVALID_REQUEST);
+    od_arena_release(&arena);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+/* Range keeps co-partitioned topics together: each member gets the same
+ * partition numbers of both topics, in contiguous ranges. */
+static void test_range_assignor_co_partitions(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 5}, {"t2", 2, 5}}, 2);
+    const char *both[] = {"t1", "t2"};
+    t_client cs[3];
+    memset(cs, 0, sizeof cs);
+    for (int round = 0; round < 4; round++)
+        for (int i = 0; i < 3; i++)
+            CHECK_EQ_INT(heartbeat_ex(cg, "g", &cs[i], both, 2, true, "range", 1000).error, 0);
+    CHECK(strcmp(info(cg, "g").state, "Stable") == 0);
+    int sizes[3];
+    for (int i = 0; i < 3; i++) {
+        sizes[i] = owned_count_topic(&cs[i], 1);
+        CHECK_EQ_INT(owned_count_topic(&cs[i], 2), sizes[i]);
+        int lo = 99, hi = -1;
+        for (int32_t p = 0; p < 5; p++) {
+            CHECK_EQ_INT(owns(&cs[i], 1, p), owns(&cs[i], 2, p));
+            if (owns(&cs[i], 1, p)) {
+                lo = p < lo ? p : lo;
+                hi = p > hi ? p : hi;
+            }
+        }
+        if (sizes[i])
+            CHECK_EQ_INT(hi - lo + 1, sizes[i]);
+    }
+    CHECK_EQ_INT(sizes[0] + sizes[1] + sizes[2], 5);
+    for (int i = 0; i < 3; i++)
+        CHECK(sizes[i] == 1 || sizes[i] == 2);
+    od_arena arena;
+    od_arena_init(&arena);
+    od_consumer_group_describe_response_described_group d;
+    CHECK_EQ_INT(od_cg_describe(cg, S("g"), &arena, &d), 0);
+    CHECK(d.assignor_name.len == 5 && memcmp(d.assignor_name.ptr, "range", 5) == 0);
+    CHECK_EQ_INT(d.members.count, 3);
+    od_cg_describe(cg, S("missing"), &arena, &d);
+    CHECK_EQ_INT(d.error_code, OD_GC_GROUP_ID_NOT_FOUND);
+    od_arena_release(&arena);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+/* Uniform with equal subscriptions: sizes differ by at most one, and a
+ * member that stays keeps what it had when another joins (stickiness). */
+static void test_uniform_is_balanced_and_sticky(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 7}, {"t2", 2, 4}}, 2);
+    const char *both[] = {"t1", "t2"};
+    t_client cs[4];
+    memset(cs, 0, sizeof cs);
+    for (int round = 0; round < 4; round++)
+        for (int i = 0; i < 3; i++)
+            heartbeat_ex(cg, "g", &cs[i], both, 2, true, NULL, 1000);
+    int total = 0;
+    for (int i = 0; i < 3; i++) {
+        CHECK(cs[i].owned_n == 3 || cs[i].owned_n == 4);
+        total += cs[i].owned_n;
+    }
+    CHECK_EQ_INT(total, 11);
+    t_client before[3] = {cs[0], cs[1], cs[2]};
+    for (int round = 0; round < 4; round++)
+        for (int i = 0; i < 4; i++)
+            heartbeat_ex(cg, "g", &cs[i], both, 2, true, NULL, 1000);
+    total = 0;
+    for (int i = 0; i < 4; i++) {
+        CHECK(cs[i].owned_n == 2 || cs[i].owned_n == 3);
+        total += cs[i].owned_n;
+    }
+    CHECK_EQ_INT(total, 11);
+    for (int i = 0; i < 3; i++) /* everything kept was owned before */
+        for (int k = 0; k < cs[i].owned_n; k++) {
+            bool was = false;
+            for (int j = 0; j < before[i].owned_n; j++)
+                was = was || (od_uuid_eq(&before[i].owned[j].topic_id, &cs[i].owned[k].topic_id) &&
+                              before[i].owned[j].partition == cs[i].owned[k].partition);
+            CHECK(was);
+        }
+    check_disjoint(cs, 4);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+/* Replaying every batch into a fresh coordinator rebuilds the same groups
+ * (epochs, members, assignments, targets). */
+static void test_replay_rebuilds_state(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 5}}, 1);
+    t_client cs[3];
+    memset(cs, 0, sizeof cs);
+    cs[2].instance = "static-1";
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 3; i++)
+            heartbeat(cg, "g", &cs[i]);
+    t_client leaving = cs[0];
+    leaving.epoch = -1;
+    heartbeat(cg, "g", &leaving);
+    heartbeat(cg, "g", &cs[1]); /* new target, revocations in flight */
+
+    t_env e2;
+    od_cg_config cfg;
+    od_cg_config_default(&cfg);
+    cfg.offsets_topic_num_partitions = 4;
+    memset(&e2, 0, sizeof e2);
+    e2.now = e.now;
+    e2.wake = -1;
+    od_gc_env env = {&e2, t_now, t_wake, t_append};
+    od_cg *re = od_cg_create(&cfg, &env);
+    set_topics(re, (t_topic[]){{"t1", 1, 5}}, 1);
+    for (int32_t p = 0; p < 4; p++) {
+        CHECK_EQ_INT(od_cg_load_begin(re, p), 0);
+        for (int32_t i = 0; i < e.n_batches; i++)
+            if (e.batches[i].partition == p)
+                CHECK_EQ_INT(od_cg_load_batch(re, p, e.batches[i].bytes, e.batches[i].len), 0);
+        CHECK_EQ_INT(od_cg_load_finish(re, p), 0);
+    }
+    od_cg_group_info a = info(cg, "g"), b = info(re, "g");
+    CHECK_EQ_INT(a.group_epoch, b.group_epoch);
+    CHECK_EQ_INT(a.assignment_epoch, b.assignment_epoch);
+    CHECK_EQ_INT(a.member_count, b.member_count);
+    CHECK(strcmp(a.state, b.state) == 0);
+    od_arena arena;
+    od_arena_init(&arena);
+    for (int i = 1; i < 3; i++) {
+        for (int which = 0; which < 3; which++) {
+            int32_t e1, e2x, n1 = -1, n2 = -2;
+            int8_t s1, s2;
+            od_cg_tp *t1, *t2;
+            CHECK(od_cg_member_get(cg, S("g"), S(cs[i].id), which, &arena, &e1, &s1, &t1, &n1));
+            CHECK(od_cg_member_get(re, S("g"), S(cs[i].id), which, &arena, &e2x, &s2, &t2, &n2));
+            CHECK_EQ_INT(e1, e2x);
+            CHECK_EQ_INT(s1, s2);
+            REQUIRE(n1 == n2);
+            CHECK(n1 == 0 || memcmp(t1, t2, (size_t)n1 * sizeof *t1) == 0);
+        }
+    }
+    /* and the reloaded coordinator carries on: members heartbeat as before */
+    for (int i = 1; i < 3; i++)
+        CHECK_EQ_INT(heartbeat(re, "g", &cs[i]).error, 0);
+    od_arena_release(&arena);
+    od_cg_destroy(re);
+    t_env_free(&e2);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_failed_append_changes_nothing(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
+    t_client a = {0}, b = {0};
+    heartbeat(cg, "g", &a);
+    e.fail_appends = OD_GC_NOT_ENOUGH_REPLICAS;
+    CHECK_EQ_INT(heartbeat(cg, "g", &b).error, OD_GC_COORDINATOR_NOT_AVAILABLE);
+    CHECK_EQ_INT(info(cg, "g").member_count, 1);
+    CHECK_EQ_INT(info(cg, "g").group_epoch, 1);
+    t_client n = {0};
+    CHECK_EQ_INT(heartbeat(cg, "fresh", &n).error, OD_GC_COORDINATOR_NOT_AVAILABLE);
+    CHECK(!od_cg_has_group(cg, S("fresh")));
+    e.fail_appends = 0;
+    CHECK_EQ_INT(heartbeat(cg, "g", &b).error, 0);
+    CHECK_EQ_INT(info(cg, "g").member_count, 2);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_offset_commit_validation(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
+    t_client a = {0};
+    heartbeat(cg, "g", &a);
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(a.id), a.epoch, 9), 0);
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(a.id), a.epoch - 1, 9),
+                 OD_CG_STALE_MEMBER_EPOCH);
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(a.id), a.epoch, 8),
+                 OD_CG_UNSUPPORTED_VERSION);
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S("x"), a.epoch, 9),
+                 OD_GC_UNKNOWN_MEMBER_ID);
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(""), -1, 9),
+                 OD_GC_UNKNOWN_MEMBER_ID);
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("h"), S(""), -1, 9),
+                 OD_GC_GROUP_ID_NOT_FOUND);
+    a.epoch = -1;
+    heartbeat(cg, "g", &a);
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(""), -1, 9), 0);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+/* ---------------------------------------------------------------- randomized churn */
+
+static uint64_t rng_state;
+
+static uint32_t rnd(uint32_t n)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(rng_state >> 33) % n;
+}
+
+/* Many clients join, heartbeat (sometimes partially, sometimes late, some
+ * with a static id), leave, die (their session expires) and rejoin while
+ * topics grow. After every step no partition is owned by two live
+ * clients; once the churn stops, every partition is owned by exactly one
+ * client and the group is Stable. */
+static void run_churn(uint64_t seed, bool range)
+{
+    rng_state = seed;
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    check_cg = cg;
+    t_topic topics[2] = {{"t1", 1, range ? 24 : 6}, {"t2", 2, range ? 13 : 5}};
+    set_topics(cg, topics, 2);
+    const char *both[] = {"t1", "t2"};
+    const char *assignor = range ? "range" : NULL;
+    enum { N = 12 };
+    static const char *instances[N] = {NULL, NULL, NULL, "s3", NULL, NULL,
+                                       "s6", NULL, NULL, NULL, "s10", NULL};
+    t_client cs[N];
+    memset(cs, 0, sizeof cs);
+    for (int i = 0; i < N; i++)
+        cs[i].instance = instances[i];
+    int revocations = 0;
+    for (int step = 0; step < 1500; step++) {
+        int i = (int)rnd(N);
+        t_client *c = &cs[i];
+        uint32_t op = rnd(100);
+        if (!c->alive) {
+            if (op < 30) {
+                c->epoch = 0;
+                c->owned_n = 0;
+                c->id[0] = 0;
+                t_hb r = heartbeat_ex(cg, "g", c, both, 2, true, assignor, 20000);
+                if (r.error == 0)
+                    c->alive = true;
+                else
+                    CHECKF(r.error == OD_CG_UNRELEASED_INSTANCE_ID, "join error %d", r.error);
+            }
+        } else if (op < 3) {
+            /* graceful leave (static members sometimes leave temporarily) */
+            t_client l = *c;
+            l.epoch = c->instance && rnd(2) ? OD_CG_LEAVE_STATIC_EPOCH : OD_CG_LEAVE_EPOCH;
+            c->owned_n = 0;
+            c->alive = false;
+            CHECK_EQ_INT(heartbeat(cg, "g", &l).error, 0);
+        } else if (op < 5) {
+            /* the process dies: it owns nothing from now on */
+            c->owned_n = 0;
+            c->alive = false;
+        } else {
+            int32_t before_n = c->owned_n;
+            bool full = rnd(4) == 0;
+            t_hb r = full ? heartbeat_ex(cg, "g", c, both, 2, true, assignor, 20000)
+                          : heartbeat_ex(cg, "g", c, NULL, 0, c->owned_changed || rnd(2) == 0,
+                                         NULL, -1);
+            if (r.error == OD_CG_FENCED_MEMBER_EPOCH || r.error == OD_GC_UNKNOWN_MEMBER_ID) {
+                /* the client gives everything up and rejoins */
+                c->owned_n = 0;
+                c->epoch = 0;
+                if (!c->instance)
+                    c->id[0] = 0;
+                t_hb j = heartbeat_ex(cg, "g", c, both, 2, true, assignor, 20000);
+                c->alive = j.error == 0;
+            } else {
+                CHECKF(r.error == 0, "heartbeat error %d at step %d", r.error, step);
+                if (r.has_assignment && c->owned_n < before_n)
+                    revocations++;
+            }
+        }
+        if (rnd(40) == 0)
+            t_advance(cg, &e, 1000 + rnd(8000));
+        if (rnd(300) == 0 && topics[0].partitions < 30) {
+            topics[rnd(2)].partitions++;
+            set_topics(cg, topics, 2);
+        }
+        check_disjoint(cs, N);
+        if (od_test_failures)
+            break;
+    }
+    /* quiesce: every live client heartbeats until nothing moves */
+    for (int round = 0; round < 25; round++) { /* > a session timeout: the dead expire */
+        for (int i = 0; i < N; i++)
+            if (cs[i].alive) {
+                t_hb r = heartbeat_ex(cg, "g", &cs[i], both, 2, true, assignor, 20000);
+                if (r.error) {
+                    cs[i].owned_n = 0;
+                    cs[i].alive = false;
+                }
+            }
+        check_disjoint(cs, N);
+        t_advance(cg, &e, 3000);
+    }
+    CHECKF(revocations > 10, "only %d revocations: the churn did not exercise reconciliation",
+           revocations);
+    int live = 0, total = 0;
+    for (int i = 0; i < N; i++)
+        if (cs[i].alive) {
+            live++;
+            total += cs[i].owned_n;
+        }
+    od_cg_group_info gi = info(cg, "g");
+    CHECKF(live == 0 || strcmp(gi.state, "Stable") == 0, "state %s", gi.state);
+    CHECK_EQ_INT(gi.member_count, live);
+    if (live > 0)
+        CHECK_EQ_INT(total, topics[0].partitions + topics[1].partitions);
+    for (int t = 0; t < 2 && live > 0; t++)
+        for (int32_t p = 0; p < topics[t].partitions; p++) {
+            int owners = 0;
+            for (int i = 0; i < N; i++)
+                owners += cs[i].alive && owns(&cs[i], topics[t].id, p);
+            CHECKF(owners == 1, "seed %llu topic %d partition %d has %d owners",
+                   (unsigned long long)seed, t, p, owners);
+        }
+    check_cg = NULL;
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_churn_uniform(void)
+{
+    for (uint64_t seed = 1; seed <= 12 && !od_test_failures; seed++)
+        run_churn(seed, false);
+}
+
+static void test_churn_range(void)
+{
+    for (uint64_t seed = 100; seed <= 106 && !od_test_failures; seed++)
+        run_churn(seed, true);
+}
+
+static void test_kept_corpus(void)
+{
+    DIR *d = opendir(OD_CG_CORPUS_DIR);
+    REQUIRE(d);
+    int files = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d))) {
+        if (ent->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", OD_CG_CORPUS_DIR, ent->d_name);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue;
+        uint8_t buf[65536];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        CHECK_EQ_INT(fuzz_consumer_group_load_one(buf, n), 0);
+        files++;
+    }
+    closedir(d);
+    CHECK(files >= 3);
+}
+
+OD_TEST_MAIN({"first_member_gets_everything", test_first_member_gets_everything},
+             {"second_member_waits_for_revocation", test_second_member_waits_for_revocation},
+             {"request_errors", test_request_errors},
+             {"leave_gives_partitions_to_others", test_leave_gives_partitions_to_others},
+             {"static_member_leaves_and_returns", test_static_member_leaves_and_returns},
+             {"session_timeout_removes_member", test_session_timeout_removes_member},
+             {"rebalance_timeout_fences_slow_revoker", test_rebalance_timeout_fences_slow_revoker},
+             {"max_size", test_max_size},
+             {"metadata_changes_move_the_target", test_metadata_changes_move_the_target},
+             {"regex_subscription", test_regex_subscription},
+             {"range_assignor_co_partitions", test_range_assignor_co_partitions},
+             {"uniform_is_balanced_and_sticky", test_uniform_is_balanced_and_sticky},
+             {"replay_rebuilds_state", test_replay_rebuilds_state},
+             {"failed_append_changes_nothing", test_failed_append_changes_nothing},
+             {"offset_commit_validation", test_offset_commit_validation},
+             {"churn_uniform", test_churn_uniform},
+             {"churn_range", test_churn_range},
+             {"kept_corpus", test_kept_corpus})
