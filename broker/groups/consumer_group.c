@@ -1357,6 +1357,7 @@ static bool java_order(const int32_t *hashes, int32_t n, uint32_t cap, int32_t *
 
 typedef struct amember {
     od_str id;
+    od_str instance_id;          /* len -1: dynamic */
     const od_uuid **topics;      /* subscribed topic ids that exist */
     int32_t topic_count;
     tpset cur;                   /* current target */
@@ -1390,8 +1391,9 @@ static const atopic *find_atopic(const atopic *t, int32_t n, const od_uuid *id)
     return NULL;
 }
 
-/* The partitions of topic t in a member's current target, in Java HashSet
- * iteration order (for small partition numbers: ascending). */
+/* The partitions of topic t in a member's current target, in the order of
+ * the HashSet Kafka's Assignment.fromRecord copies them into (for small
+ * partition numbers: ascending). */
 static int32_t cur_partitions_java(const amember *m, const od_uuid *t, int32_t num_partitions,
                                    int32_t *out)
 {
@@ -1406,7 +1408,7 @@ static int32_t cur_partitions_java(const amember *m, const od_uuid *t, int32_t n
     if (hashes && order && copy) {
         for (int32_t i = 0; i < n; i++)
             hashes[i] = out[i];
-        if (java_order(hashes, n, cap_for_puts(n), order)) {
+        if (java_order(hashes, n, cap_for_copy(n), order)) {
             memcpy(copy, out, (size_t)n * sizeof *copy);
             for (int32_t i = 0; i < n; i++)
                 out[i] = copy[order[i]];
@@ -1587,79 +1589,112 @@ static void uniform_heterogeneous(amember *ms, int32_t nm, const int32_t *mo, co
     }
 }
 
-/* Kafka's (sticky) RangeAssignor, per topic. */
-static void range_assign(amember *ms, int32_t nm, const int32_t *mo, const atopic *ts, int32_t nt,
-                         od_arena *a)
+/* Java's String.compareTo for ids (byte order; equal to UTF-16 order but
+ * for supplementary characters against U+E000..U+FFFF). */
+static int id_cmp(od_str a, od_str b)
 {
-    int32_t *members = od_arena_alloc(a, (size_t)nm * sizeof *members);
-    int32_t *rem = od_arena_alloc(a, (size_t)nm * sizeof *rem);
-    for (int32_t ti = 0; ti < nt; ti++) {
-        const atopic *t = &ts[ti];
-        int32_t n = 0;
-        for (int32_t oi = 0; oi < nm; oi++)
-            if (subscribes(&ms[mo[oi]], &t->id))
-                members[n++] = mo[oi];
-        if (n == 0)
-            continue;
-        int32_t np = t->partitions;
-        int32_t min_quota = np / n, extra = np % n;
-        bool *sticky = od_arena_calloc(a, (size_t)(np ? np : 1), sizeof *sticky);
-        int32_t *cur = od_arena_alloc(a, (size_t)(np ? np : 1) * sizeof *cur);
-        int32_t nunfilled = 0;
-        int32_t *unfilled = od_arena_alloc(a, (size_t)n * sizeof *unfilled);
-        for (int32_t i = 0; i < n; i++) {
-            amember *m = &ms[members[i]];
-            int32_t size = 0;
-            for (int32_t k = 0; k < m->cur.n; k++) /* ascending: tpset order */
-                if (od_uuid_eq(&m->cur.v[k].topic_id, &t->id) && m->cur.v[k].partition >= 0 &&
-                    m->cur.v[k].partition < np)
-                    cur[size++] = m->cur.v[k].partition;
-            int32_t keep = size < min_quota ? size : min_quota;
-            for (int32_t k = 0; k < keep; k++) {
-                sticky[cur[k]] = true;
-                give(m, &t->id, cur[k]);
+    int32_t n = a.len < b.len ? a.len : b.len;
+    int c = n > 0 ? memcmp(a.ptr, b.ptr, (size_t)n) : 0;
+    if (c)
+        return c;
+    return (a.len > b.len) - (a.len < b.len);
+}
+
+/* RangeAssignor.sortMemberIds: static members first by instance id, then
+ * the others by member id. */
+static int range_member_cmp(const amember *a, const amember *b)
+{
+    bool sa = a->instance_id.len >= 0, sb = b->instance_id.len >= 0;
+    if (sa && sb)
+        return id_cmp(a->instance_id, b->instance_id);
+    if (sa != sb)
+        return sa ? -1 : 1;
+    return id_cmp(a->id, b->id);
+}
+
+/* Kafka 3.9's RangeAssignor: members in sorted order, each takes the next
+ * contiguous range of every topic it subscribes to (quota, plus one while
+ * extra partitions remain), so equal-sized topics are co-partitioned. No
+ * stickiness: the order decides. */
+static void range_assign(amember *ms, int32_t nm, const atopic *ts, int32_t nt, od_arena *a)
+{
+    int32_t *sorted = od_arena_alloc(a, (size_t)nm * sizeof *sorted);
+    int32_t *next = od_arena_calloc(a, (size_t)(nt ? nt : 1), sizeof *next);
+    int32_t *extra = od_arena_alloc(a, (size_t)(nt ? nt : 1) * sizeof *extra);
+    int32_t *quota = od_arena_alloc(a, (size_t)(nt ? nt : 1) * sizeof *quota);
+    if (!sorted || !next || !extra || !quota)
+        return;
+    for (int32_t i = 0; i < nm; i++) {
+        int32_t j = i;
+        for (; j > 0 && range_member_cmp(&ms[sorted[j - 1]], &ms[i]) > 0; j--)
+            sorted[j] = sorted[j - 1];
+        sorted[j] = i;
+    }
+    for (int32_t t = 0; t < nt; t++) {
+        int32_t subscribers = 0;
+        for (int32_t i = 0; i < nm; i++)
+            subscribers += subscribes(&ms[i], &ts[t].id);
+        quota[t] = subscribers ? ts[t].partitions / subscribers : 0;
+        extra[t] = subscribers ? ts[t].partitions % subscribers : 0;
+    }
+    for (int32_t k = 0; k < nm; k++) {
+        amember *m = &ms[sorted[k]];
+        for (int32_t t = 0; t < nt; t++) {
+            if (!subscribes(m, &ts[t].id))
+                continue;
+            int32_t q = quota[t];
+            if (extra[t] > 0) {
+                q++;
+                extra[t]--;
             }
-            int32_t remaining = min_quota - size;
-            if (remaining < 0 && extra > 0) {
-                extra--;
-                sticky[cur[min_quota]] = true;
-                give(m, &t->id, cur[min_quota]);
-            } else {
-                unfilled[nunfilled] = members[i];
-                rem[nunfilled++] = remaining;
-            }
-        }
-        int32_t next = 0;
-        for (int32_t i = 0; i < nunfilled; i++) {
-            int32_t r = rem[i];
-            if (extra > 0) {
-                r++;
-                extra--;
-            }
-            for (; r > 0; r--) {
-                while (next < np && sticky[next])
-                    next++;
-                if (next >= np)
-                    break;
-                give(&ms[unfilled[i]], &t->id, next++);
-            }
+            int32_t end = next[t] + q < ts[t].partitions ? next[t] + q : ts[t].partitions;
+            for (int32_t p = next[t]; p < end; p++)
+                give(m, &ts[t].id, p);
+            next[t] = end;
         }
     }
 }
 
+static void run_assignor(od_cg_assignor which, amember *ms, int32_t n, const atopic *ts,
+                         int32_t nt, bool homogeneous, od_arena *a, int32_t *mo)
+{
+    int32_t *hashes = od_arena_alloc(a, (size_t)n * sizeof *hashes);
+    if (!hashes)
+        return;
+    for (int32_t i = 0; i < n; i++)
+        hashes[i] = od_java_string_hash(ms[i].id);
+    if (!java_order(hashes, n, cap_for_puts(n), mo))
+        return;
+    if (which == OD_CG_ASSIGNOR_RANGE)
+        range_assign(ms, n, ts, nt, a);
+    else if (homogeneous)
+        uniform_homogeneous(ms, n, mo, ts, nt, a);
+    else
+        uniform_heterogeneous(ms, n, mo, ts, nt, a);
+}
+
+static bool same_topic_set(const amember *a, const amember *b)
+{
+    if (a->topic_count != b->topic_count)
+        return false;
+    for (int32_t i = 0; i < a->topic_count; i++)
+        if (!subscribes(b, a->topics[i]))
+            return false;
+    return true;
+}
+
 /* Runs the assignor over the view; targets[i] gets view member i's new
  * target (arena). Returns false on OOM. */
-static bool assign(const od_cg *cg, od_cg_assignor which, const view_member *v, int32_t n,
-                   const metaview *meta, int32_t nmeta, od_arena *a, tpset *targets)
+static bool assign(od_cg_assignor which, const view_member *v, int32_t n, const metaview *meta,
+                   int32_t nmeta, od_arena *a, tpset *targets)
 {
     if (n == 0)
         return true;
     int32_t total = 0;
     atopic *ts = od_arena_alloc(a, (size_t)(nmeta ? nmeta : 1) * sizeof *ts);
     amember *ms = od_arena_calloc(a, (size_t)n, sizeof *ms);
-    int32_t *hashes = od_arena_alloc(a, (size_t)n * sizeof *hashes);
     int32_t *mo = od_arena_alloc(a, (size_t)n * sizeof *mo);
-    if (!ts || !ms || !hashes || !mo)
+    if (!ts || !ms || !mo)
         return false;
     for (int32_t i = 0; i < nmeta; i++) {
         ts[i] = (atopic){meta[i].id, meta[i].partitions};
@@ -1668,6 +1703,7 @@ static bool assign(const od_cg *cg, od_cg_assignor which, const view_member *v, 
     bool homogeneous = true;
     for (int32_t i = 0; i < n; i++) {
         ms[i].id = v[i].sub.id;
+        ms[i].instance_id = v[i].sub.instance_id;
         ms[i].cur = v[i].cur_target;
         ms[i].topics = od_arena_alloc(a, (size_t)(v[i].topic_count ? v[i].topic_count : 1) *
                                              sizeof *ms[i].topics);
@@ -1676,28 +1712,60 @@ static bool assign(const od_cg *cg, od_cg_assignor which, const view_member *v, 
             return false;
         for (int32_t k = 0; k < v[i].topic_count; k++)
             ms[i].topics[ms[i].topic_count++] = &v[i].topics[k]->id;
-        hashes[i] = od_java_string_hash(ms[i].id);
-        if (i > 0) {
-            bool same = v[i].topic_count == v[0].topic_count;
-            for (int32_t k = 0; k < v[i].topic_count && same; k++)
-                same = v[i].topics[k] == v[0].topics[k];
-            homogeneous = homogeneous && same;
-        }
+        homogeneous = homogeneous && same_topic_set(&ms[i], &ms[0]);
     }
-    (void)cg;
-    if (!java_order(hashes, n, cap_for_puts(n), mo))
-        return false;
-    if (which == OD_CG_ASSIGNOR_RANGE)
-        range_assign(ms, n, mo, ts, nmeta, a);
-    else if (homogeneous)
-        uniform_homogeneous(ms, n, mo, ts, nmeta, a);
-    else
-        uniform_heterogeneous(ms, n, mo, ts, nmeta, a);
+    run_assignor(which, ms, n, ts, nmeta, homogeneous, a, mo);
     for (int32_t i = 0; i < n; i++) {
         targets[i] = (tpset){ms[i].out, ms[i].out_n};
         tpset_normalize(&targets[i]);
     }
     return true;
+}
+
+int od_cg_run_assignor(od_cg_assignor which, od_cg_assignor_member *members, int32_t n,
+                       const od_cg_topic *topics, int32_t topic_count, od_arena *a)
+{
+    if (n <= 0)
+        return 0;
+    int32_t total = 0;
+    atopic *ts = od_arena_alloc(a, (size_t)(topic_count ? topic_count : 1) * sizeof *ts);
+    amember *ms = od_arena_calloc(a, (size_t)n, sizeof *ms);
+    int32_t *mo = od_arena_alloc(a, (size_t)n * sizeof *mo);
+    if (!ts || !ms || !mo)
+        return -1;
+    for (int32_t i = 0; i < topic_count; i++) {
+        ts[i] = (atopic){topics[i].id, topics[i].partitions};
+        total += topics[i].partitions;
+    }
+    bool homogeneous = true;
+    for (int32_t i = 0; i < n; i++) {
+        od_cg_assignor_member *m = &members[i];
+        ms[i].id = m->member_id;
+        ms[i].instance_id = m->instance_id;
+        ms[i].topics = od_arena_alloc(a, (size_t)(m->topic_count ? m->topic_count : 1) *
+                                             sizeof *ms[i].topics);
+        ms[i].out = od_arena_alloc(a, (size_t)(total ? total : 1) * sizeof *ms[i].out);
+        tpset cur = tpset_arena(a, m->current_count);
+        if (!ms[i].topics || !ms[i].out || !cur.v)
+            return -1;
+        for (int32_t k = 0; k < m->topic_count; k++)
+            if (find_atopic(ts, topic_count, &m->topics[k]))
+                ms[i].topics[ms[i].topic_count++] = &m->topics[k];
+        if (m->current_count)
+            memcpy(cur.v, m->current, (size_t)m->current_count * sizeof *cur.v);
+        cur.n = m->current_count;
+        tpset_normalize(&cur);
+        ms[i].cur = cur;
+        homogeneous = homogeneous && same_topic_set(&ms[i], &ms[0]);
+    }
+    run_assignor(which, ms, n, ts, topic_count, homogeneous, a, mo);
+    for (int32_t i = 0; i < n; i++) {
+        tpset out = {ms[i].out, ms[i].out_n};
+        tpset_normalize(&out);
+        members[i].result = out.v;
+        members[i].result_count = out.n;
+    }
+    return 0;
 }
 
 /* The group's assignor: the one most members name, else the default. */
@@ -1726,8 +1794,8 @@ static bool update_target(const od_cg *cg, const cgroup *g, const view_member *v
                           int32_t self_index, tpset *self_target)
 {
     tpset *targets = od_arena_calloc(rl->arena, (size_t)(n ? n : 1), sizeof *targets);
-    if (!targets || !assign(cg, preferred_assignor(cg, v, n), v, n, meta, nmeta, rl->arena,
-                            targets))
+    if (!targets ||
+        !assign(preferred_assignor(cg, v, n), v, n, meta, nmeta, rl->arena, targets))
         return false;
     od_str gid = bstr(&g->id);
     for (int32_t i = 0; i < n; i++) {

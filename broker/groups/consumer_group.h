@@ -62,7 +62,8 @@
  *   - The heterogeneous uniform assignor is a simpler sticky balance than
  *     Kafka's GeneralUniformAssignmentBuilder (same balance guarantee,
  *     different choices); homogeneous uniform and range follow Kafka's
- *     algorithms, with Java's HashMap iteration order emulated.
+ *     algorithms, with Java's HashMap iteration order emulated, and give
+ *     the same assignments (compat-tests/kip848/assignor_diff.py).
  *
  * Threading: one od_cg is owned by one thread (the broker's group thread);
  * nothing here locks.
@@ -195,6 +196,32 @@ int16_t od_cg_validate_offset_fetch(const od_cg *cg, od_str group_id, od_str mem
  * GROUP_ID_NOT_FOUND, or a coordinator error. */
 int16_t od_cg_delete_group(od_cg *cg, od_str group_id);
 
+/* ---------------------------------------------------------------- assignors */
+
+/* The server-side assignors as pure functions, so they can be compared
+ * with Kafka's own (compat-tests/kip848). Members are given in the order
+ * Kafka's TargetAssignmentBuilder would insert them into its HashMap;
+ * topics are those that exist. */
+typedef struct od_cg_tp {
+    od_uuid topic_id;
+    int32_t partition;
+} od_cg_tp;
+
+typedef struct od_cg_assignor_member {
+    od_str member_id;
+    od_str instance_id;          /* len -1: dynamic (range orders static members first) */
+    const od_uuid *topics;       /* subscribed topic ids */
+    int32_t topic_count;
+    const od_cg_tp *current;     /* current target assignment */
+    int32_t current_count;
+    od_cg_tp *result;            /* out (arena), sorted by topic id, partition */
+    int32_t result_count;
+} od_cg_assignor_member;
+
+/* Returns 0, or -1 when the arena is exhausted. */
+int od_cg_run_assignor(od_cg_assignor which, od_cg_assignor_member *members, int32_t count,
+                       const od_cg_topic *topics, int32_t topic_count, od_arena *arena);
+
 /* ---------------------------------------------------------------- inspection (tests) */
 
 typedef struct od_cg_group_info {
@@ -209,11 +236,6 @@ bool od_cg_group_info_get(const od_cg *cg, od_str group_id, od_cg_group_info *ou
 /* A member's view: epochs, state and its partitions as (topic id,
  * partition) pairs in arena. which: 0 assigned, 1 pending revocation,
  * 2 target. Returns false when unknown. */
-typedef struct od_cg_tp {
-    od_uuid topic_id;
-    int32_t partition;
-} od_cg_tp;
-
 bool od_cg_member_get(const od_cg *cg, od_str group_id, od_str member_id, int which,
                       od_arena *arena, int32_t *epoch, int8_t *state, od_cg_tp **tps,
                       int32_t *count);
