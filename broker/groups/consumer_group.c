@@ -2872,6 +2872,30 @@ int od_cg_load_batch(od_cg *cg, int32_t partition, const uint8_t *batch, size_t 
     return rc;
 }
 
+int od_cg_load_record(od_cg *cg, int32_t partition, od_bytes key, od_bytes value)
+{
+    if (partition < 0 || partition >= cg->cfg.offsets_topic_num_partitions)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    if (cg->parts[partition] != PART_LOADING)
+        od_cg_load_begin(cg, partition);
+    od_arena arena;
+    od_arena_init(&arena);
+    int rc = replay_record(cg, key, value, &arena);
+    od_arena_release(&arena);
+    return rc;
+}
+
+void od_cg_activate_all(od_cg *cg)
+{
+    for (int32_t p = 0; p < cg->cfg.offsets_topic_num_partitions; p++) {
+        if (cg->parts[p] == PART_ACTIVE)
+            continue;
+        if (cg->parts[p] == PART_NOT_OWNED)
+            cg->parts[p] = PART_LOADING;
+        od_cg_load_finish(cg, p);
+    }
+}
+
 int od_cg_load_finish(od_cg *cg, int32_t partition)
 {
     if (partition < 0 || partition >= cg->cfg.offsets_topic_num_partitions ||

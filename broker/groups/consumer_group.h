@@ -148,6 +148,13 @@ int od_cg_load_begin(od_cg *cg, int32_t partition);
 int od_cg_load_batch(od_cg *cg, int32_t partition, const uint8_t *batch, size_t len);
 int od_cg_load_finish(od_cg *cg, int32_t partition);
 void od_cg_unload(od_cg *cg, int32_t partition);
+/* For a broker that feeds records one by one (its own batch iteration):
+ * replays one record of the partition, beginning its load if needed. */
+int od_cg_load_record(od_cg *cg, int32_t partition, od_bytes key, od_bytes value);
+/* Finishes every partition being loaded and owns the ones never loaded
+ * (they had no consumer-group records): for a broker that loads all of
+ * __consumer_offsets at once. */
+void od_cg_activate_all(od_cg *cg);
 
 /* Fires due session and rebalance timeouts, then asks env.wake_at for the
  * next deadline. */

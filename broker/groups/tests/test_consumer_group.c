@@ -13,6 +13,7 @@
 
 #include "consumer_group.h"
 #include "od_test.h"
+#include "records/records.h"
 
 /* The fuzz target, so the kept corpus is replayed here (principle 15). */
 #define LLVMFuzzerTestOneInput fuzz_consumer_group_load_one
@@ -764,6 +765,25 @@ static void test_replay_rebuilds_state(void)
                 CHECK_EQ_INT(od_cg_load_batch(re, p, e.batches[i].bytes, e.batches[i].len), 0);
         CHECK_EQ_INT(od_cg_load_finish(re, p), 0);
     }
+    /* the same, record by record (as the broker's loader feeds them) */
+    od_cg *re2 = od_cg_create(&cfg, &env);
+    set_topics(re2, (t_topic[]){{"t1", 1, 5}}, 1);
+    for (int32_t i = 0; i < e.n_batches; i++) {
+        od_record_iter it;
+        REQUIRE(od_record_iter_init(&it, e.batches[i].bytes, e.batches[i].len, 1 << 20) ==
+                OD_BATCH_OK);
+        od_record rec;
+        while (od_record_iter_next(&it, &rec))
+            CHECK_EQ_INT(od_cg_load_record(re2, e.batches[i].partition, rec.key, rec.value), 0);
+        od_record_iter_finish(&it);
+    }
+    od_cg_activate_all(re2);
+    od_cg_group_info c = info(re2, "g");
+    CHECK_EQ_INT(c.group_epoch, info(cg, "g").group_epoch);
+    CHECK_EQ_INT(c.member_count, info(cg, "g").member_count);
+    CHECK_EQ_INT(heartbeat(re2, "g", &cs[1]).error, 0);
+    od_cg_destroy(re2);
+
     od_cg_group_info a = info(cg, "g"), b = info(re, "g");
     CHECK_EQ_INT(a.group_epoch, b.group_epoch);
     CHECK_EQ_INT(a.assignment_epoch, b.assignment_epoch);
