@@ -2482,8 +2482,16 @@ int od_cg_describe(od_cg *cg, od_str group_id, od_arena *arena,
     if (err != OD_GC_NONE) {
         out->error_code = err;
         if (err == OD_GC_GROUP_ID_NOT_FOUND) {
-            static const char m[] = "Group not found.";
-            out->error_message = (od_str){m, (int32_t)sizeof m - 1};
+            /* Kafka's "Group %s not found." */
+            int32_t gl = group_id.len > 0 ? group_id.len : 0;
+            char *m = od_arena_alloc(arena, (size_t)gl + 18);
+            if (!m)
+                return -1;
+            memcpy(m, "Group ", 6);
+            if (gl)
+                memcpy(m + 6, group_id.ptr, (size_t)gl);
+            memcpy(m + 6 + gl, " not found.", 11);
+            out->error_message = (od_str){m, gl + 17};
         }
         return 0;
     }
