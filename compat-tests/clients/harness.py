@@ -35,19 +35,25 @@ class BrokerUnavailable:
 
 
 class Broker:
-    def __init__(self, name, root):
+    def __init__(self, name, root, extra_properties=None):
         self.name = name
         self.data = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
         self.port = free_port_pair()
         self.host = "127.0.0.1"
         self.bootstrap = f"{self.host}:{self.port}"
         self.log_path = self.data / ("kafka.log" if name == "kafka" else "odradek.log")
+        # Lines appended to the common server.properties (both brokers read the same keys).
+        self.extra_properties = dict(extra_properties or {})
         self.pid = None
         self._proc = None
+        self._formatted = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self):
+        if self.extra_properties:
+            (self.data / "extra.properties").write_text(
+                "".join(f"{k}={v}\n" for k, v in self.extra_properties.items()))
         if self.name == "kafka":
             self._start_kafka()
         else:
@@ -87,15 +93,10 @@ class Broker:
         if not os.access(binary, os.X_OK):
             raise RuntimeError(f"ODRADEK_BIN={binary} is not an executable")
         props = self.data / "server.properties"
-        props.write_text(server_properties(self.port, self.data / "logs"))
-        uid = subprocess.run([binary, "storage", "random-uuid"], capture_output=True, text=True,
-                             timeout=30)
-        if uid.returncode != 0 or not uid.stdout.strip():
-            raise RuntimeError(f"odradek storage random-uuid failed: {uid.stderr.strip()}")
-        fmt = subprocess.run([binary, "storage", "format", "-t", uid.stdout.strip(), "-c", str(props)],
-                             capture_output=True, text=True, timeout=60)
-        if fmt.returncode != 0:
-            raise RuntimeError(f"odradek storage format failed:\n{fmt.stdout}{fmt.stderr}")
+        props.write_text(server_properties(self.port, self.data / "logs")
+                         + "".join(f"{k}={v}\n" for k, v in self.extra_properties.items()))
+        if not self._formatted:
+            self._format_odradek(binary, props)
         log = open(self.log_path, "ab")
         # Its own process group, so that stopping it cannot reach the test runner.
         self._proc = subprocess.Popen([binary, str(props)], stdout=log, stderr=subprocess.STDOUT,
@@ -105,16 +106,47 @@ class Broker:
         # run.sh kills whatever pid files remain if the test runner itself is killed.
         (self.data / "odradek.pid").write_text(f"{self.pid}\n")
 
+    def _format_odradek(self, binary, props):
+        uid = subprocess.run([binary, "storage", "random-uuid"], capture_output=True, text=True,
+                             timeout=30)
+        if uid.returncode != 0 or not uid.stdout.strip():
+            raise RuntimeError(f"odradek storage random-uuid failed: {uid.stderr.strip()}")
+        fmt = subprocess.run([binary, "storage", "format", "-t", uid.stdout.strip(), "-c", str(props)],
+                             capture_output=True, text=True, timeout=60)
+        if fmt.returncode != 0:
+            raise RuntimeError(f"odradek storage format failed:\n{fmt.stdout}{fmt.stderr}")
+        self._formatted = True
+
     def alive(self):
         if self._proc is not None:
             return self._proc.poll() is None
         if self.pid is None:
             return False
+        return process_running(self.pid)
+
+    def kill(self, seconds=60):
+        """SIGKILL, as a crash would: no shutdown, no flush beyond what the broker already did.
+        Returns once the process is gone."""
+        if self.pid is None:
+            return
         try:
-            os.kill(self.pid, 0)
-            return True
+            os.kill(self.pid, 9)
         except ProcessLookupError:
-            return False
+            pass
+        if self._proc is not None:
+            self._proc.wait(timeout=seconds)
+        deadline = time.monotonic() + seconds
+        while process_running(self.pid):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} pid {self.pid} survived SIGKILL for {seconds}s")
+            time.sleep(0.1)
+        self._proc = None
+        (self.data / "kafka.pid").unlink(missing_ok=True)
+        (self.data / "odradek.pid").unlink(missing_ok=True)
+
+    def restart(self):
+        """Starts the broker again on the same data dir and port (after kill() or stop())."""
+        self.start()
 
     def stop(self):
         try:
@@ -137,6 +169,16 @@ class Broker:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no broker log)"
+
+
+def process_running(pid):
+    """True while pid exists and is not a zombie (a killed broker reparented to a PID 1 that
+    does not reap would otherwise look alive forever)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def server_properties(port, log_dir):

@@ -7,7 +7,8 @@
 #   run.sh test_kcat.py -k metadata          one scenario (test paths are relative to this dir)
 #
 # Environment: ODRADEK_BIN (the odradek binary; CTest sets it), ODRADEK_COMPAT_BROKERS,
-#              ODRADEK_CLIENTS_WORK (venv and built clients, default <repo>/build/compat-clients).
+#              ODRADEK_CLIENTS_WORK (venv and built clients, default <repo>/build/compat-clients),
+#              ODRADEK_SUITE_DIR (another suite on this harness, e.g. ../groups; default this dir).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,7 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cd "$here"
+cd "${ODRADEK_SUITE_DIR:-$here}"
 # pytest runs in the background so that a TERM or INT reaches it at once (bash would hold a
 # trap until a foreground child exits); pytest turns it into an orderly teardown.
 set +e

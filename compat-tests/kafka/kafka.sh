@@ -4,7 +4,9 @@
 #   kafka.sh fetch                      download the jars into target/lib (once; Maven caches them)
 #   kafka.sh classpath                  print the classpath
 #   kafka.sh start DATA_DIR PORT        format DATA_DIR and start a single-node KRaft broker+controller
-#                                       on 127.0.0.1:PORT (controller on PORT+1); prints its pid
+#                                       on 127.0.0.1:PORT (controller on PORT+1); prints its pid.
+#                                       An already formatted DATA_DIR is restarted as it is, and
+#                                       DATA_DIR/extra.properties, if present, is appended to the config.
 #   kafka.sh stop DATA_DIR              stop the broker started with DATA_DIR
 #   kafka.sh run MAIN_CLASS [ARGS...]   run a tool by its main class (e.g. kafka.tools.DumpLogSegments)
 #
@@ -56,6 +58,7 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 PROPS
+    if [ -f "$data/extra.properties" ]; then cat "$data/extra.properties" >> "$data/server.properties"; fi
     local cp; cp="$(classpath)"
     if [ ! -f "$data/logs/meta.properties" ]; then
         java "${java_opts[@]}" -cp "$cp" kafka.tools.StorageTool format -t "$(java "${java_opts[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid)" \
@@ -103,5 +106,5 @@ classpath) classpath ;;
 start) shift; start "$@" ;;
 stop) shift; stop "$@" ;;
 run) shift; run_class "$@" ;;
-*) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+*) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

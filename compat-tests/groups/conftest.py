@@ -1,0 +1,78 @@
+"""The consumer-group scenarios run on the client suite's harness: the same brokers, the same
+--brokers option and ODRADEK_COMPAT_BROKERS selection, the same fixtures (see
+../clients/conftest.py). This file only borrows them and adds fixtures of its own."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+CLIENTS = Path(__file__).resolve().parent.parent / "clients"
+sys.path.insert(0, str(CLIENTS))
+
+import harness  # noqa: E402  (found through the path above)
+
+_spec = importlib.util.spec_from_file_location("clients_conftest", CLIENTS / "conftest.py")
+_clients = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_clients)
+
+# Hooks and fixtures are found by name in this module's namespace.
+for _name in dir(_clients):
+    if _name.startswith("pytest_") or _name in ("scratch_root", "broker"):
+        globals()[_name] = getattr(_clients, _name)
+
+
+@pytest.fixture
+def own_broker(broker, scratch_root):
+    """A broker of the same kind as `broker`, started for one test only: for scenarios that kill
+    and restart it, so that the shared broker is never disturbed."""
+    if isinstance(broker, harness.BrokerUnavailable):
+        yield broker
+        return
+    b = harness.Broker(broker.name, scratch_root)
+    try:
+        b.start()
+    except Exception as e:
+        b.stop()
+        pytest.fail(f"{broker.name} broker could not start: {e}\n--- broker log ---\n{b.log_tail()}",
+                    pytrace=False)
+    try:
+        yield b
+    finally:
+        b.stop()
+        harness.remove_tree(b.data)
+
+
+# Kafka 3.9 serves the KIP-848 consumer protocol only when asked to (4.0 turns it on by default).
+# The broker owns session and heartbeat timing in that protocol; the scenarios kill members, so
+# a short session (as the classic members ask for) keeps them quick.
+KIP848_PROPERTIES = {
+    "group.coordinator.rebalance.protocols": "classic,consumer",
+    "group.consumer.min.session.timeout.ms": "6000",
+    "group.consumer.session.timeout.ms": "6000",
+    "group.consumer.min.heartbeat.interval.ms": "1000",
+    "group.consumer.heartbeat.interval.ms": "1000",
+}
+
+
+@pytest.fixture(scope="session")
+def kip848_broker(broker, scratch_root):
+    """A broker of the same kind as `broker` that also serves the KIP-848 consumer protocol;
+    one per session, started when a KIP-848 scenario first needs it."""
+    if isinstance(broker, harness.BrokerUnavailable):
+        yield broker
+        return
+    b = harness.Broker(broker.name, scratch_root, extra_properties=KIP848_PROPERTIES)
+    try:
+        b.start()
+    except Exception as e:
+        b.stop()
+        yield harness.BrokerUnavailable(broker.name, f"{broker.name} broker (KIP-848) could not start: {e}\n"
+                                        f"--- broker log ---\n{b.log_tail()}")
+        return
+    try:
+        yield b
+    finally:
+        b.stop()
+        harness.remove_tree(b.data)
