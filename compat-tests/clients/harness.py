@@ -42,16 +42,16 @@ class Broker:
         self.host = "127.0.0.1"
         self.bootstrap = f"{self.host}:{self.port}"
         self.log_path = self.data / ("kafka.log" if name == "kafka" else "odradek.log")
-        # Lines appended to the common server.properties (both brokers read the same keys).
+        # Lines added to the common server.properties (both brokers read the same keys).
         self.extra_properties = dict(extra_properties or {})
         self.pid = None
         self._proc = None
-        self._formatted = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self):
         if self.extra_properties:
+            # kafka.sh appends this file to the configuration it writes.
             (self.data / "extra.properties").write_text(
                 "".join(f"{k}={v}\n" for k, v in self.extra_properties.items()))
         if self.name == "kafka":
@@ -95,8 +95,19 @@ class Broker:
         props = self.data / "server.properties"
         props.write_text(server_properties(self.port, self.data / "logs")
                          + "".join(f"{k}={v}\n" for k, v in self.extra_properties.items()))
-        if not self._formatted:
-            self._format_odradek(binary, props)
+        uid = subprocess.run([binary, "storage", "random-uuid"], capture_output=True, text=True,
+                             timeout=30)
+        if uid.returncode != 0 or not uid.stdout.strip():
+            raise RuntimeError(f"odradek storage random-uuid failed: {uid.stderr.strip()}")
+        fmt = subprocess.run([binary, "storage", "format", "-t", uid.stdout.strip(), "-c", str(props)],
+                             capture_output=True, text=True, timeout=60)
+        if fmt.returncode != 0:
+            raise RuntimeError(f"odradek storage format failed:\n{fmt.stdout}{fmt.stderr}")
+        self._launch_odradek()
+
+    def _launch_odradek(self):
+        binary = os.environ.get("ODRADEK_BIN", "")
+        props = self.data / "server.properties"
         log = open(self.log_path, "ab")
         # Its own process group, so that stopping it cannot reach the test runner.
         self._proc = subprocess.Popen([binary, str(props)], stdout=log, stderr=subprocess.STDOUT,
@@ -106,17 +117,6 @@ class Broker:
         # run.sh kills whatever pid files remain if the test runner itself is killed.
         (self.data / "odradek.pid").write_text(f"{self.pid}\n")
 
-    def _format_odradek(self, binary, props):
-        uid = subprocess.run([binary, "storage", "random-uuid"], capture_output=True, text=True,
-                             timeout=30)
-        if uid.returncode != 0 or not uid.stdout.strip():
-            raise RuntimeError(f"odradek storage random-uuid failed: {uid.stderr.strip()}")
-        fmt = subprocess.run([binary, "storage", "format", "-t", uid.stdout.strip(), "-c", str(props)],
-                             capture_output=True, text=True, timeout=60)
-        if fmt.returncode != 0:
-            raise RuntimeError(f"odradek storage format failed:\n{fmt.stdout}{fmt.stderr}")
-        self._formatted = True
-
     def alive(self):
         if self._proc is not None:
             return self._proc.poll() is None
@@ -125,28 +125,19 @@ class Broker:
         return process_running(self.pid)
 
     def kill(self, seconds=60):
-        """SIGKILL, as a crash would: no shutdown, no flush beyond what the broker already did.
-        Returns once the process is gone."""
-        if self.pid is None:
-            return
-        try:
+        """SIGKILL, as a crash would; returns once the process is gone. restart() brings the
+        broker back on the same data dir and port."""
+        if self.pid is not None and self.alive():
             os.kill(self.pid, 9)
-        except ProcessLookupError:
-            pass
         if self._proc is not None:
             self._proc.wait(timeout=seconds)
         deadline = time.monotonic() + seconds
-        while process_running(self.pid):
+        while self.pid is not None and process_running(self.pid):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.name} pid {self.pid} survived SIGKILL for {seconds}s")
             time.sleep(0.1)
-        self._proc = None
         (self.data / "kafka.pid").unlink(missing_ok=True)
         (self.data / "odradek.pid").unlink(missing_ok=True)
-
-    def restart(self):
-        """Starts the broker again on the same data dir and port (after kill() or stop())."""
-        self.start()
 
     def stop(self):
         try:
@@ -164,6 +155,24 @@ class Broker:
                 os.kill(self.pid, 9)
             (self.data / "odradek.pid").unlink(missing_ok=True)
 
+    def restart(self, hard=False):
+        """Stops the broker (SIGKILL when hard, as a crash; otherwise a clean stop) and starts it
+        again on the same data dir and port; returns once it answers again. After kill(), it
+        only starts it."""
+        if hard:
+            self.kill()
+        elif self.name == "kafka":
+            subprocess.run([str(KAFKA_SH), "stop", str(self.data)], capture_output=True, timeout=60)
+        elif self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            self._proc.wait(timeout=30)
+        if self.name == "kafka":
+            self._start_kafka()
+        else:
+            self._launch_odradek()
+        self._watch()
+        wait_answers(self.host, self.port, START_SECONDS, self.alive)
+
     def log_tail(self, lines=40):
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -172,8 +181,8 @@ class Broker:
 
 
 def process_running(pid):
-    """True while pid exists and is not a zombie (a killed broker reparented to a PID 1 that
-    does not reap would otherwise look alive forever)."""
+    """True while pid exists and is not a zombie (a killed Kafka is reparented, and a PID 1
+    that does not reap would leave it looking alive)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
