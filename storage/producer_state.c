@@ -107,6 +107,10 @@ od_st_err od_pstate_check(const od_pstate *ps, const od_batch_header *h, od_prod
     const od_producer_entry *e = od_pstate_find(ps, h->producer_id);
     if (!e)
         return OD_ST_OK; /* unknown producer (new, or expired): any sequence */
+    /* A coordinator's own transactional append (offsets of TxnOffsetCommit)
+     * carries no sequence: Kafka checks only the epoch of those. */
+    if (h->base_sequence < 0)
+        return h->producer_epoch < e->epoch ? OD_ST_INVALID_PRODUCER_EPOCH : OD_ST_OK;
     int32_t first = h->base_sequence, last = seq_add(first, h->last_offset_delta);
     if (h->producer_epoch == e->epoch) {
         for (int i = 0; i < e->nbatches; i++) {

@@ -54,7 +54,9 @@ const od_producer_entry *od_pstate_find(const od_pstate *ps, int64_t producer_id
 /* Leader-side check of a producer batch before append (Kafka's rules):
  * OD_ST_DUPLICATE_SEQUENCE with *dup filled when it repeats one of the last
  * five batches, OD_ST_INVALID_PRODUCER_EPOCH for an older epoch,
- * OD_ST_OUT_OF_ORDER_SEQUENCE when the sequence does not follow on. */
+ * OD_ST_OUT_OF_ORDER_SEQUENCE when the sequence does not follow on. A batch
+ * with no sequence (-1: a coordinator's transactional append) gets only the
+ * epoch check. */
 od_st_err od_pstate_check(const od_pstate *ps, const od_batch_header *h, od_producer_batch *dup);
 
 /* Applies an appended batch (final offsets) to the state. `batch` holds the

@@ -99,6 +99,15 @@ typedef struct goffset {
     int64_t expire_ts;           /* -1: none (retention from commit or Empty time) */
 } goffset;
 
+/* An offset committed inside a producer's transaction: not visible until
+ * the transaction's COMMIT marker reaches the group's partition
+ * (od_gc_complete_txn), dropped on ABORT (Kafka's
+ * pendingTransactionalOffsetCommits). */
+typedef struct gtxn_offset {
+    int64_t producer_id;
+    goffset o;
+} gtxn_offset;
+
 typedef enum join_timer_kind {
     JOIN_NONE,
     JOIN_REGULAR,                /* Kafka's DelayedJoin: completes early when all joined */
@@ -137,6 +146,8 @@ typedef struct ggroup {
     int32_t subscribed_count;
     goffset *offsets;
     int32_t offset_count, offset_cap;
+    struct gtxn_offset *txn_offsets; /* TxnOffsetCommit, pending until the marker */
+    int32_t txn_offset_count, txn_offset_cap;
     bool loaded_metadata;        /* replay: a GroupMetadata record is in effect */
 } ggroup;
 
@@ -412,6 +423,9 @@ static void destroy_group(od_gc *gc, ggroup *g)
     for (int32_t i = 0; i < g->offset_count; i++)
         free_offset(&g->offsets[i]);
     free(g->offsets);
+    for (int32_t i = 0; i < g->txn_offset_count; i++)
+        free_offset(&g->txn_offsets[i].o);
+    free(g->txn_offsets);
     bfree(&g->id);
     bfree(&g->protocol_type);
     bfree(&g->protocol_name);
@@ -791,8 +805,19 @@ static int16_t map_offset_append_error(int16_t e)
 /* Builds one batch of `n` key/value records (values len -1: tombstones)
  * stamped now, as Kafka's coordinator does (CreateTime, no producer, no
  * compression), and appends it. Returns the raw append error. */
+static int16_t append_batch(od_gc *gc, int32_t partition, const od_bytes *keys,
+                            const od_bytes *values, int32_t n, const od_batch_params *params);
+
 static int16_t append_records(od_gc *gc, int32_t partition, const od_bytes *keys,
                               const od_bytes *values, int32_t n)
+{
+    od_batch_params params = OD_BATCH_PARAMS_INIT;
+    return append_batch(gc, partition, keys, values, n, &params);
+}
+
+/* Builds and appends one batch with the given header fields. */
+static int16_t append_batch(od_gc *gc, int32_t partition, const od_bytes *keys,
+                            const od_bytes *values, int32_t n, const od_batch_params *params)
 {
     if (n == 0)
         return OD_GC_NONE;
@@ -805,10 +830,9 @@ static int16_t append_records(od_gc *gc, int32_t partition, const od_bytes *keys
         recs[i].key = keys[i];
         recs[i].value = values[i];
     }
-    od_batch_params params = OD_BATCH_PARAMS_INIT;
     od_writer out;
     od_writer_init(&out, 256);
-    od_batch_err be = od_batch_build(&params, recs, n, &out);
+    od_batch_err be = od_batch_build(params, recs, n, &out);
     free(recs);
     int16_t err = OD_GC_UNKNOWN_SERVER_ERROR;
     if (be == OD_BATCH_OK && out.err == OD_WIRE_OK)
@@ -2029,10 +2053,15 @@ static void set_all(od_gc_offset_commit *c, int32_t n, int16_t err)
         c[i].error = err;
 }
 
+static bool put_txn_offset(ggroup *g, int64_t producer_id, od_str topic, int32_t partition,
+                           int64_t offset, int32_t epoch, od_str metadata, int64_t commit_ts);
+
 /* Kafka's storeOffsets: over-long metadata is refused per partition, the
- * rest is written in one batch and applied when the write succeeds. */
-static void store_offsets(od_gc *gc, ggroup *g, int64_t retention_ms, od_gc_offset_commit *c,
-                          int32_t n)
+ * rest is written in one batch and applied when the write succeeds. With
+ * producer_id >= 0 (TxnOffsetCommit) the batch is the producer's
+ * transactional batch and the offsets stay pending until its marker. */
+static void store_offsets_as(od_gc *gc, ggroup *g, int64_t retention_ms, od_gc_offset_commit *c,
+                             int32_t n, int64_t producer_id, int16_t producer_epoch)
 {
     int64_t t = now(gc);
     int32_t valid = 0;
@@ -2068,8 +2097,16 @@ static void store_offsets(od_gc *gc, ggroup *g, int64_t retention_ms, od_gc_offs
             values[k] = (od_bytes){ws[2 * k + 1].buf, (int32_t)ws[2 * k + 1].len};
             k++;
         }
+        od_batch_params params = OD_BATCH_PARAMS_INIT;
+        if (producer_id >= 0) {
+            /* Kafka's coordinator appends skip sequence checks; the batch
+             * carries no sequence (-1) so storage checks only the epoch. */
+            params.producer_id = producer_id;
+            params.producer_epoch = producer_epoch;
+            params.transactional = true;
+        }
         if (ok)
-            err = map_offset_append_error(append_records(gc, g->partition, keys, values, valid));
+            err = map_offset_append_error(append_batch(gc, g->partition, keys, values, valid, &params));
         for (int32_t i = 0; i < 2 * valid; i++)
             od_writer_free(&ws[i]);
     }
@@ -2081,13 +2118,23 @@ static void store_offsets(od_gc *gc, ggroup *g, int64_t retention_ms, od_gc_offs
             continue;
         if (err == OD_GC_NONE && g->state != OD_GC_DEAD) {
             int64_t ts = c[i].commit_timestamp == -1 ? t : c[i].commit_timestamp;
-            if (!put_offset(g, c[i].topic, c[i].partition, c[i].offset, c[i].leader_epoch,
-                            c[i].metadata, ts, expire))
+            bool put = producer_id >= 0
+                           ? put_txn_offset(g, producer_id, c[i].topic, c[i].partition, c[i].offset,
+                                            c[i].leader_epoch, c[i].metadata, ts)
+                           : put_offset(g, c[i].topic, c[i].partition, c[i].offset, c[i].leader_epoch,
+                                        c[i].metadata, ts, expire);
+            if (!put)
                 c[i].error = OD_GC_UNKNOWN_SERVER_ERROR;
         } else {
             c[i].error = err;
         }
     }
+}
+
+static void store_offsets(od_gc *gc, ggroup *g, int64_t retention_ms, od_gc_offset_commit *c,
+                          int32_t n)
+{
+    store_offsets_as(gc, g, retention_ms, c, n, -1, -1);
 }
 
 int od_gc_commit_offsets(od_gc *gc, od_str group_id, od_str member_id, od_str group_instance_id,
@@ -2136,6 +2183,115 @@ int od_gc_commit_offsets(od_gc *gc, od_str group_id, od_str member_id, od_str gr
     return 0;
 }
 
+/* ---------------------------------------------------------------- transactional offsets */
+
+static gtxn_offset *find_txn_offset(const ggroup *g, int64_t producer_id, od_str topic,
+                                    int32_t partition)
+{
+    for (int32_t i = 0; i < g->txn_offset_count; i++) {
+        gtxn_offset *t = &g->txn_offsets[i];
+        if (t->producer_id == producer_id && t->o.partition == partition && beq(&t->o.topic, topic))
+            return t;
+    }
+    return NULL;
+}
+
+static bool put_txn_offset(ggroup *g, int64_t producer_id, od_str topic, int32_t partition,
+                           int64_t offset, int32_t epoch, od_str metadata, int64_t commit_ts)
+{
+    gtxn_offset *t = find_txn_offset(g, producer_id, topic, partition);
+    if (!t) {
+        if (!grow((void **)&g->txn_offsets, &g->txn_offset_cap, g->txn_offset_count + 1,
+                  sizeof *g->txn_offsets))
+            return false;
+        t = &g->txn_offsets[g->txn_offset_count];
+        memset(t, 0, sizeof *t);
+        t->producer_id = producer_id;
+        t->o.topic.len = t->o.metadata.len = -1;
+        if (!bset_str(&t->o.topic, topic))
+            return false;
+        g->txn_offset_count++;
+    }
+    if (!bset_str(&t->o.metadata, metadata.len < 0 ? OD_STR_LIT("") : metadata))
+        return false;
+    t->o.partition = partition;
+    t->o.offset = offset;
+    t->o.leader_epoch = epoch;
+    t->o.commit_ts = commit_ts;
+    t->o.expire_ts = -1;
+    return true;
+}
+
+static bool has_pending_txn_offset(const ggroup *g, od_str topic, int32_t partition)
+{
+    for (int32_t i = 0; i < g->txn_offset_count; i++)
+        if (g->txn_offsets[i].o.partition == partition && beq(&g->txn_offsets[i].o.topic, topic))
+            return true;
+    return false;
+}
+
+int od_gc_txn_commit_offsets(od_gc *gc, od_str group_id, int64_t producer_id,
+                             int16_t producer_epoch, od_str member_id, od_str group_instance_id,
+                             int32_t generation_id, od_gc_offset_commit *commits, int32_t count)
+{
+    int16_t err = group_status(gc, group_id, false);
+    if (err) {
+        set_all(commits, count, err);
+        return 0;
+    }
+    ggroup *g = find_group(gc, group_id);
+    if (!g && !(g = create_group(gc, group_id))) {
+        set_all(commits, count, OD_GC_UNKNOWN_SERVER_ERROR);
+        return 0;
+    }
+    /* Kafka's doTxnCommitOffsets checks. */
+    if (g->state == OD_GC_DEAD)
+        err = OD_GC_COORDINATOR_NOT_AVAILABLE;
+    else if (group_instance_id.len >= 0 && static_member(g, group_instance_id) &&
+             !beq(&static_member(g, group_instance_id)->id, member_id))
+        err = OD_GC_FENCED_INSTANCE_ID;
+    else if (member_id.len > 0 && !find_member(g, member_id, NULL))
+        err = OD_GC_UNKNOWN_MEMBER_ID;
+    else if (generation_id >= 0 && generation_id != g->generation)
+        err = OD_GC_ILLEGAL_GENERATION;
+    if (err) {
+        set_all(commits, count, err);
+        return 0;
+    }
+    store_offsets_as(gc, g, -1, commits, count, producer_id, producer_epoch);
+    request_wake(gc);
+    return 0;
+}
+
+/* Moves (commit) or drops (abort) the producer's pending offsets of one
+ * group. */
+static bool complete_group_txn(ggroup *g, int64_t producer_id, bool commit)
+{
+    bool ok = true;
+    int32_t w = 0;
+    for (int32_t i = 0; i < g->txn_offset_count; i++) {
+        gtxn_offset *t = &g->txn_offsets[i];
+        if (t->producer_id != producer_id) {
+            g->txn_offsets[w++] = *t;
+            continue;
+        }
+        if (commit)
+            ok = put_offset(g, bstr(&t->o.topic), t->o.partition, t->o.offset, t->o.leader_epoch,
+                            bstr(&t->o.metadata), t->o.commit_ts, -1) && ok;
+        free_offset(&t->o);
+    }
+    g->txn_offset_count = w;
+    return ok;
+}
+
+void od_gc_complete_txn(od_gc *gc, int32_t partition, int64_t producer_id, bool commit)
+{
+    for (size_t b = 0; b < GROUP_BUCKETS; b++)
+        for (ggroup *g = gc->buckets[b]; g; g = g->next)
+            if (g->partition == partition && g->txn_offset_count > 0)
+                complete_group_txn(g, producer_id, commit);
+}
+
 static void fetch_one(const ggroup *g, od_gc_offset_fetch *f)
 {
     f->offset = -1;
@@ -2156,10 +2312,6 @@ int16_t od_gc_fetch_offsets(od_gc *gc, od_str group_id, bool require_stable,
                             od_gc_offset_fetch *parts, int32_t count, bool all, od_arena *arena,
                             od_gc_offset_fetch **all_out, int32_t *all_count)
 {
-    /* Writes complete before the call returns, so nothing is ever pending
-     * and require_stable never finds UNSTABLE_OFFSET_COMMIT (transactional
-     * commits are not implemented yet). */
-    (void)require_stable;
     int16_t err = group_status(gc, group_id, false);
     if (all) {
         *all_out = NULL;
@@ -2171,6 +2323,12 @@ int16_t od_gc_fetch_offsets(od_gc *gc, od_str group_id, bool require_stable,
     if (!all) {
         for (int32_t i = 0; i < count; i++) {
             fetch_one(g, &parts[i]);
+            /* KIP-447: a partition with a transactional commit in flight
+             * has no stable offset yet. */
+            if (require_stable && g && has_pending_txn_offset(g, parts[i].topic, parts[i].partition)) {
+                parts[i].offset = -1;
+                parts[i].error = OD_GC_UNSTABLE_OFFSET_COMMIT;
+            }
             bool ok = true;
             parts[i].metadata = arena_str(arena, parts[i].metadata, &ok);
             if (!ok)
@@ -2599,6 +2757,27 @@ static int load_record(od_gc *gc, const od_record *rec, od_arena *arena)
     return load_group_value(gc, g, &v) ? 0 : OD_GC_UNKNOWN_SERVER_ERROR;
 }
 
+/* A record of a transactional offset commit: pending under its producer. */
+static int load_txn_record(od_gc *gc, int64_t producer_id, const od_record *rec, od_arena *arena)
+{
+    od_gc_record_key key;
+    if (rec->key.len < 0 || od_gc_read_key(rec->key, arena, &key) != OD_WIRE_OK)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    if (key.kind != OD_GC_KEY_OFFSET || rec->value.len < 0)
+        return 0;
+    od_offset_commit_value v;
+    int16_t version;
+    if (od_gc_read_offset_value(rec->value, arena, &v, &version) != OD_WIRE_OK)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    ggroup *g = loading_group(gc, key.offset.group);
+    if (!g)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    return put_txn_offset(g, producer_id, key.offset.topic, key.offset.partition, v.offset,
+                          v.leader_epoch, v.metadata, v.commit_timestamp)
+               ? 0
+               : OD_GC_UNKNOWN_SERVER_ERROR;
+}
+
 int od_gc_load_batch(od_gc *gc, int32_t partition, const uint8_t *batch, size_t len)
 {
     if (partition < 0 || partition >= gc->cfg.offsets_topic_num_partitions ||
@@ -2609,18 +2788,24 @@ int od_gc_load_batch(od_gc *gc, int32_t partition, const uint8_t *batch, size_t 
         od_record_iter_finish(&it);
         return OD_GC_UNKNOWN_SERVER_ERROR;
     }
-    /* Transaction markers and transactional offset commits are not handled
-     * yet: control batches carry no group records, so skip them. */
-    if (it.header.attributes & (OD_BATCH_ATTR_CONTROL | OD_BATCH_ATTR_TRANSACTIONAL)) {
-        od_record_iter_finish(&it);
-        return 0;
-    }
     od_arena arena;
     od_arena_init(&arena);
     int rc = 0;
     od_record rec;
-    while (rc == 0 && od_record_iter_next(&it, &rec))
-        rc = load_record(gc, &rec, &arena);
+    if (it.header.attributes & OD_BATCH_ATTR_CONTROL) {
+        /* A transaction marker: the producer's pending offsets in this
+         * partition commit or go. */
+        od_control_record cr;
+        if (od_record_iter_next(&it, &rec) && od_control_record_parse(&rec, &cr) == OD_BATCH_OK &&
+            (cr.type == OD_CONTROL_COMMIT || cr.type == OD_CONTROL_ABORT))
+            od_gc_complete_txn(gc, partition, it.header.producer_id, cr.type == OD_CONTROL_COMMIT);
+    } else if (it.header.attributes & OD_BATCH_ATTR_TRANSACTIONAL) {
+        while (rc == 0 && od_record_iter_next(&it, &rec))
+            rc = load_txn_record(gc, it.header.producer_id, &rec, &arena);
+    } else {
+        while (rc == 0 && od_record_iter_next(&it, &rec))
+            rc = load_record(gc, &rec, &arena);
+    }
     if (rc == 0 && it.err != OD_BATCH_OK)
         rc = OD_GC_UNKNOWN_SERVER_ERROR;
     od_record_iter_finish(&it);

@@ -384,6 +384,23 @@ typedef struct od_gc_offset_delete {
 int16_t od_gc_delete_offsets(od_gc *gc, od_str group_id, od_gc_offset_delete *parts,
                              int32_t count);
 
+/* TxnOffsetCommit: the offsets are written as the producer's transactional
+ * batch (producer id and epoch, no sequence) and stay pending, invisible to
+ * OffsetFetch (which answers UNSTABLE_OFFSET_COMMIT for them when
+ * require_stable), until od_gc_complete_txn. Kafka's checks: Dead group
+ * COORDINATOR_NOT_AVAILABLE, FENCED_INSTANCE_ID, UNKNOWN_MEMBER_ID for a
+ * member_id the group lacks, ILLEGAL_GENERATION for a generation >= 0 that
+ * differs. An unknown group is created Empty. Fills each commit's error;
+ * returns 0. */
+int od_gc_txn_commit_offsets(od_gc *gc, od_str group_id, int64_t producer_id,
+                             int16_t producer_epoch, od_str member_id, od_str group_instance_id,
+                             int32_t generation_id, od_gc_offset_commit *commits, int32_t count);
+
+/* A COMMIT (commit true) or ABORT marker of producer_id was written to
+ * __consumer_offsets-partition: its pending offsets there become committed
+ * offsets, or are dropped. Replay does the same for markers in the log. */
+void od_gc_complete_txn(od_gc *gc, int32_t partition, int64_t producer_id, bool commit);
+
 /* ---------------------------------------------------------------- inspection (tests, tools) */
 
 /* The group's state, generation, leader and member count; false when the
