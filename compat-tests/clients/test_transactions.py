@@ -2,6 +2,9 @@
 see only committed records and stop at the last stable offset while a transaction is open;
 read_uncommitted ones see everything; Kafka's TransactionsCommand lists, describes and aborts."""
 
+import os
+import shutil
+import subprocess
 import time
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition, OFFSET_BEGINNING
@@ -163,3 +166,18 @@ def test_transactions_command(broker):
     producers = tool(broker, "describe-producers", "--topic", topic, "--partition", "0").stdout
     lines = [l.split() for l in producers.splitlines()[1:] if l.strip()]
     assert lines and lines[0][-1] == "None", producers
+
+
+def test_java_transactions(broker):
+    """kafka-clients 4.x: commit, abort, commit; isolation levels; fencing (TransactionsRoundTrip)."""
+    target = harness.JAVA_DIR / "target"
+    jar = target / "clients-roundtrip.jar"
+    assert jar.exists(), f"{jar} missing: run setup.sh"
+    java = os.environ.get("JAVA") or shutil.which("java")
+    out = subprocess.run([java, "-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                          "-cp", f"{jar}:{target / 'lib'}/*", "dev.odradek.compat.TransactionsRoundTrip",
+                          broker.bootstrap, harness.unique_topic("txn-java"),
+                          harness.unique_topic("txn-java-id")],
+                          capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr[-4000:]
+    assert out.stdout.startswith("ok: 75 committed of 125"), out.stdout
