@@ -1,14 +1,23 @@
 /*
- * The broker's shared state: storage, the metadata log and image, topics.
+ * The broker's shared state: storage, the broker's copy of the metadata
+ * image, topics and their logs. The metadata log itself belongs to kraft/'s
+ * controller on the controller thread (controller_thread.h).
  *
  * Invariants
- *   1. The image is exactly the replay of __cluster_metadata-0 up to its
- *      log end: a change is appended and fsynced before it is applied, and a
- *      change whose append fails is not applied.
+ *   1. b->image is the controller's committed image as of the last batch
+ *      the controller thread applied: a change reaches it only through
+ *      apply_committed (the controller's on_commit hook), after the batch is
+ *      durable in __cluster_metadata-0; a change whose commit fails never
+ *      does. No network thread writes metadata or waits for a disk sync.
  *   2. Every present partition of every topic in the image has an open log in
  *      b->topics, and nothing else does (deleted topics keep theirs only
- *      until their last read pin is dropped).
- *   3. All of the above is read and written with b->lock held.
+ *      until their last read pin is dropped). apply_committed opens and drops
+ *      logs in the same critical section that changes the image.
+ *   3. All of the above is read and written with b->lock held; the
+ *      controller thread takes the lock only after a commit, never across
+ *      one.
+ *   4. The producer-id block [producer_id_next, producer_id_end) comes from
+ *      a committed ProducerIdsRecord of this broker's epoch.
  */
 #include "broker.h"
 
@@ -24,6 +33,8 @@
 
 #include "chain.h"
 #include "checkpoint.h"
+#include "controller.h"
+#include "controller_thread.h"
 #include "dispatch.h"
 #include "fetch_session.h"
 #include "log_dir.h"
@@ -34,10 +45,9 @@
 #include "txn_service.h"
 
 static const char metadata_topic[] = "__cluster_metadata";
-/* The epoch a lone voter leads in; Kafka's first elected epoch is 1. */
-enum { METADATA_LEADER_EPOCH = 1 };
-/* metadata.version of Kafka 3.9 (3.9-IV0), the level a fresh cluster finalizes. */
-enum { METADATA_VERSION_LATEST = 21, METADATA_VERSION_MIN = 1 };
+/* The oldest metadata.version this broker can run (it reads every record
+ * version Kafka 3.9 writes). */
+enum { METADATA_VERSION_MIN = 1 };
 
 int64_t od_wall_clock_ms(void)
 {
@@ -124,127 +134,25 @@ od_broker_partition *od_broker_partition_of(od_broker_topic *t, int32_t partitio
     return t->partitions[partition];
 }
 
-/* ------------------------------------------------------------ metadata log */
+/* ------------------------------------------------------------ controller */
 
-/* Appends one batch of records to the metadata log, makes it durable, then
- * applies it (invariant 1). Lock held. Returns 0 or -1. */
-static int commit_records(od_broker *b, const od_mrec *recs, int32_t count)
+int16_t od_broker_controller_error(int err)
 {
-    return od_broker_commit_metadata(b, recs, count);
+    switch ((od_kr_err)err) {
+    case OD_KR_OK: return OD_ERR_NONE;
+    case OD_KR_NOT_LEADER: return OD_ERR_NOT_CONTROLLER;
+    /* The batch may or may not be in the log (controller.h): the change is
+     * unknown, as after a Kafka controller timeout. */
+    case OD_KR_IO: return OD_ERR_REQUEST_TIMED_OUT;
+    case OD_KR_FAILED: return OD_ERR_KAFKA_STORAGE_ERROR;
+    case OD_KR_TOO_LARGE: return OD_ERR_POLICY_VIOLATION;
+    default: return OD_ERR_UNKNOWN_SERVER_ERROR;
+    }
 }
 
-int od_broker_commit_metadata(od_broker *b, const struct od_mrec *recs, int32_t count)
+void od_broker_post_controller_job(od_broker *b, od_ctl_job *job)
 {
-    int64_t now = od_wall_clock_ms();
-    od_batch_params params = OD_BATCH_PARAMS_INIT;
-    params.partition_leader_epoch = METADATA_LEADER_EPOCH;
-    od_writer w;
-    od_writer_init(&w, 512);
-    if (od_mrec_batch_build(&params, recs, count, now, &w) != OD_BATCH_OK || w.err) {
-        od_writer_free(&w);
-        return -1;
-    }
-    od_append_info info;
-    od_st_err err = od_log_append_leader(b->metadata_log, w.buf, w.len, METADATA_LEADER_EPOCH, now, &info);
-    od_writer_free(&w);
-    if (err != OD_ST_OK)
-        return -1;
-    /* A metadata change is rare and must survive a crash before anyone hears
-     * of it: this fsync is the one blocking call a handler makes. */
-    if (od_log_flush(b->metadata_log, now) != OD_ST_OK)
-        return -1;
-    od_log_set_high_watermark(b->metadata_log, od_log_end_offset(b->metadata_log));
-    for (int32_t i = 0; i < count; i++) {
-        od_mi_err mi = od_mimage_apply(b->image, &recs[i], info.first_offset + i, METADATA_LEADER_EPOCH);
-        if (mi != OD_MI_OK) {
-            fprintf(stderr, "odradek: metadata record %d not applied: %s\n", recs[i].type,
-                    od_mi_err_name(mi));
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int apply_batch(od_broker *b, const uint8_t *batch, size_t len, int64_t from)
-{
-    od_batch_header h;
-    if (od_batch_header_parse(batch, len, &h) != OD_BATCH_OK)
-        return -1;
-    if (od_batch_last_offset(&h) < from)
-        return 0;
-    if (h.attributes & OD_BATCH_ATTR_CONTROL) {
-        od_mimage_advance(b->image, od_batch_last_offset(&h), h.partition_leader_epoch);
-        return 0;
-    }
-    od_record_iter it;
-    if (od_record_iter_init(&it, batch, len, 64u << 20) != OD_BATCH_OK) {
-        od_record_iter_finish(&it);
-        return -1;
-    }
-    od_record rec;
-    int rc = 0;
-    od_arena arena;
-    od_arena_init(&arena);
-    while (rc == 0 && od_record_iter_next(&it, &rec)) {
-        od_mrec m;
-        if (rec.value.len < 0 ||
-            od_mrec_decode(rec.value.ptr, (size_t)rec.value.len, &arena, &m) != OD_WIRE_OK ||
-            od_mimage_apply(b->image, &m, rec.offset, h.partition_leader_epoch) != OD_MI_OK)
-            rc = -1;
-    }
-    if (it.err != OD_BATCH_OK)
-        rc = -1;
-    od_record_iter_finish(&it);
-    od_arena_release(&arena);
-    return rc;
-}
-
-/* Rebuilds the image from the metadata log. */
-static int replay_metadata(od_broker *b, char *err, size_t err_len)
-{
-    int64_t offset = od_log_start_offset(b->metadata_log);
-    int64_t end = od_log_end_offset(b->metadata_log);
-    while (offset < end) {
-        od_log_read_result res;
-        if (od_log_read(b->metadata_log, offset, 4 << 20, -1, true, &res) != OD_ST_OK ||
-            res.region.length <= 0) {
-            snprintf(err, err_len, "cannot read the metadata log at offset %" PRId64, offset);
-            return -1;
-        }
-        size_t len = (size_t)res.region.length;
-        uint8_t *buf = malloc(len);
-        ssize_t got = buf ? pread(res.region.fd, buf, len, (off_t)res.region.position) : -1;
-        od_log_read_release(b->metadata_log, &res);
-        if (got != (ssize_t)len) {
-            free(buf);
-            snprintf(err, err_len, "cannot read the metadata log: %s", strerror(errno));
-            return -1;
-        }
-        od_record_set_iter sit;
-        od_record_set_iter_init(&sit, buf, len);
-        const uint8_t *entry;
-        size_t entry_len;
-        int8_t magic;
-        int64_t next = offset;
-        while (od_record_set_next(&sit, &entry, &entry_len, &magic)) {
-            od_batch_header h;
-            if (magic != 2 || od_batch_header_parse(entry, entry_len, &h) != OD_BATCH_OK ||
-                apply_batch(b, entry, entry_len, offset) != 0) {
-                free(buf);
-                snprintf(err, err_len, "metadata log corrupt near offset %" PRId64, next);
-                return -1;
-            }
-            next = od_batch_last_offset(&h) + 1;
-        }
-        free(buf);
-        if (next <= offset) {
-            snprintf(err, err_len, "metadata log stuck at offset %" PRId64, offset);
-            return -1;
-        }
-        offset = next;
-    }
-    od_log_set_high_watermark(b->metadata_log, end);
-    return 0;
+    od_ctl_post(b->ctl_thread, job);
 }
 
 static void random_bytes(void *out, size_t n)
@@ -280,50 +188,58 @@ static od_uuid new_uuid(void)
 /* Writes metadata.version on an empty log and registers this broker (every
  * start, with a new epoch: the registration's offset, as Kafka's controller
  * assigns it). */
-static int bootstrap_and_register(od_broker *b)
+
+/* Registers this broker with the controller (a new epoch every start: the
+ * offset of its RegisterBrokerRecord, as Kafka assigns it), then unfences
+ * it: with one node the broker has caught up by construction. */
+static int register_broker(od_broker *b, char *err, size_t err_len)
 {
-    if (od_mimage_feature_level(b->image, "metadata.version") == 0) {
-        od_feature_level_record fl;
-        od_feature_level_record_init(&fl);
-        fl.name = OD_STR_LIT("metadata.version");
-        fl.feature_level = METADATA_VERSION_LATEST;
-        od_mrec rec = {OD_MREC_FEATURE_LEVEL, 0, &fl};
-        if (commit_records(b, &rec, 1) != 0)
-            return -1;
-    }
     const od_broker_settings *s = &b->settings;
-    od_register_broker_record reg;
-    od_register_broker_record_init(&reg);
-    reg.broker_id = s->node_id;
-    reg.incarnation_id = new_uuid();
-    reg.broker_epoch = od_log_end_offset(b->metadata_log);
-    od_register_broker_record_broker_endpoint *eps =
-        calloc((size_t)s->advertised_count + 1, sizeof *eps);
-    if (eps == NULL)
-        return -1;
-    for (int32_t i = 0; i < s->advertised_count; i++) {
-        od_register_broker_record_broker_endpoint_init(&eps[i]);
-        eps[i].name = od_str_from_cstr(s->advertised[i].listener);
-        eps[i].host = od_str_from_cstr(s->advertised[i].host);
-        eps[i].port = (uint16_t)s->advertised[i].port;
-        eps[i].security_protocol = 0;
+    od_arena arena;
+    od_arena_init(&arena);
+    od_broker_registration_request req;
+    od_broker_registration_request_init(&req);
+    req.broker_id = s->node_id;
+    req.cluster_id = od_str_from_cstr(s->cluster_id);
+    req.incarnation_id = new_uuid();
+    req.rack = s->rack ? od_str_from_cstr(s->rack) : OD_STR_NULL;
+    od_broker_registration_request_listener *ls =
+        od_arena_calloc(&arena, (size_t)s->advertised_count + 1, sizeof *ls);
+    od_broker_registration_request_feature *mv = od_arena_calloc(&arena, 1, sizeof *mv);
+    int rc = -1;
+    if (ls == NULL || mv == NULL) {
+        snprintf(err, err_len, "out of memory");
+        goto done;
     }
-    reg.end_points = (od_register_broker_record_broker_endpoint_array){s->advertised_count, eps};
-    od_register_broker_record_broker_feature mv;
-    od_register_broker_record_broker_feature_init(&mv);
-    mv.name = OD_STR_LIT("metadata.version");
-    mv.min_supported_version = METADATA_VERSION_MIN;
-    mv.max_supported_version = METADATA_VERSION_LATEST;
-    reg.features = (od_register_broker_record_broker_feature_array){1, &mv};
-    reg.rack = s->rack ? od_str_from_cstr(s->rack) : OD_STR_NULL;
-    /* One node is its own quorum: nothing can fence it, so it registers
-     * unfenced instead of waiting for a heartbeat round trip. */
-    reg.fenced = false;
-    od_mrec rec = {OD_MREC_REGISTER_BROKER, 2, &reg};
-    int rc = commit_records(b, &rec, 1);
-    free(eps);
-    if (rc == 0)
-        b->broker_epoch = reg.broker_epoch;
+    for (int32_t i = 0; i < s->advertised_count; i++) {
+        od_broker_registration_request_listener_init(&ls[i]);
+        ls[i].name = od_str_from_cstr(s->advertised[i].listener);
+        ls[i].host = od_str_from_cstr(s->advertised[i].host);
+        ls[i].port = (uint16_t)s->advertised[i].port;
+        ls[i].security_protocol = 0;
+    }
+    req.listeners = (od_broker_registration_request_listener_array){s->advertised_count, ls};
+    od_broker_registration_request_feature_init(mv);
+    mv->name = OD_STR_LIT(OD_METADATA_VERSION_FEATURE);
+    mv->min_supported_version = METADATA_VERSION_MIN;
+    mv->max_supported_version = OD_MV_LATEST;
+    req.features = (od_broker_registration_request_feature_array){1, mv};
+    int64_t now = od_wall_clock_ms();
+    od_ctl_status status;
+    int64_t epoch = -1;
+    od_kr_err kerr = od_controller_register_broker(b->controller, &req, now, &arena, &status, &epoch);
+    if (kerr == OD_KR_OK && status.error_code == OD_ERR_NONE)
+        kerr = od_controller_unfence_broker(b->controller, s->node_id, epoch, now, &arena, &status);
+    if (kerr != OD_KR_OK || status.error_code != OD_ERR_NONE) {
+        snprintf(err, err_len, "cannot register with the controller: %s",
+                 kerr != OD_KR_OK ? od_kr_err_name(kerr)
+                 : status.error_message ? status.error_message : "refused");
+        goto done;
+    }
+    b->broker_epoch = epoch;
+    rc = 0;
+done:
+    od_arena_release(&arena);
     return rc;
 }
 
@@ -398,112 +314,11 @@ fail:
     return -1;
 }
 
-int16_t od_broker_create_topic(od_broker *b, od_str name, int32_t num_partitions,
-                               int16_t replication_factor, const od_topic_config_kv *configs,
-                               int32_t config_count, bool validate_only, od_uuid *topic_id,
-                               const char **message)
-{
-    *message = NULL;
-    if (!od_topic_name_valid(name, message))
-        return OD_ERR_INVALID_TOPIC_EXCEPTION;
-    if (od_broker_topic_by_name(b, name) != NULL) {
-        *message = "Topic already exists.";
-        return OD_ERR_TOPIC_ALREADY_EXISTS;
-    }
-    if (num_partitions == -1)
-        num_partitions = b->settings.num_partitions;
-    if (replication_factor == -1)
-        replication_factor = b->settings.default_replication_factor;
-    if (num_partitions <= 0) {
-        *message = "Number of partitions was set to an invalid non-positive value.";
-        return OD_ERR_INVALID_PARTITIONS;
-    }
-    if (replication_factor <= 0) {
-        *message = "Replication factor must be larger than 0, or -1 to use the default value.";
-        return OD_ERR_INVALID_REPLICATION_FACTOR;
-    }
-    if (replication_factor > 1) {
-        *message = "Unable to replicate the partition more times than there are brokers (1).";
-        return OD_ERR_INVALID_REPLICATION_FACTOR;
-    }
-    if (num_partitions > 100000) {
-        *message = "Number of partitions is too large.";
-        return OD_ERR_INVALID_PARTITIONS;
-    }
-    if (config_count > 0) {
-        int16_t err = od_broker_validate_topic_configs(b, NULL, configs, config_count, message);
-        if (err != OD_ERR_NONE)
-            return err;
-    }
-    if (validate_only)
-        return OD_ERR_NONE;
 
-    size_t n = 1 + (size_t)num_partitions + (size_t)config_count;
-    od_mrec *recs = calloc(n, sizeof *recs);
-    od_partition_record *parts = calloc((size_t)num_partitions, sizeof *parts);
-    od_config_record *cfgs = calloc((size_t)config_count + 1, sizeof *cfgs);
-    int16_t result = OD_ERR_NONE;
-    if (recs == NULL || parts == NULL || cfgs == NULL) {
-        result = OD_ERR_UNKNOWN_SERVER_ERROR;
-        goto done;
-    }
-    od_topic_record tr;
-    od_topic_record_init(&tr);
-    tr.name = name;
-    do
-        tr.topic_id = new_uuid();
-    while (od_broker_topic_by_id(b, &tr.topic_id) != NULL);
-    recs[0] = (od_mrec){OD_MREC_TOPIC, 0, &tr};
-    int32_t node = b->settings.node_id;
-    for (int32_t i = 0; i < num_partitions; i++) {
-        od_partition_record *p = &parts[i];
-        od_partition_record_init(p);
-        p->partition_id = i;
-        p->topic_id = tr.topic_id;
-        p->replicas = (od_int32_array){1, &node};
-        p->isr = (od_int32_array){1, &node};
-        p->leader = node;
-        p->leader_epoch = 0;
-        p->partition_epoch = 0;
-        recs[1 + i] = (od_mrec){OD_MREC_PARTITION, 0, p};
-    }
-    int32_t nrec = 1 + num_partitions;
-    for (int32_t i = 0; i < config_count; i++) {
-        if (configs[i].value.len < 0)
-            continue;
-        od_config_record *c = &cfgs[i];
-        od_config_record_init(c);
-        c->resource_type = OD_CONFIG_RESOURCE_TOPIC;
-        c->resource_name = name;
-        c->name = configs[i].name;
-        c->value = configs[i].value;
-        recs[nrec++] = (od_mrec){OD_MREC_CONFIG, 0, c};
-    }
-    char err[256];
-    const od_mi_topic *t = NULL;
-    if (commit_records(b, recs, nrec) != 0 ||
-        (t = od_mimage_topic_by_id(b->image, &tr.topic_id)) == NULL ||
-        open_topic(b, t, err, sizeof err) != 0) {
-        *message = "The broker could not record or open the topic.";
-        result = OD_ERR_KAFKA_STORAGE_ERROR;
-        goto done;
-    }
-    *topic_id = tr.topic_id;
-done:
-    free(recs);
-    free(parts);
-    free(cfgs);
-    return result;
-}
-
-int16_t od_broker_delete_topic(od_broker *b, od_broker_topic *t)
+/* Drops a removed topic from the table; its logs go once no read pins
+ * them (invariant 2). Lock held. */
+static void drop_topic(od_broker *b, od_broker_topic *t)
 {
-    od_remove_topic_record rt;
-    od_remove_topic_record_init(&rt);
-    rt.topic_id = t->id;
-    od_mrec rec = {OD_MREC_REMOVE_TOPIC, 0, &rt};
-    if (commit_records(b, &rec, 1) != 0)
-        return OD_ERR_KAFKA_STORAGE_ERROR;
     for (int32_t i = 0; i < t->partition_count; i++) {
         od_broker_partition *p = t->partitions[i];
         if (p == NULL)
@@ -518,10 +333,8 @@ int16_t od_broker_delete_topic(od_broker *b, od_broker_topic *t)
     size_t index = (size_t)(t - b->topics);
     memmove(t, t + 1, (size_t)(b->topic_count - 1 - (int32_t)index) * sizeof *t);
     b->topic_count--;
-    return OD_ERR_NONE;
 }
 
-/* Opens logs for the partitions the image has and the table does not. */
 static int open_new_partitions(od_broker *b, od_broker_topic *bt, const od_mi_topic *t)
 {
     od_broker_partition **grown = realloc(bt->partitions, ((size_t)t->partition_count + 1) * sizeof *grown);
@@ -550,77 +363,255 @@ static int open_new_partitions(od_broker *b, od_broker_topic *bt, const od_mi_to
     return 0;
 }
 
-int16_t od_broker_create_partitions(od_broker *b, od_broker_topic *t, int32_t new_count,
-                                    bool validate_only, const char **message)
+
+/* Pushes a topic's effective log settings to its open logs. Lock held. */
+static void refresh_topic_config(od_broker *b, const char *name)
 {
-    *message = NULL;
-    if (new_count < t->partition_count) {
-        *message = "Topic currently has more partitions than requested; partitions cannot be removed.";
-        return OD_ERR_INVALID_PARTITIONS;
-    }
-    if (new_count == t->partition_count) {
-        *message = "Topic already has the requested number of partitions.";
-        return OD_ERR_INVALID_PARTITIONS;
-    }
-    if (new_count > 100000) {
-        *message = "Number of partitions is too large.";
-        return OD_ERR_INVALID_PARTITIONS;
-    }
-    if (validate_only)
-        return OD_ERR_NONE;
-    int32_t add = new_count - t->partition_count;
-    od_mrec *recs = calloc((size_t)add, sizeof *recs);
-    od_partition_record *parts = calloc((size_t)add, sizeof *parts);
-    int16_t result = OD_ERR_NONE;
-    int32_t node = b->settings.node_id;
-    if (recs == NULL || parts == NULL) {
-        result = OD_ERR_UNKNOWN_SERVER_ERROR;
-        goto done;
-    }
-    for (int32_t i = 0; i < add; i++) {
-        od_partition_record *p = &parts[i];
-        od_partition_record_init(p);
-        p->partition_id = t->partition_count + i;
-        p->topic_id = t->id;
-        p->replicas = (od_int32_array){1, &node};
-        p->isr = (od_int32_array){1, &node};
-        p->leader = node;
-        p->leader_epoch = 0;
-        p->partition_epoch = 0;
-        recs[i] = (od_mrec){OD_MREC_PARTITION, 0, p};
-    }
-    const od_mi_topic *mt;
-    if (commit_records(b, recs, add) != 0 || (mt = od_mimage_topic_by_id(b->image, &t->id)) == NULL ||
-        open_new_partitions(b, t, mt) != 0) {
-        *message = "The broker could not record or open the new partitions.";
-        result = OD_ERR_KAFKA_STORAGE_ERROR;
-    }
-done:
-    free(recs);
-    free(parts);
-    return result;
+    od_broker_topic *t = od_broker_topic_by_name(b, od_str_from_cstr(name));
+    if (t == NULL)
+        return;
+    od_log_config cfg;
+    od_broker_topic_log_config(b, name, &cfg);
+    for (int32_t p = 0; p < t->partition_count; p++)
+        if (t->partitions[p] != NULL && t->partitions[p]->log != NULL)
+            od_log_set_config(t->partitions[p]->log, &cfg);
 }
 
-/* Kafka's controller hands producer ids out in blocks of this size. */
-enum { PRODUCER_ID_BLOCK = 1000 };
+static bool is_transaction_marker(int16_t type)
+{
+    return type == OD_MREC_BEGIN_TRANSACTION || type == OD_MREC_END_TRANSACTION ||
+           type == OD_MREC_ABORT_TRANSACTION;
+}
+
+/* The controller's on_commit hook (controller thread): a batch is durable
+ * and in the controller's image; bring the broker's image and partition
+ * table to the same point under the lock (invariants 1 and 2). */
+static void apply_committed(void *ctx, const od_mrec *recs, int32_t count, int64_t first_offset,
+                            const od_mimage *img)
+{
+    od_broker *b = ctx;
+    int64_t bytes = 0;
+    for (int32_t i = 0; i < count; i++)
+        bytes += (int64_t)od_mrec_size(&recs[i]);
+    od_ctl_note_committed(b->ctl_thread, bytes);
+    od_broker_lock(b);
+    if (b->image == NULL) {
+        /* Still opening: the broker copies the whole image afterwards. */
+        od_broker_unlock(b);
+        return;
+    }
+    for (int32_t i = 0; i < count; i++) {
+        if (recs[i].type != OD_MREC_REMOVE_TOPIC)
+            continue;
+        const od_remove_topic_record *rt = recs[i].msg;
+        od_broker_topic *t = od_broker_topic_by_id(b, &rt->topic_id);
+        if (t != NULL)
+            drop_topic(b, t);
+    }
+    /* The same records, applied the same way, give the same image (the
+     * image is a pure function of its records); a metadata transaction or a
+     * record the copy refuses means the copy is replaced by the original. */
+    bool copy = false;
+    int32_t epoch = od_mimage_last_epoch(img);
+    for (int32_t i = 0; i < count && !copy; i++)
+        copy = is_transaction_marker(recs[i].type) ||
+               od_mimage_apply(b->image, &recs[i], first_offset + i, epoch) != OD_MI_OK;
+    if (copy) {
+        od_mimage *fresh = od_mimage_clone(img);
+        if (fresh != NULL) {
+            od_mimage_free(b->image);
+            b->image = fresh;
+        } else {
+            fprintf(stderr, "odradek: out of memory copying the metadata image\n");
+        }
+    }
+    char err[256];
+    const od_uuid *last_topic = NULL;
+    for (int32_t i = 0; i < count; i++) {
+        const od_uuid *id = NULL;
+        if (recs[i].type == OD_MREC_TOPIC)
+            id = &((const od_topic_record *)recs[i].msg)->topic_id;
+        else if (recs[i].type == OD_MREC_PARTITION)
+            id = &((const od_partition_record *)recs[i].msg)->topic_id;
+        else if (recs[i].type == OD_MREC_CONFIG) {
+            const od_config_record *cr = recs[i].msg;
+            if (cr->resource_type == OD_CONFIG_RESOURCE_TOPIC && cr->resource_name.len > 0) {
+                char name[256];
+                snprintf(name, sizeof name, "%.*s", (int)cr->resource_name.len, cr->resource_name.ptr);
+                refresh_topic_config(b, name);
+            }
+        }
+        if (id == NULL || (last_topic != NULL && od_uuid_eq(id, last_topic)))
+            continue;
+        last_topic = id;
+        const od_mi_topic *mt = od_mimage_topic_by_id(b->image, id);
+        if (mt == NULL)
+            continue;
+        od_broker_topic *bt = od_broker_topic_by_id(b, id);
+        int rc = bt == NULL ? open_topic(b, mt, err, sizeof err) : open_new_partitions(b, bt, mt);
+        if (rc != 0)
+            fprintf(stderr, "odradek: cannot open the logs of topic %s: %s\n", mt->name,
+                    bt == NULL ? err : "open failed");
+    }
+    od_broker_unlock(b);
+}
+
+/* ------------------------------------------------------- topic creation */
+
+typedef struct create_job {
+    od_ctl_job job;
+    od_arena arena;                   /* the request and everything it points to */
+    od_create_topics_request req;
+    od_topic_created_fn *done;
+    void *done_ctx;
+} create_job;
+
+static void run_create(od_ctl_job *job, od_broker *b, od_controller *c, int64_t now_ms)
+{
+    (void)b;
+    create_job *cj = (create_job *)job;
+    od_ctl_topic_result *res = NULL;
+    od_kr_err err = od_controller_create_topics(c, &cj->req, now_ms, &cj->arena, &res);
+    if (cj->done != NULL) {
+        if (err != OD_KR_OK)
+            cj->done(cj->done_ctx, od_broker_controller_error(err), NULL, NULL);
+        else
+            cj->done(cj->done_ctx, res[0].status.error_code, res[0].status.error_message,
+                     &res[0].topic_id);
+    }
+    od_arena_release(&cj->arena);
+    free(cj);
+}
+
+static od_str arena_copy(od_arena *a, od_str s)
+{
+    if (s.len < 0)
+        return OD_STR_NULL;
+    char *p = od_arena_alloc(a, (size_t)s.len + 1);
+    if (p == NULL)
+        return (od_str){NULL, -2};
+    memcpy(p, s.ptr, (size_t)s.len);
+    p[s.len] = '\0';
+    return (od_str){p, s.len};
+}
+
+int od_broker_create_topic(od_broker *b, od_str name, int32_t num_partitions,
+                           int16_t replication_factor, const od_topic_config_kv *configs,
+                           int32_t config_count, od_topic_created_fn *done, void *done_ctx)
+{
+    create_job *cj = calloc(1, sizeof *cj);
+    if (cj == NULL)
+        return -1;
+    od_arena_init(&cj->arena);
+    cj->done = done;
+    cj->done_ctx = done_ctx;
+    od_create_topics_request_init(&cj->req);
+    od_create_topics_request_creatable_topic *t = od_arena_calloc(&cj->arena, 1, sizeof *t);
+    od_create_topics_request_creatable_topic_config *cfgs =
+        od_arena_calloc(&cj->arena, (size_t)(config_count > 0 ? config_count : 1), sizeof *cfgs);
+    bool ok = t != NULL && cfgs != NULL;
+    if (ok) {
+        od_create_topics_request_creatable_topic_init(t);
+        t->name = arena_copy(&cj->arena, name);
+        t->num_partitions = num_partitions;
+        t->replication_factor = replication_factor;
+        ok = t->name.len >= 0;
+        for (int32_t i = 0; ok && i < config_count; i++) {
+            od_create_topics_request_creatable_topic_config_init(&cfgs[i]);
+            cfgs[i].name = arena_copy(&cj->arena, configs[i].name);
+            cfgs[i].value = arena_copy(&cj->arena, configs[i].value);
+            ok = cfgs[i].name.len >= 0 && cfgs[i].value.len >= -1;
+        }
+        t->configs = (od_create_topics_request_creatable_topic_config_array){config_count, cfgs};
+        cj->req.topics = (od_create_topics_request_creatable_topic_array){1, t};
+        cj->req.timeout_ms = 30000;
+    }
+    if (!ok) {
+        od_arena_release(&cj->arena);
+        free(cj);
+        return -1;
+    }
+    cj->job.run = run_create;
+    od_broker_post_controller_job(b, &cj->job);
+    return 0;
+}
+
+/* ------------------------------------------------------------ producer ids */
+
+bool od_broker_take_producer_id(od_broker *b, int64_t *producer_id)
+{
+    if (b->producer_id_next >= b->producer_id_end)
+        return false;
+    *producer_id = b->producer_id_next++;
+    return true;
+}
+
+typedef struct refill_job {
+    od_ctl_job job;
+    od_broker *broker;
+} refill_job;
+
+static void run_refill(od_ctl_job *job, od_broker *b, od_controller *c, int64_t now_ms)
+{
+    od_arena arena;
+    od_arena_init(&arena);
+    int64_t id = -1;
+    if (od_broker_refill_producer_ids(b, c, now_ms, &arena, &id) == OD_ERR_NONE) {
+        /* The id taken to test the block goes back: nobody has seen it. */
+        od_broker_lock(b);
+        if (b->producer_id_next == id + 1)
+            b->producer_id_next = id;
+        od_broker_unlock(b);
+    }
+    od_broker_lock(b);
+    b->producer_id_refill_pending = false;
+    od_broker_unlock(b);
+    od_arena_release(&arena);
+    free(job);
+}
+
+enum { OD_ERR_COORDINATOR_LOAD_IN_PROGRESS = 14 };
 
 int16_t od_broker_next_producer_id(od_broker *b, int64_t *producer_id)
 {
-    if (b->producer_id_next >= b->producer_id_end) {
-        int64_t start = od_mimage_next_producer_id(b->image);
-        od_producer_ids_record pr;
-        od_producer_ids_record_init(&pr);
-        pr.broker_id = b->settings.node_id;
-        pr.broker_epoch = b->broker_epoch;
-        pr.next_producer_id = start + PRODUCER_ID_BLOCK;
-        od_mrec rec = {OD_MREC_PRODUCER_IDS, 0, &pr};
-        if (commit_records(b, &rec, 1) != 0)
-            return OD_ERR_KAFKA_STORAGE_ERROR;
-        b->producer_id_next = start;
-        b->producer_id_end = start + PRODUCER_ID_BLOCK;
+    if (od_broker_take_producer_id(b, producer_id))
+        return OD_ERR_NONE;
+    if (!b->producer_id_refill_pending && b->ctl_thread != NULL) {
+        refill_job *rj = calloc(1, sizeof *rj);
+        if (rj == NULL)
+            return OD_ERR_UNKNOWN_SERVER_ERROR;
+        rj->job.run = run_refill;
+        rj->broker = b;
+        b->producer_id_refill_pending = true;
+        od_ctl_post(b->ctl_thread, &rj->job);
     }
-    *producer_id = b->producer_id_next++;
-    return OD_ERR_NONE;
+    return OD_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+}
+
+int16_t od_broker_refill_producer_ids(od_broker *b, od_controller *c, int64_t now_ms,
+                                      od_arena *arena, int64_t *producer_id)
+{
+    od_broker_lock(b);
+    /* Another request may have refilled the block while this one waited. */
+    bool have = od_broker_take_producer_id(b, producer_id);
+    od_broker_unlock(b);
+    if (have)
+        return OD_ERR_NONE;
+    od_ctl_status status;
+    int64_t first = 0;
+    int32_t count = 0;
+    od_kr_err err = od_controller_allocate_producer_ids(c, b->settings.node_id, b->broker_epoch,
+                                                        now_ms, arena, &status, &first, &count);
+    if (err != OD_KR_OK)
+        return od_broker_controller_error(err);
+    if (status.error_code != OD_ERR_NONE)
+        return status.error_code;
+    od_broker_lock(b);
+    b->producer_id_next = first;
+    b->producer_id_end = first + count;
+    have = od_broker_take_producer_id(b, producer_id);
+    od_broker_unlock(b);
+    return have ? OD_ERR_NONE : OD_ERR_UNKNOWN_SERVER_ERROR;
 }
 
 /* ------------------------------------------------------------ read pins */
@@ -762,23 +753,40 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
                  od_st_err_name(st));
         goto fail;
     }
-    od_log_config mcfg;
-    od_log_config_default(&mcfg);
-    mcfg.retention_ms = -1;
-    mcfg.segment_bytes = 8 << 20;
-    od_log_recovery_stats stats;
-    st = od_logdir_open_log(b->metadata_dir, metadata_topic, 0, &mcfg, od_wall_clock_ms(),
-                            &b->metadata_log, &stats);
-    if (st != OD_ST_OK) {
-        snprintf(err, err_len, "cannot open the metadata log: %s", od_st_err_name(st));
+    b->fetch_sessions = od_fetch_sessions_new(s->max_fetch_sessions);
+    if (b->fetch_sessions == NULL) {
+        snprintf(err, err_len, "out of memory");
         goto fail;
     }
-    b->image = od_mimage_new();
-    b->fetch_sessions = od_fetch_sessions_new(s->max_fetch_sessions);
-    if (b->image == NULL || b->fetch_sessions == NULL || replay_metadata(b, err, err_len) != 0)
+    /* Combined mode with one voter: this node's controller leads at once,
+     * replays the log (after the latest snapshot) and bootstraps a fresh
+     * one from bootstrap.checkpoint or metadata.version. */
+    int32_t voter = s->node_id;
+    od_controller_config cc = {
+        .io = b->io,
+        .metadata_log_dir = s->metadata_log_dir,
+        .node_id = s->node_id,
+        .voters = &voter,
+        .voter_count = 1,
+        .cluster_id = b->settings.cluster_id,
+        .default_num_partitions = s->num_partitions,
+        .default_replication_factor = s->default_replication_factor,
+        .validate_config = od_broker_validate_config_value,
+        .config_ctx = b,
+        .on_commit = apply_committed,
+        .commit_ctx = b,
+    };
+    od_kr_err kerr = od_controller_open(&cc, od_wall_clock_ms(), &b->controller);
+    if (kerr != OD_KR_OK) {
+        snprintf(err, err_len, "cannot open the metadata log in %s: %s", s->metadata_log_dir,
+                 od_kr_err_name(kerr));
         goto fail;
-    if (bootstrap_and_register(b) != 0) {
-        snprintf(err, err_len, "cannot write to the metadata log");
+    }
+    if (register_broker(b, err, err_len) != 0)
+        goto fail;
+    b->image = od_mimage_clone(od_controller_image(b->controller));
+    if (b->image == NULL) {
+        snprintf(err, err_len, "out of memory");
         goto fail;
     }
     for (size_t i = 0; i < od_mimage_topic_count(b->image); i++)
@@ -789,6 +797,16 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
     if (lc.stale > 0)
         fprintf(stderr, "odradek: %d partition directories belong to no known topic; left in place\n",
                 lc.stale);
+    od_ctl_thread_config tc = {
+        .snapshot_bytes = s->metadata_snapshot_bytes,
+        .snapshot_interval_ms = s->metadata_snapshot_interval_ms,
+    };
+    b->ctl_thread = od_ctl_thread_start(b, b->controller, &tc);
+    if (b->ctl_thread == NULL) {
+        snprintf(err, err_len, "cannot start the controller thread");
+        goto fail;
+    }
+    /* After the controller thread: the coordinator may create its topic. */
     if (od_txn_service_open(b) != 0) {
         snprintf(err, err_len, "cannot start the transaction coordinator");
         goto fail;
@@ -872,8 +890,21 @@ int od_broker_close(od_broker *b)
 {
     if (b == NULL)
         return 0;
-    od_txn_service_close(b);
     int rc = 0;
+    /* Every deferred request has been answered (the server waited for
+     * them); jobs posted without a request (auto-creation, producer-id
+     * refills) still run. Once ctl_thread is NULL nothing posts any more
+     * (od_broker_next_producer_id checks it under the lock); the
+     * transaction coordinator goes after the jobs that may call into it. */
+    od_ctl_thread *ctl = b->ctl_thread;
+    od_broker_lock(b);
+    b->ctl_thread = NULL;
+    od_broker_unlock(b);
+    od_ctl_thread_stop(ctl);
+    od_txn_service_close(b);
+    if (b->controller != NULL && od_controller_close(b->controller, true) != OD_KR_OK)
+        rc = -1;
+    b->controller = NULL;
     for (int32_t t = 0; t < b->topic_count; t++) {
         for (int32_t i = 0; i < b->topics[t].partition_count; i++)
             free(b->topics[t].partitions[i]);

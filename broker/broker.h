@@ -1,23 +1,27 @@
 /*
  * The broker's shared state and the operations handlers need: the metadata
- * image, the partition logs, topic creation and deletion through the
- * metadata log, and waking parked fetches.
+ * image, the partition logs, topic creation and deletion through the KRaft
+ * controller, and waking parked fetches.
  *
- * Metadata: until the KRaft quorum (kraft/) is committed, the broker runs
- * the single-voter quorum itself: a metadata change is a batch of Kafka
- * metadata records appended to the __cluster_metadata-0 log in
- * metadata.log.dir, fsynced, then applied to the od_mimage. At start the log
- * is replayed into a fresh image. The records and the on-disk log are
- * Kafka's, so the quorum can take the log over unchanged.
+ * Metadata: the process runs in combined mode (process.roles=broker,
+ * controller) with one voter. kraft/'s controller owns __cluster_metadata-0
+ * (quorum-state, snapshots, bootstrap.checkpoint, all in Kafka's formats) on
+ * the controller thread (controller_thread.h). Every metadata change is a
+ * controller operation there; the broker's image and partition table follow
+ * the committed batches through the controller's on_commit hook. Handlers
+ * that change metadata are deferred and answered from that thread once the
+ * batch is durable and applied.
  *
  * Threads and locks: everything behind `lock` (the image, the partition
- * table, every od_log and the parked fetches) is touched only with it held.
- * Handlers run on network threads and hold it for the duration of one
- * request's work on shared state, never across a wait. The settings are
- * immutable after od_broker_open.
+ * table, every od_log, the producer-id block and the parked fetches) is
+ * touched only with it held. Handlers run on network threads and hold it for
+ * the duration of one request's work on shared state, never across a wait
+ * or a disk sync. The controller thread takes it only to apply a committed
+ * batch. The settings are immutable after od_broker_open.
  *
- * Lifetime: od_broker_open (format check, logs, replay, registration) ->
- * od_broker_serve (listeners, until a signal) -> od_broker_close (clean
+ * Lifetime: od_broker_open (format check, controller open and replay,
+ * registration, logs, controller thread) -> od_broker_serve (listeners, until
+ * a signal) -> od_broker_close (controller thread drained and stopped, clean
  * shutdown: logs closed, checkpoints and the clean-shutdown marker written).
  */
 #ifndef ODRADEK_BROKER_BROKER_H
@@ -66,6 +70,8 @@ typedef struct od_broker_settings {
     char *log_dir;                    /* the first of log.dirs: partitions live here */
     char *metadata_log_dir;           /* where __cluster_metadata-0 lives */
     od_tc_config txn;                 /* transaction.* and transactional.id.* settings */
+    int64_t metadata_snapshot_bytes;  /* metadata.log.max.record.bytes.between.snapshots */
+    int64_t metadata_snapshot_interval_ms; /* metadata.log.max.snapshot.interval.ms */
 } od_broker_settings;
 
 /* Frees what a settings struct owns. */
@@ -101,12 +107,14 @@ struct od_broker {
     struct od_fio *io;
     struct od_logdir *logdir;
     struct od_logdir *metadata_dir;   /* == logdir when metadata.log.dir is the first log dir */
-    od_log *metadata_log;
-    int64_t broker_epoch;
+    struct od_controller *controller; /* owned by the controller thread once it runs */
+    struct od_ctl_thread *ctl_thread;
+    int64_t broker_epoch;             /* immutable after od_broker_open */
     od_broker_topic *topics;
     int32_t topic_count, topic_cap;
     od_parked_fetch parked;           /* list head */
     int64_t producer_id_next, producer_id_end; /* the block this broker hands out from */
+    bool producer_id_refill_pending;  /* a refill job is queued (od_broker_next_producer_id) */
     struct od_fetch_sessions *fetch_sessions;  /* KIP-227 cache (handlers/fetch_session.h) */
     struct od_txn_service *txn;       /* transaction coordinator (txn_service.h) */
     struct od_server *server;
@@ -116,10 +124,6 @@ struct od_broker {
 
 void od_broker_lock(od_broker *b);
 void od_broker_unlock(od_broker *b);
-
-/* Appends metadata records as one batch to the metadata log, fsyncs, and
- * applies them to the image (lock held). Returns 0 or -1. */
-int od_broker_commit_metadata(od_broker *b, const struct od_mrec *recs, int32_t count);
 
 /* Lookups; lock held. NULL when unknown. */
 od_broker_topic *od_broker_topic_by_name(od_broker *b, od_str name);
@@ -134,27 +138,44 @@ typedef struct od_topic_config_kv {
     od_str value;   /* len -1: null */
 } od_topic_config_kv;
 
-/* Creates a topic through the metadata log and opens its logs; lock held.
- * num_partitions/replication_factor -1 take the broker defaults. Returns a
- * Kafka error code; *message (arena or static) explains a failure. With
- * validate_only nothing changes. */
-int16_t od_broker_create_topic(od_broker *b, od_str name, int32_t num_partitions,
-                               int16_t replication_factor, const od_topic_config_kv *configs,
-                               int32_t config_count, bool validate_only, od_uuid *topic_id,
-                               const char **message);
+/* Posts a job to the controller thread (controller_thread.h); any thread. */
+struct od_ctl_job;
+void od_broker_post_controller_job(od_broker *b, struct od_ctl_job *job);
 
-/* Deletes a topic through the metadata log; its logs go once no read pins
- * them. Lock held. Returns a Kafka error code. */
-int16_t od_broker_delete_topic(od_broker *b, od_broker_topic *t);
+/* Called on the controller thread when a topic creation finished:
+ * error_code is Kafka's (NONE, TOPIC_ALREADY_EXISTS, ...), message NULL or
+ * valid only during the call. */
+typedef void od_topic_created_fn(void *ctx, int16_t error_code, const char *message,
+                                 const od_uuid *topic_id);
 
-/* Adds partitions up to new_count (lock held). Returns a Kafka error code;
- * *message explains a failure. */
-int16_t od_broker_create_partitions(od_broker *b, od_broker_topic *t, int32_t new_count,
-                                    bool validate_only, const char **message);
+/* Creates a topic through the controller, asynchronously: returns at once
+ * (any thread, lock not held) and calls done (may be NULL) on the
+ * controller thread after the creation is committed and its logs are open,
+ * or refused. num_partitions/replication_factor -1 take the broker
+ * defaults. The name and configs are copied. Returns 0, or -1 when out of
+ * memory (done is then never called). */
+int od_broker_create_topic(od_broker *b, od_str name, int32_t num_partitions,
+                           int16_t replication_factor, const od_topic_config_kv *configs,
+                           int32_t config_count, od_topic_created_fn *done, void *done_ctx);
 
-/* Hands out one producer id (lock held), taking a new block from the
- * metadata log when the current one is used up. Returns a Kafka error code. */
+/* Hands out one producer id from the current block (lock held). Returns
+ * false when the block is used up: the caller then asks the controller
+ * for a new one (od_broker_refill_producer_ids). */
+bool od_broker_take_producer_id(od_broker *b, int64_t *producer_id);
+/* For callers that cannot wait (the transaction coordinator; lock held):
+ * one id from the current block, or, when it is used up,
+ * COORDINATOR_LOAD_IN_PROGRESS (retriable, as Kafka's broker answers while
+ * its next block is on the way) after asking the controller thread for a
+ * new block. Returns a Kafka error code. */
 int16_t od_broker_next_producer_id(od_broker *b, int64_t *producer_id);
+/* Controller thread, lock NOT held: takes a block from the controller when
+ * the current one is used up, then hands out one id. Returns a Kafka error
+ * code. */
+int16_t od_broker_refill_producer_ids(od_broker *b, struct od_controller *c, int64_t now_ms,
+                                      od_arena *arena, int64_t *producer_id);
+
+/* Kafka's error code for a controller operation that failed as a whole. */
+int16_t od_broker_controller_error(int err);
 
 /* ---- configs: broker_configs.c, the only handler-facing code that sees the
  * config module. Kafka's numbering: DescribeConfigs source and type ids. */
@@ -166,19 +187,12 @@ int16_t od_broker_describe_configs(od_broker *b, od_arena *arena, int8_t resourc
                                    bool include_synonyms, od_described_config **out,
                                    int32_t *count, const char **message);
 
-/* One change to a topic's overrides: value NULL deletes the key. */
-typedef struct od_config_change {
-    od_str name;
-    od_str value;   /* len -1: delete */
-} od_config_change;
-
-/* Applies (or, with validate_only, checks) changes to a topic's overrides:
- * validated with Kafka's rules, then one ConfigRecord per change through
- * the metadata log, then pushed to the open logs. replace_all: keys not
- * named go back to their defaults (the legacy AlterConfigs). Lock held. */
-int16_t od_broker_alter_topic_configs(od_broker *b, od_arena *arena, od_str topic,
-                                      const od_config_change *changes, int32_t count,
-                                      bool replace_all, bool validate_only, const char **message);
+/* The controller's config validation hook (od_config_validate_fn): only
+ * topic resources may change; a value is checked with Kafka's rules for
+ * the key. ctx is the broker. */
+int16_t od_broker_validate_config_value(void *ctx, int8_t resource_type, const char *resource,
+                                        const char *key, const char *value, char *msg,
+                                        size_t msg_cap);
 
 /* Checks CreateTopics configs (lock held). OD_ERR_NONE or INVALID_CONFIG
  * with *message (arena). */

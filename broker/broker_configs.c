@@ -46,14 +46,6 @@ static void kv_remove(kv_list *l, const char *key)
         }
 }
 
-static const char *kv_get(const kv_list *l, const char *key)
-{
-    for (size_t i = 0; i < l->count; i++)
-        if (strcmp(l->items[i].key, key) == 0)
-            return l->items[i].value;
-    return NULL;
-}
-
 /* The topic's overrides from the image. */
 static int topic_overrides(od_broker *b, const char *topic, kv_list *out)
 {
@@ -178,92 +170,36 @@ void od_broker_topic_log_config(od_broker *b, const char *topic, od_log_config *
     free(overrides.items);
 }
 
-int16_t od_broker_alter_topic_configs(od_broker *b, od_arena *arena, od_str topic,
-                                      const od_config_change *changes, int32_t count,
-                                      bool replace_all, bool validate_only, const char **message)
+int16_t od_broker_validate_config_value(void *ctx, int8_t resource_type, const char *resource,
+                                        const char *key, const char *value, char *msg,
+                                        size_t msg_cap)
 {
-    *message = NULL;
-    char *name = od_cfgb_cstr_of(arena, topic);
-    if (name == NULL || od_mimage_topic_by_name(b->image, name, strlen(name)) == NULL) {
-        *message = "Topic does not exist";
-        return OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    od_broker *b = ctx;
+    if (resource_type != OD_CONFIG_RESOURCE_TOPIC) {
+        snprintf(msg, msg_cap, "Only topic configs can be altered on this broker");
+        return OD_ERR_INVALID_REQUEST;
     }
-    kv_list current, next = {0};
-    if (topic_overrides(b, name, &current) != 0) {
-        free(current.items);
-        return OD_ERR_UNKNOWN_SERVER_ERROR;
+    if (key == NULL || key[0] == '\0') {
+        snprintf(msg, msg_cap, "Null or empty config name.");
+        return OD_ERR_INVALID_CONFIG;
     }
-    /* The overrides after the change, validated as a whole. */
-    for (size_t i = 0; !replace_all && i < current.count; i++)
-        kv_set(&next, current.items[i].key, current.items[i].value);
+    /* The topic's overrides with this one change, checked as a whole, so
+     * rules between keys (min/max pairs) see the values they will meet.
+     * This runs on the controller thread, the only writer of the image, so
+     * the views into it stay valid after the unlock. */
+    kv_list next;
+    od_broker_lock(b);
+    int rc = topic_overrides(b, resource, &next);
+    od_broker_unlock(b);
     int16_t result = OD_ERR_NONE;
-    for (int32_t i = 0; i < count; i++) {
-        char *key = od_cfgb_cstr_of(arena, changes[i].name);
-        if (key == NULL || key[0] == '\0') {
-            *message = "Null or empty config name.";
-            result = OD_ERR_INVALID_CONFIG;
-            break;
-        }
-        if (changes[i].value.len >= 0)
-            kv_set(&next, key, od_cfgb_cstr_of(arena, changes[i].value));
-        else
-            kv_remove(&next, key);
-    }
-    char err[512];
-    if (result == OD_ERR_NONE && od_cfgb_validate_topic(b->config, next.items, next.count, err, sizeof err) != 0) {
-        *message = od_cfgb_arena_cstr(arena, err);
-        result = OD_ERR_INVALID_CONFIG;
-    }
-    if (result != OD_ERR_NONE || validate_only)
-        goto done;
-
-    /* One record per key that changes: new or different values, and keys
-     * that disappear (null value deletes). */
-    size_t cap = next.count + current.count + 1;
-    od_mrec *recs = od_arena_calloc(arena, cap, sizeof *recs);
-    od_config_record *crs = od_arena_calloc(arena, cap, sizeof *crs);
-    int32_t n = 0;
-    if (recs == NULL || crs == NULL) {
+    if (rc != 0 || (value != NULL && kv_set(&next, key, value) != 0)) {
         result = OD_ERR_UNKNOWN_SERVER_ERROR;
-        goto done;
+    } else {
+        if (value == NULL)
+            kv_remove(&next, key);
+        if (od_cfgb_validate_topic(b->config, next.items, next.count, msg, msg_cap) != 0)
+            result = OD_ERR_INVALID_CONFIG;
     }
-    for (size_t i = 0; i < next.count; i++) {
-        const char *old = kv_get(&current, next.items[i].key);
-        if (old != NULL && strcmp(old, next.items[i].value) == 0)
-            continue;
-        od_config_record_init(&crs[n]);
-        crs[n].resource_type = OD_CONFIG_RESOURCE_TOPIC;
-        crs[n].resource_name = od_str_from_cstr(name);
-        crs[n].name = od_str_from_cstr(next.items[i].key);
-        crs[n].value = od_str_from_cstr(next.items[i].value);
-        recs[n] = (od_mrec){OD_MREC_CONFIG, 0, &crs[n]};
-        n++;
-    }
-    for (size_t i = 0; i < current.count; i++) {
-        if (kv_get(&next, current.items[i].key) != NULL)
-            continue;
-        od_config_record_init(&crs[n]);
-        crs[n].resource_type = OD_CONFIG_RESOURCE_TOPIC;
-        crs[n].resource_name = od_str_from_cstr(name);
-        crs[n].name = od_str_from_cstr(current.items[i].key);
-        crs[n].value = OD_STR_NULL;
-        recs[n] = (od_mrec){OD_MREC_CONFIG, 0, &crs[n]};
-        n++;
-    }
-    if (n > 0 && od_broker_commit_metadata(b, recs, n) != 0) {
-        result = OD_ERR_KAFKA_STORAGE_ERROR;
-        goto done;
-    }
-    od_broker_topic *t = od_broker_topic_by_name(b, topic);
-    if (t != NULL) {
-        od_log_config cfg;
-        od_broker_topic_log_config(b, name, &cfg);
-        for (int32_t p = 0; p < t->partition_count; p++)
-            if (t->partitions[p] != NULL && t->partitions[p]->log != NULL)
-                od_log_set_config(t->partitions[p]->log, &cfg);
-    }
-done:
-    free(current.items);
     free(next.items);
     return result;
 }

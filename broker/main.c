@@ -148,6 +148,8 @@ static int settings_from_config(const od_broker_config *c, od_broker_settings *s
     s->txn.abort_check_interval_ms = c->transaction_abort_timed_out_transaction_cleanup_interval_ms;
     s->txn.id_expiration_ms = c->transactional_id_expiration_ms;
     s->txn.remove_expired_interval_ms = c->transaction_remove_expired_transaction_cleanup_interval_ms;
+    s->metadata_snapshot_bytes = c->metadata_log_max_record_bytes_between_snapshots;
+    s->metadata_snapshot_interval_ms = c->metadata_log_max_snapshot_interval_ms;
 
     od_log_config *lc = &s->log_defaults;
     od_log_config_default(lc);

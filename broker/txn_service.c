@@ -37,6 +37,7 @@ typedef struct od_txn_service {
     od_tc *tc;
     int32_t partitions;          /* of __transaction_state */
     bool topic_ready;            /* topic exists and its partitions are loaded */
+    bool topic_creating;         /* creation posted to the controller, not answered yet */
     pthread_t thread;
     bool thread_started;
     pthread_mutex_t timer_lock;  /* guards deadline and stopping */
@@ -276,6 +277,28 @@ void od_txn_service_close(od_broker *b)
     b->txn = NULL;
 }
 
+/* The controller created (or refused) __transaction_state: load it
+ * (controller thread; the service outlives every controller job, see
+ * od_broker_close). */
+static void state_topic_created(void *ctx, int16_t error_code, const char *message,
+                                const od_uuid *topic_id)
+{
+    (void)topic_id;
+    od_broker *b = ctx;
+    od_broker_lock(b);
+    od_txn_service *s = b->txn;
+    if (s) {
+        s->topic_creating = false;
+        od_broker_topic *t = od_broker_topic_by_name(b, OD_STR_LIT(OD_TXN_STATE_TOPIC));
+        if (t && !s->topic_ready)
+            load_all(s, t);
+        else if (!t)
+            fprintf(stderr, "odradek: cannot create %s: %s (%d)\n", OD_TXN_STATE_TOPIC,
+                    message ? message : "error", error_code);
+    }
+    od_broker_unlock(b);
+}
+
 od_tc *od_txn_coordinator(od_broker *b, int16_t *error)
 {
     od_txn_service *s = b->txn;
@@ -293,19 +316,21 @@ od_tc *od_txn_coordinator(od_broker *b, int16_t *error)
         {OD_STR_LIT("compression.type"), OD_STR_LIT("uncompressed")},
         {OD_STR_LIT("segment.bytes"), OD_STR_LIT("104857600")},
     };
-    od_uuid id;
-    const char *message = NULL;
-    int16_t e = od_broker_create_topic(b, OD_STR_LIT(OD_TXN_STATE_TOPIC), s->partitions, 1, configs,
-                                       3, false, &id, &message);
+    /* The topic is created through the controller; until it is there the
+     * coordinator is not available (retriable), as on Kafka. */
     od_broker_topic *t = od_broker_topic_by_name(b, OD_STR_LIT(OD_TXN_STATE_TOPIC));
-    if ((e != OD_ERR_NONE && e != OD_ERR_TOPIC_ALREADY_EXISTS) || !t) {
-        fprintf(stderr, "odradek: cannot create %s: %s\n", OD_TXN_STATE_TOPIC,
-                message ? message : "error");
-        *error = OD_TC_COORDINATOR_NOT_AVAILABLE;
-        return NULL;
+    if (t) {
+        load_all(s, t);
+        return s->tc;
     }
-    load_all(s, t);
-    return s->tc;
+    if (!s->topic_creating) {
+        s->topic_creating = true;
+        if (od_broker_create_topic(b, OD_STR_LIT(OD_TXN_STATE_TOPIC), s->partitions, 1, configs, 3,
+                                   state_topic_created, b) != 0)
+            s->topic_creating = false;
+    }
+    *error = OD_TC_COORDINATOR_NOT_AVAILABLE;
+    return NULL;
 }
 
 int16_t od_txn_verify_produce(od_broker *b, od_str transactional_id, od_str topic,

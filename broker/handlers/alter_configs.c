@@ -1,42 +1,44 @@
 /*
- * AlterConfigs (legacy): replaces a topic's whole set of overrides. Dynamic
- * broker configs are not supported yet and are refused per resource.
+ * AlterConfigs (legacy): replaces a resource's whole set of overrides, as
+ * one controller operation on the controller thread. Dynamic broker configs
+ * are not supported yet: the broker's validation hook refuses them per
+ * resource.
  */
 #include "handler_util.h"
 #include "handlers.h"
 
-/* The changes are the resource's configs as given: they replace the whole set. */
-static const char *replace_changes(od_rctx *ctx, const void *resource, od_config_change *changes,
-                                   int32_t count)
+static void alter_on_controller(od_ctl_job *job, od_broker *b, od_controller *c, int64_t now_ms)
 {
-    (void)ctx;
-    const od_alter_configs_request_alter_configs_resource *rr = resource;
-    for (int32_t c = 0; changes && c < count; c++)
-        changes[c] = (od_config_change){rr->configs.items[c].name, rr->configs.items[c].value};
-    return NULL;
-}
-
-od_handler_status od_handle_alter_configs(od_rctx *ctx)
-{
+    (void)b;
+    od_rctx *ctx = ((od_rctx_job *)job)->ctx;
     const od_alter_configs_request *req = ctx->request;
     od_alter_configs_response *resp = ctx->response;
-    od_broker *b = ctx->broker;
     int32_t n = req->resources.count > 0 ? req->resources.count : 0;
     od_alter_configs_response_alter_configs_resource_response *out =
         OD_ARENA_ARRAY(ctx, od_alter_configs_response_alter_configs_resource_response, n);
-    if (out == NULL)
-        return OD_HANDLER_CLOSE;
-    od_broker_lock(b);
+    if (out == NULL) {
+        od_rctx_no_reply(ctx);
+        return;
+    }
+    od_ctl_resource_result *res = NULL;
+    od_kr_err err = od_controller_alter_configs(c, req, now_ms, ctx->arena, &res);
     for (int32_t i = 0; i < n; i++) {
         const od_alter_configs_request_alter_configs_resource *rr = &req->resources.items[i];
         od_alter_configs_response_alter_configs_resource_response_init(&out[i]);
         out[i].resource_type = rr->resource_type;
         out[i].resource_name = rr->resource_name;
-        od_alter_config_resource(ctx, rr->resource_type, rr->resource_name, rr, rr->configs.count,
-                                 replace_changes, true, req->validate_only, &out[i].error_code,
-                                 &out[i].error_message);
+        if (err != OD_KR_OK) {
+            out[i].error_code = od_broker_controller_error(err);
+            continue;
+        }
+        out[i].error_code = res[i].status.error_code;
+        out[i].error_message = od_ctl_message(&res[i].status);
     }
-    od_broker_unlock(b);
     resp->responses = (od_alter_configs_response_alter_configs_resource_response_array){n, out};
-    return OD_HANDLER_REPLY;
+    od_rctx_reply(ctx);
+}
+
+od_handler_status od_handle_alter_configs(od_rctx *ctx)
+{
+    return od_defer_to_controller(ctx, alter_on_controller);
 }

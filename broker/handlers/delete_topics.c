@@ -1,49 +1,78 @@
 /*
- * DeleteTopics: by name (every version) or by id (v6+ entries without a name).
+ * DeleteTopics: by name (every version) or by id (v6+ entries without a
+ * name), as one controller operation on the controller thread.
  */
 #include "handler_util.h"
 #include "handlers.h"
 
-static void delete_one(od_rctx *ctx, od_delete_topics_response_deletable_topic_result *out,
-                       od_str name, const od_uuid *id)
+static void delete_topics_on_controller(od_ctl_job *job, od_broker *b, od_controller *c,
+                                        int64_t now_ms)
 {
-    od_broker *b = ctx->broker;
-    od_delete_topics_response_deletable_topic_result_init(out);
-    out->name = name;
-    od_broker_topic *t = name.len >= 0 ? od_broker_topic_by_name(b, name) : od_broker_topic_by_id(b, id);
-    if (t == NULL) {
-        out->error_code = name.len >= 0 ? OD_ERR_UNKNOWN_TOPIC_OR_PARTITION : OD_ERR_UNKNOWN_TOPIC_ID;
-        if (id != NULL)
-            out->topic_id = *id;
+    (void)b;
+    od_rctx *ctx = ((od_rctx_job *)job)->ctx;
+    const od_delete_topics_request *req = ctx->request;
+    od_delete_topics_response *resp = ctx->response;
+    /* v0-5 name topics in topic_names, v6+ in topics; a version carries one. */
+    int32_t by_name = req->topic_names.count > 0 ? req->topic_names.count : 0;
+    int32_t by_state = req->topics.count > 0 ? req->topics.count : 0;
+    od_delete_topics_response_deletable_topic_result *items =
+        OD_ARENA_ARRAY(ctx, od_delete_topics_response_deletable_topic_result, by_name + by_state);
+    if (items == NULL) {
+        od_rctx_no_reply(ctx);
         return;
     }
-    out->name = od_arena_str(ctx, t->name);
-    out->topic_id = t->id;
-    if (!b->settings.delete_topic_enable) {
-        out->error_code = OD_ERR_TOPIC_DELETION_DISABLED;
-        return;
+    od_ctl_topic_result *res = NULL;
+    int32_t count = 0;
+    od_kr_err err = od_controller_delete_topics(c, req, now_ms, ctx->arena, &res, &count);
+    for (int32_t i = 0; i < by_name + by_state; i++) {
+        od_delete_topics_response_deletable_topic_result *out = &items[i];
+        od_delete_topics_response_deletable_topic_result_init(out);
+        if (i < by_name) {
+            out->name = req->topic_names.items[i];
+        } else {
+            out->name = req->topics.items[i - by_name].name;
+            out->topic_id = req->topics.items[i - by_name].topic_id;
+        }
+        if (err != OD_KR_OK || i >= count) {
+            out->error_code = od_broker_controller_error(err != OD_KR_OK ? err : OD_KR_INVALID);
+            continue;
+        }
+        if (res[i].name.len >= 0)
+            out->name = res[i].name;
+        if (!od_uuid_is_zero(&res[i].topic_id))
+            out->topic_id = res[i].topic_id;
+        out->error_code = res[i].status.error_code;
+        out->error_message = od_ctl_message(&res[i].status);
     }
-    out->error_code = od_broker_delete_topic(b, t);
+    resp->responses =
+        (od_delete_topics_response_deletable_topic_result_array){by_name + by_state, items};
+    od_rctx_reply(ctx);
 }
 
 od_handler_status od_handle_delete_topics(od_rctx *ctx)
 {
     const od_delete_topics_request *req = ctx->request;
     od_delete_topics_response *resp = ctx->response;
-    od_broker *b = ctx->broker;
-    /* v0-5 name topics in topic_names, v6+ in topics; a version carries one. */
+    if (ctx->broker->settings.delete_topic_enable)
+        return od_defer_to_controller(ctx, delete_topics_on_controller);
+    /* delete.topic.enable=false: every topic is refused, nothing is written. */
     int32_t by_name = req->topic_names.count > 0 ? req->topic_names.count : 0;
     int32_t by_state = req->topics.count > 0 ? req->topics.count : 0;
     od_delete_topics_response_deletable_topic_result *items =
         OD_ARENA_ARRAY(ctx, od_delete_topics_response_deletable_topic_result, by_name + by_state);
     if (items == NULL)
         return OD_HANDLER_CLOSE;
-    od_broker_lock(b);
-    for (int32_t i = 0; i < by_name; i++)
-        delete_one(ctx, &items[i], req->topic_names.items[i], NULL);
-    for (int32_t i = 0; i < by_state; i++)
-        delete_one(ctx, &items[by_name + i], req->topics.items[i].name, &req->topics.items[i].topic_id);
-    od_broker_unlock(b);
-    resp->responses = (od_delete_topics_response_deletable_topic_result_array){by_name + by_state, items};
+    for (int32_t i = 0; i < by_name + by_state; i++) {
+        od_delete_topics_response_deletable_topic_result_init(&items[i]);
+        if (i < by_name) {
+            items[i].name = req->topic_names.items[i];
+        } else {
+            items[i].name = req->topics.items[i - by_name].name;
+            items[i].topic_id = req->topics.items[i - by_name].topic_id;
+        }
+        items[i].error_code = OD_ERR_TOPIC_DELETION_DISABLED;
+    }
+    resp->responses =
+        (od_delete_topics_response_deletable_topic_result_array){by_name + by_state, items};
     return OD_HANDLER_REPLY;
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "broker.h"
+#include "controller.h"
+#include "controller_thread.h"
 #include "dispatch.h"
 #include "storage_err.h"
 
@@ -76,38 +78,31 @@ static inline od_str od_arena_str(od_rctx *ctx, const char *s)
     return (od_str){copy, (int32_t)n};
 }
 
-/* Fills changes[0..count) from one AlterConfigs-style resource; changes is
- * NULL when the arena ran out. Returns NULL, or the static message of an
- * INVALID_REQUEST refusal of the whole resource. */
-typedef const char *(*od_config_changes_fn)(od_rctx *ctx, const void *resource,
-                                            od_config_change *changes, int32_t count);
+/* A request handed to the controller thread: the job lives in the request
+ * arena, which stays ours until od_rctx_reply. */
+typedef struct od_rctx_job {
+    od_ctl_job job;
+    od_rctx *ctx;
+} od_rctx_job;
 
-/* The per-resource part of AlterConfigs and IncrementalAlterConfigs (lock
- * held): refuses anything but a topic, builds count changes with build,
- * then applies them (replace_all: the changes become the whole set). */
-static inline void od_alter_config_resource(od_rctx *ctx, int8_t resource_type, od_str resource_name,
-                                            const void *resource, int32_t count,
-                                            od_config_changes_fn build, bool replace_all,
-                                            bool validate_only, int16_t *error_code,
-                                            od_str *error_message)
+/* Defers the request to the controller thread, where run answers it with
+ * od_rctx_reply once its metadata batch is committed and applied (or
+ * refused). The handler must not touch ctx after this returns. */
+static inline od_handler_status od_defer_to_controller(od_rctx *ctx, od_ctl_job_fn *run)
 {
-    if (resource_type != OD_CONFIG_RESOURCE_TOPIC) {
-        *error_code = OD_ERR_INVALID_REQUEST;
-        *error_message = OD_STR_LIT("Only topic configs can be altered on this broker");
-        return;
-    }
-    int32_t nc = count > 0 ? count : 0;
-    od_config_change *changes = OD_ARENA_ARRAY(ctx, od_config_change, nc);
-    const char *refusal = build(ctx, resource, changes, nc);
-    if (refusal != NULL) {
-        *error_code = OD_ERR_INVALID_REQUEST;
-        *error_message = od_str_from_cstr(refusal);
-        return;
-    }
-    const char *message = NULL;
-    *error_code = od_broker_alter_topic_configs(ctx->broker, ctx->arena, resource_name, changes, nc,
-                                                replace_all, validate_only, &message);
-    *error_message = od_arena_str(ctx, message);
+    od_rctx_job *j = od_arena_calloc(ctx->arena, 1, sizeof *j);
+    if (j == NULL)
+        return OD_HANDLER_CLOSE;
+    j->ctx = ctx;
+    j->job.run = run;
+    od_broker_post_controller_job(ctx->broker, &j->job);
+    return OD_HANDLER_DEFERRED;
+}
+
+/* The message of a controller status as a response string (arena view). */
+static inline od_str od_ctl_message(const od_ctl_status *st)
+{
+    return st->error_message ? od_str_from_cstr(st->error_message) : OD_STR_NULL;
 }
 
 #endif

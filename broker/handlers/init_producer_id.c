@@ -1,12 +1,33 @@
 /*
  * InitProducerId. Without a transactional id: an idempotent producer gets
- * a fresh producer id at epoch 0 from this broker's block. With one: the
+ * a fresh producer id at epoch 0 from this broker's block; a used-up block
+ * is refilled by the controller (a ProducerIdsRecord) on the controller
+ * thread, and the request is answered from there. With one: the
  * transaction coordinator answers (epoch bumps, fencing, KIP-360 recovery
  * when the request names its producer id and epoch).
  */
 #include "handler_util.h"
 #include "handlers.h"
 #include "txn_service.h"
+
+static void answer(od_rctx *ctx, int16_t error_code, int64_t id)
+{
+    od_init_producer_id_response *resp = ctx->response;
+    resp->error_code = error_code;
+    if (error_code == OD_ERR_NONE) {
+        resp->producer_id = id;
+        resp->producer_epoch = 0;
+    }
+}
+
+static void refill_on_controller(od_ctl_job *job, od_broker *b, od_controller *c, int64_t now_ms)
+{
+    od_rctx *ctx = ((od_rctx_job *)job)->ctx;
+    int64_t id = -1;
+    int16_t err = od_broker_refill_producer_ids(b, c, now_ms, ctx->arena, &id);
+    answer(ctx, err, id);
+    od_rctx_reply(ctx);
+}
 
 od_handler_status od_handle_init_producer_id(od_rctx *ctx)
 {
@@ -38,11 +59,10 @@ od_handler_status od_handle_init_producer_id(od_rctx *ctx)
         return OD_HANDLER_REPLY;
     }
     int64_t id = -1;
-    resp->error_code = od_broker_next_producer_id(b, &id);
+    bool have = od_broker_take_producer_id(b, &id);
     od_broker_unlock(b);
-    if (resp->error_code == OD_ERR_NONE) {
-        resp->producer_id = id;
-        resp->producer_epoch = 0;
-    }
+    if (!have)
+        return od_defer_to_controller(ctx, refill_on_controller);
+    answer(ctx, OD_ERR_NONE, id);
     return OD_HANDLER_REPLY;
 }

@@ -143,20 +143,14 @@ od_handler_status od_handle_metadata(od_rctx *ctx)
                 out->error_code = OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
-            od_uuid id;
-            const char *message;
-            int16_t err = od_broker_create_topic(b, rt->name, -1, -1, NULL, 0, false, &id, &message);
-            if (err != OD_ERR_NONE && err != OD_ERR_TOPIC_ALREADY_EXISTS) {
-                out->error_code = err == OD_ERR_INVALID_REPLICATION_FACTOR
-                                      ? OD_ERR_INVALID_REPLICATION_FACTOR
-                                      : OD_ERR_LEADER_NOT_AVAILABLE;
-                continue;
-            }
-            t = od_mimage_topic_by_name(b->image, rt->name.ptr, (size_t)rt->name.len);
-            if (t == NULL) {
+            /* As Kafka: the creation goes to the controller and the client
+             * hears LEADER_NOT_AVAILABLE until the topic is there (its next
+             * Metadata request finds it). */
+            if (od_broker_create_topic(b, rt->name, -1, -1, NULL, 0, NULL, NULL) != 0)
+                out->error_code = OD_ERR_UNKNOWN_SERVER_ERROR;
+            else
                 out->error_code = OD_ERR_LEADER_NOT_AVAILABLE;
-                continue;
-            }
+            continue;
         }
         fill_topic(ctx, out, t, with_ops);
     }
