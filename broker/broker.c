@@ -76,8 +76,13 @@ void od_broker_settings_free(od_broker_settings *s)
         free(s->listeners[i].listener);
         free(s->listeners[i].host);
     }
+    for (int32_t i = 0; i < s->controller_listener_count; i++) {
+        free(s->controller_listeners[i].listener);
+        free(s->controller_listeners[i].host);
+    }
     free(s->advertised);
     free(s->listeners);
+    free(s->controller_listeners);
     free(s->rack);
     free(s->log_dir);
     free(s->metadata_log_dir);
@@ -834,7 +839,8 @@ uint16_t od_broker_port(const od_broker *b)
 int od_broker_serve(od_broker *b, char *err, size_t err_len)
 {
     const od_broker_settings *s = &b->settings;
-    od_listener_config *lcs = calloc((size_t)s->listener_count + 1, sizeof *lcs);
+    int32_t bound = s->listener_count + s->controller_listener_count;
+    od_listener_config *lcs = calloc((size_t)bound + 1, sizeof *lcs);
     od_dispatch *dispatch = malloc(sizeof *dispatch);
     if (lcs == NULL || dispatch == NULL) {
         free(lcs);
@@ -848,10 +854,19 @@ int od_broker_serve(od_broker *b, char *err, size_t err_len)
         lcs[i].port = (uint16_t)s->listeners[i].port;
         lcs[i].security = OD_SECURITY_PLAINTEXT;
     }
+    /* The controller listeners come last, so listener 0 stays the first
+     * broker listener (od_broker_port). */
+    for (int32_t i = 0; i < s->controller_listener_count; i++) {
+        od_listener_config *lc = &lcs[s->listener_count + i];
+        lc->name = s->controller_listeners[i].listener;
+        lc->host = s->controller_listeners[i].host;
+        lc->port = (uint16_t)s->controller_listeners[i].port;
+        lc->security = OD_SECURITY_PLAINTEXT;
+    }
     od_dispatch_init(dispatch, b);
     od_server_config sc = {
         .listeners = lcs,
-        .listener_count = (size_t)s->listener_count,
+        .listener_count = (size_t)bound,
         .network_threads = (unsigned)(s->network_threads > 0 ? s->network_threads : 0),
         .socket_request_max_bytes = s->socket_request_max_bytes,
         .connections_max_idle_ms = s->connections_max_idle_ms,
@@ -867,10 +882,13 @@ int od_broker_serve(od_broker *b, char *err, size_t err_len)
         return -1;
     }
     b->server = server;
-    for (int32_t i = 0; i < s->listener_count; i++)
-        fprintf(stderr, "odradek: listening on %s://%s:%u\n", s->listeners[i].listener,
-                s->listeners[i].host[0] ? s->listeners[i].host : "0.0.0.0",
-                (unsigned)od_server_port(server, (size_t)i));
+    for (int32_t i = 0; i < bound; i++) {
+        const od_broker_endpoint *e = i < s->listener_count
+                                          ? &s->listeners[i]
+                                          : &s->controller_listeners[i - s->listener_count];
+        fprintf(stderr, "odradek: listening on %s://%s:%u\n", e->listener,
+                e->host[0] ? e->host : "0.0.0.0", (unsigned)od_server_port(server, (size_t)i));
+    }
     fflush(stderr);
     /* A signal that arrived before the server existed still stops it. */
     if (stop_flag)

@@ -63,6 +63,8 @@ typedef struct od_broker_settings {
     int32_t advertised_count;
     od_broker_endpoint *listeners;    /* what to bind */
     int32_t listener_count;
+    od_broker_endpoint *controller_listeners; /* controller.listener.names, bound after listeners */
+    int32_t controller_listener_count;
     int32_t socket_request_max_bytes;
     int64_t connections_max_idle_ms;
     int32_t network_threads;

@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "broker.h"
 #include "handlers/handlers.h"
 
 /* The APIs Odradek answers. Everything else is neither advertised nor served. */
@@ -36,6 +38,7 @@ static const struct {
     {37, od_handle_create_partitions},
     {43, od_handle_elect_leaders},
     {44, od_handle_incremental_alter_configs},
+    {55, od_handle_describe_quorum},
     {60, od_handle_describe_cluster},
     {61, od_handle_describe_producers},
     {65, od_handle_describe_transactions},
@@ -52,16 +55,33 @@ void od_dispatch_init(od_dispatch *d, od_broker *broker)
     for (size_t i = 0; i < od_api_info_count; i++) {
         const od_api_info *api = &od_api_infos[i];
         if (api->api_key >= 0 && api->api_key < OD_DISPATCH_MAX_KEYS)
-            d->entries[api->api_key].api = api;
+            d->entries[api->api_key].api = d->controller_entries[api->api_key].api = api;
     }
     for (size_t i = 0; i < sizeof implemented_apis / sizeof implemented_apis[0]; i++) {
-        od_dispatch_entry *e = &d->entries[implemented_apis[i].api_key];
-        /* A client reaches this broker on a broker listener; an API only a
-         * controller serves, or one with no stable version, stays dark. */
-        if (e->api != NULL && (e->api->listeners & OD_LISTENER_BROKER) &&
-            e->api->max_version >= e->api->min_version)
-            e->handler = implemented_apis[i].handler;
+        int16_t key = implemented_apis[i].api_key;
+        const od_api_info *api = d->entries[key].api;
+        /* An API stays dark on a listener its spec does not name, and
+         * everywhere when it has no stable version. */
+        if (api == NULL || api->max_version < api->min_version)
+            continue;
+        if (api->listeners & OD_LISTENER_BROKER)
+            d->entries[key].handler = implemented_apis[i].handler;
+        if (api->listeners & OD_LISTENER_CONTROLLER)
+            d->controller_entries[key].handler = implemented_apis[i].handler;
     }
+}
+
+/* True when the connection came in on a controller listener. */
+static bool on_controller_listener(const od_dispatch *d, const od_request *req)
+{
+    if (d->broker == NULL || req->conn == NULL)
+        return false;
+    const od_listener_config *lc = od_conn_listener(req->conn);
+    const od_broker_settings *s = &d->broker->settings;
+    for (int32_t i = 0; lc != NULL && i < s->controller_listener_count; i++)
+        if (strcasecmp(lc->name, s->controller_listeners[i].listener) == 0)
+            return true;
+    return false;
 }
 
 const od_dispatch_entry *od_dispatch_entry_for(const od_dispatch *d, int16_t api_key)
@@ -77,18 +97,18 @@ bool od_dispatch_implemented(const od_dispatch *d, int16_t api_key)
     return e != NULL && e->handler != NULL;
 }
 
-od_api_versions_response_api_version_array od_dispatch_api_versions(const od_dispatch *d,
-                                                                    od_arena *arena)
+static od_api_versions_response_api_version_array api_versions_of(const od_dispatch_entry *table,
+                                                                   od_arena *arena)
 {
     od_api_versions_response_api_version_array out = {0, NULL};
     int32_t n = 0;
     for (int k = 0; k < OD_DISPATCH_MAX_KEYS; k++)
-        n += d->entries[k].handler != NULL;
+        n += table[k].handler != NULL;
     out.items = od_arena_calloc(arena, (size_t)n ? (size_t)n : 1, sizeof *out.items);
     if (out.items == NULL)
         return out;
     for (int k = 0; k < OD_DISPATCH_MAX_KEYS; k++) {
-        const od_dispatch_entry *e = &d->entries[k];
+        const od_dispatch_entry *e = &table[k];
         if (e->handler == NULL)
             continue;
         od_api_versions_response_api_version *v = &out.items[out.count++];
@@ -98,6 +118,19 @@ od_api_versions_response_api_version_array od_dispatch_api_versions(const od_dis
         v->max_version = e->api->max_version;
     }
     return out;
+}
+
+od_api_versions_response_api_version_array od_dispatch_api_versions(const od_dispatch *d,
+                                                                    od_arena *arena)
+{
+    return api_versions_of(d->entries, arena);
+}
+
+od_api_versions_response_api_version_array od_dispatch_api_versions_for(const od_rctx *ctx)
+{
+    const od_dispatch *d = ctx->dispatch;
+    return api_versions_of(ctx->controller_listener ? d->controller_entries : d->entries,
+                           ctx->arena);
 }
 
 int od_rctx_add_file_records(od_rctx *ctx, od_bytes *field, int fd, int64_t position,
@@ -269,7 +302,10 @@ static od_handle_result reply_unsupported_api_versions(od_rctx *ctx)
 od_handle_result od_dispatch_request(void *vd, od_request *req)
 {
     od_dispatch *d = vd;
+    bool controller = on_controller_listener(d, req);
     const od_dispatch_entry *entry = od_dispatch_entry_for(d, req->api_key);
+    if (entry != NULL && controller)
+        entry = &d->controller_entries[req->api_key];
     /* Kafka closes the connection for a key it has no handler for. */
     if (entry == NULL || entry->handler == NULL)
         return OD_HANDLE_CLOSE;
@@ -284,6 +320,7 @@ od_handle_result od_dispatch_request(void *vd, od_request *req)
     ctx->broker = d->broker;
     ctx->dispatch = d;
     ctx->received_ms = (int64_t)od_monotonic_ms();
+    ctx->controller_listener = controller;
 
     bool supported = req->api_version >= api->min_version && req->api_version <= api->max_version;
     od_reader r;

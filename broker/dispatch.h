@@ -72,6 +72,7 @@ struct od_rctx {
     od_file_records *files;       /* arena array, grown on demand */
     int32_t file_count, file_cap;
     int64_t received_ms;          /* od_monotonic_ms at dispatch */
+    bool controller_listener;     /* arrived on a controller.listener.names listener */
 };
 
 typedef struct od_dispatch_entry {
@@ -82,13 +83,17 @@ typedef struct od_dispatch_entry {
 enum { OD_DISPATCH_MAX_KEYS = 128 };
 
 typedef struct od_dispatch {
-    od_dispatch_entry entries[OD_DISPATCH_MAX_KEYS];
+    od_dispatch_entry entries[OD_DISPATCH_MAX_KEYS];            /* broker listeners */
+    od_dispatch_entry controller_entries[OD_DISPATCH_MAX_KEYS]; /* controller listeners */
     od_broker *broker;
 } od_dispatch;
 
-/* Fills the table from od_api_infos[] and the handlers in broker/handlers/.
- * Only APIs that the broker listener serves and that have a stable version
- * are marked implemented. */
+/* Fills the tables from od_api_infos[] and the handlers in broker/handlers/.
+ * Only APIs with a stable version are marked implemented: in the broker
+ * table those a broker listener serves, in the controller table those a
+ * controller listener serves (the spec's "listeners"). A request is served
+ * from the controller table when it arrived on one of the broker's
+ * controller listeners (settings.controller_listeners). */
 void od_dispatch_init(od_dispatch *d, od_broker *broker);
 
 /* The entry for a key, or NULL when the key is out of range. */
@@ -117,9 +122,11 @@ int od_rctx_add_file_records(od_rctx *ctx, od_bytes *field, int fd, int64_t posi
  * Exposed for tests. Returns OD_WIRE_OK or the encoder's error. */
 od_wire_err od_dispatch_encode(od_rctx *ctx, od_chain *chain);
 
-/* ApiVersions' api_keys array from the table (arena memory). */
+/* ApiVersions' api_keys array from the broker table (arena memory). */
 od_api_versions_response_api_version_array od_dispatch_api_versions(const od_dispatch *d,
                                                                     od_arena *arena);
+/* The same from the table of the listener the request came in on. */
+od_api_versions_response_api_version_array od_dispatch_api_versions_for(const od_rctx *ctx);
 
 /* Kafka error codes used across handlers. */
 enum {

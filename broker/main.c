@@ -187,20 +187,22 @@ static int settings_from_config(const od_broker_config *c, od_broker_settings *s
 
     s->listeners = calloc(c->resolved.listener_count + 1, sizeof *s->listeners);
     s->advertised = calloc(c->resolved.advertised_listener_count + 1, sizeof *s->advertised);
-    if (s->listeners == NULL || s->advertised == NULL)
+    s->controller_listeners = calloc(c->resolved.listener_count + 1, sizeof *s->controller_listeners);
+    if (s->listeners == NULL || s->advertised == NULL || s->controller_listeners == NULL)
         return -1;
     for (size_t i = 0; i < c->resolved.listener_count; i++) {
         const od_listener *l = &c->resolved.listeners[i];
-        /* The quorum has one voter, this process: no peer ever dials the
-         * controller listener, so it is not bound. */
-        if (is_controller_listener(c, l->name))
-            continue;
         if (l->protocol != OD_SECURITY_PLAINTEXT) {
             fprintf(stderr, "odradek: warning: listener %s: only PLAINTEXT is served; skipped\n",
                     l->name);
             continue;
         }
-        od_broker_endpoint *e = &s->listeners[s->listener_count++];
+        /* A controller listener serves the controller's APIs (ApiVersions,
+         * DescribeQuorum, DescribeCluster for controllers, the admin
+         * operations): kafka-metadata-quorum --bootstrap-controller. */
+        od_broker_endpoint *e = is_controller_listener(c, l->name)
+                                    ? &s->controller_listeners[s->controller_listener_count++]
+                                    : &s->listeners[s->listener_count++];
         e->listener = dup_or_die(l->name);
         e->host = dup_or_die(l->host);
         e->port = l->port;

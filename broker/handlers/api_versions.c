@@ -44,7 +44,7 @@ od_handler_status od_handle_api_versions(od_rctx *ctx)
         resp->error_code = OD_ERR_INVALID_REQUEST;
         return OD_HANDLER_REPLY;
     }
-    resp->api_keys = od_dispatch_api_versions(ctx->dispatch, ctx->arena);
+    resp->api_keys = od_dispatch_api_versions_for(ctx);
     if (resp->api_keys.items == NULL)
         return OD_HANDLER_CLOSE;
 

@@ -1,5 +1,7 @@
 /*
- * DescribeCluster: the registered brokers on the endpoint type asked for.
+ * DescribeCluster: the registered brokers on the endpoint type asked for; on
+ * a controller listener, the controllers (this node, the only voter, at its
+ * controller listener), as Kafka's controller answers.
  */
 #include "handler_util.h"
 #include "handlers.h"
@@ -11,12 +13,48 @@ enum { ENDPOINT_TYPE_BROKER = 1, ENDPOINT_TYPE_CONTROLLER = 2 };
 static const int32_t cluster_operations =
     (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14);
 
+static od_handler_status describe_controllers(od_rctx *ctx, const od_describe_cluster_request *req,
+                                              od_describe_cluster_response *resp)
+{
+    od_broker *b = ctx->broker;
+    if (req->endpoint_type == ENDPOINT_TYPE_BROKER) {
+        resp->error_code = OD_ERR_MISMATCHED_ENDPOINT_TYPE;
+        resp->error_message = OD_STR_LIT("The request was sent to an endpoint of type CONTROLLER, "
+                                         "but we wanted an endpoint of type BROKER");
+        return OD_HANDLER_REPLY;
+    }
+    if (req->endpoint_type != ENDPOINT_TYPE_CONTROLLER) {
+        resp->error_code = OD_ERR_UNSUPPORTED_ENDPOINT_TYPE;
+        resp->error_message = OD_STR_LIT("Unsupported endpoint type");
+        return OD_HANDLER_REPLY;
+    }
+    if (req->include_cluster_authorized_operations)
+        resp->cluster_authorized_operations = cluster_operations;
+    const od_broker_settings *s = &b->settings;
+    const od_listener_config *lc = od_conn_listener(ctx->req->conn);
+    od_describe_cluster_response_describe_cluster_broker *node =
+        OD_ARENA_ARRAY(ctx, od_describe_cluster_response_describe_cluster_broker, 1);
+    if (node == NULL || lc == NULL)
+        return OD_HANDLER_CLOSE;
+    resp->cluster_id = od_arena_str(ctx, s->cluster_id);
+    resp->controller_id = s->node_id;
+    od_describe_cluster_response_describe_cluster_broker_init(node);
+    node->broker_id = s->node_id;
+    node->port = lc->port;
+    node->host = od_arena_str(ctx, lc->host != NULL && lc->host[0] != '\0' ? lc->host : "localhost");
+    node->rack = s->rack ? od_arena_str(ctx, s->rack) : OD_STR_NULL;
+    resp->brokers = (od_describe_cluster_response_describe_cluster_broker_array){1, node};
+    return OD_HANDLER_REPLY;
+}
+
 od_handler_status od_handle_describe_cluster(od_rctx *ctx)
 {
     const od_describe_cluster_request *req = ctx->request;
     od_describe_cluster_response *resp = ctx->response;
     od_broker *b = ctx->broker;
     resp->endpoint_type = req->endpoint_type;
+    if (ctx->controller_listener)
+        return describe_controllers(ctx, req, resp);
     /* A broker listener answers for brokers only; asking it for the
      * controllers is the client's mistake, any other type is unknown. */
     if (req->endpoint_type == ENDPOINT_TYPE_CONTROLLER) {
