@@ -38,6 +38,7 @@
 #include "dispatch.h"
 #include "fetch_session.h"
 #include "log_dir.h"
+#include "log_maintenance.h"
 #include "metadata_record.h"
 #include "records/record_batch.h"
 #include "records/records.h"
@@ -262,8 +263,10 @@ static void free_partition(od_broker *b, od_broker_partition *p, bool delete_fil
     if (p == NULL)
         return;
     if (p->log != NULL) {
-        if (delete_files)
+        if (delete_files) {
             od_logdir_delete_log(b->logdir, p->log);
+            b->last_log_delete_ms = od_wall_clock_ms(); /* purged after file.delete.delay.ms */
+        }
         else
             od_logdir_close_log(b->logdir, p->log);
     }
@@ -816,6 +819,19 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
         snprintf(err, err_len, "cannot start the transaction coordinator");
         goto fail;
     }
+    /* Directories of topics deleted before a crash go after the delay too. */
+    b->last_log_delete_ms = od_wall_clock_ms();
+    od_maint_config mc = {
+        .retention_check_interval_ms = s->retention_check_interval_ms,
+        .cleaner_enable = s->log_cleaner_enable,
+        .cleaner_backoff_ms = s->log_cleaner_backoff_ms,
+        .file_delete_delay_ms = s->file_delete_delay_ms,
+    };
+    b->maintenance = od_maint_start(b, &mc);
+    if (b->maintenance == NULL) {
+        snprintf(err, err_len, "cannot start the log maintenance thread");
+        goto fail;
+    }
     return b;
 fail:
     od_broker_close(b);
@@ -909,6 +925,8 @@ int od_broker_close(od_broker *b)
     if (b == NULL)
         return 0;
     int rc = 0;
+    od_maint_stop(b->maintenance);
+    b->maintenance = NULL;
     /* Every deferred request has been answered (the server waited for
      * them); jobs posted without a request (auto-creation, producer-id
      * refills) still run. Once ctl_thread is NULL nothing posts any more

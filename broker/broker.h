@@ -17,11 +17,14 @@
  * touched only with it held. Handlers run on network threads and hold it for
  * the duration of one request's work on shared state, never across a wait
  * or a disk sync. The controller thread takes it only to apply a committed
- * batch. The settings are immutable after od_broker_open.
+ * batch; the log maintenance thread (log_maintenance.h) per partition for
+ * retention and for a whole cleaner round. The settings are immutable after
+ * od_broker_open.
  *
  * Lifetime: od_broker_open (format check, controller open and replay,
- * registration, logs, controller thread) -> od_broker_serve (listeners, until
- * a signal) -> od_broker_close (controller thread drained and stopped, clean
+ * registration, logs, controller and maintenance threads) ->
+ * od_broker_serve (listeners, until a signal) -> od_broker_close
+ * (maintenance stopped, controller thread drained and stopped, clean
  * shutdown: logs closed, checkpoints and the clean-shutdown marker written).
  */
 #ifndef ODRADEK_BROKER_BROKER_H
@@ -74,6 +77,10 @@ typedef struct od_broker_settings {
     od_tc_config txn;                 /* transaction.* and transactional.id.* settings */
     int64_t metadata_snapshot_bytes;  /* metadata.log.max.record.bytes.between.snapshots */
     int64_t metadata_snapshot_interval_ms; /* metadata.log.max.snapshot.interval.ms */
+    int64_t retention_check_interval_ms;   /* log.retention.check.interval.ms */
+    bool log_cleaner_enable;               /* log.cleaner.enable && log.cleaner.threads > 0 */
+    int64_t log_cleaner_backoff_ms;        /* log.cleaner.backoff.ms */
+    int64_t file_delete_delay_ms;          /* log.segment.delete.delay.ms */
 } od_broker_settings;
 
 /* Frees what a settings struct owns. */
@@ -111,6 +118,8 @@ struct od_broker {
     struct od_logdir *metadata_dir;   /* == logdir when metadata.log.dir is the first log dir */
     struct od_controller *controller; /* owned by the controller thread once it runs */
     struct od_ctl_thread *ctl_thread;
+    struct od_maint *maintenance;     /* retention, cleaner, purge (log_maintenance.h) */
+    int64_t last_log_delete_ms;       /* when a partition directory was last renamed -delete; 0: none pending */
     int64_t broker_epoch;             /* immutable after od_broker_open */
     od_broker_topic *topics;
     int32_t topic_count, topic_cap;

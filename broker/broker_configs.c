@@ -166,6 +166,12 @@ void od_broker_topic_log_config(od_broker *b, const char *topic, od_log_config *
         out->flush_ms = ls.flush_ms;
         out->message_timestamp_before_max_ms = ls.message_timestamp_before_max_ms;
         out->message_timestamp_after_max_ms = ls.message_timestamp_after_max_ms;
+        out->cleanup_delete = ls.cleanup_delete;
+        out->cleanup_compact = ls.cleanup_compact;
+        out->delete_retention_ms = ls.delete_retention_ms;
+        out->min_compaction_lag_ms = ls.min_compaction_lag_ms;
+        out->max_compaction_lag_ms = ls.max_compaction_lag_ms;
+        out->min_cleanable_dirty_ratio = ls.min_cleanable_dirty_ratio;
     }
     free(overrides.items);
 }

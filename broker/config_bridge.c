@@ -159,5 +159,11 @@ int od_cfgb_resolve_topic(const struct od_broker_config *bc, const od_config_kv 
     out->min_insync_replicas = tc.min_insync_replicas;
     out->message_timestamp_before_max_ms = tc.message_timestamp_before_max_ms;
     out->message_timestamp_after_max_ms = tc.message_timestamp_after_max_ms;
+    out->cleanup_delete = (tc.cleanup_policy & OD_CLEANUP_DELETE) != 0;
+    out->cleanup_compact = (tc.cleanup_policy & OD_CLEANUP_COMPACT) != 0;
+    out->delete_retention_ms = tc.delete_retention_ms;
+    out->min_compaction_lag_ms = tc.min_compaction_lag_ms;
+    out->max_compaction_lag_ms = tc.max_compaction_lag_ms;
+    out->min_cleanable_dirty_ratio = tc.min_cleanable_dirty_ratio;
     return 0;
 }

@@ -82,6 +82,12 @@ typedef struct od_cfgb_log_settings {
     int32_t min_insync_replicas;
     int64_t message_timestamp_before_max_ms; /* after the difference.max.ms fallback */
     int64_t message_timestamp_after_max_ms;
+    bool cleanup_delete;                     /* cleanup.policy */
+    bool cleanup_compact;
+    int64_t delete_retention_ms;
+    int64_t min_compaction_lag_ms;
+    int64_t max_compaction_lag_ms;
+    double min_cleanable_dirty_ratio;
 } od_cfgb_log_settings;
 
 /* Returns 0, or -1 when the overrides do not resolve (out untouched). */
