@@ -4,9 +4,11 @@
 # describe --status and --replication through the broker listener
 # (--bootstrap-server) and through the controller listener
 # (--bootstrap-controller); the high watermark moves when a topic is created;
-# after a clean stop, Kafka's DumpLogSegments decodes the __cluster_metadata
-# log (with the topic's TopicRecord) and quorum-state names the leader the
-# tool reported.
+# a metadata snapshot (metadata.log.max.snapshot.interval.ms) holding the
+# new topic appears and Kafka's DumpLogSegments decodes it; after a clean
+# stop, DumpLogSegments decodes the __cluster_metadata log (with the topic's
+# TopicRecord) and quorum-state names the leader the tool reported; Odradek
+# restarts from snapshot + log and still has the topic.
 #
 #   metadata_quorum.sh odradek PATH_TO_ODRADEK KAFKA_SH
 #   metadata_quorum.sh kafka KAFKA_SH KAFKA_SH
@@ -35,11 +37,14 @@ run() { timeout 120 "$kafka_sh" run "$@" 2>&1 | grep -v ' INFO ' || true; }
 quorum() { run org.apache.kafka.tools.MetadataQuorumCommand "$@"; }
 field() { sed -n "s/^$1:[[:space:]]*//p" <<<"$2"; }
 
+extra="metadata.log.max.snapshot.interval.ms=1000"
 if [ "$target" = odradek ]; then
     broker_write_properties
+    printf '%s\n' "$extra" >>"$work/server.properties"
     broker_format
     data="$work/data"
 else
+    export OD_KAFKA_EXTRA_PROPS="$extra"
     data="$work/kafka/logs"
 fi
 broker_launch
@@ -84,6 +89,20 @@ grep -q "Created topic mq-topic" <<<"$out" || fail "create: $out"
 hw_after="$(field HighWatermark "$(quorum --bootstrap-controller "$bc" describe --status)")"
 [ "$hw_after" -gt "$hw_before" ] || fail "high watermark did not move: $hw_before -> $hw_after"
 epoch="$(field LeaderEpoch "$by_server")"
+meta="$data/__cluster_metadata-0"
+
+# A snapshot with the topic appears within the interval, readable by Kafka.
+snapshot_has_topic() {
+    local f
+    f="$(ls "$meta"/*.checkpoint 2>/dev/null | sort | tail -n 1)"
+    [ -n "$f" ] && run kafka.tools.DumpLogSegments --cluster-metadata-decoder --files "$f" |
+        grep -q '"type":"TOPIC_RECORD".*"name":"mq-topic"'
+}
+limit=$((SECONDS + 60))
+until snapshot_has_topic; do
+    [ $SECONDS -lt $limit ] || fail "no snapshot with the topic: $(ls "$meta")"
+    sleep 2
+done
 
 # Stop cleanly; Kafka's own decoder reads the metadata log, and
 # quorum-state names the leader and epoch the tool reported.
@@ -95,11 +114,19 @@ if [ "$target" = odradek ]; then
 else
     "$kafka_sh" stop "$work/kafka" >/dev/null 2>&1
 fi
-meta="$data/__cluster_metadata-0"
 out="$(run kafka.tools.DumpLogSegments --cluster-metadata-decoder --files "$meta/00000000000000000000.log")"
 grep -q '"type":"TOPIC_RECORD".*"name":"mq-topic"' <<<"$out" || fail "DumpLogSegments: no TopicRecord: $(tail -n 5 <<<"$out")"
 grep -q '"type":"REGISTER_BROKER_RECORD"' <<<"$out" || fail "DumpLogSegments: no registration"
 grep -q 'LEADER_CHANGE' <<<"$out" || fail "DumpLogSegments: no LeaderChange control record"
 state="$(cat "$meta/quorum-state")"
 grep -q "\"leaderId\":1,\"leaderEpoch\":$epoch," <<<"$state" || fail "quorum-state: $state (epoch $epoch)"
+if [ "$target" = odradek ]; then
+    broker_launch
+    limit=$((SECONDS + 60))
+    until out="$(run org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --describe --topic mq-topic)" &&
+        grep -q "PartitionCount: 2" <<<"$out"; do
+        [ $SECONDS -lt $limit ] || fail "topic lost after restart: $out"
+        sleep 1
+    done
+fi
 echo "ok: $target"
