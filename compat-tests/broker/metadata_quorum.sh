@@ -44,7 +44,8 @@ if [ "$target" = odradek ]; then
     broker_format
     data="$work/data"
 else
-    export OD_KAFKA_EXTRA_PROPS="$extra"
+    mkdir -p "$work/kafka"
+    printf '%s\n' "$extra" >"$work/kafka/extra.properties"
     data="$work/kafka/logs"
 fi
 broker_launch
