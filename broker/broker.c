@@ -689,6 +689,14 @@ void od_broker_wake_fetches(od_broker *b)
     }
 }
 
+void od_broker_finish_fetches(od_broker *b)
+{
+    od_broker_lock(b);
+    b->fetches_final = true;
+    od_broker_wake_fetches(b);
+    od_broker_unlock(b);
+}
+
 /* ------------------------------------------------------------- lifecycle */
 
 static bool is_formatted(od_fio *io, const char *dir, char *cluster_id, size_t cap)
@@ -888,6 +896,7 @@ int od_broker_serve(od_broker *b, char *err, size_t err_len)
         .connections_max_idle_ms = s->connections_max_idle_ms,
         .handler = od_dispatch_request,
         .handler_ctx = dispatch,
+        .draining = od_dispatch_draining,
     };
     const char *why = NULL;
     od_server *server = od_server_create(&sc, &why);

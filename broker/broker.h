@@ -124,6 +124,7 @@ struct od_broker {
     od_broker_topic *topics;
     int32_t topic_count, topic_cap;
     od_parked_fetch parked;           /* list head */
+    bool fetches_final;               /* shutting down: a fetch answers now, never parks */
     int64_t producer_id_next, producer_id_end; /* the block this broker hands out from */
     bool producer_id_refill_pending;  /* a refill job is queued (od_broker_next_producer_id) */
     struct od_fetch_sessions *fetch_sessions;  /* KIP-227 cache (handlers/fetch_session.h) */
@@ -224,6 +225,9 @@ struct od_ref *od_broker_pin_read(od_broker *b, od_broker_partition *p,
 void od_broker_wake_fetches(od_broker *b);
 void od_broker_park_fetch(od_broker *b, od_parked_fetch *pf);
 void od_broker_unpark_fetch(od_broker *b, od_parked_fetch *pf);
+/* The shutdown has begun: every parked fetch answers with what it has, and
+ * no fetch parks any more (any thread; takes the lock). */
+void od_broker_finish_fetches(od_broker *b);
 
 int64_t od_wall_clock_ms(void);
 

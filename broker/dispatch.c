@@ -299,6 +299,14 @@ static od_handle_result reply_unsupported_api_versions(od_rctx *ctx)
     return encode_reply(ctx) ? OD_HANDLE_DONE : OD_HANDLE_CLOSE;
 }
 
+void od_dispatch_draining(void *vd, unsigned network_thread)
+{
+    od_dispatch *d = vd;
+    (void)network_thread;
+    if (d->broker != NULL)
+        od_broker_finish_fetches(d->broker);
+}
+
 od_handle_result od_dispatch_request(void *vd, od_request *req)
 {
     od_dispatch *d = vd;
@@ -327,14 +335,16 @@ od_handle_result od_dispatch_request(void *vd, od_request *req)
     od_reader_init(&r, req->frame, req->frame_len, ctx->arena);
     int header_version = od_request_header_version(req->api_key, req->api_version);
     od_request_header_decode(&ctx->header, &r, (int16_t)header_version);
+    /* Kafka parses the header (at the version's header layout, flexible for
+     * an ApiVersions newer than it knows) before it looks at the version,
+     * and closes the connection when that fails. */
+    if (r.err)
+        return OD_HANDLE_CLOSE;
     if (!supported) {
         if (req->api_key != API_VERSIONS_KEY)
             return OD_HANDLE_CLOSE;
-        ctx->header.correlation_id = req->correlation_id;
         return reply_unsupported_api_versions(ctx);
     }
-    if (r.err)
-        return OD_HANDLE_CLOSE;
 
     ctx->request = od_arena_alloc(ctx->arena, api->request->struct_size);
     ctx->response = od_arena_alloc(ctx->arena, api->response->struct_size);

@@ -105,6 +105,9 @@ bool od_dispatch_implemented(const od_dispatch *d, int16_t api_key);
 /* The od_request_handler for od_server_config: ctx is the od_dispatch. */
 od_handle_result od_dispatch_request(void *ctx, od_request *req);
 
+/* The od_drain_hook for od_server_config: long polls answer now. */
+void od_dispatch_draining(void *ctx, unsigned network_thread);
+
 /* Finishes a deferred request: encodes ctx->response and completes it.
  * Any thread. */
 void od_rctx_reply(od_rctx *ctx);
@@ -161,6 +164,7 @@ enum {
     OD_ERR_TOPIC_DELETION_DISABLED = 73,
     OD_ERR_FENCED_LEADER_EPOCH = 74,
     OD_ERR_UNKNOWN_LEADER_EPOCH = 75,
+    OD_ERR_UNSUPPORTED_COMPRESSION_TYPE = 76,
     OD_ERR_OFFSET_NOT_AVAILABLE = 78,
     OD_ERR_INVALID_RECORD = 87,
     OD_ERR_UNKNOWN_TOPIC_ID = 100,

@@ -801,8 +801,9 @@ static od_st_err map_batch_err(od_batch_err e)
     switch (e) {
     case OD_BATCH_OK: return OD_ST_OK;
     case OD_BATCH_BAD_MAGIC:
-    case OD_BATCH_INVALID_RECORD:
-    case OD_BATCH_BAD_COMPRESSION: return OD_ST_INVALID_RECORD;
+    case OD_BATCH_INVALID_RECORD: return OD_ST_INVALID_RECORD;
+    case OD_BATCH_BAD_COMPRESSION:
+    case OD_BATCH_BAD_OFFSET_DELTA: return OD_ST_BAD_COMPRESSED_BATCH;
     case OD_BATCH_NO_MEMORY: return OD_ST_NO_MEMORY;
     case OD_BATCH_TOO_LARGE: return OD_ST_RECORD_TOO_LARGE;
     default: return OD_ST_CORRUPT;
@@ -850,10 +851,18 @@ static od_st_err validate_set(const od_log *log, const uint8_t *buf, size_t len,
         if (follower) {
             /* CRC and header were checked; the leader validated the records. */
         } else if (od_batch_compression(&h) == OD_COMPRESSION_NONE) {
+            /* Kafka 3.9 takes an uncompressed batch whose offset deltas are
+             * not 0..n-1 as it is, and its consumers then skip offsets: that
+             * is refused here, like every other record that does not parse
+             * (INVALID_RECORD, Kafka's answer for those). */
             if (!records_ok(buf + pos, total, &h))
-                return OD_ST_CORRUPT;
+                return OD_ST_INVALID_RECORD;
         } else {
             od_batch_err re = od_batch_validate_records(buf + pos, total, DECOMPRESS_LIMIT);
+            /* The CRC was checked above: a corrupt record here is one that
+             * does not parse after decompression. */
+            if (re == OD_BATCH_CORRUPT)
+                return OD_ST_INVALID_RECORD;
             if (re != OD_BATCH_OK)
                 return map_batch_err(re);
         }

@@ -29,6 +29,7 @@ const char *od_st_err_name(od_st_err err)
     case OD_ST_OUT_OF_ORDER_SEQUENCE: return "out of order sequence";
     case OD_ST_INVALID_PRODUCER_EPOCH: return "invalid producer epoch";
     case OD_ST_INVALID_TIMESTAMP: return "invalid timestamp";
+    case OD_ST_BAD_COMPRESSED_BATCH: return "bad compressed batch";
     }
     return "unknown";
 }

@@ -24,6 +24,8 @@ typedef enum od_st_err {
     OD_ST_OUT_OF_ORDER_SEQUENCE, /* (OUT_OF_ORDER_SEQUENCE_NUMBER) */
     OD_ST_INVALID_PRODUCER_EPOCH, /* an older producer epoch (INVALID_PRODUCER_EPOCH) */
     OD_ST_INVALID_TIMESTAMP, /* a CreateTime record outside message.timestamp.before/after.max.ms (INVALID_TIMESTAMP) */
+    OD_ST_BAD_COMPRESSED_BATCH, /* unknown codec, a payload the codec rejects, or inner offsets not 0..n-1: Kafka
+                                 * 3.9 fails these with an unexpected exception (UNKNOWN_SERVER_ERROR) */
 } od_st_err;
 
 const char *od_st_err_name(od_st_err err);

@@ -385,8 +385,9 @@ static void on_task(od_loop *loop, od_task *task)
     fetch_wait *w = task->ctx;
     od_broker_lock(w->ctx->broker);
     w->task_posted = false;
+    bool final = w->ctx->broker->fetches_final;
     od_broker_unlock(w->ctx->broker);
-    retry(w, od_loop_now(loop) >= w->deadline_ms);
+    retry(w, final || od_loop_now(loop) >= w->deadline_ms);
 }
 
 static void on_timer(od_loop *loop, od_timer *timer)
@@ -471,7 +472,7 @@ od_handler_status od_handle_fetch(od_rctx *ctx)
     int64_t bytes = attempt(ctx, mode, session_id, &failed);
     od_loop *loop = od_conn_loop(ctx->req->conn);
     fetch_wait *w = NULL;
-    if (!satisfied(req, bytes, failed) && req->max_wait_ms > 0 && loop != NULL)
+    if (!satisfied(req, bytes, failed) && req->max_wait_ms > 0 && loop != NULL && !b->fetches_final)
         w = od_arena_calloc(ctx->arena, 1, sizeof *w);
     if (w == NULL) {
         settle_session(ctx, mode, session_id);

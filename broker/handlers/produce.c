@@ -7,6 +7,10 @@
  * A CreateTime record outside message.timestamp.before/after.max.ms fails
  * the partition with INVALID_TIMESTAMP and one record error per refused
  * record, worded as Kafka 3.9's LogValidator words them.
+ * Before the log sees a record set, the checks Kafka makes on a client's
+ * set run here in Kafka's order (records_shape_error, client_batch_error),
+ * so malformed sets get Kafka's error codes (compat-tests/broker/bad_input.py
+ * runs each against both brokers).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +19,7 @@
 #include "handler_util.h"
 #include "handlers.h"
 #include "records/record_batch.h"
+#include "records/legacy.h"
 #include "records/records.h"
 #include "txn_service.h"
 
@@ -122,9 +127,110 @@ static void on_ts_violation(void *arg, const od_ts_violation *v)
     m->batch_index_error_message = od_arena_str(e->ctx, text);
 }
 
+/* What Kafka 3.9 refuses before its log looks at the records, in its order.
+ * Its batch iterator stops quietly at bytes too few for a size, a magic or
+ * the whole batch, but throws CorruptRecordException (CORRUPT_MESSAGE) at a
+ * size below a v0 message or a magic above 2; Produce v3+ then wants
+ * exactly one batch, of magic 2 (INVALID_RECORD otherwise), and zstd only
+ * from v7 (UNSUPPORTED_COMPRESSION_TYPE). On success
+ * *first_len is the first batch's extent: bytes after it that do not make a
+ * batch are ignored, as Kafka's iterator ignores them. Returns the error
+ * code, OD_ERR_NONE when the set may go on to the log. */
+static int16_t records_shape_error(od_bytes records, int16_t version, size_t *first_len, od_str *message)
+{
+    od_reader r;
+    od_reader_init(&r, records.ptr, (size_t)records.len, NULL);
+    int batches = 0;
+    /* Two batches are enough to tell "exactly one". */
+    while (batches < 2) {
+        size_t left = od_reader_remaining(&r);
+        if (left < OD_LOG_OVERHEAD)
+            break;
+        od_reader head = r;
+        (void)od_read_i64(&head);
+        int32_t size = od_read_i32(&head);
+        if (size < OD_LEGACY_V0_MIN_SIZE) {
+            *message = OD_STR_LIT("Record size is less than the minimum record overhead (14)");
+            return OD_ERR_CORRUPT_MESSAGE;
+        }
+        if (left < OD_BATCH_MAGIC_AT + 1)
+            break;
+        (void)od_read_i32(&head);
+        int8_t magic = od_read_i8(&head);
+        if (magic < 0 || magic > 2) {
+            *message = OD_STR_LIT("Invalid magic found in record");
+            return OD_ERR_CORRUPT_MESSAGE;
+        }
+        if (left - OD_LOG_OVERHEAD < (size_t)size)
+            break;
+        (void)od_read_raw(&r, OD_LOG_OVERHEAD + (size_t)size);
+        if (batches++ == 0) {
+            *first_len = OD_LOG_OVERHEAD + (size_t)size;
+            if (version >= 3 && magic != 2) {
+                *message = OD_STR_LIT("Produce requests with version 3 and above are only allowed to "
+                                      "contain record batches with magic version 2");
+                return OD_ERR_INVALID_RECORD;
+            }
+            (void)od_read_i32(&head); /* crc */
+            int16_t attributes = od_read_i16(&head);
+            if (version < 7 && magic == 2 &&
+                (attributes & OD_BATCH_ATTR_COMPRESSION_MASK) == OD_COMPRESSION_ZSTD) {
+                *message = OD_STR_LIT("Produce requests with version below 7 are not allowed to use ZStandard "
+                                      "compression");
+                return OD_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+            }
+        }
+    }
+    if (batches == 0) {
+        *message = OD_STR_LIT("Produce request has no record batch");
+        return OD_ERR_INVALID_RECORD;
+    }
+    if (version >= 3 && batches > 1) {
+        *message = OD_STR_LIT("Produce requests with version 3 and above are only allowed to "
+                              "contain exactly one record batch per partition");
+        return OD_ERR_INVALID_RECORD;
+    }
+    if (version < 3)
+        *first_len = (size_t)records.len; /* older sets hold several messages */
+    return OD_ERR_NONE;
+}
+
+/* Kafka's checks on a batch from a client (not from a replica or a
+ * coordinator), once its size and CRC are known good: a base offset of 0,
+ * no control batch, a sequence when there is a producer id, and a v2
+ * header's worth of bytes. Returns the error code, OD_ERR_NONE to go on. */
+static int16_t client_batch_error(const uint8_t *batch, size_t len, od_str *message)
+{
+    od_batch_header h;
+    if (od_batch_header_parse(batch, len, &h) != OD_BATCH_OK) {
+        /* A magic-2 batch shorter than its header: Kafka's ensureValid. */
+        if (len >= OD_BATCH_MAGIC_AT + 1) {
+            *message = OD_STR_LIT("Record batch is corrupt (smaller than the minimum allowed overhead)");
+            return OD_ERR_INVALID_RECORD;
+        }
+        return OD_ERR_NONE;
+    }
+    if (h.base_offset != 0) {
+        *message = OD_STR_LIT("The baseOffset of the record batch in the append should be 0");
+        return OD_ERR_INVALID_RECORD;
+    }
+    if (od_batch_validate(batch, len, NULL) != OD_BATCH_OK)
+        return OD_ERR_NONE; /* the log answers as Kafka does for these */
+    if (od_batch_is_control(&h)) {
+        *message = OD_STR_LIT("Clients are not allowed to write control records");
+        return OD_ERR_INVALID_RECORD;
+    }
+    if (h.producer_id >= 0 && h.base_sequence < 0) {
+        *message = OD_STR_LIT("Invalid sequence number in record batch with a producer id");
+        return OD_ERR_INVALID_RECORD;
+    }
+    return OD_ERR_NONE;
+}
+
 static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks, od_str txn_id,
                              const od_produce_request_partition_produce_data *in,
-                             od_produce_response_partition_produce_response *out, bool *appended)
+                             od_produce_response_partition_produce_response *out, bool *appended,
+                             bool *hang_up)
 {
     od_broker *b = ctx->broker;
     od_broker_partition *p = od_broker_partition_of(t, in->index);
@@ -137,29 +243,37 @@ static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks, od_
         out->error_message = OD_STR_LIT("The size of the current ISR is less than min.insync.replicas");
         return;
     }
-    if (in->records.len <= 0) {
-        out->error_code = OD_ERR_INVALID_RECORD;
-        out->error_message = OD_STR_LIT("Produce request has no record batch");
+    if (in->records.len < 0) {
+        /* Kafka 3.9 fails with a NullPointerException here and never
+         * answers, leaving the connection muted; closing it is the nearest
+         * well-defined behaviour, and never leaves a client waiting. */
+        *hang_up = true;
         return;
     }
-    if (compacted(b, t) && !keys_present(ctx, in->records, out))
+    size_t len = 0;
+    out->error_code = records_shape_error(in->records, ctx->version, &len, &out->error_message);
+    if (out->error_code == OD_ERR_NONE && ctx->version >= 3)
+        out->error_code = client_batch_error(in->records.ptr, len, &out->error_message);
+    if (out->error_code != OD_ERR_NONE)
+        return;
+    if (compacted(b, t) && !keys_present(ctx, (od_bytes){in->records.ptr, (int32_t)len}, out))
         return;
     out->error_code = od_txn_verify_produce(b, txn_id, od_str_from_cstr(t->name), in->index,
-                                            in->records.ptr, (size_t)in->records.len);
+                                            in->records.ptr, len);
     if (out->error_code != OD_ERR_NONE)
         return;
     /* The append rewrites offsets and epochs in place; the request frame is
      * read-only, so the batch is copied into the request arena. */
-    uint8_t *records = od_arena_alloc(ctx->arena, (size_t)in->records.len);
+    uint8_t *records = od_arena_alloc(ctx->arena, len);
     if (records == NULL) {
         out->error_code = OD_ERR_UNKNOWN_SERVER_ERROR;
         return;
     }
-    memcpy(records, in->records.ptr, (size_t)in->records.len);
+    memcpy(records, in->records.ptr, len);
     int64_t now = od_wall_clock_ms();
     od_append_info info;
     int32_t epoch = od_leader_epoch_of(b, &t->id, in->index);
-    od_st_err st = od_log_append_leader(p->log, records, (size_t)in->records.len, epoch, now, &info);
+    od_st_err st = od_log_append_leader(p->log, records, len, epoch, now, &info);
     out->error_code = od_kafka_error_from_storage(st);
     if (st == OD_ST_OK || st == OD_ST_DUPLICATE_SEQUENCE) {
         out->base_offset = info.first_offset;
@@ -176,7 +290,7 @@ static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks, od_
             /* The refused set was not rewritten: the same check with the
              * same clock names the same records. */
             ts_errors e = {ctx, NULL, 0, 0};
-            od_log_check_timestamps(od_log_get_config(p->log), records, (size_t)in->records.len, now,
+            od_log_check_timestamps(od_log_get_config(p->log), records, len, now,
                                     on_ts_violation, &e);
             out->error_message = OD_STR_LIT("One or more records have been rejected due to invalid timestamp");
             out->record_errors = (od_produce_response_batch_index_and_error_message_array){e.count, e.items};
@@ -195,7 +309,7 @@ od_handler_status od_handle_produce(od_rctx *ctx)
         OD_ARENA_ARRAY(ctx, od_produce_response_topic_produce_response, nt);
     if (topics == NULL)
         return OD_HANDLER_CLOSE;
-    bool any_error = false, appended = false;
+    bool any_error = false, appended = false, hang_up = false;
     od_broker_lock(b);
     for (int32_t i = 0; i < nt; i++) {
         const od_produce_request_topic_produce_data *td = &req->topic_data.items[i];
@@ -221,7 +335,7 @@ od_handler_status od_handle_produce(od_rctx *ctx)
             else if (t == NULL)
                 po->error_code = OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             else
-                append_partition(ctx, t, req->acks, req->transactional_id, pd, po, &appended);
+                append_partition(ctx, t, req->acks, req->transactional_id, pd, po, &appended, &hang_up);
             any_error |= po->error_code != OD_ERR_NONE;
         }
         to->partition_responses = (od_produce_response_partition_produce_response_array){np, parts};
@@ -230,6 +344,8 @@ od_handler_status od_handle_produce(od_rctx *ctx)
         od_broker_wake_fetches(b);
     od_broker_unlock(b);
     resp->responses = (od_produce_response_topic_produce_response_array){nt, topics};
+    if (hang_up)
+        return OD_HANDLER_CLOSE;
     if (req->acks == 0)
         /* A client that wants no answer learns of a failure only by losing
          * the connection, which makes it refresh its metadata. */

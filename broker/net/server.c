@@ -723,7 +723,10 @@ static void drain_thread(od_loop *loop, od_task *task)
 {
     net_thread *nt = task->ctx;
     nt->draining = true;
-    od_timer_arm(loop, &nt->drain_deadline, (uint64_t)nt->server->config.shutdown_timeout_ms);
+    const od_server_config *cfg = &nt->server->config;
+    if (cfg->draining)
+        cfg->draining(cfg->handler_ctx, nt->index);
+    od_timer_arm(loop, &nt->drain_deadline, (uint64_t)cfg->shutdown_timeout_ms);
     for (od_conn *conn = nt->conns; conn; conn = conn->next) {
         if (!conn_live(conn))
             continue;

@@ -129,6 +129,11 @@ typedef bool od_frame_filter(void *ctx, od_conn *conn, int16_t api_key, int16_t 
  * od_conn_set_data attached can be released. */
 typedef void od_conn_closed_hook(void *ctx, od_conn *conn);
 
+/* Called on each network thread when the graceful shutdown begins there:
+ * requests deferred without a bound (a long poll) must now finish soon, or
+ * their connections hold the shutdown past its deadline. */
+typedef void od_drain_hook(void *ctx, unsigned network_thread);
+
 typedef struct od_server_config {
     const od_listener_config *listeners;
     size_t listener_count;
@@ -146,6 +151,7 @@ typedef struct od_server_config {
     void *before_reply_ctx;
     od_conn_closed_hook *conn_closed;   /* may be NULL; gets handler_ctx */
     od_frame_filter *admit_frame;       /* may be NULL; gets handler_ctx */
+    od_drain_hook *draining;            /* may be NULL; gets handler_ctx */
 } od_server_config;
 
 /* Layer-private part of a request; handlers leave it alone. */

@@ -135,6 +135,31 @@ static void test_api_versions_unknown_version_gets_v0_error_35(void)
     free_request(req);
 }
 
+/* Kafka reads an unknown ApiVersions version's header in the flexible
+ * layout; when the tagged-field count is missing the header does not
+ * parse, and it closes instead of answering (found by bad_input.py). */
+static void test_api_versions_unknown_version_with_v1_header_closes(void)
+{
+    int16_t future = (int16_t)(od_api_find(18)->latest_version + 1);
+    od_request *req = make_request(18, future, NULL, NULL, 0);
+    od_request_header h;
+    od_request_header_init(&h);
+    h.request_api_key = 18;
+    h.request_api_version = future;
+    h.correlation_id = 4242;
+    h.client_id = OD_STR_LIT("dispatch-test");
+    od_writer w;
+    od_writer_init(&w, 64);
+    od_request_header_encode(&h, &w, 1);
+    uint8_t *frame = od_arena_alloc(&req->arena, w.len);
+    memcpy(frame, w.buf, w.len);
+    req->frame = frame;
+    req->frame_len = w.len;
+    od_writer_free(&w);
+    CHECK(od_dispatch_request(&table, req) == OD_HANDLE_CLOSE);
+    free_request(req);
+}
+
 static void test_api_versions_bad_software_name_is_invalid_request(void)
 {
     od_api_versions_request body;
@@ -261,6 +286,8 @@ OD_TEST_MAIN({"setup", setup},
              {"api_versions_advertises_only_implemented", test_api_versions_advertises_only_implemented},
              {"api_versions_unknown_version_gets_v0_error_35",
               test_api_versions_unknown_version_gets_v0_error_35},
+             {"api_versions_unknown_version_with_v1_header_closes",
+              test_api_versions_unknown_version_with_v1_header_closes},
              {"api_versions_bad_software_name_is_invalid_request",
               test_api_versions_bad_software_name_is_invalid_request},
              {"unserved_keys_and_versions_close", test_unserved_keys_and_versions_close},

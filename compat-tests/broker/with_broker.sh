@@ -38,6 +38,7 @@ done
 [ "$target" = kafka ] && sleep 5
 
 status=0
+export OD_BROKER_UNDER_TEST="$target"
 "$@" 127.0.0.1 "$port" || status=$?
 if [ "$target" = odradek ]; then
     kill -TERM "$pid"

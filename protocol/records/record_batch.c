@@ -12,6 +12,7 @@ const char *od_batch_err_name(od_batch_err err)
     case OD_BATCH_TOO_LARGE: return "too large";
     case OD_BATCH_INVALID_RECORD: return "invalid record";
     case OD_BATCH_NO_MEMORY: return "out of memory";
+    case OD_BATCH_BAD_OFFSET_DELTA: return "bad offset delta";
     }
     return "unknown";
 }

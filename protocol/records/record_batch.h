@@ -87,6 +87,7 @@ typedef enum od_batch_err {
     OD_BATCH_TOO_LARGE,         /* decompressed size past the configured bound */
     OD_BATCH_INVALID_RECORD,    /* record count/offsets/timestamps inconsistent with the header */
     OD_BATCH_NO_MEMORY,
+    OD_BATCH_BAD_OFFSET_DELTA,  /* a record's offset delta not above the previous one, or past lastOffsetDelta */
 } od_batch_err;
 
 const char *od_batch_err_name(od_batch_err err);

@@ -136,7 +136,7 @@ bool od_record_iter_next(od_record_iter *it, od_record *out)
 
     const od_batch_header *h = &it->header;
     if (out->offset_delta <= it->prev_offset_delta || out->offset_delta > h->last_offset_delta)
-        return iter_fail(it, OD_BATCH_INVALID_RECORD);
+        return iter_fail(it, OD_BATCH_BAD_OFFSET_DELTA);
     it->prev_offset_delta = out->offset_delta;
     /* Wrapping arithmetic in unsigned: a hostile delta must not be UB. */
     out->offset = (int64_t)((uint64_t)h->base_offset + (uint64_t)(int64_t)out->offset_delta);

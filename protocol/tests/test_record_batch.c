@@ -474,10 +474,10 @@ static void record_length_consistency(void)
     /* offset deltas out of order: second record claims delta 0 */
     memcpy(more, recs, n);
     more[18 + 3] = 0x00;
-    CHECK_EQ_INT(iterate_edited(more, n, 2), OD_BATCH_INVALID_RECORD);
+    CHECK_EQ_INT(iterate_edited(more, n, 2), OD_BATCH_BAD_OFFSET_DELTA);
     /* offset delta past lastOffsetDelta */
     more[18 + 3] = 0x04; /* 2 > lastOffsetDelta 1 */
-    CHECK_EQ_INT(iterate_edited(more, n, 2), OD_BATCH_INVALID_RECORD);
+    CHECK_EQ_INT(iterate_edited(more, n, 2), OD_BATCH_BAD_OFFSET_DELTA);
     /* negative record count */
     CHECK_EQ_INT(iterate_edited(recs, n, -1), OD_BATCH_INVALID_RECORD);
 }

@@ -422,6 +422,13 @@ static void test_validation(void)
     st_build_batch(&w, 0, 2, 0, 1, 10, 0);
     w.buf[w.len - 2] ^= 0x40;
     expect_refused(log, w.buf, w.len, OD_ST_CORRUPT);
+    /* Records that do not parse under a good CRC are invalid, not corrupt,
+     * as Kafka answers them: here the first record's offset delta is 2. */
+    w.len = 0;
+    st_build_batch(&w, 0, 2, 0, 1, 10, 0);
+    w.buf[OD_BATCH_HEADER_SIZE + 3] = 0x04;
+    od_batch_restamp_crc(w.buf, w.len);
+    expect_refused(log, w.buf, w.len, OD_ST_INVALID_RECORD);
     (void)good;
     od_writer_free(&w);
     CHECK_EQ_INT(st_check_contents(log, 0, 10), 2);

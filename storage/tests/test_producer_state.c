@@ -257,12 +257,15 @@ static void test_compressed_batches(void)
         od_writer_init(&w, 256);
         pbatch(&w, -1, -1, -1, 10, 1000 * (i + 1), codecs[i], false);
         REQUIRE_OK(od_log_append_leader(log, w.buf, w.len, 0, 0, NULL));
-        /* A cut-short payload under a valid CRC is refused after decompression. */
+        /* A cut-short payload under a valid CRC is refused after
+         * decompression: Kafka 3.9 fails the codec's exception as an
+         * unexpected one, or the records that come out as invalid. */
         size_t cut = w.len - 3;
         od_store_be32(w.buf + OD_BATCH_LENGTH_AT, (uint32_t)(cut - OD_LOG_OVERHEAD));
         od_batch_restamp_crc(w.buf, cut);
         od_st_err err = od_log_append_leader(log, w.buf, cut, 0, 0, NULL);
-        CHECKF(err == OD_ST_INVALID_RECORD || err == OD_ST_CORRUPT, "codec %d: %s", i, od_st_err_name(err));
+        CHECKF(err == OD_ST_INVALID_RECORD || err == OD_ST_BAD_COMPRESSED_BATCH, "codec %d: %s", i,
+               od_st_err_name(err));
         od_writer_free(&w);
     }
     CHECK_EQ_INT(od_log_end_offset(log), 40);
