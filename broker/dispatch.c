@@ -43,6 +43,8 @@ static const struct {
     {61, od_handle_describe_producers},
     {65, od_handle_describe_transactions},
     {66, od_handle_list_transactions},
+    {71, od_handle_get_telemetry_subscriptions},
+    {72, od_handle_push_telemetry},
     {75, od_handle_describe_topic_partitions},
 };
 

@@ -34,5 +34,7 @@ od_api_handler od_handle_write_txn_markers;
 od_api_handler od_handle_describe_transactions;
 od_api_handler od_handle_list_transactions;
 od_api_handler od_handle_describe_producers;
+od_api_handler od_handle_get_telemetry_subscriptions;
+od_api_handler od_handle_push_telemetry;
 
 #endif
