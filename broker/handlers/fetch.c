@@ -16,10 +16,12 @@
  * timer leaves the reply to a task already on its way.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "fetch_session.h"
 #include "handler_util.h"
 #include "handlers.h"
+#include "records/convert.h"
 
 enum { ISOLATION_READ_COMMITTED = 1 };
 
@@ -70,6 +72,41 @@ static void collect_aborted(void *vctx, const od_aborted_txn *t)
 
 static const uint8_t no_records[1];
 
+/* Bounds what one stored batch may inflate to while down-converting. */
+#define DOWN_CONVERT_DECOMPRESS_LIMIT ((size_t)64 << 20)
+
+/* Fetch v0-3 read magic 0 (v0-1) or magic 1 (v2-3) message sets: the read
+ * region is converted into the request arena (no sendfile for these) and
+ * released. Lock held. A zstd batch cannot be converted:
+ * UNSUPPORTED_COMPRESSION_TYPE, as Kafka answers. The file is read on the
+ * network thread, as Kafka's down-conversion does on its own; clients this
+ * old are rare, and the bytes were just written (page cache). */
+static void down_convert(od_rctx *ctx, od_broker_partition *p, od_log_read_result *res, int32_t len,
+                         int64_t fetch_offset, od_fetch_response_partition_data *out)
+{
+    uint8_t *raw = od_arena_alloc(ctx->arena, (size_t)len);
+    bool read_ok = raw != NULL && pread(res->region.fd, raw, (size_t)len, (off_t)res->region.position) == len;
+    od_log_read_release(p->log, res);
+    if (!read_ok) {
+        out->error_code = OD_ERR_UNKNOWN_SERVER_ERROR;
+        return;
+    }
+    int8_t magic = ctx->version <= 1 ? 0 : 1;
+    od_writer w;
+    od_writer_init(&w, (size_t)len + 256);
+    od_batch_err err = od_records_down_convert(raw, (size_t)len, magic, fetch_offset,
+                                               DOWN_CONVERT_DECOMPRESS_LIMIT, &w);
+    uint8_t *converted = NULL;
+    if (err == OD_BATCH_OK && w.len <= INT32_MAX && (converted = od_arena_alloc(ctx->arena, w.len + 1)) != NULL) {
+        memcpy(converted, w.buf, w.len);
+        out->records = (od_bytes){converted, (int32_t)w.len};
+    } else {
+        out->error_code = err == OD_BATCH_BAD_COMPRESSION ? OD_ERR_UNSUPPORTED_COMPRESSION_TYPE
+                                                          : OD_ERR_UNKNOWN_SERVER_ERROR;
+    }
+    od_writer_free(&w);
+}
+
 /* Reads one partition into `out`. Lock held. */
 static void read_partition(od_rctx *ctx, od_broker_topic *t, const od_fetch_request_fetch_partition *in,
                            od_fetch_response_partition_data *out, int32_t *remaining, bool *first,
@@ -90,6 +127,15 @@ static void read_partition(od_rctx *ctx, od_broker_topic *t, const od_fetch_requ
     out->log_start_offset = od_log_start_offset(p->log);
     if (out->error_code != OD_ERR_NONE)
         return;
+    /* A topic may forbid down-conversion; old consumers then get
+     * UNSUPPORTED_VERSION, as Kafka answers them. */
+    const char *convert = ctx->version < 4 ? od_mimage_config(b->image, OD_CONFIG_RESOURCE_TOPIC, t->name,
+                                                              "message.downconversion.enable")
+                                           : NULL;
+    if (convert != NULL && strcmp(convert, "false") == 0) {
+        out->error_code = OD_ERR_UNSUPPORTED_VERSION;
+        return;
+    }
     bool committed = req->isolation_level == ISOLATION_READ_COMMITTED;
     int64_t limit = committed ? out->last_stable_offset : out->high_watermark;
     int32_t max = in->partition_max_bytes < *remaining ? in->partition_max_bytes : *remaining;
@@ -115,6 +161,15 @@ static void read_partition(od_rctx *ctx, od_broker_topic *t, const od_fetch_requ
         return;
     }
     int32_t len = res.region.length > INT32_MAX ? INT32_MAX : (int32_t)res.region.length;
+    if (ctx->version < 4) {
+        down_convert(ctx, p, &res, len, in->fetch_offset, out);
+        if (out->records.len > 0) {
+            *remaining -= out->records.len;
+            *first = false;
+            *bytes += out->records.len;
+        }
+        return;
+    }
     od_ref *ref = od_broker_pin_read(b, p, &res);
     if (ref == NULL || od_rctx_add_file_records(ctx, &out->records, res.region.fd,
                                                 res.region.position, len, ref) != 0) {

@@ -19,9 +19,13 @@
 #include "handler_util.h"
 #include "handlers.h"
 #include "records/record_batch.h"
+#include "records/convert.h"
 #include "records/legacy.h"
 #include "records/records.h"
 #include "txn_service.h"
+
+/* A bound on what an old producer's compressed set may inflate to. */
+#define UP_CONVERT_DECOMPRESS_LIMIT ((size_t)64 << 20)
 
 /* Kafka's effective min ISR: the setting, but never more than the replicas. */
 static int32_t min_insync_for(od_broker *b, const od_broker_topic *t, int32_t partition)
@@ -132,11 +136,12 @@ static void on_ts_violation(void *arg, const od_ts_violation *v)
  * the whole batch, but throws CorruptRecordException (CORRUPT_MESSAGE) at a
  * size below a v0 message or a magic above 2; Produce v3+ then wants
  * exactly one batch, of magic 2 (INVALID_RECORD otherwise), and zstd only
- * from v7 (UNSUPPORTED_COMPRESSION_TYPE). On success
- * *first_len is the first batch's extent: bytes after it that do not make a
+ * from v7 (UNSUPPORTED_COMPRESSION_TYPE). On success *first_magic is the
+ * first entry's magic and *first_len the first batch's extent: bytes after it that do not make a
  * batch are ignored, as Kafka's iterator ignores them. Returns the error
  * code, OD_ERR_NONE when the set may go on to the log. */
-static int16_t records_shape_error(od_bytes records, int16_t version, size_t *first_len, od_str *message)
+static int16_t records_shape_error(od_bytes records, int16_t version, size_t *first_len, int8_t *first_magic,
+                                   od_str *message)
 {
     od_reader r;
     od_reader_init(&r, records.ptr, (size_t)records.len, NULL);
@@ -165,6 +170,7 @@ static int16_t records_shape_error(od_bytes records, int16_t version, size_t *fi
             break;
         (void)od_read_raw(&r, OD_LOG_OVERHEAD + (size_t)size);
         if (batches++ == 0) {
+            *first_magic = magic;
             *first_len = OD_LOG_OVERHEAD + (size_t)size;
             if (version >= 3 && magic != 2) {
                 *message = OD_STR_LIT("Produce requests with version 3 and above are only allowed to "
@@ -227,6 +233,37 @@ static int16_t client_batch_error(const uint8_t *batch, size_t len, od_str *mess
     return OD_ERR_NONE;
 }
 
+/* A magic 0/1 set (Produce v0-2) becomes one v2 batch in the request arena,
+ * as Kafka 3.9 converts it on append; *set and *len then name that batch.
+ * Errors as Kafka answers them: a bad CRC is CORRUPT_MESSAGE, a payload the
+ * codec refuses UNKNOWN_SERVER_ERROR, anything else INVALID_RECORD. */
+static int16_t up_convert(od_rctx *ctx, const uint8_t **set, size_t *len, od_str *message)
+{
+    od_writer w;
+    od_writer_init(&w, *len + 128);
+    od_batch_err err = od_records_up_convert(*set, *len, UP_CONVERT_DECOMPRESS_LIMIT, &w);
+    uint8_t *batch = err == OD_BATCH_OK ? od_arena_alloc(ctx->arena, w.len) : NULL;
+    if (batch != NULL) {
+        memcpy(batch, w.buf, w.len);
+        *set = batch;
+        *len = w.len;
+    }
+    od_writer_free(&w);
+    switch (err) {
+    case OD_BATCH_OK:
+        return batch != NULL ? OD_ERR_NONE : OD_ERR_UNKNOWN_SERVER_ERROR;
+    case OD_BATCH_CORRUPT:
+        *message = OD_STR_LIT("Record is corrupt");
+        return OD_ERR_CORRUPT_MESSAGE;
+    case OD_BATCH_BAD_COMPRESSION:
+    case OD_BATCH_NO_MEMORY:
+        return OD_ERR_UNKNOWN_SERVER_ERROR;
+    default:
+        *message = OD_STR_LIT("Invalid message set");
+        return OD_ERR_INVALID_RECORD;
+    }
+}
+
 static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks, od_str txn_id,
                              const od_produce_request_partition_produce_data *in,
                              od_produce_response_partition_produce_response *out, bool *appended,
@@ -251,15 +288,18 @@ static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks, od_
         return;
     }
     size_t len = 0;
-    out->error_code = records_shape_error(in->records, ctx->version, &len, &out->error_message);
+    int8_t magic = 2;
+    out->error_code = records_shape_error(in->records, ctx->version, &len, &magic, &out->error_message);
+    const uint8_t *set = in->records.ptr;
+    if (out->error_code == OD_ERR_NONE && magic < 2)
+        out->error_code = up_convert(ctx, &set, &len, &out->error_message);
     if (out->error_code == OD_ERR_NONE && ctx->version >= 3)
-        out->error_code = client_batch_error(in->records.ptr, len, &out->error_message);
+        out->error_code = client_batch_error(set, len, &out->error_message);
     if (out->error_code != OD_ERR_NONE)
         return;
-    if (compacted(b, t) && !keys_present(ctx, (od_bytes){in->records.ptr, (int32_t)len}, out))
+    if (compacted(b, t) && !keys_present(ctx, (od_bytes){set, (int32_t)len}, out))
         return;
-    out->error_code = od_txn_verify_produce(b, txn_id, od_str_from_cstr(t->name), in->index,
-                                            in->records.ptr, len);
+    out->error_code = od_txn_verify_produce(b, txn_id, od_str_from_cstr(t->name), in->index, set, len);
     if (out->error_code != OD_ERR_NONE)
         return;
     /* The append rewrites offsets and epochs in place; the request frame is
@@ -269,7 +309,7 @@ static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks, od_
         out->error_code = OD_ERR_UNKNOWN_SERVER_ERROR;
         return;
     }
-    memcpy(records, in->records.ptr, len);
+    memcpy(records, set, len);
     int64_t now = od_wall_clock_ms();
     od_append_info info;
     int32_t epoch = od_leader_epoch_of(b, &t->id, in->index);

@@ -74,3 +74,40 @@ def test_produce_consume_round_trip(broker):
     finally:
         consumer.close()
     assert got == sent
+
+
+def test_old_message_formats(broker):
+    """kafka-python pinned to old protocol versions: api_version (0, 10, 0) produces magic 1
+    message sets (Produce v2) and fetches magic 1 (Fetch v2-3); (0, 9) produces and fetches
+    magic 0 (no timestamps). The broker converts them to v2 batches on append and back on
+    fetch, uncompressed and gzip."""
+    for api in ((0, 10, 0), (0, 9)):
+        topic = harness.unique_topic("kpy-old")
+        a = _admin(broker)
+        try:
+            a.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)], timeout_ms=30000)
+        finally:
+            a.close()
+        time.sleep(1)
+        sent = []
+        for codec in (None, "gzip"):
+            p = KafkaProducer(bootstrap_servers=broker.bootstrap, api_version=api, compression_type=codec)
+            try:
+                for i in range(3):
+                    key, value = b"k%d" % i, b"%s-%d" % (str(codec).encode(), i)
+                    p.send(topic, key=key, value=value, partition=0).get(timeout=30)
+                    sent.append((key, value))
+            finally:
+                p.close()
+        c = KafkaConsumer(bootstrap_servers=broker.bootstrap, api_version=api, auto_offset_reset="earliest",
+                          consumer_timeout_ms=10000)
+        try:
+            c.assign([TopicPartition(topic, 0)])
+            got = [m for m in c]
+        finally:
+            c.close()
+        assert [(m.offset, m.key, m.value) for m in got] == [(i, k, v) for i, (k, v) in enumerate(sent)], api
+        if api == (0, 9):
+            assert {m.timestamp for m in got} == {None}
+        else:
+            assert all(m.timestamp and m.timestamp > 0 for m in got)
