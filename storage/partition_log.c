@@ -1006,24 +1006,34 @@ static bool timestamps_checked(const od_log_config *cfg)
 od_st_err od_log_check_timestamps(const od_log_config *cfg, const uint8_t *records, size_t len,
                                   int64_t now_ms, od_ts_violation_fn fn, void *arg)
 {
-    if (!timestamps_checked(cfg))
-        return OD_ST_OK;
+    bool ranges = timestamps_checked(cfg);
     int64_t before = cfg->message_timestamp_before_max_ms;
     int64_t after = cfg->message_timestamp_after_max_ms;
     for (size_t pos = 0; pos < len;) {
         size_t total = od_batch_total_size(records + pos, len - pos);
         if (total < OD_BATCH_HEADER_SIZE || total > len - pos)
             return OD_ST_CORRUPT;
+        od_batch_header h;
+        if (od_batch_header_parse(records + pos, total, &h) != OD_BATCH_OK)
+            return OD_ST_CORRUPT;
+        /* A producer's LogAppendTime batch: refused wherever Kafka does not
+         * range-check it instead (a LogAppendTime topic, or no timestamp). */
+        bool wrong_type = (h.attributes & OD_BATCH_ATTR_LOG_APPEND_TIME) &&
+                          (cfg->log_append_time || h.max_timestamp == -1);
+        if (!ranges && !wrong_type) {
+            pos += total;
+            continue;
+        }
         od_record_iter it;
         od_batch_err be = od_record_iter_init(&it, records + pos, total, DECOMPRESS_LIMIT);
         int32_t index = 0, refused = 0;
         od_record rec;
         while (be == OD_BATCH_OK && od_record_iter_next(&it, &rec)) {
             int64_t diff = wrap_sub(now_ms, rec.timestamp);
-            if (rec.timestamp != -1 && (diff > before || wrap_sub(0, diff) > after)) {
+            if (wrong_type || (rec.timestamp != -1 && (diff > before || wrap_sub(0, diff) > after))) {
                 if (fn) {
                     od_ts_violation v = {index, rec.timestamp, rec.offset, wrap_sub(now_ms, before),
-                                         wrap_add(now_ms, after)};
+                                         wrap_add(now_ms, after), wrong_type};
                     fn(arg, &v);
                 }
                 refused++;

@@ -131,6 +131,7 @@ typedef struct od_ts_violation {
     int64_t offset;
     int64_t lower;
     int64_t upper;
+    bool log_append_time;   /* refused for its type: a producer's LogAppendTime batch */
 } od_ts_violation;
 
 typedef void (*od_ts_violation_fn)(void *arg, const od_ts_violation *v);
@@ -140,8 +141,10 @@ typedef void (*od_ts_violation_fn)(void *arg, const od_ts_violation *v);
  * is refused when diff = now - ts (wrapping, as Java longs) satisfies
  * diff > before.max or -diff > after.max, so ts == now - before.max and
  * ts == now + after.max are both accepted. LogAppendTime topics are not
- * checked, nor is anything when both bounds are INT64_MAX (no record can
- * fail then). Like Kafka, the first batch with a refused record fails the
+ * range-checked, nor is anything when both bounds are INT64_MAX (no record
+ * can fail then). A batch marked LogAppendTime by its producer is refused,
+ * every record, where Kafka does not range-check it: on a LogAppendTime
+ * topic, or when its max timestamp is -1. Like Kafka, the first batch with a refused record fails the
  * set: fn (may be NULL) gets every refused record of that batch, then
  * OD_ST_INVALID_TIMESTAMP is returned. records must already have passed
  * the append's batch validation (OD_ST_CORRUPT/INVALID_RECORD otherwise). */

@@ -121,10 +121,16 @@ static void on_ts_violation(void *arg, const od_ts_violation *v)
         e->cap = cap;
     }
     char text[256];
-    snprintf(text, sizeof text,
-             "Timestamp %" PRId64 " of message with offset %" PRId64
-             " is out of range. The timestamp should be within [%" PRId64 ", %" PRId64 "]",
-             v->timestamp, v->offset, v->lower, v->upper);
+    if (v->log_append_time)
+        snprintf(text, sizeof text,
+                 "Invalid timestamp type in message with offset %" PRId64
+                 ". Producer should not set timestamp type to LogAppendTime.",
+                 v->offset);
+    else
+        snprintf(text, sizeof text,
+                 "Timestamp %" PRId64 " of message with offset %" PRId64
+                 " is out of range. The timestamp should be within [%" PRId64 ", %" PRId64 "]",
+                 v->timestamp, v->offset, v->lower, v->upper);
     od_produce_response_batch_index_and_error_message *m = &e->items[e->count++];
     od_produce_response_batch_index_and_error_message_init(m);
     m->batch_index = v->batch_index;

@@ -67,9 +67,9 @@ def record(i, value, key=None):
 
 
 def raw_batch(records_bytes, count, attributes=0, magic=2, crc_flip=False, last_delta=None,
-              producer=(-1, -1, -1)):
+              producer=(-1, -1, -1), ts=None):
     """A v2 batch around already-encoded (possibly compressed) records."""
-    now = int(time.time() * 1000)
+    now = int(time.time() * 1000) if ts is None else ts
     last = count - 1 if last_delta is None else last_delta
     after_crc = struct.pack(">hiqqqhii", attributes, last, now, now, *producer, count) + records_bytes
     crc = crc32c(after_crc) ^ (1 if crc_flip else 0)
@@ -179,7 +179,7 @@ GARBAGE = bytes(range(7, 250, 3)) * 3  # not a valid stream for any codec
 
 def cases(t):
     """t: names of topics created for the run ('plain', 'small')."""
-    plain, small = t["plain"], t["small"]
+    plain, small, lat = t["plain"], t["small"], t["lat"]
     one = record(0, b"v")
     return [
         # Frame sizes.
@@ -294,6 +294,15 @@ def cases(t):
          produce_error, None),
         ("Produce, LogAppendTime from a producer", 0,
          lambda c: produce_frame(c, plain, plain_batch([b"t"], attributes=0x08)), produce_error, None),
+        # Kafka refuses a LogAppendTime batch from a producer (INVALID_TIMESTAMP)
+        # where it does not check the CreateTime range: a LogAppendTime topic,
+        # or a record without a timestamp.
+        ("Produce, LogAppendTime batch to a LogAppendTime topic", 32,
+         lambda c: produce_frame(c, lat, plain_batch([b"t"], attributes=0x08)), produce_error, None),
+        ("Produce, LogAppendTime batch, max timestamp -1", 32,
+         lambda c: produce_frame(c, plain, plain_batch([b"t"], attributes=0x08, ts=-1)), produce_error, None),
+        ("Produce, CreateTime batch to a LogAppendTime topic", 0,
+         lambda c: produce_frame(c, lat, plain_batch([b"t"])), produce_error, None),
         ("Produce, control batch from a producer", 87,
          lambda c: produce_frame(c, plain, plain_batch([b"t"], attributes=0x20)), produce_error, None),
         ("Produce, codec 5 (unknown)", -1,
@@ -436,9 +445,10 @@ class Broker:
 
 def setup_topics(broker):
     suffix = str(int(time.time() * 1000) % 100000)
-    topics = {"plain": "bi-plain-" + suffix, "small": "bi-small-" + suffix}
+    topics = {"plain": "bi-plain-" + suffix, "small": "bi-small-" + suffix, "lat": "bi-lat-" + suffix}
     conn = _SimpleConn(broker.host, broker.port)
-    for key, cfg in (("plain", {}), ("small", {"max.message.bytes": "200"})):
+    for key, cfg in (("plain", {}), ("small", {"max.message.bytes": "200"}),
+                     ("lat", {"message.timestamp.type": "LogAppendTime"})):
         err = create_topic(conn, topics[key], cfg)
         if err != 0:
             raise SystemExit("%s: cannot create %s: error %d" % (broker.label, topics[key], err))

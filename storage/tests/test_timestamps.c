@@ -1,7 +1,8 @@
 /* Leader-append timestamp bounds (message.timestamp.before/after.max.ms), as
  * Apache Kafka 3.9's LogValidator applies them: strict comparisons on
  * now - ts in wrapping long arithmetic, -1 exempt, LogAppendTime topics and
- * follower appends unchecked, one refused record fails the whole set. */
+ * follower appends unchecked, one refused record fails the whole set; a
+ * producer's LogAppendTime batch refused where it is not range-checked. */
 #include "records/batch_builder.h"
 #include "st_logutil.h"
 
@@ -251,6 +252,39 @@ static void test_unchecked_cases(void)
     st_rmtree(dir);
 }
 
+/* A producer's batch marked LogAppendTime: Kafka refuses it only where it
+ * does not range-check it (bad_input.py shows the same on Kafka 3.9.2). */
+static void test_log_append_time_from_a_producer(void)
+{
+    char dir[256];
+    int64_t ts[] = {NOW, NOW};
+    for (int c = 0; c < 3; c++) {
+        st_tmpdir(dir);
+        od_log_config cfg;
+        od_log_config_default(&cfg);
+        cfg.log_append_time = c == 2;
+        od_log *log = st_open(dir, &cfg, NULL, false, 0, NULL, NULL);
+        REQUIRE(log);
+        od_writer w;
+        od_writer_init(&w, 256);
+        od_batch_params p = OD_BATCH_PARAMS_INIT;
+        p.log_append_time = true;
+        p.log_append_time_ms = c == 1 ? -1 : NOW;
+        od_builder_record r[2];
+        for (int i = 0; i < 2; i++)
+            r[i] = (od_builder_record){ts[i], {(const uint8_t *)"k", 1}, {(const uint8_t *)"v", 1}, NULL, 0};
+        REQUIRE(od_batch_build(&p, r, 2, &w) == OD_BATCH_OK);
+        seen s = {.n = 0};
+        od_st_err want = c == 0 ? OD_ST_OK : OD_ST_INVALID_TIMESTAMP;
+        CHECKF(od_log_check_timestamps(&cfg, w.buf, w.len, NOW, collect, &s) == want, "case %d", c);
+        CHECKF(s.n == (c == 0 ? 0 : 2) && (s.n == 0 || s.v[0].log_append_time), "case %d: %d", c, s.n);
+        CHECKF(od_log_append_leader(log, w.buf, w.len, 0, NOW, NULL) == want, "case %d", c);
+        od_writer_free(&w);
+        CHECK_EQ_INT(od_log_close(log, true), OD_ST_OK);
+        st_rmtree(dir);
+    }
+}
+
 OD_TEST_MAIN(OD_CASE(test_bounds_are_inclusive), OD_CASE(test_wrapping_matches_kafka),
              OD_CASE(test_record_errors), OD_CASE(test_compressed_batch),
-             OD_CASE(test_unchecked_cases))
+             OD_CASE(test_unchecked_cases), OD_CASE(test_log_append_time_from_a_producer))
