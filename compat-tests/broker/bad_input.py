@@ -25,9 +25,10 @@ import socket
 import struct
 import sys
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from produce_errors import create_topic, crc32c, string, varint  # noqa: E402
+from produce_errors import Conn, create_topic, crc32c, string, varint  # noqa: E402
 
 CLOSE = "close"
 SOCKET_REQUEST_MAX_BYTES = 104857600  # Kafka's default
@@ -384,7 +385,6 @@ def legacy_message(magic, value):
     if magic == 1:
         body += struct.pack(">q", int(time.time() * 1000))
     body += struct.pack(">i", -1) + struct.pack(">i", len(value)) + value
-    import zlib
     msg = struct.pack(">I", zlib.crc32(body)) + body
     return struct.pack(">qi", 0, len(msg)) + msg
 
@@ -446,7 +446,7 @@ class Broker:
 def setup_topics(broker):
     suffix = str(int(time.time() * 1000) % 100000)
     topics = {"plain": "bi-plain-" + suffix, "small": "bi-small-" + suffix, "lat": "bi-lat-" + suffix}
-    conn = _SimpleConn(broker.host, broker.port)
+    conn = Conn(broker.host, broker.port)
     for key, cfg in (("plain", {}), ("small", {"max.message.bytes": "200"}),
                      ("lat", {"message.timestamp.type": "LogAppendTime"})):
         err = create_topic(conn, topics[key], cfg)
@@ -454,15 +454,6 @@ def setup_topics(broker):
             raise SystemExit("%s: cannot create %s: error %d" % (broker.label, topics[key], err))
     time.sleep(1)  # Kafka creates asynchronously; leaders need a moment
     return topics
-
-
-class _SimpleConn:
-    def __init__(self, host, port):
-        from produce_errors import Conn
-        self._c = Conn(host, port)
-
-    def call(self, key, version, body):
-        return self._c.call(key, version, body)
 
 
 def main():
