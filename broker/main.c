@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "broker.h"
 #include "broker_config.h"
 #include "checkpoint.h"
@@ -380,6 +381,7 @@ static void on_stop_signal(int sig)
 
 static int run_broker(const char *config_path)
 {
+    od_arena_keep_released_memory();
     od_broker_config *c = load_config(config_path);
     if (c == NULL)
         return 1;

@@ -3,8 +3,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 enum { ARENA_ALIGN = 16, ARENA_FIRST_CHUNK = 4096, ARENA_MAX_GROWTH_CHUNK = 1 << 20 };
+enum { HEAP_BLOCKS_UP_TO = 8 << 20, TRIM_HEAP_ABOVE = 32 << 20 };
 
 struct od_arena_chunk {
     od_arena_chunk *older;
@@ -72,4 +76,13 @@ void od_arena_release(od_arena *arena)
         chunk = older;
     }
     od_arena_init(arena);
+}
+
+void od_arena_keep_released_memory(void)
+{
+#ifdef __GLIBC__
+    /* Setting either threshold also stops glibc from moving them itself. */
+    mallopt(M_MMAP_THRESHOLD, HEAP_BLOCKS_UP_TO);
+    mallopt(M_TRIM_THRESHOLD, TRIM_HEAP_ABOVE);
+#endif
 }

@@ -34,4 +34,15 @@ void *od_arena_calloc(od_arena *arena, size_t count, size_t size);
 /* Releases every chunk; the arena is empty and reusable afterwards. */
 void od_arena_release(od_arena *arena);
 
+/* Asks the C library to keep the memory of released chunks in the process.
+ * A produce request's frame and its batch copy are about 1 MiB each; by
+ * default glibc gives blocks that large back to the kernel when they are
+ * freed (munmap above its mmap threshold, madvise when it trims a thread's
+ * heap), so every request page-faults fresh zeroed pages back in: half of
+ * the broker's CPU per produced byte went there (docs/benchmarks.md).
+ * Blocks up to 8 MiB then come from the heap, and a heap is trimmed only
+ * when more than 32 MiB of it is free. Call once at start, before threads.
+ * Does nothing with other C libraries. */
+void od_arena_keep_released_memory(void);
+
 #endif
