@@ -10,8 +10,8 @@ between rounds: K O, O K, K O ...) and gets the same sequence:
   produce   for acks in (1, all), partitions in (1, 8): kafka-producer-perf-test at --throughput -1,
             then od_bench_rdkafka, each on its own topic; broker CPU (utime+stime of its process,
             all threads) across the run, divided by the bytes of record values sent
-  consume   kafka-consumer-perf-test, then od_bench_rdkafka, over the acks=1 8-partition topic
-            kafka-producer-perf-test wrote; broker CPU per byte read likewise
+  consume   kafka-consumer-perf-test, then od_bench_rdkafka, each over the acks=1 8-partition
+            topic it wrote itself; broker CPU per byte read likewise
   latency   kafka-producer-perf-test and od_bench_rdkafka at a fixed rate (acks=all, 1 partition)
   rss       VmHWM of the broker process at the end
 
@@ -225,10 +225,12 @@ def server_properties(port, log_dir):
 class Tools:
     def __init__(self, rdkafka_bin):
         self.rdkafka_bin = rdkafka_bin
-        self.classpath = subprocess.run([str(KAFKA_SH), "classpath"], capture_output=True, text=True,
-                                        check=True).stdout.strip()
+        self.classpath = None
 
     def java(self, main_class, args, timeout):
+        if self.classpath is None:
+            self.classpath = subprocess.run([str(KAFKA_SH), "classpath"], capture_output=True, text=True,
+                                            check=True).stdout.strip()
         cmd = ["java", PERF_TOOL_HEAP, *KAFKA_JVM_PERFORMANCE_OPTS.split(), f"-Dlog4j.configuration=file:{LOG4J}",
                "-cp", self.classpath, main_class, *map(str, args)]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -329,7 +331,7 @@ def session(name, round_no, opts, tools, results):
                  lambda: consumer_perf(tools, broker, "java-a1-p8", opts.records, opts.timeout),
                  lambda r: r["records"] * opts.size)
         measured("consume rdkafka p=8",
-                 lambda: as_numbers(tools.rdkafka(["consume", broker.bootstrap, "java-a1-p8", opts.records],
+                 lambda: as_numbers(tools.rdkafka(["consume", broker.bootstrap, "rdk-a1-p8", opts.records],
                                                   opts.timeout)),
                  lambda r: r["records"] * opts.size)
         latency_records = opts.rate * opts.latency_seconds
@@ -460,12 +462,13 @@ def main():
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--warmup", type=int, default=200_000)
-    ap.add_argument("--rate", type=int, default=5000)
+    ap.add_argument("--rate", type=int, default=2000)
     ap.add_argument("--latency-seconds", type=int, default=10)
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--brokers", default="kafka,odradek")
     ap.add_argument("--only", help="run only the scenarios whose name matches this regular expression")
     ap.add_argument("--keep", action="store_true", help="keep the data dirs")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when any run failed")
     ap.add_argument("--out", type=Path, help="also write the markdown summary here")
     opts = ap.parse_args()
     opts.work.mkdir(parents=True, exist_ok=True)
@@ -490,6 +493,8 @@ def main():
     print(text)
     if opts.out:
         opts.out.write_text(text)
+    if opts.strict and any("error" in r for r in results):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,12 @@
 #   bench/broker/run.sh [--smoke] [bench.py options...]
 #
 # Useful bench.py options: --rounds N (3), --records N (1000000 per produce
-# run), --rate R (5000 records/s for the latency runs), --latency-seconds S
-# (10), --work DIR (a directory on the disk to measure; default $TMPDIR or
-# /tmp), --out FILE, --brokers kafka,odradek.
+# run), --rate R (2000 records/s for the latency runs: a rate the Java tool
+# keeps up with on a busy 2-core machine), --latency-seconds S (10), --work DIR
+# (a directory on the disk to measure; default $TMPDIR or /tmp), --out FILE,
+# --brokers kafka,odradek, --only REGEX (scenarios to run), --strict (exit 1 if
+# any run failed). ODRADEK_BIN and OD_BENCH_RDKAFKA, when both set, skip the
+# build.
 # --smoke: one round of tiny runs, to check the harness works (not a figure).
 set -euo pipefail
 
