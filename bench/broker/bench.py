@@ -281,7 +281,10 @@ def consumer_perf(tools, broker, topic, records, timeout):
 
 def session(name, round_no, opts, tools, results):
     broker = Broker(name, opts.work, opts.odradek)
-    record = lambda **kw: results.append(dict(broker=name, round=round_no, **kw))  # noqa: E731
+    def record(**kw):
+        results.append(dict(broker=name, round=round_no, **kw))
+        with open(opts.work / "results.jsonl", "a") as f:  # as it happens, so a cut-short run keeps it
+            f.write(json.dumps(results[-1]) + "\n")
     try:
         started = broker.start()
         record(scenario="startup", seconds=started)
@@ -455,8 +458,10 @@ def machine(work):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--odradek", required=True)
-    ap.add_argument("--rdkafka-bin", required=True)
+    ap.add_argument("--odradek")
+    ap.add_argument("--rdkafka-bin")
+    ap.add_argument("--summarize", type=Path, metavar="RESULTS_JSONL",
+                    help="run nothing: print the summary of an earlier (possibly cut short) run")
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--records", type=int, default=1_000_000)
@@ -471,22 +476,24 @@ def main():
     ap.add_argument("--strict", action="store_true", help="exit 1 when any run failed")
     ap.add_argument("--out", type=Path, help="also write the markdown summary here")
     opts = ap.parse_args()
+    if opts.summarize:
+        results = [json.loads(line) for line in opts.summarize.read_text().splitlines() if line.strip()]
+        rounds = sorted({r["round"] for r in results})
+        print(f"- rounds: {len(rounds)}\n\n" + summary(results, opts))
+        return
+    if not opts.odradek or not opts.rdkafka_bin:
+        ap.error("--odradek and --rdkafka-bin are required")
     opts.work.mkdir(parents=True, exist_ok=True)
     info = machine(opts.work)
     log(f"machine: {info}")
     tools = Tools(opts.rdkafka_bin)
     results = []
-    raw = opts.work / "results.jsonl"
     brokers = opts.brokers.split(",")
     start = time.monotonic()
     for round_no in range(1, opts.rounds + 1):
         order = brokers if round_no % 2 == 1 else list(reversed(brokers))
         for name in order:
-            before = len(results)
             session(name, round_no, opts, tools, results)
-            with open(raw, "a") as f:
-                for r in results[before:]:
-                    f.write(json.dumps(r) + "\n")
     info["elapsed_min"] = round((time.monotonic() - start) / 60, 1)
     info["load_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     text = "\n".join(f"- {k}: {v}" for k, v in info.items()) + "\n\n" + summary(results, opts)
