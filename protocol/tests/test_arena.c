@@ -13,14 +13,20 @@
 #endif
 #endif
 
+#if defined(__GLIBC__) && !defined(OD_ASAN)
+#define OD_MEASURE_FAULTS 1
+#endif
+
 enum { PAGE = 4096, FRAME_BYTES = 1 << 20, REQUESTS = 64 };
 
+#ifdef OD_MEASURE_FAULTS
 static long minor_faults(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_minflt;
 }
+#endif
 
 /* One produce-like request: a 1 MiB frame, a copy of its batch, a little
  * bookkeeping, every byte touched, then the arena released. */
@@ -42,7 +48,7 @@ static void one_request(int i)
 
 static void test_arena_released_memory_is_reused_without_page_faults(void)
 {
-#if defined(__GLIBC__) && !defined(OD_ASAN)
+#ifdef OD_MEASURE_FAULTS
     od_arena_keep_released_memory();
     one_request(0);
     long before = minor_faults();
