@@ -8,10 +8,11 @@
 #
 #   bench/broker/run.sh [--smoke] [bench.py options...]
 #
-# Useful bench.py options: --rounds N (3), --records N (1000000 per produce
-# run), --rate R (2000 records/s for the latency runs: a rate the Java tool
-# keeps up with on a busy 2-core machine), --latency-seconds S (10), --work DIR
-# (a directory on the disk to measure; default $TMPDIR or /tmp), --out FILE,
+# Useful bench.py options: --rounds N (3), --records N (1000000 per librdkafka
+# produce run), --java-records N (200000 per Java producer run), --rate R (2000
+# records/s for the latency runs: a rate the Java tool keeps up with on a busy
+# 2-core machine), --latency-seconds S (10), --warmup N (100000), --work DIR (a
+# directory on the disk to measure; default $TMPDIR or /tmp), --out FILE,
 # --brokers kafka,odradek, --only REGEX (scenarios to run), --strict (exit 1 if
 # any run failed). ODRADEK_BIN and OD_BENCH_RDKAFKA, when both set, skip the
 # build.
@@ -50,7 +51,7 @@ fi
 trap '[ "$cleanup_work" = 1 ] && rm -rf "$work"' EXIT
 
 if [ "$smoke" = 1 ]; then
-    args=(--rounds 1 --records 2000 --warmup 0 --rate 500 --latency-seconds 1 --timeout 120 "${args[@]}")
+    args=(--rounds 1 --records 2000 --java-records 2000 --warmup 0 --rate 500 --latency-seconds 1 --timeout 120 "${args[@]}")
 fi
 python3 "$root/bench/broker/bench.py" --odradek "$odradek" --rdkafka-bin "$rdkafka" --work "$work" \
     ${args[@]+"${args[@]}"}
