@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "chain.h"
+#include "config_bridge.h"
 #include "checkpoint.h"
 #include "controller.h"
 #include "controller_thread.h"
@@ -435,6 +436,7 @@ static void apply_committed(void *ctx, const od_mrec *recs, int32_t count, int64
     }
     char err[256];
     const od_uuid *last_topic = NULL;
+    bool broker_configs = false;
     for (int32_t i = 0; i < count; i++) {
         const od_uuid *id = NULL;
         if (recs[i].type == OD_MREC_TOPIC)
@@ -448,6 +450,7 @@ static void apply_committed(void *ctx, const od_mrec *recs, int32_t count, int64
                 snprintf(name, sizeof name, "%.*s", (int)cr->resource_name.len, cr->resource_name.ptr);
                 refresh_topic_config(b, name);
             }
+            broker_configs |= cr->resource_type == OD_CONFIG_RESOURCE_BROKER;
         }
         if (id == NULL || (last_topic != NULL && od_uuid_eq(id, last_topic)))
             continue;
@@ -461,6 +464,10 @@ static void apply_committed(void *ctx, const od_mrec *recs, int32_t count, int64
             fprintf(stderr, "odradek: cannot open the logs of topic %s: %s\n", mt->name,
                     bt == NULL ? err : "open failed");
     }
+    /* A dynamic broker config changes the defaults every log inherits. */
+    if (broker_configs && od_broker_refresh_dynamic_config(b) == 0)
+        for (int32_t t = 0; t < b->topic_count; t++)
+            refresh_topic_config(b, b->topics[t].name);
     od_broker_unlock(b);
 }
 
@@ -805,6 +812,7 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
         snprintf(err, err_len, "out of memory");
         goto fail;
     }
+    od_broker_refresh_dynamic_config(b);
     for (size_t i = 0; i < od_mimage_topic_count(b->image); i++)
         if (open_topic(b, od_mimage_topic_at(b->image, i), err, err_len) != 0)
             goto fail;
@@ -969,6 +977,7 @@ int od_broker_close(od_broker *b)
         od_mimage_free(b->image);
     od_broker_settings_free(&b->settings);
     b->config = NULL; /* the caller owns what it passed in */
+    od_cfgb_free(b->dynamic_config);
     pthread_mutex_destroy(&b->lock);
     free(b);
     return rc;

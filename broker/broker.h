@@ -131,6 +131,10 @@ struct od_broker {
     struct od_txn_service *txn;       /* transaction coordinator (txn_service.h) */
     struct od_server *server;
     struct od_broker_config *config;  /* the loaded config; owned; immutable */
+    /* config under the image's dynamic broker configs (owned), NULL while
+     * there are none. Replaced on the controller thread under the lock;
+     * read under the lock, or on the controller thread. */
+    struct od_broker_config *dynamic_config;
     volatile int stop_requested;
 };
 
@@ -205,6 +209,12 @@ int16_t od_broker_describe_configs(od_broker *b, od_arena *arena, int8_t resourc
 int16_t od_broker_validate_config_value(void *ctx, int8_t resource_type, const char *resource,
                                         const char *key, const char *value, char *msg,
                                         size_t msg_cap);
+
+/* Rebuilds dynamic_config from the image's BROKER ConfigRecords (this
+ * broker's and the cluster-wide ""), lock held, controller thread or
+ * opening. Returns 0, or -1 (logged) when they do not resolve; the old
+ * snapshot then stays. */
+int od_broker_refresh_dynamic_config(od_broker *b);
 
 /* Checks CreateTopics configs (lock held). OD_ERR_NONE or INVALID_CONFIG
  * with *message (arena). */

@@ -61,6 +61,50 @@ static void copy_description(od_arena *arena, const od_config_description *d, od
     }
 }
 
+int od_cfgb_broker_update_mode(const char *key)
+{
+    const od_broker_config_entry *e = od_broker_config_entry_find(key);
+    if (e == NULL)
+        return -1;
+    return e->update_mode == OD_UPDATE_READ_ONLY ? 0 : e->update_mode == OD_UPDATE_PER_BROKER ? 1 : 2;
+}
+
+int od_cfgb_with_dynamic(const struct od_broker_config *base, const od_config_kv *cluster_default,
+                         size_t default_count, const od_config_kv *per_broker, size_t broker_count,
+                         struct od_broker_config **out, char *err, size_t err_len)
+{
+    od_properties stat = {0}, dyn_default = {0}, dyn_broker = {0};
+    od_config_diagnostics diag = {0};
+    int rc = -1;
+    snprintf(err, err_len, "out of memory");
+    if (od_broker_config_static_layer(base, &stat) == OD_CONFIG_OK &&
+        to_properties(cluster_default, default_count, &dyn_default) == 0 &&
+        to_properties(per_broker, broker_count, &dyn_broker) == 0) {
+        od_broker_config_layers layers = {.static_props = &stat, .dynamic_default = &dyn_default,
+                                          .dynamic_broker = &dyn_broker};
+        od_config_status st = od_broker_config_load(&layers, out, &diag);
+        if (st == OD_CONFIG_OK)
+            rc = 0;
+        else if (diag.errors.count > 0) {
+            /* The loader names the layer ("dynamic broker config: ..."); a
+             * client gets Kafka's message alone. */
+            const char *m = diag.errors.items[0];
+            const char *colon = strncmp(m, "dynamic ", 8) == 0 ? strstr(m, ": ") : NULL;
+            snprintf(err, err_len, "%s", colon ? colon + 2 : m);
+        }
+    }
+    od_properties_free(&stat);
+    od_properties_free(&dyn_default);
+    od_properties_free(&dyn_broker);
+    od_config_diagnostics_free(&diag);
+    return rc;
+}
+
+void od_cfgb_free(struct od_broker_config *c)
+{
+    od_broker_config_free(c);
+}
+
 int od_cfgb_describe_topic(const struct od_broker_config *bc, const od_config_kv *overrides,
                            size_t override_count, od_arena *arena, const od_str *keys,
                            int32_t key_count, bool include_synonyms, od_described_config **out,

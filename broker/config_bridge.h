@@ -90,6 +90,19 @@ typedef struct od_cfgb_log_settings {
     double min_cleanable_dirty_ratio;
 } od_cfgb_log_settings;
 
+/* Kafka's dynamic update mode of a broker key: -1 when the table does not
+ * know it, 0 read-only, 1 per broker only, 2 per broker or cluster-wide. */
+int od_cfgb_broker_update_mode(const char *key);
+
+/* A snapshot with base's static layer under the given dynamic layers
+ * (cluster-wide defaults, then this broker's). Returns 0 with *out (free
+ * with od_cfgb_free), or -1 with the first error in err. */
+int od_cfgb_with_dynamic(const struct od_broker_config *base, const od_config_kv *cluster_default,
+                         size_t default_count, const od_config_kv *per_broker, size_t broker_count,
+                         struct od_broker_config **out, char *err, size_t err_len);
+
+void od_cfgb_free(struct od_broker_config *c);
+
 /* Returns 0, or -1 when the overrides do not resolve (out untouched). */
 int od_cfgb_resolve_topic(const struct od_broker_config *bc, const od_config_kv *overrides, size_t n,
                           od_cfgb_log_settings *out);

@@ -1316,6 +1316,20 @@ od_config_status od_broker_config_load(const od_broker_config_layers *layers, od
     return OD_CONFIG_OK;
 }
 
+od_config_status od_broker_config_static_layer(const od_broker_config *c, od_properties *out)
+{
+    const od_broker_config_state *st = c->state;
+    for (size_t i = 0; i < od_broker_config_table_len; i++) {
+        const char *text = st->layer_text[LAYER_STATIC][i];
+        if (text != NULL && od_properties_set(out, od_broker_config_table[i].name, text, 0) != OD_CONFIG_OK)
+            return OD_CONFIG_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < st->unknown.count; i++)
+        if (od_properties_set(out, st->unknown.items[i].key, st->unknown.items[i].value, 0) != OD_CONFIG_OK)
+            return OD_CONFIG_ERR_NOMEM;
+    return OD_CONFIG_OK;
+}
+
 od_config_status od_broker_config_load_file(const char *path, od_broker_config **out,
                                             od_config_diagnostics *diag)
 {

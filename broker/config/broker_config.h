@@ -312,6 +312,12 @@ od_config_status od_broker_config_load_file(const char *path, od_broker_config *
 
 void od_broker_config_free(od_broker_config *c);
 
+/* The static layer c was loaded from: every table key's text as written,
+ * then the unknown keys, into *out (zeroed or freshly freed), so that a
+ * snapshot with other dynamic layers can be built from it. Returns
+ * OD_CONFIG_OK or OD_CONFIG_ERR_NOMEM. */
+od_config_status od_broker_config_static_layer(const od_broker_config *c, od_properties *out);
+
 /* Where the effective value of a table key came from: a dynamic layer,
  * STATIC_BROKER_CONFIG, or DEFAULT_CONFIG; UNKNOWN for keys not in the
  * table. */

@@ -1,8 +1,8 @@
 /*
  * AlterConfigs (legacy): replaces a resource's whole set of overrides, as
- * one controller operation on the controller thread. Dynamic broker configs
- * are not supported yet: the broker's validation hook refuses them per
- * resource.
+ * one controller operation on the controller thread, for topics and for
+ * dynamic broker configs (checked by the broker's validation hook with
+ * Kafka's rules, broker_configs.c).
  */
 #include "handler_util.h"
 #include "handlers.h"

@@ -1,7 +1,8 @@
 /*
  * IncrementalAlterConfigs: SET, DELETE, APPEND and SUBTRACT as one
- * controller operation on the controller thread. Dynamic broker configs are
- * not supported yet: the broker's validation hook refuses them per resource.
+ * controller operation on the controller thread, for topics and for
+ * dynamic broker configs (the broker's validation hook applies Kafka's
+ * rules to each, broker_configs.c).
  */
 #include "handler_util.h"
 #include "handlers.h"

@@ -604,9 +604,42 @@ static void dynamic_layers_override_static(void)
     od_config_diagnostics_free(&d);
 }
 
+/* The static layer read back from a snapshot rebuilds the same static
+ * values (unknown keys too) under new dynamic layers: what the broker does
+ * when a dynamic broker config is committed. */
+static void static_layer_rebuilds_under_dynamic_layers(void)
+{
+    od_properties stat = {0}, back = {0}, dyn_broker = {0};
+    char err[256];
+    const char *s = KRAFT_BASE "log.segment.bytes=2000000\nnum.io.threads=4\ncustom.plugin.setting=x\n";
+    REQUIRE(od_properties_parse(&stat, s, strlen(s), "static", err, sizeof err) == OD_CONFIG_OK);
+    od_broker_config_layers layers = {.static_props = &stat, .static_source = "static"};
+    od_broker_config *c = NULL, *again = NULL;
+    od_config_diagnostics d = {0};
+    REQUIRE(od_broker_config_load(&layers, &c, &d) == OD_CONFIG_OK);
+    REQUIRE(od_broker_config_static_layer(c, &back) == OD_CONFIG_OK);
+    CHECK(od_properties_get(&back, "log.segment.bytes") && strcmp(od_properties_get(&back, "log.segment.bytes"), "2000000") == 0);
+    CHECK(od_properties_get(&back, "custom.plugin.setting") != NULL);
+    CHECK(od_properties_get(&back, "message.max.bytes") == NULL); /* defaults are not static */
+    od_properties_set(&dyn_broker, "num.io.threads", "7", 0);
+    od_broker_config_layers next = {.static_props = &back, .dynamic_broker = &dyn_broker};
+    REQUIRE(od_broker_config_load(&next, &again, &d) == OD_CONFIG_OK);
+    CHECK_EQ_INT(again->num_io_threads, 7);
+    CHECK_EQ_INT(again->log_segment_bytes, 2000000);
+    CHECK_EQ_INT(od_broker_config_source(again, "log.segment.bytes"), OD_CONFIG_SOURCE_STATIC_BROKER_CONFIG);
+    CHECK_EQ_INT(od_broker_config_source(again, "num.io.threads"), OD_CONFIG_SOURCE_DYNAMIC_BROKER_CONFIG);
+    od_broker_config_free(c);
+    od_broker_config_free(again);
+    od_properties_free(&stat);
+    od_properties_free(&back);
+    od_properties_free(&dyn_broker);
+    od_config_diagnostics_free(&d);
+}
+
 OD_TEST_MAIN(OD_CASE(table_is_sorted_and_self_consistent), OD_CASE(shipped_kraft_file_loads_cleanly),
              OD_CASE(kafka_defaults), OD_CASE(retention_precedence), OD_CASE(roll_flush_and_dirs_precedence),
              OD_CASE(node_id_and_broker_id), OD_CASE(validation_errors_name_their_key),
              OD_CASE(warnings_for_unknown_and_ignored_keys), OD_CASE(describe_matches_kafka),
              OD_CASE(describe_keeps_raw_static_text), OD_CASE(dynamic_layers_override_static),
-             OD_CASE(listener_overrides_are_recognised), OD_CASE(kafka_lenient_combinations_load), OD_CASE(broker_only_and_controller_only_nodes))
+             OD_CASE(listener_overrides_are_recognised), OD_CASE(kafka_lenient_combinations_load), OD_CASE(broker_only_and_controller_only_nodes),
+             OD_CASE(static_layer_rebuilds_under_dynamic_layers))
