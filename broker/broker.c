@@ -38,6 +38,7 @@
 #include "controller_thread.h"
 #include "dispatch.h"
 #include "fetch_session.h"
+#include "group_service.h"
 #include "log_dir.h"
 #include "log_maintenance.h"
 #include "metadata_record.h"
@@ -816,6 +817,11 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
     for (size_t i = 0; i < od_mimage_topic_count(b->image); i++)
         if (open_topic(b, od_mimage_topic_at(b->image, i), err, err_len) != 0)
             goto fail;
+    /* Consumer groups come back from __consumer_offsets before any client
+     * can ask for them. */
+    b->groups = od_group_service_create(b, err, err_len);
+    if (b->groups == NULL || od_group_service_load(b->groups, err, err_len) != 0)
+        goto fail;
     list_ctx lc = {b, 0};
     od_logdir_list_partitions(b->logdir, note_partition, &lc);
     if (lc.stale > 0)
@@ -859,6 +865,8 @@ static volatile sig_atomic_t stop_flag;
 void od_broker_request_stop(od_broker *b)
 {
     stop_flag = 1;
+    if (b != NULL && b->groups != NULL)
+        od_group_service_request_stop(b->groups); /* answers waiting joins, so the drain ends */
     if (b != NULL && b->server != NULL)
         od_server_shutdown(b->server);
 }
@@ -915,6 +923,13 @@ int od_broker_serve(od_broker *b, char *err, size_t err_len)
         return -1;
     }
     b->server = server;
+    if (od_group_service_start(b->groups) != 0) {
+        snprintf(err, err_len, "cannot start the group thread: %s", strerror(errno));
+        b->server = NULL;
+        od_server_destroy(server);
+        free(dispatch);
+        return -1;
+    }
     for (int32_t i = 0; i < bound; i++) {
         const od_broker_endpoint *e = i < s->listener_count
                                           ? &s->listeners[i]
@@ -954,6 +969,10 @@ int od_broker_close(od_broker *b)
     b->ctl_thread = NULL;
     od_broker_unlock(b);
     od_ctl_thread_stop(ctl);
+    /* After the controller jobs (a topic creation calls back into it) and
+     * before the logs close (its thread may still append). */
+    od_group_service_close(b->groups);
+    b->groups = NULL;
     od_txn_service_close(b);
     if (b->controller != NULL && od_controller_close(b->controller, true) != OD_KR_OK)
         rc = -1;

@@ -49,6 +49,21 @@ typedef struct od_broker_endpoint {
     int32_t port;
 } od_broker_endpoint;
 
+/* Group coordinator settings (group_service.h), named after Kafka's keys. */
+typedef struct od_broker_group_settings {
+    int32_t offsets_topic_num_partitions;
+    int16_t offsets_topic_replication_factor;
+    int32_t offsets_topic_segment_bytes;
+    int32_t offsets_topic_compression_codec;
+    int32_t offsets_retention_minutes;
+    int64_t offsets_retention_check_interval_ms;
+    int32_t offset_metadata_max_bytes;
+    int32_t group_min_session_timeout_ms;
+    int32_t group_max_session_timeout_ms;
+    int32_t group_initial_rebalance_delay_ms;
+    int32_t group_max_size;
+} od_broker_group_settings;
+
 /* The values handlers read, copied out of the broker config at start so
  * handlers need not see the config module. */
 typedef struct od_broker_settings {
@@ -81,6 +96,7 @@ typedef struct od_broker_settings {
     bool log_cleaner_enable;               /* log.cleaner.enable && log.cleaner.threads > 0 */
     int64_t log_cleaner_backoff_ms;        /* log.cleaner.backoff.ms */
     int64_t file_delete_delay_ms;          /* log.segment.delete.delay.ms */
+    od_broker_group_settings groups;
 } od_broker_settings;
 
 /* Frees what a settings struct owns. */
@@ -135,6 +151,7 @@ struct od_broker {
      * there are none. Replaced on the controller thread under the lock;
      * read under the lock, or on the controller thread. */
     struct od_broker_config *dynamic_config;
+    struct od_group_service *groups;  /* consumer groups (group_service.h); its own lock */
     volatile int stop_requested;
 };
 

@@ -155,6 +155,19 @@ static int settings_from_config(const od_broker_config *c, od_broker_settings *s
     s->log_cleaner_enable = c->log_cleaner_enable && c->log_cleaner_threads > 0;
     s->log_cleaner_backoff_ms = c->log_cleaner_backoff_ms;
     s->file_delete_delay_ms = c->log_segment_delete_delay_ms;
+    s->groups = (od_broker_group_settings){
+        .offsets_topic_num_partitions = c->offsets_topic_num_partitions,
+        .offsets_topic_replication_factor = c->offsets_topic_replication_factor,
+        .offsets_topic_segment_bytes = c->offsets_topic_segment_bytes,
+        .offsets_topic_compression_codec = c->offsets_topic_compression_codec,
+        .offsets_retention_minutes = c->offsets_retention_minutes,
+        .offsets_retention_check_interval_ms = c->offsets_retention_check_interval_ms,
+        .offset_metadata_max_bytes = c->offset_metadata_max_bytes,
+        .group_min_session_timeout_ms = c->group_min_session_timeout_ms,
+        .group_max_session_timeout_ms = c->group_max_session_timeout_ms,
+        .group_initial_rebalance_delay_ms = c->group_initial_rebalance_delay_ms,
+        .group_max_size = c->group_max_size,
+    };
 
     od_log_config *lc = &s->log_defaults;
     od_log_config_default(lc);

@@ -266,6 +266,7 @@ void od_gc_config_default(od_gc_config *c)
     c->offset_metadata_max_bytes = 4096;
     c->offsets_retention_ms = 10080LL * 60 * 1000;
     c->offsets_retention_check_interval_ms = 600000;
+    c->offsets_topic_compression_codec = 0;
     c->member_id_seed = 0;
 }
 
@@ -803,8 +804,8 @@ static int16_t map_offset_append_error(int16_t e)
 }
 
 /* Builds one batch of `n` key/value records (values len -1: tombstones)
- * stamped now, as Kafka's coordinator does (CreateTime, no producer, no
- * compression), and appends it. Returns the raw append error. */
+ * stamped now, as Kafka's coordinator does (CreateTime, no producer,
+ * offsets.topic.compression.codec), and appends it. Returns the raw append error. */
 static int16_t append_batch(od_gc *gc, int32_t partition, const od_bytes *keys,
                             const od_bytes *values, int32_t n, const od_batch_params *params);
 
@@ -830,9 +831,11 @@ static int16_t append_batch(od_gc *gc, int32_t partition, const od_bytes *keys,
         recs[i].key = keys[i];
         recs[i].value = values[i];
     }
+    od_batch_params compressed = *params;
+    compressed.compression = (od_compression)gc->cfg.offsets_topic_compression_codec;
     od_writer out;
     od_writer_init(&out, 256);
-    od_batch_err be = od_batch_build(params, recs, n, &out);
+    od_batch_err be = od_batch_build(&compressed, recs, n, &out);
     free(recs);
     int16_t err = OD_GC_UNKNOWN_SERVER_ERROR;
     if (be == OD_BATCH_OK && out.err == OD_WIRE_OK)

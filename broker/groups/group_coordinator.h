@@ -128,6 +128,7 @@ typedef struct od_gc_config {
     int32_t offset_metadata_max_bytes;        /* offset.metadata.max.bytes (4096) */
     int64_t offsets_retention_ms;             /* offsets.retention.minutes (10080) in ms */
     int64_t offsets_retention_check_interval_ms; /* offsets.retention.check.interval.ms (600000) */
+    int32_t offsets_topic_compression_codec;  /* offsets.topic.compression.codec (0 = none; Kafka's codec ids) */
     uint64_t member_id_seed;                  /* 0: seed member-id UUIDs from getrandom */
 } od_gc_config;
 

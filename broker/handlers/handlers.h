@@ -36,5 +36,15 @@ od_api_handler od_handle_list_transactions;
 od_api_handler od_handle_describe_producers;
 od_api_handler od_handle_get_telemetry_subscriptions;
 od_api_handler od_handle_push_telemetry;
+od_api_handler od_handle_join_group;
+od_api_handler od_handle_sync_group;
+od_api_handler od_handle_heartbeat;
+od_api_handler od_handle_leave_group;
+od_api_handler od_handle_offset_commit;
+od_api_handler od_handle_offset_fetch;
+od_api_handler od_handle_list_groups;
+od_api_handler od_handle_describe_groups;
+od_api_handler od_handle_delete_groups;
+od_api_handler od_handle_offset_delete;
 
 #endif

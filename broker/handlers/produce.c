@@ -281,6 +281,15 @@ static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks, od_
         out->error_code = OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         return;
     }
+    /* Kafka's ReplicaManager: clients never write the coordinators' logs
+     * (a stray record there would break the next load). */
+    if (strcmp(t->name, "__consumer_offsets") == 0 || strcmp(t->name, "__transaction_state") == 0) {
+        char text[64];
+        snprintf(text, sizeof text, "Cannot append to internal topic %s", t->name);
+        out->error_code = OD_ERR_INVALID_TOPIC_EXCEPTION;
+        out->error_message = od_arena_str(ctx, text);
+        return;
+    }
     if (acks == -1 && isr_size(b, t, in->index) < min_insync_for(b, t, in->index)) {
         out->error_code = OD_ERR_NOT_ENOUGH_REPLICAS;
         out->error_message = OD_STR_LIT("The size of the current ISR is less than min.insync.replicas");

@@ -1,0 +1,64 @@
+/*
+ * OffsetDelete: removes committed offsets of partitions a group no longer
+ * reads. As Kafka: partitions of topics this broker does not know get
+ * UNKNOWN_TOPIC_OR_PARTITION; the others go to the coordinator, which
+ * refuses topics an active consumer group subscribes to
+ * (GROUP_SUBSCRIBED_TO_TOPIC) and answers group-level errors at the top.
+ */
+#include "group_util.h"
+#include "handlers.h"
+
+od_handler_status od_handle_offset_delete(od_rctx *ctx)
+{
+    const od_offset_delete_request *req = ctx->request;
+    od_offset_delete_response *resp = ctx->response;
+    int32_t nt = req->topics.count > 0 ? req->topics.count : 0;
+    int32_t total = 0;
+    for (int32_t i = 0; i < nt; i++)
+        total += req->topics.items[i].partitions.count > 0 ? req->topics.items[i].partitions.count : 0;
+    bool *known = OD_ARENA_ARRAY(ctx, bool, nt);
+    od_gc_offset_delete *parts = OD_ARENA_ARRAY(ctx, od_gc_offset_delete, total);
+    od_offset_delete_response_offset_delete_response_topic *topics =
+        OD_ARENA_ARRAY(ctx, od_offset_delete_response_offset_delete_response_topic, nt);
+    if (known == NULL || parts == NULL || topics == NULL)
+        return OD_HANDLER_CLOSE;
+    od_broker *b = ctx->broker;
+    od_broker_lock(b);
+    for (int32_t i = 0; i < nt; i++)
+        known[i] = od_broker_topic_by_name(b, req->topics.items[i].name) != NULL;
+    od_broker_unlock(b);
+    int32_t n = 0;
+    for (int32_t i = 0; i < nt; i++) {
+        if (!known[i])
+            continue;
+        const od_offset_delete_request_offset_delete_request_topic *t = &req->topics.items[i];
+        for (int32_t j = 0; j < t->partitions.count; j++)
+            parts[n++] = (od_gc_offset_delete){t->name, t->partitions.items[j].partition_index, 0};
+    }
+    od_group_service *gs = b->groups;
+    od_gc *gc = od_group_service_lock(gs);
+    int16_t top = od_gc_delete_offsets(gc, req->group_id, parts, n);
+    od_group_service_unlock(gs);
+    resp->error_code = top;
+    int32_t k = 0;
+    for (int32_t i = 0; i < nt; i++) {
+        const od_offset_delete_request_offset_delete_request_topic *t = &req->topics.items[i];
+        od_offset_delete_response_offset_delete_response_topic *to = &topics[i];
+        od_offset_delete_response_offset_delete_response_topic_init(to);
+        to->name = t->name;
+        int32_t np = t->partitions.count > 0 ? t->partitions.count : 0;
+        od_offset_delete_response_offset_delete_response_partition *ps =
+            OD_ARENA_ARRAY(ctx, od_offset_delete_response_offset_delete_response_partition, np);
+        if (ps == NULL)
+            return OD_HANDLER_CLOSE;
+        for (int32_t j = 0; j < np; j++) {
+            od_offset_delete_response_offset_delete_response_partition_init(&ps[j]);
+            ps[j].partition_index = t->partitions.items[j].partition_index;
+            ps[j].error_code = known[i] ? parts[k++].error : OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        }
+        to->partitions = (od_offset_delete_response_offset_delete_response_partition_array){np, ps};
+    }
+    /* A group-level error answers for the whole request, with no topics. */
+    resp->topics = (od_offset_delete_response_offset_delete_response_topic_array){top == OD_ERR_NONE ? nt : 0, topics};
+    return OD_HANDLER_REPLY;
+}
