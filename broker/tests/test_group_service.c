@@ -54,6 +54,7 @@ static void settings_for(od_broker_settings *s)
     s->advertised = calloc(1, sizeof *s->advertised);
     s->advertised[0] = (od_broker_endpoint){strdup("PLAINTEXT"), strdup("127.0.0.1"), 9092};
     s->advertised_count = 1;
+    od_tc_config_default(&s->txn);
     s->groups = (od_broker_group_settings){
         .offsets_topic_num_partitions = 50,
         .offsets_topic_replication_factor = 1,
