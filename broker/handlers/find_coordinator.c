@@ -4,13 +4,12 @@
  * coordinator for the key type is ready. v0-3 ask for one key; v4+ for a
  * batch (coordinator_keys, KIP-699), answered one entry per key.
  *
- * key_type 0 (GROUP): the first request creates __consumer_offsets, as
- * Kafka does; the creation is synchronous here, so the answer is this
- * broker at once (Kafka says COORDINATOR_NOT_AVAILABLE until its controller
- * has made the topic, and clients retry). key_type 1 (TRANSACTION): the
- * first request creates __transaction_state. Each branch takes its own
- * coordinator's lock (group_service.h, txn_service.h); this handler holds
- * none across them.
+ * key_type 0 (GROUP) and 1 (TRANSACTION): the first request asks the
+ * controller to create __consumer_offsets (or __transaction_state) and is
+ * answered COORDINATOR_NOT_AVAILABLE until the topic is there and loaded,
+ * as Kafka answers while its controller creates it; clients retry. Each
+ * branch takes its own coordinator's lock (group_service.h,
+ * txn_service.h); this handler holds none across them.
  */
 #include <strings.h>
 
