@@ -64,6 +64,7 @@ static int fetch_group(od_rctx *ctx, od_str group_id, bool all, const od_str *na
                        const od_int32_array *partitions, int32_t nt, bool require_stable,
                        bool errors_on_partitions, fetched_group *out)
 {
+    *out = (fetched_group){OD_ERR_NONE, NULL, 0};
     int32_t total = 0;
     for (int32_t i = 0; i < nt; i++)
         total += partitions[i].count > 0 ? partitions[i].count : 0;
