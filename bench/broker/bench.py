@@ -12,7 +12,8 @@ between rounds: K O, O K, K O ...) and gets the same sequence:
             all threads) across the run, divided by the bytes of record values sent
   consume   kafka-consumer-perf-test, then od_bench_rdkafka, each over the acks=1 8-partition
             topic it wrote itself; broker CPU per byte read likewise
-  latency   kafka-producer-perf-test and od_bench_rdkafka at a fixed rate (acks=all, 1 partition)
+  latency   kafka-producer-perf-test and od_bench_rdkafka at a fixed rate (acks=all, 1 partition),
+            before the throughput runs leave gigabytes of dirty pages behind
   rss       VmHWM of the broker process at the end
 
 Every measurement is appended to results.jsonl in the work dir; the summary is a markdown table of
@@ -327,6 +328,17 @@ def session(name, round_no, opts, tools, results):
             log(f"{name} round {round_no} {scenario}: {res.get('records_per_s', 0):,.0f} rec/s "
                 f"{res.get('mib_per_s', 0):.1f} MiB/s p99 {res.get('p99_ms', '-')} ms cpu {cpu:.2f} s")
 
+        # Latency first: after the throughput runs gigabytes of dirty pages are being written back,
+        # and a page-cache write that meets writeback throttling takes tens of milliseconds.
+        latency_records = opts.rate * opts.latency_seconds
+        measured(f"latency java acks=all p=1 @{opts.rate}/s",
+                 lambda: producer_perf(tools, broker, "lat-java", latency_records, opts.size, "all", opts.rate,
+                                       opts.timeout),
+                 lambda r: r["records"] * opts.size)
+        measured(f"latency rdkafka acks=all p=1 @{opts.rate}/s",
+                 lambda: as_numbers(tools.rdkafka(["produce", broker.bootstrap, "lat-rdk", latency_records,
+                                                   opts.size, "all", opts.rate], opts.timeout)),
+                 lambda r: r["records"] * opts.size)
         for acks in acks_list:
             for parts in partitions_list:
                 measured(f"produce java acks={acks} p={parts}",
@@ -343,15 +355,6 @@ def session(name, round_no, opts, tools, results):
         measured("consume rdkafka p=8",
                  lambda: as_numbers(tools.rdkafka(["consume", broker.bootstrap, "rdk-a1-p8", opts.records],
                                                   opts.timeout)),
-                 lambda r: r["records"] * opts.size)
-        latency_records = opts.rate * opts.latency_seconds
-        measured(f"latency java acks=all p=1 @{opts.rate}/s",
-                 lambda: producer_perf(tools, broker, "lat-java", latency_records, opts.size, "all", opts.rate,
-                                       opts.timeout),
-                 lambda r: r["records"] * opts.size)
-        measured(f"latency rdkafka acks=all p=1 @{opts.rate}/s",
-                 lambda: as_numbers(tools.rdkafka(["produce", broker.bootstrap, "lat-rdk", latency_records,
-                                                   opts.size, "all", opts.rate], opts.timeout)),
                  lambda r: r["records"] * opts.size)
         record(scenario="peak rss", kib=peak_rss_kib(broker.pid), total_cpu_s=cpu_seconds(broker.pid))
     finally:
