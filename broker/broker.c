@@ -393,6 +393,120 @@ static bool is_transaction_marker(int16_t type)
            type == OD_MREC_ABORT_TRANSACTION;
 }
 
+/* A new partition's log, opened before its batch is published. */
+typedef struct staged_log {
+    const od_partition_record *rec;
+    od_log *log;                      /* NULL when it could not be opened */
+} staged_log;
+
+/* Opens the log of every new partition of a committed batch before the
+ * batch is published, taking the broker lock once per log (the log
+ * directory and its descriptor cache are shared with appends and reads):
+ * a network thread waits for one log's creation at most, never for a whole
+ * CreateTopics. The logs are reachable by nobody until attach_staged. The
+ * names and configs come from the controller's image, which this thread
+ * owns. NULL (and *n 0) when the batch adds no partition or memory ran out
+ * (the publish step then opens them itself). */
+static staged_log *stage_new_logs(od_broker *b, const od_mrec *recs, int32_t count,
+                                  const od_mimage *img, int32_t *n)
+{
+    *n = 0;
+    int32_t parts = 0;
+    for (int32_t i = 0; i < count; i++)
+        parts += recs[i].type == OD_MREC_PARTITION;
+    staged_log *st = parts > 0 ? calloc((size_t)parts, sizeof *st) : NULL;
+    if (st == NULL)
+        return NULL;
+    for (int32_t i = 0; i < count; i++) {
+        if (recs[i].type != OD_MREC_PARTITION)
+            continue;
+        staged_log *sl = &st[(*n)++];
+        sl->rec = recs[i].msg;
+        const od_mi_topic *mt = od_mimage_topic_by_id(img, &sl->rec->topic_id);
+        if (mt == NULL)
+            continue;
+        od_log_config cfg;
+        od_broker_topic_log_config_in(b, img, mt->name, &cfg);
+        od_log_recovery_stats stats;
+        od_broker_lock(b);
+        if (od_logdir_open_log(b->logdir, mt->name, sl->rec->partition_id, &cfg, od_wall_clock_ms(),
+                               &sl->log, &stats) != OD_ST_OK)
+            sl->log = NULL;
+        else
+            od_log_set_high_watermark(sl->log, od_log_end_offset(sl->log)); /* one replica */
+        od_broker_unlock(b);
+        /* The partition's own file: no shared state, no lock. */
+        if (sl->log != NULL)
+            od_partition_metadata_write(b->io, od_log_dir(sl->log), &mt->id);
+    }
+    return st;
+}
+
+/* Grows a topic's partition table to `count` slots (new ones empty). */
+static int grow_partitions(od_broker_topic *bt, int32_t count)
+{
+    if (count <= bt->partition_count)
+        return 0;
+    od_broker_partition **grown = realloc(bt->partitions, ((size_t)count + 1) * sizeof *grown);
+    if (grown == NULL)
+        return -1;
+    for (int32_t i = bt->partition_count; i < count; i++)
+        grown[i] = NULL;
+    bt->partitions = grown;
+    bt->partition_count = count;
+    return 0;
+}
+
+/* The topic's table entry, created empty when it has none. Lock held. */
+static od_broker_topic *topic_entry(od_broker *b, const od_mi_topic *mt)
+{
+    od_broker_topic *bt = od_broker_topic_by_id(b, &mt->id);
+    if (bt != NULL)
+        return bt;
+    if (b->topic_count == b->topic_cap) {
+        int32_t cap = b->topic_cap ? b->topic_cap * 2 : 16;
+        od_broker_topic *grown = realloc(b->topics, (size_t)cap * sizeof *grown);
+        if (grown == NULL)
+            return NULL;
+        b->topics = grown;
+        b->topic_cap = cap;
+    }
+    bt = &b->topics[b->topic_count];
+    memset(bt, 0, sizeof *bt);
+    bt->name = strdup(mt->name);
+    bt->id = mt->id;
+    bt->partitions = calloc(1, sizeof *bt->partitions);
+    if (bt->name == NULL || bt->partitions == NULL) {
+        free(bt->name);
+        free(bt->partitions);
+        return NULL;
+    }
+    b->topic_count++;
+    return bt;
+}
+
+/* Puts the staged logs into the partition table (lock held, image
+ * already applied). A log that finds no place is closed. */
+static void attach_staged(od_broker *b, staged_log *st, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) {
+        if (st[i].log == NULL)
+            continue;
+        const od_mi_topic *mt = od_mimage_topic_by_id(b->image, &st[i].rec->topic_id);
+        od_broker_topic *bt = mt ? topic_entry(b, mt) : NULL;
+        int32_t pid = st[i].rec->partition_id;
+        od_broker_partition *p = calloc(1, sizeof *p);
+        if (bt == NULL || p == NULL || pid < 0 || grow_partitions(bt, mt->partition_count) != 0 ||
+            pid >= bt->partition_count || bt->partitions[pid] != NULL) {
+            free(p);
+            od_logdir_close_log(b->logdir, st[i].log);
+            continue;
+        }
+        p->log = st[i].log;
+        bt->partitions[pid] = p;
+    }
+}
+
 /* The controller's on_commit hook (controller thread): a batch is durable
  * and in the controller's image; bring the broker's image and partition
  * table to the same point under the lock (invariants 1 and 2). */
@@ -405,11 +519,13 @@ static void apply_committed(void *ctx, const od_mrec *recs, int32_t count, int64
         bytes += (int64_t)od_mrec_size(&recs[i]);
     od_ctl_note_committed(b->ctl_thread, bytes);
     od_broker_lock(b);
-    if (b->image == NULL) {
-        /* Still opening: the broker copies the whole image afterwards. */
-        od_broker_unlock(b);
-        return;
-    }
+    bool opening = b->image == NULL;
+    od_broker_unlock(b);
+    if (opening)
+        return; /* the broker copies the whole image afterwards */
+    int32_t staged_count = 0;
+    staged_log *staged = stage_new_logs(b, recs, count, img, &staged_count);
+    od_broker_lock(b);
     for (int32_t i = 0; i < count; i++) {
         if (recs[i].type != OD_MREC_REMOVE_TOPIC)
             continue;
@@ -435,6 +551,9 @@ static void apply_committed(void *ctx, const od_mrec *recs, int32_t count, int64
             fprintf(stderr, "odradek: out of memory copying the metadata image\n");
         }
     }
+    attach_staged(b, staged, staged_count);
+    free(staged);
+    /* What staging could not open (out of memory) is opened here. */
     char err[256];
     const od_uuid *last_topic = NULL;
     bool broker_configs = false;

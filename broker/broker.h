@@ -241,6 +241,9 @@ int16_t od_broker_validate_topic_configs(od_broker *b, od_arena *arena,
 
 /* The log settings a topic's overrides give (lock held). */
 void od_broker_topic_log_config(od_broker *b, const char *topic, od_log_config *out);
+/* The same from another image (the controller's, on its thread). */
+void od_broker_topic_log_config_in(od_broker *b, const od_mimage *img, const char *topic,
+                                   od_log_config *out);
 
 /* Takes a read pin on a partition (lock held); the returned od_ref drops it
  * (any thread, takes the lock). NULL when out of memory, and then the read

@@ -190,14 +190,19 @@ static int describe_cluster_defaults(od_broker *b, od_arena *arena, const od_str
 }
 
 /* The topic's overrides from the image. */
-static int topic_overrides(od_broker *b, const char *topic, kv_list *out)
+static int overrides_in(const od_mimage *img, const char *topic, kv_list *out)
 {
     memset(out, 0, sizeof *out);
-    const od_mi_config_resource *res = od_mimage_configs(b->image, OD_CONFIG_RESOURCE_TOPIC, topic);
+    const od_mi_config_resource *res = od_mimage_configs(img, OD_CONFIG_RESOURCE_TOPIC, topic);
     for (int32_t i = 0; res != NULL && i < res->count; i++)
         if (kv_set(out, res->entries[i].name, res->entries[i].value) != 0)
             return -1;
     return 0;
+}
+
+static int topic_overrides(od_broker *b, const char *topic, kv_list *out)
+{
+    return overrides_in(b->image, topic, out);
 }
 
 int16_t od_broker_describe_configs(od_broker *b, od_arena *arena, int8_t resource_type,
@@ -292,10 +297,16 @@ int16_t od_broker_validate_topic_configs(od_broker *b, od_arena *arena,
 
 void od_broker_topic_log_config(od_broker *b, const char *topic, od_log_config *out)
 {
+    od_broker_topic_log_config_in(b, b->image, topic, out);
+}
+
+void od_broker_topic_log_config_in(od_broker *b, const od_mimage *img, const char *topic,
+                                   od_log_config *out)
+{
     *out = b->settings.log_defaults;
     kv_list overrides;
     od_cfgb_log_settings ls;
-    if (topic_overrides(b, topic, &overrides) == 0 &&
+    if (overrides_in(img, topic, &overrides) == 0 &&
         od_cfgb_resolve_topic(current_config(b), overrides.items, overrides.count, &ls) == 0) {
         out->segment_bytes = ls.segment_bytes;
         out->segment_ms = ls.segment_ms;
