@@ -287,6 +287,26 @@ static void test_fetch_records_spliced_from_files(void)
     check_file_splice(od_api_find(1)->max_version);
 }
 
+/* A controller listener serves what the spec names it for (ApiVersions,
+ * DescribeQuorum, the admin operations), never Produce or Metadata;
+ * DescribeQuorum is served on broker listeners too, as Kafka 3.9 does. */
+static void test_controller_table_follows_spec_listeners(void)
+{
+    CHECK(table.controller_entries[18].handler != NULL);
+    CHECK(table.controller_entries[55].handler != NULL);
+    CHECK(table.controller_entries[19].handler != NULL);
+    CHECK(table.controller_entries[0].handler == NULL);
+    CHECK(table.controller_entries[3].handler == NULL);
+    CHECK(table.controller_entries[22].handler == NULL);
+    CHECK(table.entries[55].handler != NULL);
+    for (int k = 0; k < OD_DISPATCH_MAX_KEYS; k++) {
+        if (table.controller_entries[k].handler != NULL)
+            CHECK(table.controller_entries[k].api->listeners & OD_LISTENER_CONTROLLER);
+        if (table.entries[k].handler != NULL)
+            CHECK(table.entries[k].api->listeners & OD_LISTENER_BROKER);
+    }
+}
+
 static void setup(void)
 {
     od_dispatch_init(&table, NULL);
@@ -302,4 +322,5 @@ OD_TEST_MAIN({"setup", setup},
               test_api_versions_bad_software_name_is_invalid_request},
              {"unserved_keys_and_versions_close", test_unserved_keys_and_versions_close},
              {"truncated_body_closes", test_truncated_body_closes},
-             {"fetch_records_spliced_from_files", test_fetch_records_spliced_from_files})
+             {"fetch_records_spliced_from_files", test_fetch_records_spliced_from_files},
+             {"controller_table_follows_spec_listeners", test_controller_table_follows_spec_listeners})
