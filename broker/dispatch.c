@@ -48,6 +48,7 @@ static const struct {
     {43, od_handle_elect_leaders},
     {44, od_handle_incremental_alter_configs},
     {47, od_handle_offset_delete},
+    {55, od_handle_describe_quorum},
     {60, od_handle_describe_cluster},
     {61, od_handle_describe_producers},
     {65, od_handle_describe_transactions},
