@@ -29,9 +29,12 @@ for _ in range(200):
 PY
 }
 
-# Milliseconds until a Metadata request (kcat -L) is answered.
+# Milliseconds until a Metadata request (kcat -L) is answered. The port is
+# polled first: a kcat started before the listener is bound waits out
+# librdkafka's reconnect backoff, which would be measured instead.
 until_metadata() {
     local port="$1" t0="$2"
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.005; done
     until kcat -b "127.0.0.1:$port" -L -m 1 >/dev/null 2>&1; do sleep 0.01; done
     echo $(( $(date +%s%3N) - t0 ))
 }
