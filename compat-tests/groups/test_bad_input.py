@@ -55,8 +55,8 @@ def test_unknown_groups_and_topics(broker):
         # Commits outside group membership (generation -1, no member id): fine for a topic that
         # exists, UNKNOWN_TOPIC_OR_PARTITION for a topic or a partition that does not.
         assert offset_commit(c, group, -1, "", {(topic, 0): 5}) == {(topic, 0): NONE}
-        assert offset_commit(c, group, -1, "", {(f"{topic}-missing", 0): 5, (topic, 7): 1}) == {
-            (f"{topic}-missing", 0): UNKNOWN_TOPIC_OR_PARTITION, (topic, 7): UNKNOWN_TOPIC_OR_PARTITION}
+        assert offset_commit(c, group, -1, "", {(f"{topic}-missing", 0): 5}) == {
+            (f"{topic}-missing", 0): UNKNOWN_TOPIC_OR_PARTITION}
         # Commit metadata longer than offset.metadata.max.bytes (4096 by default).
         assert offset_commit(c, group, -1, "", {(topic, 1): 5}, metadata="m" * 5000) == {
             (topic, 1): OFFSET_METADATA_TOO_LARGE}
@@ -67,6 +67,18 @@ def test_unknown_groups_and_topics(broker):
         err, got = offset_fetch(c, group, [(topic, 0), (topic, 1), (f"{topic}-missing", 0)])
         assert err == NONE and got == {(topic, 0): (5, NONE), (topic, 1): (6, NONE),
                                        (f"{topic}-missing", 0): (-1, NONE)}
+
+
+def test_commit_to_missing_partition(broker):
+    """A partition past the topic's last one is as unknown as a topic that does not exist."""
+    topic = harness.unique_topic("bad-partition")
+    group = f"g-{topic}"
+    rdk.create_topic(broker, topic, partitions=2)
+    with _connect(broker, group) as c:
+        assert offset_commit(c, group, -1, "", {(topic, 1): 1, (topic, 7): 1}) == {
+            (topic, 1): NONE, (topic, 7): UNKNOWN_TOPIC_OR_PARTITION}
+        err, got = offset_fetch(c, group, [(topic, 1), (topic, 7)])
+        assert err == NONE and got[(topic, 1)] == (1, NONE), got
 
 
 def test_generations_and_members(broker):
