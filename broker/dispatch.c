@@ -40,6 +40,7 @@ static const struct {
     {25, od_handle_add_offsets_to_txn},
     {26, od_handle_end_txn},
     {27, od_handle_write_txn_markers},
+    {28, od_handle_txn_offset_commit},
     {32, od_handle_describe_configs},
     {33, od_handle_alter_configs},
     {35, od_handle_describe_log_dirs},

@@ -3,10 +3,10 @@
  * txn_service.h for ownership and locking.
  *
  * Invariants:
- *   1. The coordinator is only called with the broker lock held; the timer
- *      thread takes the broker lock before od_tc_tick and never holds
- *      timer_lock while it waits for the broker lock (lock order: broker,
- *      then timer_lock).
+ *   1. The coordinator is only called with the broker lock held; whatever
+ *      may write markers holds the group lock too, taken first (od_txn_lock;
+ *      lock order: group, broker, timer_lock). The timer thread never holds
+ *      timer_lock while it waits for the other two.
  *   2. A __transaction_state partition is loaded (every batch from the log
  *      start to the log end fed to od_tc_load_batch) before the coordinator
  *      owns it; a partition that fails to load stays unowned, so its ids
@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "group_service.h"
 #include "handler_util.h"
 #include "log_dir.h"
 #include "records/batch_builder.h"
@@ -37,6 +38,7 @@ typedef struct od_txn_service {
     od_tc *tc;
     int32_t partitions;          /* of __transaction_state */
     bool topic_ready;            /* topic exists and its partitions are loaded */
+    od_gc *groups_locked;        /* the group coordinator while od_txn_lock holds its lock */
     bool topic_creating;         /* creation posted to the controller, not answered yet */
     pthread_t thread;
     bool thread_started;
@@ -134,6 +136,12 @@ int16_t od_txn_write_marker(od_broker *b, od_str topic, int32_t partition, int64
         w.err == OD_WIRE_OK)
         err = leader_append(b, t, p, partition, w.buf, w.len);
     od_writer_free(&w);
+    /* Transactional offsets in this partition commit or go with the marker
+     * (a marker written without the group lock is found by the group
+     * coordinator's replay instead, at its next load). */
+    if (err == OD_ERR_NONE && b->txn && b->txn->groups_locked &&
+        od_str_eq_cstr(topic, OD_GROUP_OFFSETS_TOPIC))
+        od_gc_complete_txn(b->txn->groups_locked, partition, producer_id, commit);
     return err;
 }
 
@@ -212,9 +220,9 @@ static void *timer_main(void *arg)
         if (s->deadline <= now) {
             s->deadline = INT64_MAX;
             pthread_mutex_unlock(&s->timer_lock);
-            od_broker_lock(s->broker);
+            od_gc *groups = od_txn_lock(s->broker);
             od_tc_tick(s->tc);
-            od_broker_unlock(s->broker);
+            od_txn_unlock(s->broker, groups);
             pthread_mutex_lock(&s->timer_lock);
             continue;
         }
@@ -249,9 +257,16 @@ int od_txn_service_open(od_broker *b)
     od_tc_env env = {s, env_now, env_wake_at, env_append, env_next_producer_id, env_write_marker};
     if (!(s->tc = od_tc_create(&cfg, &env)))
         return -1;
+    /* Transactions left in a Prepare state write their markers now: with the
+     * group lock, as everywhere else (invariant 1). */
+    od_gc *groups = b->groups ? od_group_service_lock(b->groups) : NULL;
+    s->groups_locked = groups;
     if (t)
         load_all(s, t);
     od_tc_tick(s->tc);
+    s->groups_locked = NULL;
+    if (groups)
+        od_group_service_unlock(b->groups);
     if (pthread_create(&s->thread, NULL, timer_main, s) != 0)
         return -1;
     s->thread_started = true;
@@ -297,6 +312,24 @@ static void state_topic_created(void *ctx, int16_t error_code, const char *messa
                     message ? message : "error", error_code);
     }
     od_broker_unlock(b);
+}
+
+od_gc *od_txn_lock(od_broker *b)
+{
+    od_gc *groups = b->groups ? od_group_service_lock(b->groups) : NULL;
+    od_broker_lock(b);
+    if (b->txn)
+        b->txn->groups_locked = groups;
+    return groups;
+}
+
+void od_txn_unlock(od_broker *b, od_gc *groups)
+{
+    if (b->txn)
+        b->txn->groups_locked = NULL;
+    od_broker_unlock(b);
+    if (groups)
+        od_group_service_unlock(b->groups);
 }
 
 od_tc *od_txn_coordinator(od_broker *b, int16_t *error)

@@ -9,9 +9,11 @@
  * this single node (od_txn_write_marker, the path WriteTxnMarkers takes).
  *
  * Threads and locks: the coordinator is behind the broker lock, like every
- * log it touches; every function here is called with the lock held. A timer
- * thread owned by the service sleeps until the coordinator's next deadline
- * and then calls od_tc_tick under the broker lock.
+ * log it touches; every function here is called with the lock held. Calls
+ * that may write markers (EndTxn, InitProducerId, WriteTxnMarkers, the
+ * timer) take the group lock first (od_txn_lock), as group_service.h
+ * orders them. A timer thread owned by the service sleeps until the
+ * coordinator's next deadline and then calls od_tc_tick under both.
  */
 #ifndef ODRADEK_BROKER_TXN_SERVICE_H
 #define ODRADEK_BROKER_TXN_SERVICE_H
@@ -20,9 +22,17 @@
 #include <stdint.h>
 
 #include "broker.h"
+#include "group_coordinator.h"
 #include "transaction_coordinator.h"
 
 #define OD_TXN_STATE_TOPIC "__transaction_state"
+
+/* Takes the group lock (when consumer groups run) and then the broker lock,
+ * the order group_service.h sets, so that markers written meanwhile into
+ * __consumer_offsets reach the group coordinator's pending transactional
+ * offsets at once. Returns what od_txn_unlock needs. */
+od_gc *od_txn_lock(od_broker *b);
+void od_txn_unlock(od_broker *b, od_gc *groups);
 
 /* Creates the coordinator, loads __transaction_state if it exists, starts
  * the timer thread. Called from od_broker_open (single-threaded). Returns 0

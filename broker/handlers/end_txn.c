@@ -13,13 +13,13 @@ od_handler_status od_handle_end_txn(od_rctx *ctx)
     const od_end_txn_request *req = ctx->request;
     od_end_txn_response *resp = ctx->response;
     od_broker *b = ctx->broker;
-    od_broker_lock(b);
+    od_gc *groups = od_txn_lock(b);
     int16_t e;
     od_tc *tc = od_txn_coordinator(b, &e);
     if (tc)
         e = od_tc_end_txn(tc, req->transactional_id, req->producer_id, req->producer_epoch,
                           req->committed);
-    od_broker_unlock(b);
+    od_txn_unlock(b, groups);
     if (e == OD_TC_PRODUCER_FENCED && ctx->version < 2)
         e = OD_TC_INVALID_PRODUCER_EPOCH;
     resp->error_code = e;

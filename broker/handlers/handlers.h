@@ -31,6 +31,7 @@ od_api_handler od_handle_add_partitions_to_txn;
 od_api_handler od_handle_add_offsets_to_txn;
 od_api_handler od_handle_end_txn;
 od_api_handler od_handle_write_txn_markers;
+od_api_handler od_handle_txn_offset_commit;
 od_api_handler od_handle_describe_transactions;
 od_api_handler od_handle_list_transactions;
 od_api_handler od_handle_describe_producers;

@@ -36,8 +36,9 @@ od_handler_status od_handle_init_producer_id(od_rctx *ctx)
     od_broker *b = ctx->broker;
     resp->producer_id = -1;
     resp->producer_epoch = -1;
-    od_broker_lock(b);
     if (req->transactional_id.len >= 0) {
+        /* An open transaction of this id may be aborted here (markers). */
+        od_gc *groups = od_txn_lock(b);
         int16_t e;
         od_tc *tc = od_txn_coordinator(b, &e);
         if (tc) {
@@ -55,9 +56,10 @@ od_handler_status od_handle_init_producer_id(od_rctx *ctx)
         if (e == OD_TC_PRODUCER_FENCED && ctx->version < 4)
             e = OD_TC_INVALID_PRODUCER_EPOCH;
         resp->error_code = e;
-        od_broker_unlock(b);
+        od_txn_unlock(b, groups);
         return OD_HANDLER_REPLY;
     }
+    od_broker_lock(b);
     int64_t id = -1;
     bool have = od_broker_take_producer_id(b, &id);
     od_broker_unlock(b);

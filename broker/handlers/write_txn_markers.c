@@ -21,7 +21,7 @@ od_handler_status od_handle_write_txn_markers(od_rctx *ctx)
     marker_out *markers = OD_ARENA_ARRAY(ctx, marker_out, nm);
     if (!markers)
         return OD_HANDLER_CLOSE;
-    od_broker_lock(b);
+    od_gc *groups = od_txn_lock(b);
     for (int32_t i = 0; i < nm; i++) {
         const od_write_txn_markers_request_writable_txn_marker *m = &req->markers.items[i];
         od_write_txn_markers_response_writable_txn_marker_result_init(&markers[i]);
@@ -29,7 +29,7 @@ od_handler_status od_handle_write_txn_markers(od_rctx *ctx)
         int32_t nt = m->topics.count > 0 ? m->topics.count : 0;
         topic_out *topics = OD_ARENA_ARRAY(ctx, topic_out, nt);
         if (!topics) {
-            od_broker_unlock(b);
+            od_txn_unlock(b, groups);
             return OD_HANDLER_CLOSE;
         }
         for (int32_t j = 0; j < nt; j++) {
@@ -39,7 +39,7 @@ od_handler_status od_handle_write_txn_markers(od_rctx *ctx)
             int32_t np = t->partition_indexes.count > 0 ? t->partition_indexes.count : 0;
             part_out *parts = OD_ARENA_ARRAY(ctx, part_out, np);
             if (!parts) {
-                od_broker_unlock(b);
+                od_txn_unlock(b, groups);
                 return OD_HANDLER_CLOSE;
             }
             for (int32_t k = 0; k < np; k++) {
@@ -54,7 +54,7 @@ od_handler_status od_handle_write_txn_markers(od_rctx *ctx)
         }
         markers[i].topics = (od_write_txn_markers_response_writable_txn_marker_topic_result_array){nt, topics};
     }
-    od_broker_unlock(b);
+    od_txn_unlock(b, groups);
     resp->markers = (od_write_txn_markers_response_writable_txn_marker_result_array){nm, markers};
     return OD_HANDLER_REPLY;
 }

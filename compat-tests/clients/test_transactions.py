@@ -181,3 +181,47 @@ def test_java_transactions(broker):
                           capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr[-4000:]
     assert out.stdout.startswith("ok: 75 committed of 125"), out.stdout
+
+
+def committed_offset(broker, group, topic):
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group,
+                  "enable.auto.commit": False, "isolation.level": "read_committed"})
+    try:
+        return c.committed([TopicPartition(topic, 0)], timeout=rdk.TIMEOUT)[0].offset
+    finally:
+        c.close()
+
+
+def test_rdk_offsets_in_transaction(broker):
+    """send_offsets_to_transaction (AddOffsetsToTxn, TxnOffsetCommit): the group's offset moves
+    when the transaction commits and not when it aborts."""
+    source, sink = harness.unique_topic("txn-offs-in"), harness.unique_topic("txn-offs-out")
+    rdk.create_topic(broker, source, 1)
+    rdk.create_topic(broker, sink, 1)
+    rdk.produce(broker, source, [(None, f"in-{i}".encode(), 0) for i in range(10)])
+    group = harness.unique_topic("txn-offs-group")
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group,
+                  "enable.auto.commit": False, "isolation.level": "read_committed"})
+    try:
+        c.assign([TopicPartition(source, 0, OFFSET_BEGINNING)])
+        p = txn_producer(broker, harness.unique_topic("txn-offs-id"))
+
+        def transform(upto, commit):
+            p.begin_transaction()
+            p.produce(sink, value=f"out-{upto}".encode(), partition=0)
+            p.send_offsets_to_transaction([TopicPartition(source, 0, upto)],
+                                          c.consumer_group_metadata(), rdk.TIMEOUT)
+            if commit:
+                p.commit_transaction(rdk.TIMEOUT)
+            else:
+                p.abort_transaction(rdk.TIMEOUT)
+
+        transform(5, True)
+        assert committed_offset(broker, group, source) == 5
+        transform(8, False)
+        assert committed_offset(broker, group, source) == 5
+        transform(10, True)
+        assert committed_offset(broker, group, source) == 10
+        assert read_to_end(broker, sink, 1, "read_committed") == {0: ["out-5", "out-10"]}
+    finally:
+        c.close()
