@@ -11,6 +11,7 @@
 
 #include "broker.h"
 #include "checkpoint.h"
+#include "dispatch.h"
 #include "fileio.h"
 #include "group_service.h"
 #include "od_test.h"
@@ -174,5 +175,95 @@ static void test_records_land_in_hashed_partition_and_reload(void)
     remove_root();
 }
 
+/* A request frame for od_dispatch_request: header, then the body. */
+static od_request *make_request(int16_t key, int16_t version, const void *body)
+{
+    const od_api_info *api = od_api_find(key);
+    od_request *req = calloc(1, sizeof *req);
+    od_arena_init(&req->arena);
+    req->api_key = key;
+    req->api_version = version;
+    req->correlation_id = 7;
+    od_request_header h;
+    od_request_header_init(&h);
+    h.request_api_key = key;
+    h.request_api_version = version;
+    h.correlation_id = 7;
+    h.client_id = OD_STR_LIT("group-service-test");
+    od_writer w;
+    od_writer_init(&w, 256);
+    od_request_header_encode(&h, &w, (int16_t)od_request_header_version(key, version));
+    api->request->encode(body, &w, version);
+    uint8_t *frame = od_arena_alloc(&req->arena, w.len);
+    memcpy(frame, w.buf, w.len);
+    req->frame = frame;
+    req->frame_len = w.len;
+    od_writer_free(&w);
+    od_chain_init(&req->response);
+    return req;
+}
+
+/* Decodes the (single memory link) response after its header. */
+static bool decode_response(od_request *req, int16_t key, int16_t version, void *out, od_arena *arena)
+{
+    const od_link *l = req->response.head;
+    if (l == NULL || l->kind != OD_LINK_MEMORY)
+        return false;
+    od_reader r;
+    od_reader_init(&r, l->memory, l->len, arena);
+    od_response_header rh;
+    od_response_header_decode(&rh, &r, (int16_t)od_response_header_version(key, version));
+    od_api_find(key)->response->decode(out, &r, version);
+    return r.err == OD_WIRE_OK && rh.correlation_id == 7;
+}
+
+/* Bug: OffsetFetch for all of a group's offsets (null topics) with a
+ * group-level error (here NOT_COORDINATOR: __consumer_offsets does not exist
+ * yet) sized an allocation from an uninitialised topic count. */
+static void test_offset_fetch_all_with_group_error_bug(void)
+{
+    format_root();
+    od_broker *b = open_broker();
+    REQUIRE(b != NULL);
+    od_dispatch table;
+    od_dispatch_init(&table, b);
+    for (int16_t version = 2; version <= 9; version++) {
+        od_offset_fetch_request body;
+        od_offset_fetch_request_init(&body);
+        od_offset_fetch_request_offset_fetch_request_group group;
+        od_offset_fetch_request_offset_fetch_request_group_init(&group);
+        group.group_id = OD_STR_LIT("g");
+        group.topics = (od_offset_fetch_request_offset_fetch_request_topics_array){-1, NULL};
+        bool batched = version >= 8;
+        if (batched)
+            body.groups = (od_offset_fetch_request_offset_fetch_request_group_array){1, &group};
+        else
+            body.group_id = OD_STR_LIT("g"), body.topics.count = -1;
+        od_request *req = make_request(9, version, &body);
+        CHECK_EQ_INT(od_dispatch_request(&table, req), OD_HANDLE_DONE);
+        od_arena arena;
+        od_arena_init(&arena);
+        od_offset_fetch_response resp;
+        CHECKF(decode_response(req, 9, version, &resp, &arena), "v%d", version);
+        if (batched) {
+            CHECK_EQ_INT(resp.groups.count, 1);
+            if (resp.groups.count == 1) {
+                CHECK_EQ_INT(resp.groups.items[0].error_code, OD_GC_NOT_COORDINATOR);
+                CHECK_EQ_INT(resp.groups.items[0].topics.count, 0);
+            }
+        } else {
+            CHECK_EQ_INT(resp.error_code, OD_GC_NOT_COORDINATOR);
+            CHECK_EQ_INT(resp.topics.count, 0);
+        }
+        od_arena_release(&arena);
+        od_chain_discard(&req->response);
+        od_arena_release(&req->arena);
+        free(req);
+    }
+    CHECK_EQ_INT(od_broker_close(b), 0);
+    remove_root();
+}
+
 OD_TEST_MAIN(OD_CASE(test_partition_matches_java),
-             OD_CASE(test_records_land_in_hashed_partition_and_reload))
+             OD_CASE(test_records_land_in_hashed_partition_and_reload),
+             OD_CASE(test_offset_fetch_all_with_group_error_bug))
