@@ -777,6 +777,7 @@ static int16_t map_group_append_error(int16_t e)
     case OD_GC_KAFKA_STORAGE_ERROR:
         return OD_GC_NOT_COORDINATOR;
     case OD_GC_UNKNOWN_SERVER_ERROR:
+    case OD_GC_MESSAGE_TOO_LARGE:
     case OD_GC_RECORD_LIST_TOO_LARGE:
     case OD_GC_INVALID_FETCH_SIZE:
         return OD_GC_UNKNOWN_SERVER_ERROR;

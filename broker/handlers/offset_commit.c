@@ -2,10 +2,10 @@
  * OffsetCommit: a group's committed offsets, written to __consumer_offsets
  * before the reply (group_service.h, invariant 2).
  *
- * As Kafka 3.9: a topic this broker does not know gets
- * UNKNOWN_TOPIC_OR_PARTITION for each of its partitions and is not
- * committed; the rest goes to the coordinator with the generation and
- * member checks. v1 carries a commit timestamp per partition (-1: now);
+ * As Kafka 3.9: a partition this broker does not know (unknown topic, or
+ * an index past the topic's partitions) gets UNKNOWN_TOPIC_OR_PARTITION and
+ * is not committed; the rest goes to the coordinator with the generation
+ * and member checks. v1 carries a commit timestamp per partition (-1: now);
  * v2-4 a retention time (-1: the broker's offsets.retention.minutes), which
  * the decoder leaves at -1 for the versions without them.
  */
@@ -23,23 +23,29 @@ od_handler_status od_handle_offset_commit(od_rctx *ctx)
     od_offset_commit_response_offset_commit_response_topic *topics =
         OD_ARENA_ARRAY(ctx, od_offset_commit_response_offset_commit_response_topic, nt);
     od_gc_offset_commit *commits = OD_ARENA_ARRAY(ctx, od_gc_offset_commit, total);
-    bool *known = OD_ARENA_ARRAY(ctx, bool, nt);
+    bool *known = OD_ARENA_ARRAY(ctx, bool, total); /* per partition, in request order */
     if (topics == NULL || commits == NULL || known == NULL)
         return OD_HANDLER_CLOSE;
 
     od_broker *b = ctx->broker;
     od_broker_lock(b);
-    for (int32_t i = 0; i < nt; i++)
-        known[i] = od_broker_topic_by_name(b, req->topics.items[i].name) != NULL;
-    od_broker_unlock(b);
-
-    /* The commits of known topics, in request order. */
-    int32_t n = 0;
+    int32_t k = 0;
     for (int32_t i = 0; i < nt; i++) {
         const od_offset_commit_request_offset_commit_request_topic *t = &req->topics.items[i];
-        if (!known[i])
-            continue;
+        od_broker_topic *bt = od_broker_topic_by_name(b, t->name);
+        for (int32_t j = 0; j < t->partitions.count; j++)
+            known[k++] = od_broker_partition_of(bt, t->partitions.items[j].partition_index) != NULL;
+    }
+    od_broker_unlock(b);
+
+    /* The commits of known partitions, in request order. */
+    int32_t n = 0;
+    k = 0;
+    for (int32_t i = 0; i < nt; i++) {
+        const od_offset_commit_request_offset_commit_request_topic *t = &req->topics.items[i];
         for (int32_t j = 0; j < t->partitions.count; j++) {
+            if (!known[k++])
+                continue;
             const od_offset_commit_request_offset_commit_request_partition *p = &t->partitions.items[j];
             commits[n++] = (od_gc_offset_commit){
                 .topic = t->name,
@@ -59,7 +65,8 @@ od_handler_status od_handle_offset_commit(od_rctx *ctx)
         od_group_service_unlock(gs);
     }
 
-    int32_t k = 0;
+    k = 0;
+    n = 0;
     for (int32_t i = 0; i < nt; i++) {
         const od_offset_commit_request_offset_commit_request_topic *t = &req->topics.items[i];
         od_offset_commit_response_offset_commit_response_topic *to = &topics[i];
@@ -73,7 +80,7 @@ od_handler_status od_handle_offset_commit(od_rctx *ctx)
         for (int32_t j = 0; j < np; j++) {
             od_offset_commit_response_offset_commit_response_partition_init(&parts[j]);
             parts[j].partition_index = t->partitions.items[j].partition_index;
-            parts[j].error_code = known[i] ? commits[k++].error : OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            parts[j].error_code = known[k++] ? commits[n++].error : OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         }
         to->partitions = (od_offset_commit_response_offset_commit_response_partition_array){np, parts};
     }

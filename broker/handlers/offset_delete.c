@@ -1,6 +1,6 @@
 /*
  * OffsetDelete: removes committed offsets of partitions a group no longer
- * reads. As Kafka: partitions of topics this broker does not know get
+ * reads. As Kafka: partitions this broker does not know get
  * UNKNOWN_TOPIC_OR_PARTITION; the others go to the coordinator, which
  * refuses topics an active consumer group subscribes to
  * (GROUP_SUBSCRIBED_TO_TOPIC) and answers group-level errors at the top.
@@ -16,7 +16,7 @@ od_handler_status od_handle_offset_delete(od_rctx *ctx)
     int32_t total = 0;
     for (int32_t i = 0; i < nt; i++)
         total += req->topics.items[i].partitions.count > 0 ? req->topics.items[i].partitions.count : 0;
-    bool *known = OD_ARENA_ARRAY(ctx, bool, nt);
+    bool *known = OD_ARENA_ARRAY(ctx, bool, total); /* per partition, in request order */
     od_gc_offset_delete *parts = OD_ARENA_ARRAY(ctx, od_gc_offset_delete, total);
     od_offset_delete_response_offset_delete_response_topic *topics =
         OD_ARENA_ARRAY(ctx, od_offset_delete_response_offset_delete_response_topic, nt);
@@ -24,23 +24,29 @@ od_handler_status od_handle_offset_delete(od_rctx *ctx)
         return OD_HANDLER_CLOSE;
     od_broker *b = ctx->broker;
     od_broker_lock(b);
-    for (int32_t i = 0; i < nt; i++)
-        known[i] = od_broker_topic_by_name(b, req->topics.items[i].name) != NULL;
+    int32_t k = 0;
+    for (int32_t i = 0; i < nt; i++) {
+        const od_offset_delete_request_offset_delete_request_topic *t = &req->topics.items[i];
+        od_broker_topic *bt = od_broker_topic_by_name(b, t->name);
+        for (int32_t j = 0; j < t->partitions.count; j++)
+            known[k++] = od_broker_partition_of(bt, t->partitions.items[j].partition_index) != NULL;
+    }
     od_broker_unlock(b);
     int32_t n = 0;
+    k = 0;
     for (int32_t i = 0; i < nt; i++) {
-        if (!known[i])
-            continue;
         const od_offset_delete_request_offset_delete_request_topic *t = &req->topics.items[i];
         for (int32_t j = 0; j < t->partitions.count; j++)
-            parts[n++] = (od_gc_offset_delete){t->name, t->partitions.items[j].partition_index, 0};
+            if (known[k++])
+                parts[n++] = (od_gc_offset_delete){t->name, t->partitions.items[j].partition_index, 0};
     }
     od_group_service *gs = b->groups;
     od_gc *gc = od_group_service_lock(gs);
     int16_t top = od_gc_delete_offsets(gc, req->group_id, parts, n);
     od_group_service_unlock(gs);
     resp->error_code = top;
-    int32_t k = 0;
+    k = 0;
+    n = 0;
     for (int32_t i = 0; i < nt; i++) {
         const od_offset_delete_request_offset_delete_request_topic *t = &req->topics.items[i];
         od_offset_delete_response_offset_delete_response_topic *to = &topics[i];
@@ -54,7 +60,7 @@ od_handler_status od_handle_offset_delete(od_rctx *ctx)
         for (int32_t j = 0; j < np; j++) {
             od_offset_delete_response_offset_delete_response_partition_init(&ps[j]);
             ps[j].partition_index = t->partitions.items[j].partition_index;
-            ps[j].error_code = known[i] ? parts[k++].error : OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            ps[j].error_code = known[k++] ? parts[n++].error : OD_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         }
         to->partitions = (od_offset_delete_response_offset_delete_response_partition_array){np, ps};
     }
