@@ -62,6 +62,13 @@ typedef struct od_broker_group_settings {
     int32_t group_max_session_timeout_ms;
     int32_t group_initial_rebalance_delay_ms;
     int32_t group_max_size;
+    /* KIP-848 consumer groups (consumer_group.h) */
+    bool consumer_protocol_enabled;   /* "consumer" in group.coordinator.rebalance.protocols */
+    int32_t consumer_session_timeout_ms;
+    int32_t consumer_heartbeat_interval_ms;
+    int32_t consumer_max_size;
+    int32_t consumer_assignors[2];    /* od_cg_assignor values, group.consumer.assignors order */
+    int32_t consumer_assignor_count;
 } od_broker_group_settings;
 
 /* The values handlers read, copied out of the broker config at start so

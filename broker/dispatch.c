@@ -54,6 +54,8 @@ static const struct {
     {61, od_handle_describe_producers},
     {65, od_handle_describe_transactions},
     {66, od_handle_list_transactions},
+    {68, od_handle_consumer_group_heartbeat},
+    {69, od_handle_consumer_group_describe},
     {71, od_handle_get_telemetry_subscriptions},
     {72, od_handle_push_telemetry},
     {75, od_handle_describe_topic_partitions},
@@ -81,6 +83,12 @@ void od_dispatch_init(od_dispatch *d, od_broker *broker)
             d->entries[key].handler = implemented_apis[i].handler;
         if (api->listeners & OD_LISTENER_CONTROLLER)
             d->controller_entries[key].handler = implemented_apis[i].handler;
+    }
+    /* As Kafka 3.9: the KIP-848 APIs exist only when
+     * group.coordinator.rebalance.protocols lists "consumer". */
+    if (broker == NULL || !broker->settings.groups.consumer_protocol_enabled) {
+        d->entries[68].handler = d->controller_entries[68].handler = NULL;
+        d->entries[69].handler = d->controller_entries[69].handler = NULL;
     }
 }
 

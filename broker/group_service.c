@@ -47,6 +47,10 @@ struct od_group_service {
     pthread_mutex_t lock;          /* the group lock: everything below */
     od_gc *gc;
     od_gc_config cfg;
+    od_cg *cg;                     /* KIP-848 consumer groups, same partitions */
+    od_cg_config cg_cfg;
+    int64_t cg_wake_deadline;      /* the consumer-group coordinator's wake_at; -1 none */
+    int64_t cg_topics_version;     /* metadata image offset its topics were taken at; -2 never */
     service_state state;
     bool topic_creating;           /* a creation is with the controller */
     int64_t wake_deadline;         /* the coordinator's last wake_at; -1 none */
@@ -90,6 +94,17 @@ static void env_wake_at(void *ctx, int64_t deadline_ms)
     od_group_service *gs = ctx;
     bool sooner = gs->wake_deadline < 0 || deadline_ms < gs->wake_deadline;
     gs->wake_deadline = deadline_ms;
+    if (sooner)
+        wake_thread(gs);
+}
+
+/* The same for the consumer-group coordinator, which keeps its own
+ * deadline so the two never overwrite each other's. */
+static void env_cg_wake_at(void *ctx, int64_t deadline_ms)
+{
+    od_group_service *gs = ctx;
+    bool sooner = gs->cg_wake_deadline < 0 || deadline_ms < gs->cg_wake_deadline;
+    gs->cg_wake_deadline = deadline_ms;
     if (sooner)
         wake_thread(gs);
 }
@@ -252,8 +267,10 @@ static int load_partition(od_group_service *gs, int32_t partition, char *err, si
 
 static void unload_all(od_group_service *gs)
 {
-    for (int32_t p = 0; p < gs->cfg.offsets_topic_num_partitions; p++)
+    for (int32_t p = 0; p < gs->cfg.offsets_topic_num_partitions; p++) {
         od_gc_unload(gs->gc, p);
+        od_cg_unload(gs->cg, p);
+    }
 }
 
 /* A coordinator sized for `partitions`. Group lock held (or no other user). */
@@ -263,11 +280,22 @@ static int make_coordinator(od_group_service *gs, int32_t partitions)
     cfg.offsets_topic_num_partitions = partitions;
     od_gc_env env = {gs, env_now, env_wake_at, env_append};
     od_gc *gc = od_gc_create(&cfg, &env);
-    if (gc == NULL)
+    od_cg_config cg_cfg = gs->cg_cfg;
+    cg_cfg.offsets_topic_num_partitions = partitions;
+    od_gc_env cg_env = {gs, env_now, env_cg_wake_at, env_append};
+    od_cg *cg = od_cg_create(&cg_cfg, &cg_env);
+    if (gc == NULL || cg == NULL) {
+        od_gc_destroy(gc);
+        od_cg_destroy(cg);
         return -1;
+    }
     od_gc_destroy(gs->gc);
+    od_cg_destroy(gs->cg);
     gs->gc = gc;
     gs->cfg = cfg;
+    gs->cg = cg;
+    gs->cg_cfg = cg_cfg;
+    gs->cg_topics_version = -2;
     return 0;
 }
 
@@ -286,6 +314,8 @@ static int load_all(od_group_service *gs, int32_t partitions, char *err, size_t 
             return -1;
         }
     }
+    /* Consumer-group records came through load_consumer_group_record. */
+    od_cg_activate_all(gs->cg);
     gs->state = SERVICE_ACTIVE;
     return 0;
 }
@@ -299,6 +329,15 @@ static int32_t topic_partitions(od_group_service *gs)
     int32_t n = t ? t->partition_count : 0;
     od_broker_unlock(gs->broker);
     return n;
+}
+
+/* The loader of KIP-848 records (key versions 3-8). Group lock held. */
+static int load_consumer_group_record(void *ctx, int32_t partition, int16_t key_version,
+                                      const od_record *rec)
+{
+    od_group_service *gs = ctx;
+    (void)key_version;
+    return od_cg_load_record(gs->cg, partition, rec->key, rec->value) == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -327,12 +366,27 @@ od_group_service *od_group_service_create(od_broker *b, char *err, size_t err_le
     gs->cfg.offsets_retention_ms = (int64_t)s->offsets_retention_minutes * 60 * 1000;
     gs->cfg.offsets_retention_check_interval_ms = s->offsets_retention_check_interval_ms;
     gs->cfg.offsets_topic_compression_codec = s->offsets_topic_compression_codec;
+    gs->cg_wake_deadline = -1;
+    gs->cg_topics_version = -2;
+    od_cg_config_default(&gs->cg_cfg);
+    if (s->consumer_session_timeout_ms > 0)
+        gs->cg_cfg.session_timeout_ms = s->consumer_session_timeout_ms;
+    if (s->consumer_heartbeat_interval_ms > 0)
+        gs->cg_cfg.heartbeat_interval_ms = s->consumer_heartbeat_interval_ms;
+    if (s->consumer_max_size > 0)
+        gs->cg_cfg.max_size = s->consumer_max_size;
+    if (s->consumer_assignor_count > 0) {
+        gs->cg_cfg.assignor_count = s->consumer_assignor_count;
+        for (int32_t i = 0; i < s->consumer_assignor_count; i++)
+            gs->cg_cfg.assignors[i] = (od_cg_assignor)s->consumer_assignors[i];
+    }
     if (gs->event_fd < 0 || make_coordinator(gs, gs->cfg.offsets_topic_num_partitions) != 0) {
         snprintf(err, err_len, "cannot create the group coordinator: %s",
                  gs->event_fd < 0 ? strerror(errno) : "out of memory");
         od_group_service_close(gs);
         return NULL;
     }
+    od_group_service_add_loader(gs, 3, 8, load_consumer_group_record, gs);
     return gs;
 }
 
@@ -375,9 +429,16 @@ static void *group_thread(void *arg)
             od_gc_tick(gs->gc); /* asks for its next deadline through env_wake_at */
             now = od_wall_clock_ms();
         }
+        if (gs->state == SERVICE_ACTIVE && gs->cg_wake_deadline >= 0 && gs->cg_wake_deadline <= now) {
+            gs->cg_wake_deadline = -1;
+            od_cg_tick(gs->cg); /* through env_cg_wake_at */
+            now = od_wall_clock_ms();
+        }
         int timeout = MAX_SLEEP_MS;
         if (gs->state == SERVICE_ACTIVE && gs->wake_deadline >= 0 && gs->wake_deadline - now < timeout)
             timeout = gs->wake_deadline <= now ? 0 : (int)(gs->wake_deadline - now);
+        if (gs->state == SERVICE_ACTIVE && gs->cg_wake_deadline >= 0 && gs->cg_wake_deadline - now < timeout)
+            timeout = gs->cg_wake_deadline <= now ? 0 : (int)(gs->cg_wake_deadline - now);
         pthread_mutex_unlock(&gs->lock);
         struct pollfd pfd = {.fd = gs->event_fd, .events = POLLIN};
         if (poll(&pfd, 1, timeout) > 0) {
@@ -422,6 +483,7 @@ void od_group_service_close(od_group_service *gs)
         pthread_join(gs->thread, NULL);
     }
     od_gc_destroy(gs->gc);
+    od_cg_destroy(gs->cg);
     if (gs->event_fd >= 0)
         close(gs->event_fd);
     pthread_mutex_destroy(&gs->lock);
@@ -439,6 +501,29 @@ od_gc *od_group_service_lock(od_group_service *gs)
 void od_group_service_unlock(od_group_service *gs)
 {
     pthread_mutex_unlock(&gs->lock);
+}
+
+od_cg *od_group_service_consumer_groups(od_group_service *gs)
+{
+    od_broker *b = gs->broker;
+    od_broker_lock(b);
+    int64_t version = od_mimage_last_offset(b->image);
+    if (version != gs->cg_topics_version) {
+        size_t n = od_mimage_topic_count(b->image);
+        od_cg_topic *topics = calloc(n ? n : 1, sizeof *topics);
+        if (topics != NULL) {
+            for (size_t i = 0; i < n; i++) {
+                const od_mi_topic *t = od_mimage_topic_at(b->image, i);
+                topics[i] = (od_cg_topic){od_str_from_cstr(t->name), t->id, t->partition_count};
+            }
+            /* On failure (memory) the old view stays and the next call retries. */
+            if (od_cg_set_topics(gs->cg, topics, (int32_t)n) == 0)
+                gs->cg_topics_version = version;
+            free(topics);
+        }
+    }
+    od_broker_unlock(b);
+    return gs->cg;
 }
 
 bool od_group_service_ready(const od_group_service *gs)

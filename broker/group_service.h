@@ -54,6 +54,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "consumer_group.h"
 #include "group_coordinator.h"
 #include "records/records.h"
 #include "wire.h"
@@ -105,6 +106,13 @@ int32_t od_group_service_partitions(const od_group_service *gs);
 /* Takes the group lock and returns the coordinator to call. */
 od_gc *od_group_service_lock(od_group_service *gs);
 void od_group_service_unlock(od_group_service *gs);
+
+/* The KIP-848 consumer-group coordinator (consumer_group.h) that shares
+ * __consumer_offsets, its loading, the group thread and the group lock.
+ * Refreshes its view of the cluster's topics from the metadata image when
+ * the image moved (takes the broker lock: group lock first, as above).
+ * Group lock held; NULL never (it exists from create to close). */
+od_cg *od_group_service_consumer_groups(od_group_service *gs);
 
 /* ------------------------------------------------- for other coordinators */
 

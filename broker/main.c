@@ -167,7 +167,22 @@ static int settings_from_config(const od_broker_config *c, od_broker_settings *s
         .group_max_session_timeout_ms = c->group_max_session_timeout_ms,
         .group_initial_rebalance_delay_ms = c->group_initial_rebalance_delay_ms,
         .group_max_size = c->group_max_size,
+        .consumer_session_timeout_ms = c->group_consumer_session_timeout_ms,
+        .consumer_heartbeat_interval_ms = c->group_consumer_heartbeat_interval_ms,
+        .consumer_max_size = c->group_consumer_max_size,
     };
+    for (size_t i = 0; i < c->group_coordinator_rebalance_protocols.count; i++)
+        if (strcmp(c->group_coordinator_rebalance_protocols.items[i], "consumer") == 0)
+            s->groups.consumer_protocol_enabled = true;
+    /* Kafka names an assignor by class; its name() is uniform or range. */
+    for (size_t i = 0; i < c->group_consumer_assignors.count && s->groups.consumer_assignor_count < 2; i++) {
+        const char *a = c->group_consumer_assignors.items[i];
+        size_t len = strlen(a);
+        bool range = strcmp(a, "range") == 0 || (len >= 13 && strcmp(a + len - 13, "RangeAssignor") == 0);
+        bool uniform = strcmp(a, "uniform") == 0 || (len >= 15 && strcmp(a + len - 15, "UniformAssignor") == 0);
+        if (range || uniform)
+            s->groups.consumer_assignors[s->groups.consumer_assignor_count++] = range ? 1 : 0;
+    }
 
     od_log_config *lc = &s->log_defaults;
     od_log_config_default(lc);

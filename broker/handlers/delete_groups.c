@@ -3,6 +3,7 @@
  * __consumer_offsets; only an Empty (or offsets-only) group can go
  * (NON_EMPTY_GROUP otherwise, GROUP_ID_NOT_FOUND when unknown).
  */
+#include "consumer_group_util.h"
 #include "group_util.h"
 #include "handlers.h"
 
@@ -20,7 +21,8 @@ od_handler_status od_handle_delete_groups(od_rctx *ctx)
     for (int32_t i = 0; i < n; i++) {
         od_delete_groups_response_deletable_group_result_init(&results[i]);
         results[i].group_id = req->groups_names.items[i];
-        results[i].error_code = od_gc_delete_group(gc, req->groups_names.items[i]);
+        if (!od_cg_hook_delete(gs, gc, req->groups_names.items[i], &results[i].error_code))
+            results[i].error_code = od_gc_delete_group(gc, req->groups_names.items[i]);
     }
     od_group_service_unlock(gs);
     resp->results = (od_delete_groups_response_deletable_group_result_array){n, results};

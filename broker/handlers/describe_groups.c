@@ -4,6 +4,7 @@
  * assignments are filled only while the group is Stable. With no authorizer
  * every group operation is allowed (v3+, when asked).
  */
+#include "consumer_group_util.h"
 #include "group_util.h"
 #include "handlers.h"
 
@@ -27,7 +28,8 @@ od_handler_status od_handle_describe_groups(od_rctx *ctx)
     od_gc *gc = od_group_service_lock(gs);
     int rc = 0;
     for (int32_t i = 0; i < n && rc == 0; i++)
-        rc = od_gc_describe(gc, req->groups.items[i], ctx->arena, &summaries[i]);
+        if (!od_cg_hook_describe(gs, req->groups.items[i], &summaries[i]))
+            rc = od_gc_describe(gc, req->groups.items[i], ctx->arena, &summaries[i]);
     od_group_service_unlock(gs);
     if (rc != 0)
         return OD_HANDLER_CLOSE;

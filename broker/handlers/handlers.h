@@ -15,6 +15,8 @@ od_api_handler od_handle_list_offsets;
 od_api_handler od_handle_create_topics;
 od_api_handler od_handle_delete_topics;
 od_api_handler od_handle_describe_cluster;
+od_api_handler od_handle_consumer_group_heartbeat;
+od_api_handler od_handle_consumer_group_describe;
 od_api_handler od_handle_describe_quorum;
 od_api_handler od_handle_init_producer_id;
 od_api_handler od_handle_offset_for_leader_epoch;

@@ -18,6 +18,7 @@
  * protocol name of a group without one is null from v7 and "" before, as
  * Kafka's JoinGroupResponse writes it.
  */
+#include "consumer_group_util.h"
 #include "group_util.h"
 #include "handlers.h"
 
@@ -99,7 +100,15 @@ od_handler_status od_handle_join_group(od_rctx *ctx)
     od_group_service *gs = ctx->broker->groups;
     od_gc *gc = od_group_service_lock(gs);
     call->in_handler = true;
-    od_gc_join(gc, &a);
+    int16_t consumer_group = od_cg_hook_join(gs, req->group_id);
+    if (consumer_group != OD_ERR_NONE) {
+        od_gc_join_result refused = {.error = consumer_group, .generation_id = -1,
+                                     .protocol_type = OD_STR_NULL, .protocol_name = OD_STR_NULL,
+                                     .leader = OD_STR_LIT(""), .member_id = req->member_id};
+        on_joined(call, &refused);
+    } else {
+        od_gc_join(gc, &a);
+    }
     call->in_handler = false;
     bool now = call->answered_inline;
     od_group_service_unlock(gs);

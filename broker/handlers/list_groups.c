@@ -3,6 +3,7 @@
  * the state filter (v4+) and the type filter (v5+, "classic" only today),
  * both case-insensitive as Kafka's; the decoder leaves absent filters empty.
  */
+#include "consumer_group_util.h"
 #include "group_util.h"
 #include "handlers.h"
 
@@ -18,6 +19,11 @@ od_handler_status od_handle_list_groups(od_rctx *ctx)
     int rc = od_gc_list(gc, req->states_filter.items, req->states_filter.count > 0 ? req->states_filter.count : 0,
                         req->types_filter.items, req->types_filter.count > 0 ? req->types_filter.count : 0,
                         ctx->arena, &error, &found, &n);
+    if (rc == 0)
+        rc = od_cg_hook_list(gs, ctx->arena, req->states_filter.items,
+                             req->states_filter.count > 0 ? req->states_filter.count : 0,
+                             req->types_filter.items, req->types_filter.count > 0 ? req->types_filter.count : 0,
+                             &found, &n);
     od_group_service_unlock(gs);
     if (rc != 0)
         return OD_HANDLER_CLOSE;

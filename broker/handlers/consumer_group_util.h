@@ -1,0 +1,130 @@
+/*
+ * How the classic group handlers (ListGroups, DescribeGroups, OffsetCommit,
+ * JoinGroup, DeleteGroups) see KIP-848 consumer groups: one call each, with
+ * the group lock held, so those handlers stay about the classic protocol.
+ *
+ * A consumer group's committed offsets live with the classic coordinator
+ * (one __consumer_offsets record format for both); it holds them in an
+ * offsets-only group of the same id, which these hooks hide.
+ */
+#ifndef ODRADEK_BROKER_HANDLERS_CONSUMER_GROUP_UTIL_H
+#define ODRADEK_BROKER_HANDLERS_CONSUMER_GROUP_UTIL_H
+
+#include <strings.h>
+
+#include "consumer_group.h"
+#include "group_util.h"
+
+/* OffsetCommit for a consumer group: the member epoch is checked here
+ * (Kafka's ConsumerGroup.validateOffsetCommit; v9+ carries it in the
+ * generation field), then the offsets are stored as an admin commit. Returns
+ * false when the group is not a consumer group (the caller commits as
+ * before). Group lock held. */
+static inline bool od_cg_hook_commit(od_group_service *gs, od_gc *gc, od_str group_id,
+                                     od_str member_id, int32_t member_epoch, int16_t version,
+                                     int64_t retention_ms, od_gc_offset_commit *commits, int32_t n)
+{
+    od_cg *cg = od_group_service_consumer_groups(gs);
+    if (cg == NULL || !od_cg_has_group(cg, group_id))
+        return false;
+    int16_t err = od_cg_validate_offset_commit(cg, group_id, member_id, member_epoch, version);
+    if (err != OD_ERR_NONE) {
+        for (int32_t i = 0; i < n; i++)
+            commits[i].error = err;
+        return true;
+    }
+    od_gc_commit_offsets(gc, group_id, OD_STR_LIT(""), OD_STR_NULL, -1, retention_ms, commits, n);
+    return true;
+}
+
+/* JoinGroup (classic) on a consumer group: Kafka 3.9 without a migration
+ * policy refuses a group with members (GROUP_ID_NOT_FOUND, "not a classic
+ * group") and turns an empty one into a classic group. Returns the error to
+ * answer, or NONE to go on. Group lock held. */
+static inline int16_t od_cg_hook_join(od_group_service *gs, od_str group_id)
+{
+    od_cg *cg = od_group_service_consumer_groups(gs);
+    od_cg_group_info info;
+    if (cg == NULL || !od_cg_has_group(cg, group_id) ||
+        !od_cg_group_info_get(cg, group_id, &info))
+        return OD_ERR_NONE;
+    if (info.member_count > 0)
+        return OD_GC_GROUP_ID_NOT_FOUND;
+    int16_t err = od_cg_delete_group(cg, group_id);
+    return err == OD_GC_GROUP_ID_NOT_FOUND ? OD_ERR_NONE : err;
+}
+
+/* DeleteGroups of a consumer group: its records and its offsets. Returns
+ * false when the group is not a consumer group. Group lock held. */
+static inline bool od_cg_hook_delete(od_group_service *gs, od_gc *gc, od_str group_id,
+                                     int16_t *error)
+{
+    od_cg *cg = od_group_service_consumer_groups(gs);
+    if (cg == NULL || !od_cg_has_group(cg, group_id))
+        return false;
+    *error = od_cg_delete_group(cg, group_id);
+    if (*error == OD_ERR_NONE)
+        (void)od_gc_delete_group(gc, group_id); /* the offsets, when any were committed */
+    return true;
+}
+
+/* DescribeGroups (classic) of a consumer group: Kafka 3.9 answers "Dead" with
+ * no error and no members. Returns false when not a consumer group. */
+static inline bool od_cg_hook_describe(od_group_service *gs, od_str group_id,
+                                       od_gc_group_summary *out)
+{
+    od_cg *cg = od_group_service_consumer_groups(gs);
+    if (cg == NULL || !od_cg_has_group(cg, group_id))
+        return false;
+    memset(out, 0, sizeof *out);
+    out->state = OD_STR_LIT("Dead");
+    out->protocol_type = OD_STR_LIT("");
+    out->protocol_data = OD_STR_LIT("");
+    return true;
+}
+
+static inline bool od_cg_str_ieq(od_str a, od_str b)
+{
+    return a.len == b.len && (a.len <= 0 || strncasecmp(a.ptr, b.ptr, (size_t)a.len) == 0);
+}
+
+/* ListGroups: the classic list minus the offsets-only holders of consumer
+ * groups, plus the consumer groups that pass the filters (type "consumer",
+ * protocol type "consumer"). *groups is replaced by an arena array.
+ * Returns 0 or -1 (arena). Group lock held. */
+static inline int od_cg_hook_list(od_group_service *gs, od_arena *arena, const od_str *states,
+                                  int32_t state_count, const od_str *types, int32_t type_count,
+                                  od_gc_listed_group **groups, int32_t *count)
+{
+    od_cg *cg = od_group_service_consumer_groups(gs);
+    od_cg_listed_group *found = NULL;
+    int32_t nf = 0;
+    if (cg == NULL)
+        return 0;
+    if (od_cg_list(cg, arena, &found, &nf) != 0)
+        return -1;
+    od_gc_listed_group *out = od_arena_calloc(arena, (size_t)(*count + nf + 1), sizeof *out);
+    if (out == NULL)
+        return -1;
+    int32_t n = 0;
+    for (int32_t i = 0; i < *count; i++)
+        if (!od_cg_has_group(cg, (*groups)[i].group_id))
+            out[n++] = (*groups)[i];
+    bool type_ok = type_count == 0;
+    for (int32_t i = 0; i < type_count; i++)
+        type_ok = type_ok || od_cg_str_ieq(types[i], OD_STR_LIT("consumer"));
+    for (int32_t i = 0; i < nf && type_ok; i++) {
+        bool state_ok = state_count == 0;
+        for (int32_t k = 0; k < state_count; k++)
+            state_ok = state_ok || od_cg_str_ieq(states[k], found[i].state);
+        if (!state_ok)
+            continue;
+        out[n++] = (od_gc_listed_group){found[i].group_id, OD_STR_LIT("consumer"), found[i].state,
+                                        OD_STR_LIT("consumer")};
+    }
+    *groups = out;
+    *count = n;
+    return 0;
+}
+
+#endif
