@@ -40,26 +40,38 @@ def member(bootstrap, group, **conf):
 
 
 def rebalance_seconds(bootstrap, topic, group, members, partitions, timeout=120):
-    """Seconds from the subscribes until the members hold disjoint shares covering every partition."""
+    """Seconds from the subscribes until the members hold disjoint shares covering every partition.
+    Each member polls on its own thread and notes its assignment from the rebalance callbacks
+    (asking the consumer from another thread would wait on the poller holding the GIL)."""
     consumers = [member(bootstrap, group) for _ in range(members)]
+    held = [[] for _ in consumers]
+    lock = threading.Lock()
     stop = threading.Event()
 
-    def poll(c):
+    def poll(i, c):
+        def on_assign(_, parts):
+            with lock:
+                held[i] = sorted(tp.partition for tp in parts)
+
+        def on_revoke(_, parts):
+            with lock:
+                held[i] = []
+
+        c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
         while not stop.is_set():
             c.poll(0.05)
 
-    threads = [threading.Thread(target=poll, args=(c,), daemon=True) for c in consumers]
+    threads = [threading.Thread(target=poll, args=(i, c), daemon=True) for i, c in enumerate(consumers)]
     t0 = time.monotonic()
-    for c in consumers:
-        c.subscribe([topic])
     for t in threads:
         t.start()
     try:
         want = partitions // members
         while time.monotonic() - t0 < timeout:
-            held = [[tp.partition for tp in c.assignment()] for c in consumers]
-            flat = sorted(p for h in held for p in h)
-            if flat == list(range(partitions)) and all(len(h) >= want for h in held):
+            with lock:
+                flat = sorted(p for h in held for p in h)
+                ok = flat == list(range(partitions)) and all(len(h) >= want for h in held)
+            if ok:
                 return time.monotonic() - t0
             time.sleep(0.005)
         raise RuntimeError(f"group {group} not stable after {timeout}s")
