@@ -263,3 +263,10 @@ def delete_group(conn, group):
     r = conn.request(42, 1, Writer().array([group], lambda w, g: w.string(g)).done())
     r.i32()
     return r.array(lambda x: (x.string(), x.i16()))[0][1]
+
+
+def api_versions(conn):
+    """ApiVersions v0 -> {api_key: (min_version, max_version)}."""
+    r = conn.request(18, 0, b"")
+    assert r.i16() == NONE
+    return {k: (lo, hi) for k, lo, hi in r.array(lambda x: (x.i16(), x.i16(), x.i16()))}
