@@ -1,18 +1,18 @@
 /*
  * libFuzzer target for replaying KIP-848 consumer-group records: the input
- * is a list of records (u8 key length, key, u16 value length with 0xFFFF
- * for a tombstone, value), packed into one valid batch and loaded into a
- * fresh consumer-group coordinator, which then describes every group,
- * heartbeats as each loaded member (driving the assignors and the
- * reconciliation over whatever was loaded) and expires them. Any crash,
- * leak or sanitizer report is a bug; bad records must only fail the load.
+ * is a list of records (format in protocol/fuzz/fuzz_record_input.h),
+ * packed into one valid batch and loaded into a fresh consumer-group
+ * coordinator, which then describes every group, heartbeats as each loaded
+ * member (driving the assignors and the reconciliation over whatever was
+ * loaded) and expires them. Any crash, leak or sanitizer report is a bug;
+ * bad records must only fail the load.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fuzz_record_input.h"
 #include "consumer_group.h"
-#include "records/batch_builder.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -68,35 +68,9 @@ static void exercise(od_cg *cg, od_arena *arena)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    od_builder_record recs[64];
-    int32_t n = 0;
-    size_t at = 0;
-    while (n < 64 && at < size) {
-        size_t klen = data[at++];
-        if (at + klen + 2 > size)
-            break;
-        od_bytes key = {data + at, (int32_t)klen};
-        at += klen;
-        size_t vlen = ((size_t)data[at] << 8) | data[at + 1];
-        at += 2;
-        od_bytes value = OD_BYTES_NULL;
-        if (vlen != 0xFFFF) {
-            if (at + vlen > size)
-                break;
-            value = (od_bytes){data + at, (int32_t)vlen};
-            at += vlen;
-        }
-        recs[n++] = (od_builder_record){.timestamp = fuzz_clock, .key = key, .value = value};
-    }
-    if (n == 0)
-        return 0;
     od_writer batch;
-    od_writer_init(&batch, 256);
-    od_batch_params params = OD_BATCH_PARAMS_INIT;
-    if (od_batch_build(&params, recs, n, &batch) != OD_BATCH_OK) {
-        od_writer_free(&batch);
+    if (!fuzz_records_to_batch(data, size, fuzz_clock, &batch))
         return 0;
-    }
     od_cg_config cfg;
     od_cg_config_default(&cfg);
     cfg.offsets_topic_num_partitions = 1;

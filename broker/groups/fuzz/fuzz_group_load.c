@@ -1,17 +1,16 @@
 /*
  * libFuzzer target for replaying __consumer_offsets: the input is a list of
- * records (u8 key length, key, u16 value length with 0xFFFF for a
- * tombstone, value), packed into one valid batch and loaded into a fresh
- * coordinator, which is then asked to describe, heartbeat, join and expire
- * what it loaded. Any crash, leak or sanitizer report is a bug; bad records
- * must only ever fail the load.
+ * records (format in protocol/fuzz/fuzz_record_input.h), packed into one
+ * valid batch and loaded into a fresh coordinator, which is then asked to
+ * describe, heartbeat, join and expire what it loaded. Any crash, leak or
+ * sanitizer report is a bug; bad records must only ever fail the load.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fuzz_record_input.h"
 #include "group_coordinator.h"
-#include "records/batch_builder.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,35 +32,9 @@ static void fuzz_join_done(void *ctx, const od_gc_join_result *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    od_builder_record recs[64];
-    int32_t n = 0;
-    size_t at = 0;
-    while (n < 64 && at < size) {
-        size_t klen = data[at++];
-        if (at + klen + 2 > size)
-            break;
-        od_bytes key = {data + at, (int32_t)klen};
-        at += klen;
-        size_t vlen = ((size_t)data[at] << 8) | data[at + 1];
-        at += 2;
-        od_bytes value = OD_BYTES_NULL;
-        if (vlen != 0xFFFF) {
-            if (at + vlen > size)
-                break;
-            value = (od_bytes){data + at, (int32_t)vlen};
-            at += vlen;
-        }
-        recs[n++] = (od_builder_record){.timestamp = fuzz_clock, .key = key, .value = value};
-    }
-    if (n == 0)
-        return 0;
     od_writer batch;
-    od_writer_init(&batch, 256);
-    od_batch_params params = OD_BATCH_PARAMS_INIT;
-    if (od_batch_build(&params, recs, n, &batch) != OD_BATCH_OK) {
-        od_writer_free(&batch);
+    if (!fuzz_records_to_batch(data, size, fuzz_clock, &batch))
         return 0;
-    }
     od_gc_config cfg;
     od_gc_config_default(&cfg);
     cfg.offsets_topic_num_partitions = 1;
