@@ -967,6 +967,8 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
         .cleaner_enable = s->log_cleaner_enable,
         .cleaner_backoff_ms = s->log_cleaner_backoff_ms,
         .file_delete_delay_ms = s->file_delete_delay_ms,
+        .producer_id_expiration_ms = s->producer_id_expiration_ms,
+        .producer_id_expiration_check_interval_ms = s->producer_id_expiration_check_interval_ms,
     };
     b->maintenance = od_maint_start(b, &mc);
     if (b->maintenance == NULL) {

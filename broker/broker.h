@@ -103,6 +103,8 @@ typedef struct od_broker_settings {
     bool log_cleaner_enable;               /* log.cleaner.enable && log.cleaner.threads > 0 */
     int64_t log_cleaner_backoff_ms;        /* log.cleaner.backoff.ms */
     int64_t file_delete_delay_ms;          /* log.segment.delete.delay.ms */
+    int64_t producer_id_expiration_ms;     /* producer.id.expiration.ms (read at start) */
+    int64_t producer_id_expiration_check_interval_ms; /* producer.id.expiration.check.interval.ms */
     od_broker_group_settings groups;
 } od_broker_settings;
 

@@ -23,6 +23,7 @@ struct od_maint {
     /* The thread's own schedule (invariant 1: only this thread). */
     int64_t next_retention_ms;
     int64_t next_clean_ms;
+    int64_t next_producer_expiry_ms;
 };
 
 /* Retention on every partition, one partition per lock hold (invariant 2). */
@@ -45,6 +46,29 @@ static void enforce_retention(od_maint *m, int64_t now_ms)
             if (err != OD_ST_OK)
                 fprintf(stderr, "odradek: retention of %s-%d failed: %s\n", t->name, p,
                         od_st_err_name(err));
+        }
+        od_broker_unlock(b);
+    }
+}
+
+/* Forgets idle producers on every partition, one topic per lock hold
+ * (invariant 2); the in-memory state only, so no I/O under the lock. */
+static void expire_producers(od_maint *m, int64_t now_ms)
+{
+    od_broker *b = m->broker;
+    for (int32_t ti = 0;; ti++) {
+        od_broker_lock(b);
+        if (ti >= b->topic_count) {
+            od_broker_unlock(b);
+            break;
+        }
+        od_broker_topic *t = &b->topics[ti];
+        for (int32_t p = 0; p < t->partition_count; p++) {
+            od_broker_partition *bp = t->partitions[p];
+            if (bp == NULL || bp->log == NULL)
+                continue;
+            /* A FAILED log refuses; its state is rebuilt at the next open. */
+            (void)od_log_expire_producers(bp->log, now_ms, m->cfg.producer_id_expiration_ms, NULL);
         }
         od_broker_unlock(b);
     }
@@ -100,6 +124,10 @@ static void *run(void *arg)
             enforce_retention(m, now);
             m->next_retention_ms = now + m->cfg.retention_check_interval_ms;
         }
+        if (now >= m->next_producer_expiry_ms) {
+            expire_producers(m, now);
+            m->next_producer_expiry_ms = now + m->cfg.producer_id_expiration_check_interval_ms;
+        }
         if (m->cfg.cleaner_enable && now >= m->next_clean_ms) {
             bool more = clean_once(m, now);
             m->next_clean_ms = more ? now : now + m->cfg.cleaner_backoff_ms;
@@ -108,6 +136,7 @@ static void *run(void *arg)
         /* Sleep until the next due step; deletions are checked at least
          * every second so the purge delay is kept to about a second. */
         int64_t next = min64(m->next_retention_ms, now + 1000);
+        next = min64(next, m->next_producer_expiry_ms);
         if (m->cfg.cleaner_enable)
             next = min64(next, m->next_clean_ms);
         pthread_mutex_lock(&m->mutex);
@@ -140,12 +169,17 @@ od_maint *od_maint_start(od_broker *b, const od_maint_config *cfg)
     m->cfg = *cfg;
     if (m->cfg.retention_check_interval_ms <= 0)
         m->cfg.retention_check_interval_ms = 300000;
+    if (m->cfg.producer_id_expiration_ms <= 0)
+        m->cfg.producer_id_expiration_ms = 86400000;
+    if (m->cfg.producer_id_expiration_check_interval_ms <= 0)
+        m->cfg.producer_id_expiration_check_interval_ms = 600000;
     if (m->cfg.cleaner_backoff_ms < 0)
         m->cfg.cleaner_backoff_ms = 0;
     int64_t now = od_wall_clock_ms();
     /* Kafka starts both schedules after their delay, not at once. */
     m->next_retention_ms = now + m->cfg.retention_check_interval_ms;
     m->next_clean_ms = now + m->cfg.cleaner_backoff_ms;
+    m->next_producer_expiry_ms = now + m->cfg.producer_id_expiration_check_interval_ms;
     pthread_mutex_init(&m->mutex, NULL);
     pthread_cond_init(&m->wake, NULL);
     if (pthread_create(&m->thread, NULL, run, m) != 0) {

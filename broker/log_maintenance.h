@@ -3,6 +3,9 @@
  * kept off the network threads.
  *   - retention (retention.ms, retention.bytes, the log start offset) on
  *     every partition, each log.retention.check.interval.ms;
+ *   - producer id expiry (producer.id.expiration.ms) on every partition,
+ *     each producer.id.expiration.check.interval.ms, as Kafka's
+ *     PeriodicProducerExpirationCheck;
  *   - the log cleaner (storage's od_logdir_cleaner_run_once: compaction,
  *     and retention of compact+delete logs) when log.cleaner.enable and
  *     log.cleaner.threads > 0: a round right after one that cleaned
@@ -13,7 +16,7 @@
  *
  * Invariants
  *   1. Nothing here runs on a network thread or the controller thread.
- *   2. Retention takes the broker lock per partition, so appends and reads
+ *   2. Retention and producer expiry take the broker lock per topic, so appends and reads
  *      of other partitions interleave with it. A cleaner round holds the
  *      broker lock for the whole round (storage's rule: whatever serialises
  *      od_logdir_* calls is held throughout; in the broker that is the one
@@ -43,6 +46,8 @@ typedef struct od_maint_config {
     bool cleaner_enable;                 /* log.cleaner.enable && log.cleaner.threads > 0 */
     int64_t cleaner_backoff_ms;          /* log.cleaner.backoff.ms */
     int64_t file_delete_delay_ms;        /* log.segment.delete.delay.ms */
+    int64_t producer_id_expiration_ms;   /* producer.id.expiration.ms */
+    int64_t producer_id_expiration_check_interval_ms; /* producer.id.expiration.check.interval.ms */
 } od_maint_config;
 
 typedef struct od_maint od_maint;

@@ -155,6 +155,8 @@ static int settings_from_config(const od_broker_config *c, od_broker_settings *s
     s->log_cleaner_enable = c->log_cleaner_enable && c->log_cleaner_threads > 0;
     s->log_cleaner_backoff_ms = c->log_cleaner_backoff_ms;
     s->file_delete_delay_ms = c->log_segment_delete_delay_ms;
+    s->producer_id_expiration_ms = c->producer_id_expiration_ms;
+    s->producer_id_expiration_check_interval_ms = c->producer_id_expiration_check_interval_ms;
     s->groups = (od_broker_group_settings){
         .offsets_topic_num_partitions = c->offsets_topic_num_partitions,
         .offsets_topic_replication_factor = c->offsets_topic_replication_factor,

@@ -36,6 +36,7 @@
  *   od_log_open --(unclean: recover from recovery point)--> OPEN
  *   od_log_open --(clean: read active tail only)----------> OPEN
  *   OPEN --append/read/truncate/retention/flush ok or rolled back--> OPEN
+ *   OPEN --od_log_expire_producers: idle producers forgotten--> OPEN
  *   OPEN --od_log_clean: groups filtered and swapped one by one--> OPEN
  *   OPEN --a rollback fails (disk gone, fd dead)--> FAILED
  *   OPEN --a compaction swap fails after its commit--> FAILED
@@ -1493,6 +1494,19 @@ static bool pred_size(od_log *log, od_segment *s, od_segment *next, void *ctx)
 static bool pred_start(od_log *log, od_segment *s, od_segment *next, void *ctx)
 {
     return next != NULL && next->base_offset <= log->log_start;
+}
+
+od_st_err od_log_expire_producers(od_log *log, int64_t now_ms, int64_t expiration_ms, int32_t *expired)
+{
+    if (expired)
+        *expired = 0;
+    if (log->sticky)
+        return log->sticky;
+    size_t before = log->ps.n;
+    od_pstate_expire(&log->ps, now_ms, expiration_ms);
+    if (expired)
+        *expired = (int32_t)(before - log->ps.n);
+    return OD_ST_OK;
 }
 
 od_st_err od_log_enforce_retention(od_log *log, int64_t now_ms, int32_t *deleted)

@@ -212,6 +212,14 @@ od_st_err od_log_delete_records_before(od_log *log, int64_t offset);
  * segment would go, so an active segment always exists. */
 od_st_err od_log_enforce_retention(od_log *log, int64_t now_ms, int32_t *deleted);
 
+/* Kafka's producer id expiry (producer.id.expiration.ms): forgets every
+ * producer without an open transaction whose last batch's max timestamp is
+ * expiration_ms or more before now_ms. A forgotten producer's next batch is
+ * accepted with any sequence, as a new producer's is. Only the in-memory
+ * state changes; the next snapshot (roll or close) leaves it out. Sets
+ * *expired (may be NULL) to the number dropped. */
+od_st_err od_log_expire_producers(od_log *log, int64_t now_ms, int64_t expiration_ms, int32_t *expired);
+
 /* What Kafka's LogCleanerManager computes to choose a log to clean. */
 typedef struct od_log_cleanable {
     int64_t first_dirty;       /* cleaner offset, or the log start when that is invalid */

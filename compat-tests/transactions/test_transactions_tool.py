@@ -4,6 +4,8 @@ and abort; and what read_committed and read_uncommitted readers see before and a
 
 import time
 
+import pytest
+
 from confluent_kafka import Consumer, IsolationLevel, Producer, TopicPartition, OFFSET_BEGINNING
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
@@ -127,3 +129,65 @@ def test_transactions_tool(broker):
     assert _last_stable_offsets(broker, topic, 2) == {0: 11, 1: 4}
     assert _read(broker, topic, 2, "read_committed")[1] == []
     assert _read(broker, topic, 2, "read_uncommitted")[1] == [f"o{i}".encode() for i in range(3)]
+
+
+# Small producer.id.expiration.ms and check interval, so a producer expires within seconds.
+EXPIRY_PROPERTIES = {
+    "producer.id.expiration.ms": "4000",
+    "producer.id.expiration.check.interval.ms": "500",
+}
+
+
+@pytest.fixture
+def expiring_broker(broker, scratch_root):
+    """A broker of the same kind as `broker` with EXPIRY_PROPERTIES, for one test only."""
+    if isinstance(broker, harness.BrokerUnavailable):
+        yield broker
+        return
+    b = harness.Broker(broker.name, scratch_root, extra_properties=EXPIRY_PROPERTIES)
+    try:
+        b.start()
+    except Exception as e:
+        b.stop()
+        pytest.fail(f"{broker.name} broker could not start: {e}\n--- broker log ---\n{b.log_tail()}",
+                    pytrace=False)
+    try:
+        yield b
+    finally:
+        b.stop()
+        harness.remove_tree(b.data)
+
+
+def _producers(broker, topic):
+    out = transactions(broker, "describe-producers", "--topic", topic, "--partition", "0").stdout
+    return {int(r["ProducerId"]): r for r in tab_table(out)}
+
+
+def _produce_idempotent(p, topic, values):
+    errors = []
+    for v in values:
+        p.produce(topic, value=v, partition=0, on_delivery=lambda err, _m: errors.append(err) if err else None)
+    assert p.flush(60) == 0
+    assert errors == [], errors
+
+
+def test_idle_producer_expires(expiring_broker):
+    broker = expiring_broker
+    topic = harness.unique_topic("pid-expiry")
+    rdk.create_topic(broker, topic, partitions=1)
+    p = Producer({"bootstrap.servers": broker.bootstrap, "enable.idempotence": True, "linger.ms": 5})
+    _produce_idempotent(p, topic, [f"v{i}".encode() for i in range(3)])
+    before = _producers(broker, topic)
+    assert len(before) == 1 and int(next(iter(before.values()))["LastSequence"]) == 2, before
+    [pid] = before
+
+    # Idle for producer.id.expiration.ms, the next check forgets it.
+    deadline = time.monotonic() + 60
+    while _producers(broker, topic) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert _producers(broker, topic) == {}, "the idle producer was never expired"
+
+    # Its next batch (sequence 3) is taken as an unknown producer's: accepted, and known again.
+    _produce_idempotent(p, topic, [b"v3"])
+    after = _producers(broker, topic)
+    assert pid in after and int(after[pid]["LastSequence"]) == 3, after

@@ -242,6 +242,56 @@ static void test_idempotent_log(void)
     st_rmtree(dir);
 }
 
+/* producer.id.expiration.ms at the log level: idle idempotent producers go,
+ * a producer with an open transaction stays however old, and the next
+ * snapshot no longer holds the expired ones. */
+static void test_producer_expiry(void)
+{
+    char dir[256];
+    st_tmpdir(dir);
+    od_log_config cfg;
+    od_log_config_default(&cfg);
+    od_log *log = st_open(dir, &cfg, NULL, false, 0, NULL, NULL);
+    REQUIRE(log);
+    od_append_info info;
+    REQUIRE_OK(app(log, 42, 0, 0, 3, &info)); /* max timestamp 1002 */
+    REQUIRE_OK(app(log, 44, 0, 0, 1, &info)); /* max timestamp 1000 */
+    od_writer w;
+    od_writer_init(&w, 256);
+    pbatch(&w, 43, 0, 0, 2, 100, OD_COMPRESSION_NONE, true); /* open transaction, ts 101 */
+    REQUIRE_OK(od_log_append_leader(log, w.buf, w.len, 0, 2000, NULL));
+    od_writer_free(&w);
+    CHECK_EQ_INT(app(log, 42, 0, 7, 1, &info), OD_ST_OUT_OF_ORDER_SEQUENCE);
+
+    int32_t expired = -1;
+    /* Idle is measured from the last batch's max timestamp: 1001 ms after
+     * 1000 is past 1000 ms for producer 44 only. */
+    REQUIRE_OK(od_log_expire_producers(log, 2001, 1000, &expired));
+    CHECK_EQ_INT(expired, 1);
+    CHECK(od_pstate_find(od_log_producer_state(log), 44) == NULL);
+    CHECK(od_pstate_find(od_log_producer_state(log), 42) != NULL);
+    REQUIRE_OK(od_log_expire_producers(log, 2002, 1000, &expired));
+    CHECK_EQ_INT(expired, 1);
+    const od_producer_entry *open_txn = od_pstate_find(od_log_producer_state(log), 43);
+    REQUIRE(open_txn != NULL);
+    CHECK_EQ_INT(open_txn->txn_first_offset, 4);
+    /* Kafka 3.9 treats an expired producer as unknown: any sequence goes. */
+    CHECK_EQ_INT(app(log, 42, 0, 7, 1, &info), OD_ST_OK);
+    CHECK_EQ_INT(app(log, 42, 0, 7, 1, &info), OD_ST_DUPLICATE_SEQUENCE);
+    CHECK_EQ_INT(od_log_close(log, true), OD_ST_OK);
+
+    /* The snapshot written on close reflects the expiry. */
+    log = st_open(dir, &cfg, NULL, true, 0, NULL, NULL);
+    REQUIRE(log);
+    CHECK(od_pstate_find(od_log_producer_state(log), 44) == NULL);
+    CHECK(od_pstate_find(od_log_producer_state(log), 43) != NULL);
+    CHECK_EQ_INT(app(log, 42, 0, 7, 1, &info), OD_ST_DUPLICATE_SEQUENCE);
+    CHECK_EQ_INT(app(log, 42, 0, 9, 1, &info), OD_ST_OUT_OF_ORDER_SEQUENCE);
+    CHECK_EQ_INT(app(log, 42, 0, 8, 1, &info), OD_ST_OK);
+    CHECK_EQ_INT(od_log_close(log, true), OD_ST_OK);
+    st_rmtree(dir);
+}
+
 static void test_compressed_batches(void)
 {
     char dir[256];
@@ -375,5 +425,5 @@ static void test_transactions_and_txnindex(void)
     st_rmtree(dir);
 }
 
-OD_TEST_MAIN(OD_CASE(test_sequence_rules), OD_CASE(test_snapshot_format), OD_CASE(test_idempotent_log),
+OD_TEST_MAIN(OD_CASE(test_sequence_rules), OD_CASE(test_snapshot_format), OD_CASE(test_idempotent_log), OD_CASE(test_producer_expiry),
              OD_CASE(test_compressed_batches), OD_CASE(test_transactions_and_txnindex))
