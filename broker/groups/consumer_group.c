@@ -2565,8 +2565,31 @@ int od_cg_list(const od_cg *cg, od_arena *arena, od_cg_listed_group **groups, in
     return 0;
 }
 
-int16_t od_cg_validate_offset_commit(const od_cg *cg, od_str group_id, od_str member_id,
-                                     int32_t member_epoch, int16_t api_version)
+/* ---------------------------------------------------------------- offsets
+ *
+ * Who may touch a consumer group's offsets: Kafka 3.9's ConsumerGroup
+ * validateOffsetCommit, validateOffsetFetch, isSubscribedToTopic (for
+ * OffsetDelete) and validateDeleteGroup, with the mapping
+ * OffsetMetadataManager adds for TxnOffsetCommit. Every offsets handler
+ * goes through these (broker/handlers/consumer_group_util.h), so a new kind
+ * of member changes them here only. */
+
+/* A member's epoch as an offsets request states it (validateMemberEpoch).
+ * Any difference, older or newer, is STALE_MEMBER_EPOCH in Kafka 3.9. A
+ * member speaking the classic protocol inside a consumer group (its
+ * generation id is its member epoch) gets ILLEGAL_GENERATION there instead. */
+static int16_t offset_member_epoch_error(const cmember *m, int32_t received_epoch)
+{
+    return received_epoch == m->epoch ? OD_GC_NONE : OD_CG_STALE_MEMBER_EPOCH;
+}
+
+/* validateOffsetCommit(memberId, instanceId, epoch, isTransactional,
+ * apiVersion): a commit with no epoch is an admin's (or a consumer's without
+ * group management) and is taken while the group has no members; otherwise
+ * the member must exist, use OffsetCommit v9+ unless the commit is
+ * transactional, and state its current epoch. */
+static int16_t validate_commit(const od_cg *cg, od_str group_id, od_str member_id,
+                               int32_t member_epoch, bool transactional, int16_t api_version)
 {
     const cgroup *g = od_cg_has_group(cg, group_id) ? find_group(cg, group_id) : NULL;
     if (!g)
@@ -2576,9 +2599,24 @@ int16_t od_cg_validate_offset_commit(const od_cg *cg, od_str group_id, od_str me
     const cmember *m = find_member(g, member_id, NULL);
     if (!m)
         return OD_GC_UNKNOWN_MEMBER_ID;
-    if (api_version < 9)
+    if (!transactional && api_version < 9)
         return OD_CG_UNSUPPORTED_VERSION;
-    return member_epoch == m->epoch ? OD_GC_NONE : OD_CG_STALE_MEMBER_EPOCH;
+    return offset_member_epoch_error(m, member_epoch);
+}
+
+int16_t od_cg_validate_offset_commit(const od_cg *cg, od_str group_id, od_str member_id,
+                                     int32_t member_epoch, int16_t api_version)
+{
+    return validate_commit(cg, group_id, member_id, member_epoch, false, api_version);
+}
+
+int16_t od_cg_validate_txn_offset_commit(const od_cg *cg, od_str group_id, od_str member_id,
+                                         int32_t member_epoch)
+{
+    int16_t err = validate_commit(cg, group_id, member_id, member_epoch, true, 0);
+    /* OffsetMetadataManager.validateTransactionalOffsetCommit: producers
+     * know generations, not member epochs. */
+    return err == OD_CG_STALE_MEMBER_EPOCH ? OD_GC_ILLEGAL_GENERATION : err;
 }
 
 int16_t od_cg_validate_offset_fetch(const od_cg *cg, od_str group_id, od_str member_id,
@@ -2587,12 +2625,44 @@ int16_t od_cg_validate_offset_fetch(const od_cg *cg, od_str group_id, od_str mem
     const cgroup *g = od_cg_has_group(cg, group_id) ? find_group(cg, group_id) : NULL;
     if (!g)
         return OD_GC_GROUP_ID_NOT_FOUND;
+    /* Only a null member id (OffsetFetch before v9, or an admin) with no
+     * epoch is anonymous; an empty string is a member id nobody has. */
     if (member_id.len < 0 && member_epoch < 0)
         return OD_GC_NONE;
     const cmember *m = find_member(g, member_id, NULL);
     if (!m)
         return OD_GC_UNKNOWN_MEMBER_ID;
-    return member_epoch == m->epoch ? OD_GC_NONE : OD_CG_STALE_MEMBER_EPOCH;
+    return offset_member_epoch_error(m, member_epoch);
+}
+
+int16_t od_cg_validate_offset_delete(const od_cg *cg, od_str group_id, od_str topic)
+{
+    const cgroup *g = od_cg_has_group(cg, group_id) ? find_group(cg, group_id) : NULL;
+    if (!g)
+        return OD_GC_GROUP_ID_NOT_FOUND;
+    /* isSubscribedToTopic: the names the members subscribe to, whether or
+     * not the topic exists (and, Odradek's extension, what their regex
+     * matches among the cluster's topics). */
+    const topicmeta *t = NULL;
+    for (int32_t i = 0; i < cg->topic_count && !t; i++)
+        if (beq(&cg->topics[i].name, topic))
+            t = &cg->topics[i];
+    for (int32_t i = 0; i < g->member_count; i++) {
+        const cmember *m = g->members[i];
+        for (int32_t k = 0; k < m->topic_count; k++)
+            if (beq(&m->topics[k], topic))
+                return OD_GC_GROUP_SUBSCRIBED_TO_TOPIC;
+        if (t && m->regex.len > 0) {
+            regex_t re;
+            if (compile_regex(bstr(&m->regex), &re)) {
+                bool hit = regex_matches(&re, t);
+                regfree(&re);
+                if (hit)
+                    return OD_GC_GROUP_SUBSCRIBED_TO_TOPIC;
+            }
+        }
+    }
+    return OD_GC_NONE;
 }
 
 int16_t od_cg_delete_group(od_cg *cg, od_str group_id)

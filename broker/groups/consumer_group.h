@@ -9,7 +9,7 @@
  *
  * Offsets of consumer groups stay with the classic coordinator (they share
  * __consumer_offsets and its OffsetCommit records); this module only
- * validates who may commit (od_cg_validate_offset_commit).
+ * validates who may commit, fetch or delete them (od_cg_validate_offset_*).
  *
  * Invariants (numbered; the .c file adds internal ones):
  *   1. State changes only by replaying records. A heartbeat, a timer or a
@@ -188,16 +188,27 @@ typedef struct od_cg_listed_group {
  * or -1 when the arena is exhausted. */
 int od_cg_list(const od_cg *cg, od_arena *arena, od_cg_listed_group **groups, int32_t *count);
 
-/* Who may commit offsets for a consumer group (Kafka's
- * ConsumerGroup.validateOffsetCommit): NONE when the group has no members
- * and the commit carries no epoch (admin), otherwise UNKNOWN_MEMBER_ID,
- * STALE_MEMBER_EPOCH, or UNSUPPORTED_VERSION for OffsetCommit below v9.
- * GROUP_ID_NOT_FOUND when there is no such consumer group. */
+/* Who may touch a consumer group's offsets, as Kafka 3.9's ConsumerGroup
+ * decides (one place in the .c file; a new kind of member extends it there).
+ * Each returns GROUP_ID_NOT_FOUND when there is no such consumer group.
+ *
+ * OffsetCommit (validateOffsetCommit): NONE when the group has no members
+ * and the commit carries no epoch (an admin's), otherwise UNKNOWN_MEMBER_ID,
+ * UNSUPPORTED_VERSION below OffsetCommit v9, STALE_MEMBER_EPOCH for any
+ * other epoch than the member's (older or newer). */
 int16_t od_cg_validate_offset_commit(const od_cg *cg, od_str group_id, od_str member_id,
                                      int32_t member_epoch, int16_t api_version);
-/* OffsetFetch v9+ with a member id and epoch (validateOffsetFetch). */
+/* TxnOffsetCommit: the same without the version check, and a wrong epoch is
+ * ILLEGAL_GENERATION (OffsetMetadataManager.validateTransactionalOffsetCommit). */
+int16_t od_cg_validate_txn_offset_commit(const od_cg *cg, od_str group_id, od_str member_id,
+                                         int32_t member_epoch);
+/* OffsetFetch (validateOffsetFetch): NONE for a null member id with no epoch
+ * (before v9, admins), otherwise UNKNOWN_MEMBER_ID or STALE_MEMBER_EPOCH. */
 int16_t od_cg_validate_offset_fetch(const od_cg *cg, od_str group_id, od_str member_id,
                                     int32_t member_epoch);
+/* OffsetDelete of one topic's offsets: GROUP_SUBSCRIBED_TO_TOPIC while a
+ * member subscribes to it (isSubscribedToTopic), else NONE. */
+int16_t od_cg_validate_offset_delete(const od_cg *cg, od_str group_id, od_str topic);
 
 /* DeleteGroups: NONE (tombstones written), NON_EMPTY_GROUP,
  * GROUP_ID_NOT_FOUND, or a coordinator error. */

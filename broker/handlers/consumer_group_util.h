@@ -1,6 +1,7 @@
 /*
  * How the classic group handlers (ListGroups, DescribeGroups, OffsetCommit,
- * JoinGroup, DeleteGroups) see KIP-848 consumer groups: one call each, with
+ * TxnOffsetCommit, OffsetFetch, OffsetDelete, JoinGroup, DeleteGroups) see
+ * KIP-848 consumer groups: one call each, with
  * the group lock held, so those handlers stay about the classic protocol.
  *
  * A consumer group's committed offsets live with the classic coordinator
@@ -19,21 +20,109 @@
  * (Kafka's ConsumerGroup.validateOffsetCommit; v9+ carries it in the
  * generation field), then the offsets are stored as an admin commit. Returns
  * false when the group is not a consumer group (the caller commits as
- * before). Group lock held. */
-static inline bool od_cg_hook_commit(od_group_service *gs, od_gc *gc, od_str group_id,
-                                     od_str member_id, int32_t member_epoch, int16_t version,
-                                     int64_t retention_ms, od_gc_offset_commit *commits, int32_t n)
+ * before), except for one case of Kafka 3.9's new group coordinator, which
+ * runs once the consumer protocol is enabled (consumer_protocol): a commit
+ * with an epoch for a group it does not know at all is GROUP_ID_NOT_FOUND
+ * from v9 (the old coordinator, and older versions, answer
+ * ILLEGAL_GENERATION, as od_gc does). Group lock held. */
+static inline bool od_cg_hook_commit(od_group_service *gs, od_gc *gc, bool consumer_protocol,
+                                     od_str group_id, od_str member_id, int32_t member_epoch,
+                                     int16_t version, int64_t retention_ms,
+                                     od_gc_offset_commit *commits, int32_t n)
 {
     od_cg *cg = od_group_service_consumer_groups(gs);
-    if (cg == NULL || !od_cg_has_group(cg, group_id))
-        return false;
-    int16_t err = od_cg_validate_offset_commit(cg, group_id, member_id, member_epoch, version);
+    int16_t err;
+    if (cg == NULL || !od_cg_has_group(cg, group_id)) {
+        od_gc_state state;
+        int32_t generation, members;
+        od_str leader;
+        if (!consumer_protocol || version < 9 || member_epoch < 0 ||
+            (od_gc_group_info(gc, group_id, &state, &generation, &leader, &members) &&
+             state != OD_GC_DEAD))
+            return false;
+        err = OD_GC_GROUP_ID_NOT_FOUND;
+    } else {
+        err = od_cg_validate_offset_commit(cg, group_id, member_id, member_epoch, version);
+    }
     if (err != OD_ERR_NONE) {
         for (int32_t i = 0; i < n; i++)
             commits[i].error = err;
         return true;
     }
     od_gc_commit_offsets(gc, group_id, OD_STR_LIT(""), OD_STR_NULL, -1, retention_ms, commits, n);
+    return true;
+}
+
+/* TxnOffsetCommit for a consumer group: the member and epoch are checked
+ * (od_cg_validate_txn_offset_commit), then the offsets go to the producer's
+ * transaction as an admin's would. Returns false when the group is not a
+ * consumer group. Group lock held. */
+static inline bool od_cg_hook_txn_commit(od_group_service *gs, od_gc *gc, od_str group_id,
+                                         int64_t producer_id, int16_t producer_epoch,
+                                         od_str member_id, int32_t generation_id,
+                                         od_gc_offset_commit *commits, int32_t n)
+{
+    od_cg *cg = od_group_service_consumer_groups(gs);
+    if (cg == NULL || !od_cg_has_group(cg, group_id))
+        return false;
+    int16_t err = od_cg_validate_txn_offset_commit(cg, group_id, member_id, generation_id);
+    if (err != OD_ERR_NONE) {
+        for (int32_t i = 0; i < n; i++)
+            commits[i].error = err;
+        return true;
+    }
+    od_gc_txn_commit_offsets(gc, group_id, producer_id, producer_epoch, OD_STR_LIT(""), OD_STR_NULL,
+                             -1, commits, n);
+    return true;
+}
+
+/* OffsetFetch of a consumer group: the member check of v9+ (a null member
+ * id with no epoch passes). Returns false when the group is not a consumer
+ * group; otherwise *error is the group-level error, NONE to read the offsets
+ * as usual. Group lock held. */
+static inline bool od_cg_hook_fetch(od_group_service *gs, od_str group_id, od_str member_id,
+                                    int32_t member_epoch, int16_t *error)
+{
+    od_cg *cg = od_group_service_consumer_groups(gs);
+    if (cg == NULL || !od_cg_has_group(cg, group_id))
+        return false;
+    *error = od_cg_validate_offset_fetch(cg, group_id, member_id, member_epoch);
+    return true;
+}
+
+/* OffsetDelete on a consumer group: partitions of topics a member subscribes
+ * to get GROUP_SUBSCRIBED_TO_TOPIC, the others are deleted (NONE, whether or
+ * not an offset was committed). scratch holds n entries. Returns false when
+ * the group is not a consumer group; otherwise *error is the group-level
+ * error. Group lock held. */
+static inline bool od_cg_hook_delete_offsets(od_group_service *gs, od_gc *gc, od_str group_id,
+                                             od_gc_offset_delete *parts, int32_t n,
+                                             od_gc_offset_delete *scratch, int16_t *error)
+{
+    od_cg *cg = od_group_service_consumer_groups(gs);
+    if (cg == NULL || !od_cg_has_group(cg, group_id))
+        return false;
+    int32_t k = 0;
+    for (int32_t i = 0; i < n; i++) {
+        parts[i].error = od_cg_validate_offset_delete(cg, group_id, parts[i].topic);
+        if (parts[i].error == OD_ERR_NONE)
+            scratch[k++] = parts[i];
+    }
+    *error = OD_ERR_NONE;
+    if (k == 0)
+        return true;
+    int16_t err = od_gc_delete_offsets(gc, group_id, scratch, k);
+    /* No offsets-only holder yet: nothing was ever committed to delete. */
+    if (err == OD_GC_GROUP_ID_NOT_FOUND)
+        return true;
+    if (err != OD_ERR_NONE) {
+        *error = err;
+        return true;
+    }
+    k = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (parts[i].error == OD_ERR_NONE)
+            parts[i].error = scratch[k++].error;
     return true;
 }
 

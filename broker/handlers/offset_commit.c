@@ -61,8 +61,9 @@ od_handler_status od_handle_offset_commit(od_rctx *ctx)
     if (n > 0) {
         od_group_service *gs = b->groups;
         od_gc *gc = od_group_service_lock(gs);
-        if (!od_cg_hook_commit(gs, gc, req->group_id, req->member_id, req->generation_id_or_member_epoch,
-                               ctx->version, req->retention_time_ms, commits, n))
+        if (!od_cg_hook_commit(gs, gc, b->settings.groups.consumer_protocol_enabled, req->group_id,
+                               req->member_id, req->generation_id_or_member_epoch, ctx->version,
+                               req->retention_time_ms, commits, n))
             od_gc_commit_offsets(gc, req->group_id, req->member_id, req->group_instance_id,
                                  req->generation_id_or_member_epoch, req->retention_time_ms, commits, n);
         od_group_service_unlock(gs);

@@ -3,8 +3,10 @@
  * reads. As Kafka: partitions this broker does not know get
  * UNKNOWN_TOPIC_OR_PARTITION; the others go to the coordinator, which
  * refuses topics an active consumer group subscribes to
- * (GROUP_SUBSCRIBED_TO_TOPIC) and answers group-level errors at the top.
+ * (GROUP_SUBSCRIBED_TO_TOPIC; for a KIP-848 group, topics any member
+ * subscribes to) and answers group-level errors at the top.
  */
+#include "consumer_group_util.h"
 #include "group_util.h"
 #include "handlers.h"
 
@@ -18,9 +20,10 @@ od_handler_status od_handle_offset_delete(od_rctx *ctx)
         total += req->topics.items[i].partitions.count > 0 ? req->topics.items[i].partitions.count : 0;
     bool *known = OD_ARENA_ARRAY(ctx, bool, total); /* per partition, in request order */
     od_gc_offset_delete *parts = OD_ARENA_ARRAY(ctx, od_gc_offset_delete, total);
+    od_gc_offset_delete *scratch = OD_ARENA_ARRAY(ctx, od_gc_offset_delete, total);
     od_offset_delete_response_offset_delete_response_topic *topics =
         OD_ARENA_ARRAY(ctx, od_offset_delete_response_offset_delete_response_topic, nt);
-    if (known == NULL || parts == NULL || topics == NULL)
+    if (known == NULL || parts == NULL || scratch == NULL || topics == NULL)
         return OD_HANDLER_CLOSE;
     od_broker *b = ctx->broker;
     od_broker_lock(b);
@@ -42,7 +45,9 @@ od_handler_status od_handle_offset_delete(od_rctx *ctx)
     }
     od_group_service *gs = b->groups;
     od_gc *gc = od_group_service_lock(gs);
-    int16_t top = od_gc_delete_offsets(gc, req->group_id, parts, n);
+    int16_t top;
+    if (!od_cg_hook_delete_offsets(gs, gc, req->group_id, parts, n, scratch, &top))
+        top = od_gc_delete_offsets(gc, req->group_id, parts, n);
     od_group_service_unlock(gs);
     resp->error_code = top;
     k = 0;

@@ -8,7 +8,13 @@
  * go in the top-level error from v2 and in each group from v8; v0-1 have no
  * such field, so, as Kafka's OffsetFetchResponse does, the error is put on
  * every requested partition.
+ *
+ * v9 names the member asking (member id and epoch): for a KIP-848 group it
+ * must be a member at its current epoch (UNKNOWN_MEMBER_ID,
+ * STALE_MEMBER_EPOCH at the group level), unless the id is null and the
+ * epoch -1, as for every earlier version.
  */
+#include "consumer_group_util.h"
 #include "group_util.h"
 #include "handlers.h"
 
@@ -60,9 +66,9 @@ static int group_by_topic(od_rctx *ctx, od_gc_offset_fetch *all, int32_t n, fetc
 
 /* Fetches one group: the named topics (names/partitions views, count nt),
  * or everything when all is set. Takes the group lock. */
-static int fetch_group(od_rctx *ctx, od_str group_id, bool all, const od_str *names,
-                       const od_int32_array *partitions, int32_t nt, bool require_stable,
-                       bool errors_on_partitions, fetched_group *out)
+static int fetch_group(od_rctx *ctx, od_str group_id, od_str member_id, int32_t member_epoch,
+                       bool all, const od_str *names, const od_int32_array *partitions, int32_t nt,
+                       bool require_stable, bool errors_on_partitions, fetched_group *out)
 {
     *out = (fetched_group){OD_ERR_NONE, NULL, 0};
     int32_t total = 0;
@@ -79,8 +85,10 @@ static int fetch_group(od_rctx *ctx, od_str group_id, bool all, const od_str *na
     int32_t all_count = 0;
     od_group_service *gs = ctx->broker->groups;
     od_gc *gc = od_group_service_lock(gs);
-    out->error = od_gc_fetch_offsets(gc, group_id, require_stable, parts, total, all, ctx->arena,
-                                     &all_out, &all_count);
+    if (!od_cg_hook_fetch(gs, group_id, member_id, member_epoch, &out->error) ||
+        out->error == OD_ERR_NONE)
+        out->error = od_gc_fetch_offsets(gc, group_id, require_stable, parts, total, all, ctx->arena,
+                                         &all_out, &all_count);
     od_group_service_unlock(gs);
     if (all)
         return out->error == OD_ERR_NONE ? group_by_topic(ctx, all_out, all_count, out) : 0;
@@ -125,7 +133,8 @@ static od_handler_status fetch_single(od_rctx *ctx)
     }
     fetched_group g;
     bool old = ctx->version < FIRST_VERSION_WITH_GROUP_ERROR;
-    if (fetch_group(ctx, req->group_id, all, names, partitions, nt, req->require_stable, old, &g) != 0)
+    if (fetch_group(ctx, req->group_id, OD_STR_NULL, -1, all, names, partitions, nt,
+                    req->require_stable, old, &g) != 0)
         return OD_HANDLER_CLOSE;
     od_offset_fetch_response_offset_fetch_response_topic *topics =
         OD_ARENA_ARRAY(ctx, od_offset_fetch_response_offset_fetch_response_topic, g.count);
@@ -178,8 +187,8 @@ static od_handler_status fetch_batch(od_rctx *ctx)
             partitions[i] = rg->topics.items[i].partition_indexes;
         }
         fetched_group g;
-        if (fetch_group(ctx, rg->group_id, all, names, partitions, nt, req->require_stable, false,
-                        &g) != 0)
+        if (fetch_group(ctx, rg->group_id, rg->member_id, rg->member_epoch, all, names, partitions,
+                        nt, req->require_stable, false, &g) != 0)
             return OD_HANDLER_CLOSE;
         od_offset_fetch_response_offset_fetch_response_group *og = &groups[gi];
         od_offset_fetch_response_offset_fetch_response_group_init(og);

@@ -8,8 +8,11 @@
  *
  * As Kafka 3.9: a topic this broker does not know gets
  * UNKNOWN_TOPIC_OR_PARTITION for each of its partitions; the rest goes to the
- * coordinator with the member and generation checks (v3+ carry them).
+ * coordinator with the member and generation checks (v3+ carry them; for a
+ * KIP-848 group the generation is the member epoch, and v0-2, which carry
+ * neither, pass only while the group has no members).
  */
+#include "consumer_group_util.h"
 #include "group_util.h"
 #include "handlers.h"
 
@@ -60,9 +63,11 @@ od_handler_status od_handle_txn_offset_commit(od_rctx *ctx)
                 commits[i].error = e;
         } else {
             od_gc *gc = od_group_service_lock(gs);
-            od_gc_txn_commit_offsets(gc, req->group_id, req->producer_id, req->producer_epoch,
-                                     req->member_id, req->group_instance_id, req->generation_id,
-                                     commits, n);
+            if (!od_cg_hook_txn_commit(gs, gc, req->group_id, req->producer_id, req->producer_epoch,
+                                       req->member_id, req->generation_id, commits, n))
+                od_gc_txn_commit_offsets(gc, req->group_id, req->producer_id, req->producer_epoch,
+                                         req->member_id, req->group_instance_id, req->generation_id,
+                                         commits, n);
             od_group_service_unlock(gs);
         }
     }

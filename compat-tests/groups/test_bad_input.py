@@ -1,15 +1,23 @@
 """Exact group requests, sent over a raw socket (wire.py), that a client library would never
 send or would retry: stale generations, unknown members and groups, oversized metadata,
-commits to topics that do not exist. Each gets the error code Kafka 3.9 returns."""
+commits to topics that do not exist; and the offsets requests on a KIP-848 consumer group
+(member ids and epochs in OffsetCommit, OffsetFetch and TxnOffsetCommit, OffsetDelete of a
+subscribed topic, DeleteGroups of a group with members). Each gets the error code Kafka 3.9
+returns."""
+
+import pytest
 
 import harness
 import rdk
 from groups_lib import wait_until
-from wire import (Connection, ILLEGAL_GENERATION, INCONSISTENT_GROUP_PROTOCOL, INVALID_SESSION_TIMEOUT,
-                  MEMBER_ID_REQUIRED, NON_EMPTY_GROUP, NONE, OFFSET_METADATA_TOO_LARGE, REBALANCE_IN_PROGRESS,
-                  GROUP_ID_NOT_FOUND, UNKNOWN_MEMBER_ID, UNKNOWN_TOPIC_OR_PARTITION, consumer_assignment,
-                  consumer_subscription, delete_group, describe_group, find_coordinator, heartbeat, join_group,
-                  leave_group, offset_commit, offset_fetch, read_join, sync_group)
+from wire import (Connection, GROUP_SUBSCRIBED_TO_TOPIC, ILLEGAL_GENERATION, INCONSISTENT_GROUP_PROTOCOL,
+                  INVALID_SESSION_TIMEOUT, MEMBER_ID_REQUIRED, NON_EMPTY_GROUP, NONE, OFFSET_METADATA_TOO_LARGE,
+                  REBALANCE_IN_PROGRESS, GROUP_ID_NOT_FOUND, STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID,
+                  UNKNOWN_TOPIC_OR_PARTITION, UNSUPPORTED_VERSION, add_offsets_to_txn, consumer_assignment,
+                  consumer_group_heartbeat, consumer_subscription, delete_group, describe_group, end_txn,
+                  find_coordinator, find_transaction_coordinator, heartbeat, init_producer_id, join_group,
+                  leave_group, offset_commit, offset_commit_flexible, offset_delete, offset_fetch, offset_fetch_v9,
+                  read_join, sync_group, txn_offset_commit)
 
 UNKNOWN_SERVER_ERROR = -1
 
@@ -158,3 +166,164 @@ def test_oversized_group_metadata(broker):
         assert err == UNKNOWN_SERVER_ERROR
         # The broker still serves the connection and the group.
         assert offset_fetch(c, group, [(topic, 0)]) == (NONE, {(topic, 0): (-1, NONE)})
+
+
+# -- KIP-848 consumer groups (Kafka 3.9's ConsumerGroup.validateOffsetCommit, validateOffsetFetch,
+#    isSubscribedToTopic and validateDeleteGroup) -------------------------------------------------
+
+def _kip848(broker):
+    if isinstance(broker, harness.BrokerUnavailable):
+        pytest.fail(broker.reason, pytrace=False)
+    return broker
+
+
+def _join_consumer_group(conn, group, topic):
+    """A KIP-848 member joins (ConsumerGroupHeartbeat, epoch 0) -> (member id, member epoch)."""
+    hb = consumer_group_heartbeat(conn, group, "", 0, topics=[topic], owned=[])
+    assert hb["error"] == NONE and hb["member_id"] and hb["epoch"] > 0, hb
+    return hb["member_id"], hb["epoch"]
+
+
+def _leave_consumer_group(conn, group, member_id):
+    hb = consumer_group_heartbeat(conn, group, member_id, -1)
+    assert hb["error"] == NONE and hb["epoch"] == -1, hb
+
+
+@pytest.mark.kip848
+def test_kip848_offset_checks(kip848_broker):
+    b = _kip848(kip848_broker)
+    topic, other = harness.unique_topic("bad848"), harness.unique_topic("bad848-other")
+    group = f"g-{topic}"
+    for t in (topic, other):
+        rdk.create_topic(b, t, partitions=2)
+    tp, otp = (topic, 0), (other, 0)
+    with _connect(b, group) as c:
+        # No such group yet: a commit with an epoch (v9) or a generation (v7) is refused.
+        before = {
+            "commit v9, epoch 1": offset_commit_flexible(c, 9, group, 1, "nobody", {tp: 1}),
+            "commit v7, generation 1": offset_commit(c, group, 1, "nobody", {tp: 1}),
+        }
+        assert before == {"commit v9, epoch 1": {tp: GROUP_ID_NOT_FOUND},
+                          "commit v7, generation 1": {tp: ILLEGAL_GENERATION}}
+
+        me, epoch = _join_consumer_group(c, group, topic)
+        got = {
+            # OffsetCommit v9 carries the member epoch: it must be the member's, neither older nor newer.
+            "commit v9, current epoch": offset_commit_flexible(c, 9, group, epoch, me, {tp: 10}),
+            "commit v9, older epoch": offset_commit_flexible(c, 9, group, epoch - 1, me, {tp: 11}),
+            "commit v9, newer epoch": offset_commit_flexible(c, 9, group, epoch + 1, me, {tp: 11}),
+            "commit v9, member without epoch": offset_commit_flexible(c, 9, group, -1, me, {tp: 11}),
+            "commit v9, unknown member": offset_commit_flexible(c, 9, group, epoch, "nobody", {tp: 11}),
+            # An admin's commit (no member, no epoch) while the group has members.
+            "commit v9, admin": offset_commit_flexible(c, 9, group, -1, "", {tp: 11}),
+            # Before v9 a KIP-848 member may not commit, whatever its epoch.
+            "commit v8, current epoch": offset_commit_flexible(c, 8, group, epoch, me, {tp: 11}),
+            "commit v8, newer epoch": offset_commit_flexible(c, 8, group, epoch + 1, me, {tp: 11}),
+            "commit v7, current epoch": offset_commit(c, group, epoch, me, {tp: 11}),
+            "commit v7, unknown member": offset_commit(c, group, epoch, "nobody", {tp: 11}),
+            "commit v7, admin": offset_commit(c, group, -1, "", {tp: 11}),
+            # OffsetFetch v9: the member's id and epoch, or a null id and no epoch.
+            "fetch v9, current epoch": offset_fetch_v9(c, group, me, epoch, [tp]),
+            "fetch v9, older epoch": offset_fetch_v9(c, group, me, epoch - 1, [tp]),
+            "fetch v9, newer epoch, require_stable": offset_fetch_v9(c, group, me, epoch + 1, [tp], True),
+            "fetch v9, unknown member": offset_fetch_v9(c, group, "nobody", epoch, [tp]),
+            "fetch v9, null member": offset_fetch_v9(c, group, None, -1, [tp]),
+            "fetch v9, empty member id": offset_fetch_v9(c, group, "", -1, [tp]),
+            "fetch v5": offset_fetch(c, group, [tp]),
+            # OffsetDelete: not for a topic a member subscribes to.
+            "delete offsets": offset_delete(c, group, [tp, otp]),
+            "delete group": delete_group(c, group),
+        }
+        stale, unknown, unsupported = {tp: STALE_MEMBER_EPOCH}, {tp: UNKNOWN_MEMBER_ID}, {tp: UNSUPPORTED_VERSION}
+        assert got == {
+            "commit v9, current epoch": {tp: NONE},
+            "commit v9, older epoch": stale,
+            "commit v9, newer epoch": stale,
+            "commit v9, member without epoch": stale,
+            "commit v9, unknown member": unknown,
+            "commit v9, admin": unknown,
+            "commit v8, current epoch": unsupported,
+            "commit v8, newer epoch": unsupported,
+            "commit v7, current epoch": unsupported,
+            "commit v7, unknown member": unknown,
+            "commit v7, admin": unknown,
+            "fetch v9, current epoch": (NONE, {tp: (10, NONE)}),
+            "fetch v9, older epoch": (STALE_MEMBER_EPOCH, {}),
+            "fetch v9, newer epoch, require_stable": (STALE_MEMBER_EPOCH, {}),
+            "fetch v9, unknown member": (UNKNOWN_MEMBER_ID, {}),
+            "fetch v9, null member": (NONE, {tp: (10, NONE)}),
+            "fetch v9, empty member id": (UNKNOWN_MEMBER_ID, {}),
+            "fetch v5": (NONE, {tp: (10, NONE)}),
+            "delete offsets": (NONE, {tp: GROUP_SUBSCRIBED_TO_TOPIC, otp: NONE}),
+            "delete group": NON_EMPTY_GROUP,
+        }
+
+        # The member leaves; the group stays, Empty.
+        _leave_consumer_group(c, group, me)
+        got = {
+            "commit v9, admin": offset_commit_flexible(c, 9, group, -1, "", {tp: 20}),
+            "commit v7, admin": offset_commit(c, group, -1, "", {otp: 21}),
+            "commit v9, former member": offset_commit_flexible(c, 9, group, epoch, me, {tp: 22}),
+            "fetch v9, former member": offset_fetch_v9(c, group, me, epoch, [tp]),
+            "fetch v9, null member": offset_fetch_v9(c, group, None, -1, [tp, otp]),
+            "delete offsets": offset_delete(c, group, [tp]),
+            "fetch after delete": offset_fetch(c, group, [tp, otp]),
+            "delete group": delete_group(c, group),
+            "commit v9 after delete": offset_commit_flexible(c, 9, group, epoch, me, {tp: 23}),
+        }
+        assert got == {
+            "commit v9, admin": {tp: NONE},
+            "commit v7, admin": {otp: NONE},
+            "commit v9, former member": unknown,
+            "fetch v9, former member": (UNKNOWN_MEMBER_ID, {}),
+            "fetch v9, null member": (NONE, {tp: (20, NONE), otp: (21, NONE)}),
+            "delete offsets": (NONE, {tp: NONE}),
+            "fetch after delete": (NONE, {tp: (-1, NONE), otp: (21, NONE)}),
+            "delete group": NONE,
+            "commit v9 after delete": {tp: GROUP_ID_NOT_FOUND},
+        }
+
+
+@pytest.mark.kip848
+def test_kip848_txn_offset_commit_checks(kip848_broker):
+    """TxnOffsetCommit names the member by its epoch (v3+) in a consumer group; a wrong epoch is
+    ILLEGAL_GENERATION there (producers know generations), and v2, with no member at all, is
+    taken only while the group has no members."""
+    b = _kip848(kip848_broker)
+    topic = harness.unique_topic("bad848-txn")
+    group, txn = f"g-{topic}", f"t-{topic}"
+    rdk.create_topic(b, topic, partitions=1)
+    tp = (topic, 0)
+    with _connect(b, group) as c:
+        wait_until("the transaction coordinator", lambda: find_transaction_coordinator(c, txn) == NONE)
+        err, pid, pepoch = wait_until("a transactional producer id",
+                                      lambda: (lambda r: r if r[0] == NONE else None)(init_producer_id(c, txn)))
+        me, epoch = _join_consumer_group(c, group, topic)
+        assert add_offsets_to_txn(c, txn, pid, pepoch, group) == NONE
+
+        def commit(version, offset, **kw):
+            return txn_offset_commit(c, version, txn, group, pid, pepoch, {tp: offset}, **kw)
+        got = {
+            "v3, current epoch": commit(3, 5, generation=epoch, member_id=me),
+            "v3, older epoch": commit(3, 6, generation=epoch - 1, member_id=me),
+            "v3, newer epoch": commit(3, 6, generation=epoch + 1, member_id=me),
+            "v3, unknown member": commit(3, 6, generation=epoch, member_id="nobody"),
+            "v3, no member": commit(3, 6),
+            "v2": commit(2, 6),
+        }
+        assert got == {
+            "v3, current epoch": {tp: NONE},
+            "v3, older epoch": {tp: ILLEGAL_GENERATION},
+            "v3, newer epoch": {tp: ILLEGAL_GENERATION},
+            "v3, unknown member": {tp: UNKNOWN_MEMBER_ID},
+            "v3, no member": {tp: UNKNOWN_MEMBER_ID},
+            "v2": {tp: UNKNOWN_MEMBER_ID},
+        }
+        _leave_consumer_group(c, group, me)
+        got = {"v3, no member": commit(3, 7), "v2": commit(2, 8),
+               "v3, former member": commit(3, 9, generation=epoch, member_id=me)}
+        assert got == {"v3, no member": {tp: NONE}, "v2": {tp: NONE}, "v3, former member": {tp: UNKNOWN_MEMBER_ID}}
+        assert end_txn(c, txn, pid, pepoch, True) == NONE
+        # The last offset the transaction took is the one read back once it committed.
+        assert wait_until("the committed transactional offset",
+                          lambda: offset_fetch_v9(c, group, None, -1, [tp], True) == (NONE, {tp: (8, NONE)}))

@@ -1,6 +1,8 @@
 """Just enough of the Kafka protocol, in the standard library, to send exact group requests and
-read the error codes back (non-flexible versions only, so no tagged fields). Field order
-follows the message specs of Kafka 3.9."""
+read the error codes back. Most requests use non-flexible versions; the KIP-848 ones
+(ConsumerGroupHeartbeat, OffsetCommit v8+, OffsetFetch v9, TxnOffsetCommit v3) are flexible:
+compact strings and arrays, and an empty tagged-field section after every struct and header.
+Field order follows the message specs of Kafka 3.9."""
 
 import socket
 import struct
@@ -20,6 +22,10 @@ REBALANCE_IN_PROGRESS = 27
 GROUP_ID_NOT_FOUND = 69
 NON_EMPTY_GROUP = 68
 MEMBER_ID_REQUIRED = 79
+UNSUPPORTED_VERSION = 35
+INVALID_TXN_STATE = 48
+GROUP_SUBSCRIBED_TO_TOPIC = 86
+STALE_MEMBER_EPOCH = 113
 
 
 class Writer:
@@ -59,6 +65,40 @@ class Writer:
 
     def done(self):
         return b"".join(self.parts)
+
+    # -- flexible versions ---------------------------------------------------------------------
+
+    def uvarint(self, v):
+        out = bytearray()
+        while v >= 0x80:
+            out.append((v & 0x7F) | 0x80)
+            v >>= 7
+        out.append(v)
+        self.parts.append(bytes(out)); return self
+
+    def cstring(self, s):
+        """COMPACT_STRING, or COMPACT_NULLABLE_STRING when s is None."""
+        if s is None:
+            return self.uvarint(0)
+        b = s.encode()
+        self.uvarint(len(b) + 1); self.parts.append(b); return self
+
+    def carray(self, items, each):
+        """COMPACT_ARRAY (null when items is None); each element is written by each(w, item)."""
+        if items is None:
+            return self.uvarint(0)
+        self.uvarint(len(items) + 1)
+        for it in items:
+            each(self, it)
+        return self
+
+    def uuid(self, b):
+        assert len(b) == 16
+        self.parts.append(b); return self
+
+    def tags(self):
+        """An empty tagged-field section."""
+        return self.uvarint(0)
 
 
 class Reader:
@@ -102,6 +142,41 @@ class Reader:
         n = self.i32()
         return None if n < 0 else [each(self) for _ in range(n)]
 
+    # -- flexible versions ---------------------------------------------------------------------
+
+    def uvarint(self):
+        v, shift = 0, 0
+        while True:
+            b = self.buf[self.pos]
+            self.pos += 1
+            v |= (b & 0x7F) << shift
+            if b < 0x80:
+                return v
+            shift += 7
+
+    def cstring(self):
+        n = self.uvarint() - 1
+        if n < 0:
+            return None
+        s = self.buf[self.pos:self.pos + n].decode()
+        self.pos += n
+        return s
+
+    def carray(self, each):
+        n = self.uvarint() - 1
+        return None if n < 0 else [each(self) for _ in range(n)]
+
+    def uuid(self):
+        b = self.buf[self.pos:self.pos + 16]
+        self.pos += 16
+        return b
+
+    def tags(self):
+        """Skips a tagged-field section."""
+        for _ in range(self.uvarint()):
+            self.uvarint()
+            self.pos += self.uvarint()
+
 
 class Connection:
     """One connection to a broker; request() sends a v1-header request and returns a Reader on
@@ -120,22 +195,28 @@ class Connection:
     def __exit__(self, *exc):
         self.close()
 
-    def send(self, api_key, version, body):
+    def send(self, api_key, version, body, flexible=False):
+        """flexible: request header v2 (a tagged-field section after the client id)."""
         self.correlation += 1
-        header = Writer().i16(api_key).i16(version).i32(self.correlation).string("odradek-groups-wire").done()
-        msg = header + body
+        header = Writer().i16(api_key).i16(version).i32(self.correlation).string("odradek-groups-wire")
+        if flexible:
+            header.tags()
+        msg = header.done() + body
         self.sock.sendall(struct.pack(">i", len(msg)) + msg)
         return self.correlation
 
-    def receive(self, correlation):
+    def receive(self, correlation, flexible=False):
         size = struct.unpack(">i", self._exact(4))[0]
         payload = self._exact(size)
         got = struct.unpack(">i", payload[:4])[0]
         assert got == correlation, f"correlation {got}, expected {correlation}"
-        return Reader(payload[4:])
+        r = Reader(payload[4:])
+        if flexible:
+            r.tags()  # response header v1
+        return r
 
-    def request(self, api_key, version, body):
-        return self.receive(self.send(api_key, version, body))
+    def request(self, api_key, version, body, flexible=False):
+        return self.receive(self.send(api_key, version, body, flexible), flexible)
 
     def _exact(self, n):
         buf = b""
@@ -270,3 +351,150 @@ def api_versions(conn):
     r = conn.request(18, 0, b"")
     assert r.i16() == NONE
     return {k: (lo, hi) for k, lo, hi in r.array(lambda x: (x.i16(), x.i16(), x.i16()))}
+
+
+# -- KIP-848 and offsets, flexible versions -------------------------------------------------------
+
+def consumer_group_heartbeat(conn, group, member_id, epoch, topics=None, owned=None, rebalance_ms=30000):
+    """ConsumerGroupHeartbeat v0; topics None: unchanged subscription; owned: [(topic_id, [partitions])]
+    or None (unchanged) -> dict(error, member_id, epoch, assignment [(topic_id, [partitions])] or None)."""
+    body = (Writer().cstring(group).cstring(member_id).i32(epoch).cstring(None).cstring(None).i32(rebalance_ms)
+            .carray(topics, lambda w, t: w.cstring(t)).cstring(None)
+            .carray(owned, lambda w, tp: w.uuid(tp[0]).carray(tp[1], lambda w2, p: w2.i32(p)).tags())
+            .tags().done())
+    r = conn.request(68, 0, body, flexible=True)
+    r.i32()
+    out = {"error": r.i16(), "message": r.cstring(), "member_id": r.cstring(), "epoch": r.i32()}
+    r.i32()
+    out["assignment"] = None
+    if r.i8() >= 0:
+        out["assignment"] = r.carray(lambda x: (x.uuid(), x.carray(lambda y: y.i32()), x.tags())[:2])
+        r.tags()
+    return out
+
+
+def _by_topic(items):
+    by_topic = {}
+    for (t, p), v in items:
+        by_topic.setdefault(t, []).append((p, v))
+    return list(by_topic.items())
+
+
+def offset_commit_flexible(conn, version, group, epoch, member_id, offsets):
+    """OffsetCommit v8 or v9 (v9: the generation is a KIP-848 member epoch); offsets is
+    {(topic, partition): offset} -> {(topic, partition): error}."""
+    body = (Writer().cstring(group).i32(epoch).cstring(member_id).cstring(None)
+            .carray(_by_topic(offsets.items()), lambda w, kv: w.cstring(kv[0]).carray(
+                kv[1], lambda w2, po: w2.i32(po[0]).i64(po[1]).i32(-1).cstring("").tags()).tags())
+            .tags().done())
+    r = conn.request(8, version, body, flexible=True)
+    r.i32()
+    out = {}
+    for name, parts in r.carray(lambda x: (x.cstring(), x.carray(lambda y: (y.i32(), y.i16(), y.tags())[:2]),
+                                           x.tags())[:2]):
+        for p, err in parts:
+            out[(name, p)] = err
+    return out
+
+
+def offset_fetch_v9(conn, group, member_id, epoch, partitions, require_stable=False):
+    """OffsetFetch v9 for one group, with the member's id and epoch -> (group error,
+    {(topic, partition): (offset, error)})."""
+    by_topic = {}
+    for t, p in partitions:
+        by_topic.setdefault(t, []).append(p)
+    body = (Writer().carray([group], lambda w, g: w.cstring(g).cstring(member_id).i32(epoch).carray(
+        list(by_topic.items()), lambda w2, kv: w2.cstring(kv[0]).carray(kv[1], lambda w3, p: w3.i32(p)).tags())
+        .tags()).i8(1 if require_stable else 0).tags().done())
+    r = conn.request(9, 9, body, flexible=True)
+    r.i32()
+
+    def group_(x):
+        gid = x.cstring()
+        topics = x.carray(lambda y: (y.cstring(), y.carray(
+            lambda z: (z.i32(), z.i64(), z.i32(), z.cstring(), z.i16(), z.tags())[:5]), y.tags())[:2])
+        err = x.i16()
+        x.tags()
+        return gid, topics, err
+    (gid, topics, err), = r.carray(group_)
+    out = {}
+    for name, parts in topics:
+        for p, off, _epoch, _meta, perr in parts:
+            out[(name, p)] = (off, perr)
+    return err, out
+
+
+def offset_delete(conn, group, partitions):
+    """OffsetDelete v0; partitions is [(topic, partition)] -> (error, {(topic, partition): error})."""
+    by_topic = {}
+    for t, p in partitions:
+        by_topic.setdefault(t, []).append(p)
+    body = Writer().string(group).array(list(by_topic.items()), lambda w, kv: w.string(kv[0]).array(
+        kv[1], lambda w2, p: w2.i32(p))).done()
+    r = conn.request(47, 0, body)
+    err = r.i16()
+    r.i32()
+    out = {}
+    for name, parts in r.array(lambda x: (x.string(), x.array(lambda y: (y.i32(), y.i16())))):
+        for p, perr in parts:
+            out[(name, p)] = perr
+    return err, out
+
+
+def find_transaction_coordinator(conn, transactional_id):
+    """FindCoordinator v1 for a transactional id -> error."""
+    r = conn.request(10, 1, Writer().string(transactional_id).i8(1).done())
+    r.i32()
+    return r.i16()
+
+
+def init_producer_id(conn, transactional_id, timeout_ms=60000):
+    """InitProducerId v1 -> (error, producer_id, producer_epoch)."""
+    r = conn.request(22, 1, Writer().string(transactional_id).i32(timeout_ms).done())
+    r.i32()
+    return r.i16(), r.i64(), r.i16()
+
+
+def add_offsets_to_txn(conn, transactional_id, producer_id, producer_epoch, group):
+    """AddOffsetsToTxn v1 -> error."""
+    r = conn.request(25, 1, Writer().string(transactional_id).i64(producer_id).i16(producer_epoch)
+                     .string(group).done())
+    r.i32()
+    return r.i16()
+
+
+def end_txn(conn, transactional_id, producer_id, producer_epoch, commit):
+    """EndTxn v1 -> error."""
+    r = conn.request(26, 1, Writer().string(transactional_id).i64(producer_id).i16(producer_epoch)
+                     .i8(1 if commit else 0).done())
+    r.i32()
+    return r.i16()
+
+
+def txn_offset_commit(conn, version, transactional_id, group, producer_id, producer_epoch, offsets,
+                      generation=-1, member_id=""):
+    """TxnOffsetCommit v2 (no member, no generation) or v3 (flexible, with them); offsets is
+    {(topic, partition): offset} -> {(topic, partition): error}."""
+    items = _by_topic(offsets.items())
+    if version >= 3:
+        body = (Writer().cstring(transactional_id).cstring(group).i64(producer_id).i16(producer_epoch)
+                .i32(generation).cstring(member_id).cstring(None)
+                .carray(items, lambda w, kv: w.cstring(kv[0]).carray(
+                    kv[1], lambda w2, po: w2.i32(po[0]).i64(po[1]).i32(-1).cstring("").tags()).tags())
+                .tags().done())
+        r = conn.request(28, version, body, flexible=True)
+        r.i32()
+        topics = r.carray(lambda x: (x.cstring(), x.carray(lambda y: (y.i32(), y.i16(), y.tags())[:2]),
+                                     x.tags())[:2])
+    else:
+        body = (Writer().string(transactional_id).string(group).i64(producer_id).i16(producer_epoch)
+                .array(items, lambda w, kv: w.string(kv[0]).array(
+                    kv[1], lambda w2, po: w2.i32(po[0]).i64(po[1]).i32(-1).string(""))).done())
+        r = conn.request(28, version, body)
+        r.i32()
+        topics = r.array(lambda x: (x.string(), x.array(lambda y: (y.i32(), y.i16()))))
+    out = {}
+    for name, parts in topics:
+        for p, err in parts:
+            out[(name, p)] = err
+    return out

@@ -860,6 +860,89 @@ static void test_offset_commit_validation(void)
     t_env_free(&e);
 }
 
+/* Kafka 3.9: a newer epoch than the member's is as stale as an older one;
+ * a member's own id with no epoch is stale too. */
+static void test_offset_commit_epoch_newer_or_missing(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
+    t_client a = {0};
+    heartbeat(cg, "g", &a);
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(a.id), a.epoch + 1, 9),
+                 OD_CG_STALE_MEMBER_EPOCH);
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(a.id), -1, 9), OD_CG_STALE_MEMBER_EPOCH);
+    /* below v9 the version is refused before the epoch is looked at */
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(a.id), a.epoch + 1, 7),
+                 OD_CG_UNSUPPORTED_VERSION);
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(""), -1, 7), OD_GC_UNKNOWN_MEMBER_ID);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_txn_offset_commit_validation(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
+    t_client a = {0};
+    heartbeat(cg, "g", &a);
+    CHECK_EQ_INT(od_cg_validate_txn_offset_commit(cg, S("g"), S(a.id), a.epoch), 0);
+    CHECK_EQ_INT(od_cg_validate_txn_offset_commit(cg, S("g"), S(a.id), a.epoch - 1),
+                 OD_GC_ILLEGAL_GENERATION);
+    CHECK_EQ_INT(od_cg_validate_txn_offset_commit(cg, S("g"), S(a.id), a.epoch + 1),
+                 OD_GC_ILLEGAL_GENERATION);
+    CHECK_EQ_INT(od_cg_validate_txn_offset_commit(cg, S("g"), S("x"), a.epoch),
+                 OD_GC_UNKNOWN_MEMBER_ID);
+    /* TxnOffsetCommit v0-2: no member, no generation */
+    CHECK_EQ_INT(od_cg_validate_txn_offset_commit(cg, S("g"), S(""), -1), OD_GC_UNKNOWN_MEMBER_ID);
+    a.epoch = -1;
+    heartbeat(cg, "g", &a);
+    CHECK_EQ_INT(od_cg_validate_txn_offset_commit(cg, S("g"), S(""), -1), 0);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_offset_fetch_validation(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
+    t_client a = {0};
+    heartbeat(cg, "g", &a);
+    CHECK_EQ_INT(od_cg_validate_offset_fetch(cg, S("g"), OD_STR_NULL, -1), 0);
+    CHECK_EQ_INT(od_cg_validate_offset_fetch(cg, S("g"), S(a.id), a.epoch), 0);
+    CHECK_EQ_INT(od_cg_validate_offset_fetch(cg, S("g"), S(a.id), a.epoch - 1),
+                 OD_CG_STALE_MEMBER_EPOCH);
+    CHECK_EQ_INT(od_cg_validate_offset_fetch(cg, S("g"), S(a.id), a.epoch + 1),
+                 OD_CG_STALE_MEMBER_EPOCH);
+    CHECK_EQ_INT(od_cg_validate_offset_fetch(cg, S("g"), S("x"), a.epoch), OD_GC_UNKNOWN_MEMBER_ID);
+    /* an empty id is an id, not the anonymous null */
+    CHECK_EQ_INT(od_cg_validate_offset_fetch(cg, S("g"), S(""), -1), OD_GC_UNKNOWN_MEMBER_ID);
+    CHECK_EQ_INT(od_cg_validate_offset_fetch(cg, S("h"), OD_STR_NULL, -1), OD_GC_GROUP_ID_NOT_FOUND);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+static void test_offset_delete_validation(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"t1", 1, 2}, {"t2", 2, 1}}, 2);
+    t_client a = {0};
+    heartbeat(cg, "g", &a);
+    CHECK_EQ_INT(od_cg_validate_offset_delete(cg, S("g"), S("t1")), OD_GC_GROUP_SUBSCRIBED_TO_TOPIC);
+    CHECK_EQ_INT(od_cg_validate_offset_delete(cg, S("g"), S("t2")), 0);
+    CHECK_EQ_INT(od_cg_validate_offset_delete(cg, S("h"), S("t1")), OD_GC_GROUP_ID_NOT_FOUND);
+    CHECK_EQ_INT(od_cg_delete_group(cg, S("g")), OD_GC_NON_EMPTY_GROUP);
+    a.epoch = -1;
+    heartbeat(cg, "g", &a);
+    CHECK_EQ_INT(od_cg_validate_offset_delete(cg, S("g"), S("t1")), 0);
+    CHECK_EQ_INT(od_cg_delete_group(cg, S("g")), 0);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
 /* ---------------------------------------------------------------- randomized churn */
 
 static uint64_t rng_state;
@@ -1039,6 +1122,10 @@ OD_TEST_MAIN({"first_member_gets_everything", test_first_member_gets_everything}
              {"replay_rebuilds_state", test_replay_rebuilds_state},
              {"failed_append_changes_nothing", test_failed_append_changes_nothing},
              {"offset_commit_validation", test_offset_commit_validation},
+             {"offset_commit_epoch_newer_or_missing", test_offset_commit_epoch_newer_or_missing},
+             {"txn_offset_commit_validation", test_txn_offset_commit_validation},
+             {"offset_fetch_validation", test_offset_fetch_validation},
+             {"offset_delete_validation", test_offset_delete_validation},
              {"churn_uniform", test_churn_uniform},
              {"churn_range", test_churn_range},
              {"kept_corpus", test_kept_corpus})
