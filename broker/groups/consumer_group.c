@@ -1514,13 +1514,13 @@ static void uniform_homogeneous(amember *ms, int32_t nm, const int32_t *mo, cons
     }
 }
 
-/* Heterogeneous subscriptions (see the header: not Kafka's algorithm).
- * Keep each member's current partitions of topics it still subscribes to,
- * give every other partition to the least loaded subscriber (topics with
- * fewest subscribers first), then move partitions from the most to the
- * least loaded subscriber while they differ by more than one. */
-static void uniform_heterogeneous(amember *ms, int32_t nm, const int32_t *mo, const atopic *ts,
-                                  int32_t nt, od_arena *a)
+/* Heterogeneous subscriptions where Kafka 3.9's builder fails (see the
+ * header): keep each member's current partitions of topics it still
+ * subscribes to, give every other partition to the least loaded subscriber
+ * (topics with fewest subscribers first), then move partitions from the
+ * most to the least loaded subscriber while they differ by more than one. */
+static void uniform_heterogeneous_fallback(amember *ms, int32_t nm, const int32_t *mo,
+                                           const atopic *ts, int32_t nt, od_arena *a)
 {
     int32_t *subs = od_arena_calloc(a, (size_t)(nt ? nt : 1), sizeof *subs);
     int32_t *torder = od_arena_alloc(a, (size_t)(nt ? nt : 1) * sizeof *torder);
@@ -1655,22 +1655,509 @@ static void range_assign(amember *ms, int32_t nm, const atopic *ts, int32_t nt, 
     }
 }
 
-static void run_assignor(od_cg_assignor which, amember *ms, int32_t n, const atopic *ts,
+/* Kafka 3.9's UniformHeterogeneousAssignmentBuilder, for members with
+ * differing subscriptions, reproduced step by step (its order of iteration
+ * included) so the targets are Kafka's own:
+ *   1. keep each member's current partitions of topics it still subscribes to;
+ *   2. hand out the rest, partitions sorted by partitions per subscriber
+ *      (descending), then subscribers, then partition number (a stable sort
+ *      of the HashSet order of the remaining partitions), each to the
+ *      subscriber with the fewest partitions (then the smallest id) that
+ *      can still take one;
+ *   3. balance: walk the partitions of topics with two or more subscribers
+ *      in the same order, moving one from its owner to the least loaded
+ *      subscriber while the owner holds two more than some subscriber,
+ *      until no move helps; a move may be swapped for one that undoes an
+ *      earlier move of the topic (its PartitionMovements).
+ * "sorted" is Kafka's sortedMembersByAssignmentSize: members below their
+ * maximum, ordered by (target size, member id), which a member leaves and
+ * rejoins on every change of its size. Kafka's builder throws on some
+ * inputs (a partition moved twice); then this returns false. */
+
+typedef struct uh_moveset {
+    int32_t topic, src, dst;     /* a MemberPair's moves within one topic */
+    int32_t *tps;                /* partitions, in insertion order */
+    int32_t n, cap;
+    int32_t max_n;               /* the HashSet's capacity follows its largest size */
+} uh_moveset;
+
+typedef struct uh {
+    amember *ms;
+    int32_t nm;
+    const atopic *ts;
+    int32_t nt;
+    od_arena *a;
+    bool *sub;                   /* nm x nt: member m subscribes to topic t */
+    int32_t *subscribers;        /* per topic */
+    int32_t *base;               /* per topic: its first partition's index, -1 unsubscribed */
+    int32_t np;                  /* partitions of subscribed topics */
+    int32_t *tp_topic, *tp_part; /* per partition index */
+    int32_t *tp_hash_order;      /* partition indexes in unassignedPartitions' HashSet order */
+    int32_t *owner;              /* per partition: member or -1 */
+    int32_t *size, *max;         /* per member */
+    bool *sorted;                /* in sortedMembersByAssignmentSize */
+    bool *unassigned;            /* in unassignedPartitions */
+    int32_t *mv_src, *mv_dst;    /* partitionMovementsByPartition; mv_src -1: none */
+    uh_moveset *sets;
+    int32_t nsets, capsets;
+    bool failed;
+} uh;
+
+static int32_t uh_tp_hash(const uh *u, int32_t tp)
+{
+    /* TopicIdPartition.hashCode: Objects.hash(topicId, partitionId) */
+    uint32_t h = 31u * (31u + (uint32_t)java_uuid_hash(&u->ts[u->tp_topic[tp]].id)) +
+                 (uint32_t)u->tp_part[tp];
+    return (int32_t)h;
+}
+
+/* Whether member a comes before member b in "sorted". */
+static bool uh_before(const uh *u, int32_t a, int32_t b)
+{
+    if (u->size[a] != u->size[b])
+        return u->size[a] < u->size[b];
+    return id_cmp(u->ms[a].id, u->ms[b].id) < 0;
+}
+
+/* The first member of "sorted" that passes the filter (topic >= 0: it
+ * subscribes to that topic), or -1. */
+static int32_t uh_first_sorted(const uh *u, int32_t topic)
+{
+    int32_t best = -1;
+    for (int32_t m = 0; m < u->nm; m++)
+        if (u->sorted[m] && (topic < 0 || u->sub[m * u->nt + topic]) &&
+            (best < 0 || uh_before(u, m, best)))
+            best = m;
+    return best;
+}
+
+static void uh_add(uh *u, int32_t tp, int32_t m)
+{
+    u->owner[tp] = m;
+    u->size[m]++;
+    u->sorted[m] = u->size[m] < u->max[m];
+    u->unassigned[tp] = false;
+}
+
+static void uh_remove(uh *u, int32_t tp, int32_t m)
+{
+    if (u->owner[tp] == m)
+        u->owner[tp] = -1;
+    if (u->size[m] > 0)
+        u->size[m]--;
+    u->sorted[m] = u->size[m] < u->max[m];
+}
+
+/* Stable sort of partition indexes by Kafka's sortTopicIdPartitions key. */
+static bool uh_tp_less(const uh *u, int32_t x, int32_t y)
+{
+    int32_t tx = u->tp_topic[x], ty = u->tp_topic[y];
+    int64_t rx = (int64_t)u->ts[tx].partitions * u->subscribers[ty];
+    int64_t ry = (int64_t)u->ts[ty].partitions * u->subscribers[tx];
+    if (rx != ry)
+        return rx > ry; /* more partitions per subscriber first */
+    if (u->subscribers[tx] != u->subscribers[ty])
+        return u->subscribers[tx] < u->subscribers[ty];
+    return u->tp_part[x] < u->tp_part[y];
+}
+
+static void uh_merge_sort(const uh *u, int32_t *v, int32_t *tmp, int32_t n)
+{
+    if (n < 2)
+        return;
+    int32_t h = n / 2;
+    uh_merge_sort(u, v, tmp, h);
+    uh_merge_sort(u, v + h, tmp, n - h);
+    int32_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = uh_tp_less(u, v[j], v[i]) ? v[j++] : v[i++];
+    while (i < h)
+        tmp[k++] = v[i++];
+    while (j < n)
+        tmp[k++] = v[j++];
+    memcpy(v, tmp, (size_t)n * sizeof *v);
+}
+
+/* The unassigned partitions in HashSet order, sorted; count in *n. */
+static int32_t *uh_sorted_unassigned(uh *u, int32_t *n)
+{
+    int32_t *v = od_arena_alloc(u->a, (size_t)(u->np ? u->np : 1) * sizeof *v);
+    int32_t *tmp = od_arena_alloc(u->a, (size_t)(u->np ? u->np : 1) * sizeof *tmp);
+    *n = 0;
+    if (!v || !tmp) {
+        u->failed = true;
+        return NULL;
+    }
+    for (int32_t i = 0; i < u->np; i++)
+        if (u->unassigned[u->tp_hash_order[i]])
+            v[(*n)++] = u->tp_hash_order[i];
+    uh_merge_sort(u, v, tmp, *n);
+    return v;
+}
+
+static uh_moveset *uh_find_set(uh *u, int32_t topic, int32_t src, int32_t dst)
+{
+    for (int32_t i = 0; i < u->nsets; i++) {
+        uh_moveset *s = &u->sets[i];
+        if (s->n > 0 && s->topic == topic && s->src == src && s->dst == dst)
+            return s;
+    }
+    return NULL;
+}
+
+static bool uh_topic_has_moves(const uh *u, int32_t topic)
+{
+    for (int32_t i = 0; i < u->nsets; i++)
+        if (u->sets[i].n > 0 && u->sets[i].topic == topic)
+            return true;
+    return false;
+}
+
+static void uh_record_move(uh *u, int32_t tp, int32_t src, int32_t dst)
+{
+    u->mv_src[tp] = src;
+    u->mv_dst[tp] = dst;
+    uh_moveset *s = uh_find_set(u, u->tp_topic[tp], src, dst);
+    if (!s) {
+        if (u->nsets == u->capsets) {
+            int32_t cap = u->capsets ? u->capsets * 2 : 16;
+            uh_moveset *grown = od_arena_alloc(u->a, (size_t)cap * sizeof *grown);
+            if (!grown) {
+                u->failed = true;
+                return;
+            }
+            if (u->nsets)
+                memcpy(grown, u->sets, (size_t)u->nsets * sizeof *grown);
+            u->sets = grown;
+            u->capsets = cap;
+        }
+        s = &u->sets[u->nsets++];
+        *s = (uh_moveset){u->tp_topic[tp], src, dst, NULL, 0, 0, 0};
+    }
+    if (s->n == s->cap) {
+        int32_t cap = s->cap ? s->cap * 2 : 8;
+        int32_t *grown = od_arena_alloc(u->a, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            u->failed = true;
+            return;
+        }
+        if (s->n)
+            memcpy(grown, s->tps, (size_t)s->n * sizeof *grown);
+        s->tps = grown;
+        s->cap = cap;
+    }
+    s->tps[s->n++] = tp;
+    if (s->n > s->max_n)
+        s->max_n = s->n;
+}
+
+static void uh_forget_move(uh *u, int32_t tp)
+{
+    uh_moveset *s = uh_find_set(u, u->tp_topic[tp], u->mv_src[tp], u->mv_dst[tp]);
+    u->mv_src[tp] = u->mv_dst[tp] = -1;
+    if (!s)
+        return;
+    for (int32_t i = 0; i < s->n; i++)
+        if (s->tps[i] == tp) {
+            memmove(&s->tps[i], &s->tps[i + 1], (size_t)(s->n - i - 1) * sizeof *s->tps);
+            s->n--;
+            break;
+        }
+    if (s->n == 0)
+        s->max_n = 0; /* the set is dropped; a new one starts small */
+}
+
+/* The first partition of a moveset in its HashSet's iteration order. */
+static int32_t uh_set_first(const uh *u, const uh_moveset *s)
+{
+    uint32_t cap = cap_for_puts(s->max_n);
+    int32_t best = -1;
+    uint32_t best_bucket = 0;
+    for (int32_t i = 0; i < s->n; i++) {
+        uint32_t b = java_spread(uh_tp_hash(u, s->tps[i])) & (cap - 1);
+        if (best < 0 || b < best_bucket) {
+            best = s->tps[i];
+            best_bucket = b;
+        }
+    }
+    return best;
+}
+
+/* PartitionMovements.computeActualPartitionToBeMoved */
+static int32_t uh_actual_to_move(uh *u, int32_t tp, int32_t old_owner, int32_t new_owner)
+{
+    int32_t topic = u->tp_topic[tp];
+    if (!uh_topic_has_moves(u, topic))
+        return tp;
+    if (u->mv_src[tp] >= 0) {
+        if (u->mv_dst[tp] != old_owner) {
+            u->failed = true;
+            return tp;
+        }
+        old_owner = u->mv_src[tp];
+    }
+    const uh_moveset *reverse = uh_find_set(u, topic, new_owner, old_owner);
+    return reverse ? uh_set_first(u, reverse) : tp;
+}
+
+/* PartitionMovements.movePartition, then the owner change. */
+static void uh_move(uh *u, int32_t tp, int32_t new_owner)
+{
+    int32_t old_owner = u->owner[tp];
+    if (u->mv_src[tp] >= 0) {
+        int32_t src = u->mv_src[tp], dst = u->mv_dst[tp];
+        uh_forget_move(u, tp);
+        /* Kafka 3.9.2 throws here whenever the partition moved before
+         * (its recorded destination is always the current owner). */
+        if (dst == old_owner) {
+            u->failed = true;
+            return;
+        }
+        if (src != new_owner)
+            uh_record_move(u, tp, src, new_owner);
+    } else {
+        uh_record_move(u, tp, old_owner, new_owner);
+    }
+    if (old_owner >= 0)
+        uh_remove(u, tp, old_owner);
+    uh_add(u, tp, new_owner);
+}
+
+static bool uh_owns_topic(const uh *u, int32_t m, int32_t t)
+{
+    for (int32_t p = 0; p < u->ts[t].partitions; p++)
+        if (u->owner[u->base[t] + p] == m)
+            return true;
+    return false;
+}
+
+/* isBalanced */
+static bool uh_balanced(const uh *u)
+{
+    int32_t lo = -1, hi = -1;
+    for (int32_t m = 0; m < u->nm; m++) {
+        if (!u->sorted[m])
+            continue;
+        if (lo < 0 || uh_before(u, m, lo))
+            lo = m;
+        if (hi < 0 || uh_before(u, hi, m))
+            hi = m;
+    }
+    if (lo < 0 || u->size[lo] >= u->size[hi] - 1)
+        return true;
+    for (int32_t m = 0; m < u->nm; m++) {
+        if (!u->sorted[m] || u->size[m] == u->max[m])
+            continue;
+        for (int32_t t = 0; t < u->nt; t++) {
+            if (!u->sub[m * u->nt + t])
+                continue;
+            for (int32_t p = 0; p < u->ts[t].partitions; p++) {
+                int32_t other = u->owner[u->base[t] + p];
+                if (other != m && u->size[m] + 1 < (other >= 0 ? u->size[other] : 0))
+                    return false;
+            }
+        }
+    }
+    return true;
+}
+
+static void uh_perform_reassignments(uh *u)
+{
+    bool modified;
+    do {
+        modified = false;
+        bool occurred = false;
+        int32_t n;
+        int32_t *list = uh_sorted_unassigned(u, &n);
+        for (int32_t i = 0; i < n && !u->failed; i++) {
+            if (occurred && uh_balanced(u))
+                return;
+            occurred = false;
+            int32_t tp = list[i], t = u->tp_topic[tp], owner = u->owner[tp];
+            if (owner < 0) {
+                u->failed = true;
+                return;
+            }
+            bool move = false;
+            for (int32_t m = 0; m < u->nm && !move; m++)
+                move = u->sub[m * u->nt + t] && u->size[owner] > u->size[m] + 1;
+            if (!move)
+                continue;
+            int32_t new_owner = uh_first_sorted(u, t);
+            if (new_owner < 0) {
+                u->failed = true;
+                return;
+            }
+            uh_move(u, uh_actual_to_move(u, tp, owner, new_owner), new_owner);
+            modified = occurred = true;
+        }
+    } while (modified && !u->failed);
+}
+
+static bool uniform_heterogeneous_kafka(amember *ms, int32_t nm, const int32_t *mo, const atopic *ts,
+                                        int32_t nt, od_arena *a)
+{
+    uh u = {.ms = ms, .nm = nm, .ts = ts, .nt = nt, .a = a};
+    u.sub = od_arena_calloc(a, (size_t)nm * (size_t)(nt ? nt : 1), sizeof *u.sub);
+    u.subscribers = od_arena_calloc(a, (size_t)(nt ? nt : 1), sizeof *u.subscribers);
+    u.base = od_arena_alloc(a, (size_t)(nt ? nt : 1) * sizeof *u.base);
+    u.size = od_arena_calloc(a, (size_t)nm, sizeof *u.size);
+    u.max = od_arena_calloc(a, (size_t)nm, sizeof *u.max);
+    u.sorted = od_arena_calloc(a, (size_t)nm, sizeof *u.sorted);
+    int32_t *topic_order = od_arena_alloc(a, (size_t)(nt ? nt : 1) * sizeof *topic_order);
+    int32_t *hashes = od_arena_alloc(a, (size_t)(nt ? nt : 1) * sizeof *hashes);
+    int32_t *iter = od_arena_alloc(a, (size_t)(nt ? nt : 1) * sizeof *iter);
+    if (!u.sub || !u.subscribers || !u.base || !u.size || !u.max || !u.sorted || !topic_order ||
+        !hashes || !iter)
+        return false;
+
+    /* subscribedTopicIds: a HashSet filled member by member (GroupSpec's
+     * HashMap order), each member's topics in its own HashSet's order. */
+    int32_t nsub = 0;
+    for (int32_t oi = 0; oi < nm; oi++) {
+        int32_t m = mo[oi];
+        int32_t k = ms[m].topic_count;
+        int32_t *mt = od_arena_alloc(a, (size_t)(k ? k : 1) * sizeof *mt);
+        int32_t *mh = od_arena_alloc(a, (size_t)(k ? k : 1) * sizeof *mh);
+        int32_t *mord = od_arena_alloc(a, (size_t)(k ? k : 1) * sizeof *mord);
+        if (!mt || !mh || !mord)
+            return false;
+        for (int32_t i = 0; i < k; i++) {
+            const atopic *t = find_atopic(ts, nt, ms[m].topics[i]);
+            mt[i] = t ? (int32_t)(t - ts) : -1;
+            mh[i] = java_uuid_hash(ms[m].topics[i]);
+        }
+        if (!java_order(mh, k, cap_for_puts(k), mord))
+            return false;
+        for (int32_t i = 0; i < k; i++) {
+            int32_t t = mt[mord[i]];
+            if (t < 0 || u.sub[m * nt + t])
+                continue;
+            u.sub[m * nt + t] = true;
+            u.max[m] += ts[t].partitions;
+            if (u.subscribers[t]++ == 0) {
+                topic_order[nsub] = t;
+                hashes[nsub++] = java_uuid_hash(&ts[t].id);
+            }
+        }
+    }
+    if (nsub == 0)
+        return true;
+    if (!java_order(hashes, nsub, cap_for_puts(nsub), iter))
+        return false;
+
+    /* Partition indexes: topics in that HashSet's order, partitions
+     * ascending, which is also the insertion order of unassignedPartitions. */
+    for (int32_t t = 0; t < nt; t++)
+        u.base[t] = -1;
+    for (int32_t i = 0; i < nsub; i++) {
+        int32_t t = topic_order[iter[i]];
+        u.base[t] = u.np;
+        u.np += ts[t].partitions;
+    }
+    int32_t np = u.np ? u.np : 1;
+    u.tp_topic = od_arena_alloc(a, (size_t)np * sizeof *u.tp_topic);
+    u.tp_part = od_arena_alloc(a, (size_t)np * sizeof *u.tp_part);
+    u.tp_hash_order = od_arena_alloc(a, (size_t)np * sizeof *u.tp_hash_order);
+    u.owner = od_arena_alloc(a, (size_t)np * sizeof *u.owner);
+    u.unassigned = od_arena_alloc(a, (size_t)np * sizeof *u.unassigned);
+    u.mv_src = od_arena_alloc(a, (size_t)np * sizeof *u.mv_src);
+    u.mv_dst = od_arena_alloc(a, (size_t)np * sizeof *u.mv_dst);
+    int32_t *tp_hashes = od_arena_alloc(a, (size_t)np * sizeof *tp_hashes);
+    if (!u.tp_topic || !u.tp_part || !u.tp_hash_order || !u.owner || !u.unassigned || !u.mv_src ||
+        !u.mv_dst || !tp_hashes)
+        return false;
+    for (int32_t t = 0; t < nt; t++)
+        for (int32_t p = 0; u.base[t] >= 0 && p < ts[t].partitions; p++) {
+            int32_t tp = u.base[t] + p;
+            u.tp_topic[tp] = t;
+            u.tp_part[tp] = p;
+        }
+    for (int32_t tp = 0; tp < u.np; tp++) {
+        tp_hashes[tp] = uh_tp_hash(&u, tp);
+        u.owner[tp] = u.mv_src[tp] = u.mv_dst[tp] = -1;
+        u.unassigned[tp] = true;
+    }
+    if (!java_order(tp_hashes, u.np, cap_for_puts(u.np), u.tp_hash_order))
+        return false;
+    for (int32_t m = 0; m < nm; m++)
+        u.sorted[m] = u.max[m] > 0;
+
+    /* 1. sticky partitions */
+    for (int32_t m = 0; m < nm; m++)
+        for (int32_t k = 0; k < ms[m].cur.n; k++) {
+            const od_cg_tp *c = &ms[m].cur.v[k];
+            const atopic *t = find_atopic(ts, nt, &c->topic_id);
+            if (!t || !u.sub[m * nt + (t - ts)] || c->partition < 0 || c->partition >= t->partitions)
+                continue;
+            int32_t tp = u.base[t - ts] + c->partition;
+            if (u.owner[tp] < 0)
+                uh_add(&u, tp, m);
+        }
+
+    /* 2. the rest, each to the least loaded subscriber with room */
+    int32_t n;
+    int32_t *list = uh_sorted_unassigned(&u, &n);
+    for (int32_t i = 0; i < n; i++) {
+        int32_t tp = list[i], best = -1;
+        for (int32_t m = 0; m < nm; m++)
+            if (u.sub[m * nt + u.tp_topic[tp]] && u.size[m] < u.max[m] &&
+                (best < 0 || uh_before(&u, m, best)))
+                best = m;
+        if (best >= 0)
+            uh_add(&u, tp, best);
+    }
+
+    /* 3. balance, over partitions of topics with two or more subscribers
+     * and members that could still change */
+    for (int32_t tp = 0; tp < u.np; tp++) {
+        if (u.unassigned[tp])
+            return false; /* Kafka: "Some partitions were left unassigned" */
+        u.unassigned[tp] = u.subscribers[u.tp_topic[tp]] >= 2;
+    }
+    bool any = false;
+    for (int32_t tp = 0; tp < u.np; tp++)
+        any = any || u.unassigned[tp];
+    for (int32_t m = 0; m < nm; m++) {
+        bool participates = u.size[m] < u.max[m];
+        for (int32_t t = 0; t < nt && !participates; t++)
+            participates = u.base[t] >= 0 && u.subscribers[t] >= 2 && uh_owns_topic(&u, m, t);
+        if (!participates)
+            u.sorted[m] = false;
+    }
+    if (any)
+        uh_perform_reassignments(&u);
+    if (u.failed)
+        return false;
+    for (int32_t tp = 0; tp < u.np; tp++)
+        if (u.owner[tp] >= 0)
+            give(&ms[u.owner[tp]], &ts[u.tp_topic[tp]].id, u.tp_part[tp]);
+    return true;
+}
+
+/* Returns false when Kafka's heterogeneous builder fails on this input (the
+ * targets then come from the fallback). */
+static bool run_assignor(od_cg_assignor which, amember *ms, int32_t n, const atopic *ts,
                          int32_t nt, bool homogeneous, od_arena *a, int32_t *mo)
 {
     int32_t *hashes = od_arena_alloc(a, (size_t)n * sizeof *hashes);
     if (!hashes)
-        return;
+        return true;
     for (int32_t i = 0; i < n; i++)
         hashes[i] = od_java_string_hash(ms[i].id);
     if (!java_order(hashes, n, cap_for_puts(n), mo))
-        return;
-    if (which == OD_CG_ASSIGNOR_RANGE)
+        return true;
+    if (which == OD_CG_ASSIGNOR_RANGE) {
         range_assign(ms, n, ts, nt, a);
-    else if (homogeneous)
+    } else if (homogeneous) {
         uniform_homogeneous(ms, n, mo, ts, nt, a);
-    else
-        uniform_heterogeneous(ms, n, mo, ts, nt, a);
+    } else if (!uniform_heterogeneous_kafka(ms, n, mo, ts, nt, a)) {
+        for (int32_t i = 0; i < n; i++)
+            ms[i].out_n = 0;
+        uniform_heterogeneous_fallback(ms, n, mo, ts, nt, a);
+        return false;
+    }
+    return true;
 }
 
 static bool same_topic_set(const amember *a, const amember *b)
@@ -1714,7 +2201,7 @@ static bool assign(od_cg_assignor which, const view_member *v, int32_t n, const 
             ms[i].topics[ms[i].topic_count++] = &v[i].topics[k]->id;
         homogeneous = homogeneous && same_topic_set(&ms[i], &ms[0]);
     }
-    run_assignor(which, ms, n, ts, nmeta, homogeneous, a, mo);
+    (void)run_assignor(which, ms, n, ts, nmeta, homogeneous, a, mo);
     for (int32_t i = 0; i < n; i++) {
         targets[i] = (tpset){ms[i].out, ms[i].out_n};
         tpset_normalize(&targets[i]);
@@ -1758,14 +2245,14 @@ int od_cg_run_assignor(od_cg_assignor which, od_cg_assignor_member *members, int
         ms[i].cur = cur;
         homogeneous = homogeneous && same_topic_set(&ms[i], &ms[0]);
     }
-    run_assignor(which, ms, n, ts, topic_count, homogeneous, a, mo);
+    bool as_kafka = run_assignor(which, ms, n, ts, topic_count, homogeneous, a, mo);
     for (int32_t i = 0; i < n; i++) {
         tpset out = {ms[i].out, ms[i].out_n};
         tpset_normalize(&out);
         members[i].result = out.v;
         members[i].result_count = out.n;
     }
-    return 0;
+    return as_kafka ? 0 : 1;
 }
 
 /* The group's assignor: the one most members name, else the default. */

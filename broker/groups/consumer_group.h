@@ -59,11 +59,15 @@
  *     extended regex matched against the whole topic name; RE2J's Perl
  *     classes (\d, \w, (?i)...) are not understood. Topics whose names start
  *     with "__" (internal) never match.
- *   - The heterogeneous uniform assignor is a simpler sticky balance than
- *     Kafka's GeneralUniformAssignmentBuilder (same balance guarantee,
- *     different choices); homogeneous uniform and range follow Kafka's
- *     algorithms, with Java's HashMap iteration order emulated, and give
- *     the same assignments (compat-tests/kip848/assignor_diff.py).
+ *   - The assignors follow Kafka's (uniform: UniformHomogeneous- and
+ *     UniformHeterogeneousAssignmentBuilder; range), with Java's HashMap
+ *     and HashSet iteration orders emulated, and give the same assignments
+ *     (compat-tests/kip848/assignor_diff.py), with one exception: on
+ *     inputs where Kafka 3.9.2's heterogeneous builder throws (it moves a
+ *     partition a second time while balancing, which its PartitionMovements
+ *     refuses), Kafka fails the heartbeat with UNKNOWN_SERVER_ERROR and the
+ *     group cannot move on; Odradek assigns with a simpler sticky balance
+ *     instead (sizes within one wherever a subscriber could take more).
  *
  * Threading: one od_cg is owned by one thread (the broker's group thread);
  * nothing here locks.
@@ -236,7 +240,9 @@ typedef struct od_cg_assignor_member {
     int32_t result_count;
 } od_cg_assignor_member;
 
-/* Returns 0, or -1 when the arena is exhausted. */
+/* Returns 0, -1 when the arena is exhausted, or 1 when Kafka 3.9.2's
+ * heterogeneous uniform builder throws on this input (the results are then
+ * the fallback's, see the differences above). */
 int od_cg_run_assignor(od_cg_assignor which, od_cg_assignor_member *members, int32_t count,
                        const od_cg_topic *topics, int32_t topic_count, od_arena *arena);
 

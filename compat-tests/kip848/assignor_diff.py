@@ -4,12 +4,13 @@
 Drives od_assignor_tool (C) and AssignorDiff (Java, Kafka's
 group-coordinator jar) with the same random scenarios: groups whose members
 join and leave and whose topics grow, each step starting from the previous
-step's target assignment (Kafka's), as the coordinator does. Every answer
-must be identical for range, and for uniform with equal subscriptions;
-uniform with differing subscriptions (a different algorithm in Odradek, see
-consumer_group.h) must still be valid: each subscribed partition once, to a
-subscriber, and no member two partitions ahead of another member that could
-take one of them.
+step's target assignment (Kafka's), as the coordinator does, or, on some
+steps, from no assignment at all. Three kinds of group: range, uniform with
+equal subscriptions, uniform with a random subset of the topics per member
+(Kafka's UniformHeterogeneousAssignmentBuilder). Every answer must be
+identical, "error" included (inputs on which Kafka 3.9.2's heterogeneous
+builder throws; the coordinator then keeps the previous target, and so does
+the next step here). The run repeats for several seeds.
 
 usage: assignor_diff.py OD_ASSIGNOR_TOOL JAVA CLASSPATH [STEPS]
 """
@@ -98,19 +99,16 @@ def locally_balanced(members, answer):
     return True
 
 
-def main():
-    tool, java, classpath = sys.argv[1:4]
-    steps = int(sys.argv[4]) if len(sys.argv) > 4 else 400
-    rng = random.Random(int(os.environ.get("SEED", "848")))
-    here = os.path.dirname(os.path.abspath(__file__))
-    od = Tool([tool])
-    kafka = Tool([java, "-cp", classpath, "AssignorDiff"])
-    compared = {"uniform": 0, "range": 0, "uniform-heterogeneous": 0}
+def run_seed(od, kafka, seed, steps, compared):
+    rng = random.Random(seed)
     mismatches = 0
     for group in range(steps // 20):
-        assignor = rng.choice(["uniform", "range"])
-        topics = {rng.randbytes(16).hex(): rng.randint(1, 12) for _ in range(rng.randint(1, 4))}
-        heterogeneous = rng.random() < 0.3
+        kind = rng.choice(["uniform", "range", "uniform-heterogeneous"])
+        assignor = "range" if kind == "range" else "uniform"
+        heterogeneous = kind == "uniform-heterogeneous"
+        big = rng.random() < 0.3  # more topics and partitions: more HashSet collisions to get right
+        topics = {rng.randbytes(16).hex(): rng.randint(1, 40 if big else 12)
+                  for _ in range(rng.randint(1, 15 if big else 5))}
         members = []
         current = {}
         for step in range(20):
@@ -129,19 +127,44 @@ def main():
             elif roll < 0.7:
                 t = rng.choice(list(topics))
                 topics[t] += rng.randint(1, 3)
-            scenario = render(assignor, topics, members, current)
-            ours = parse(od.ask(scenario))
-            theirs = parse(kafka.ask(scenario))
-            kind = assignor + ("-heterogeneous" if heterogeneous and assignor == "uniform" else "")
+            elif roll < 0.8 and heterogeneous:
+                # a member changes its subscription
+                i = rng.randrange(len(members))
+                mid, _, instance = members[i]
+                members[i] = (mid, rng.sample(list(topics), rng.randint(1, len(topics))), instance)
+            fresh = rng.random() < 0.15
+            scenario = render(assignor, topics, members, {} if fresh else current)
+            ours = od.ask(scenario)
+            theirs = kafka.ask(scenario)
             compared[kind] += 1
-            if kind == "uniform-heterogeneous":
-                ok = valid(topics, members, ours) and locally_balanced(members, ours)
-            else:
-                ok = ours == theirs
-            if not ok:
+            if theirs == ["error"]:
+                compared["kafka-error"] += 1
+            if ours != theirs:
                 mismatches += 1
-                print(f"MISMATCH ({kind}) on:\n{scenario}odradek: {ours}\nkafka:   {theirs}\n")
-            current = theirs
+                print(f"MISMATCH ({kind}, seed {seed}) on:\n{scenario}odradek: {ours}\nkafka:   {theirs}\n")
+            if theirs != ["error"]:
+                answer = parse(theirs)
+                if not valid(topics, members, answer):
+                    mismatches += 1
+                    print(f"INVALID answer from Kafka (seed {seed}):\n{scenario}{theirs}\n")
+                if heterogeneous and not locally_balanced(members, answer):
+                    compared["kafka-not-locally-balanced"] += 1
+                current = answer
+    return mismatches
+
+
+def main():
+    tool, java, classpath = sys.argv[1:4]
+    steps = int(sys.argv[4]) if len(sys.argv) > 4 else 400
+    seeds = int(os.environ.get("SEEDS", "3"))
+    first = int(os.environ.get("SEED", "848"))
+    od = Tool([tool])
+    kafka = Tool([java, "-cp", classpath, "AssignorDiff"])
+    compared = {"uniform": 0, "range": 0, "uniform-heterogeneous": 0, "kafka-error": 0,
+                "kafka-not-locally-balanced": 0}
+    mismatches = 0
+    for seed in range(first, first + seeds):
+        mismatches += run_seed(od, kafka, seed, steps, compared)
     od.close()
     kafka.close()
     print(f"compared {compared}, mismatches {mismatches}")

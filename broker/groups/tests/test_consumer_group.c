@@ -958,7 +958,9 @@ static uint32_t rnd(uint32_t n)
  * topics grow. After every step no partition is owned by two live
  * clients; once the churn stops, every partition is owned by exactly one
  * client and the group is Stable. */
-static void run_churn(uint64_t seed, bool range)
+/* mixed: every third client subscribes to t1 only, so the uniform assignor
+ * takes its heterogeneous path (Kafka's UniformHeterogeneousAssignmentBuilder). */
+static int run_churn_mixed(uint64_t seed, bool range, bool mixed)
 {
     rng_state = seed;
     t_env e;
@@ -967,6 +969,7 @@ static void run_churn(uint64_t seed, bool range)
     t_topic topics[2] = {{"t1", 1, range ? 24 : 6}, {"t2", 2, range ? 13 : 5}};
     set_topics(cg, topics, 2);
     const char *both[] = {"t1", "t2"};
+#define SUBS(i) (mixed && (i) % 3 == 0 ? 1 : 2)
     const char *assignor = range ? "range" : NULL;
     enum { N = 12 };
     static const char *instances[N] = {NULL, NULL, NULL, "s3", NULL, NULL,
@@ -985,7 +988,7 @@ static void run_churn(uint64_t seed, bool range)
                 c->epoch = 0;
                 c->owned_n = 0;
                 c->id[0] = 0;
-                t_hb r = heartbeat_ex(cg, "g", c, both, 2, true, assignor, 20000);
+                t_hb r = heartbeat_ex(cg, "g", c, both, SUBS(i), true, assignor, 20000);
                 if (r.error == 0)
                     c->alive = true;
                 else
@@ -1005,7 +1008,7 @@ static void run_churn(uint64_t seed, bool range)
         } else {
             int32_t before_n = c->owned_n;
             bool full = rnd(4) == 0;
-            t_hb r = full ? heartbeat_ex(cg, "g", c, both, 2, true, assignor, 20000)
+            t_hb r = full ? heartbeat_ex(cg, "g", c, both, SUBS(i), true, assignor, 20000)
                           : heartbeat_ex(cg, "g", c, NULL, 0, c->owned_changed || rnd(2) == 0,
                                          NULL, -1);
             if (r.error == OD_CG_FENCED_MEMBER_EPOCH || r.error == OD_GC_UNKNOWN_MEMBER_ID) {
@@ -1014,7 +1017,7 @@ static void run_churn(uint64_t seed, bool range)
                 c->epoch = 0;
                 if (!c->instance)
                     c->id[0] = 0;
-                t_hb j = heartbeat_ex(cg, "g", c, both, 2, true, assignor, 20000);
+                t_hb j = heartbeat_ex(cg, "g", c, both, SUBS(i), true, assignor, 20000);
                 c->alive = j.error == 0;
             } else {
                 CHECKF(r.error == 0, "heartbeat error %d at step %d", r.error, step);
@@ -1036,7 +1039,7 @@ static void run_churn(uint64_t seed, bool range)
     for (int round = 0; round < 25; round++) { /* > a session timeout: the dead expire */
         for (int i = 0; i < N; i++)
             if (cs[i].alive) {
-                t_hb r = heartbeat_ex(cg, "g", &cs[i], both, 2, true, assignor, 20000);
+                t_hb r = heartbeat_ex(cg, "g", &cs[i], both, SUBS(i), true, assignor, 20000);
                 if (r.error) {
                     cs[i].owned_n = 0;
                     cs[i].alive = false;
@@ -1045,30 +1048,121 @@ static void run_churn(uint64_t seed, bool range)
         check_disjoint(cs, N);
         t_advance(cg, &e, 3000);
     }
-    CHECKF(revocations > 10, "only %d revocations: the churn did not exercise reconciliation",
-           revocations);
-    int live = 0, total = 0;
+    /* the sticky heterogeneous builder moves less: the caller sums those */
+    CHECKF(mixed || revocations > 10,
+           "only %d revocations: the churn did not exercise reconciliation", revocations);
+    int live = 0, total = 0, t2_readers = 0;
     for (int i = 0; i < N; i++)
         if (cs[i].alive) {
             live++;
             total += cs[i].owned_n;
+            t2_readers += SUBS(i) == 2;
         }
     od_cg_group_info gi = info(cg, "g");
     CHECKF(live == 0 || strcmp(gi.state, "Stable") == 0, "state %s", gi.state);
     CHECK_EQ_INT(gi.member_count, live);
     if (live > 0)
-        CHECK_EQ_INT(total, topics[0].partitions + topics[1].partitions);
+        CHECK_EQ_INT(total, topics[0].partitions + (t2_readers ? topics[1].partitions : 0));
     for (int t = 0; t < 2 && live > 0; t++)
         for (int32_t p = 0; p < topics[t].partitions; p++) {
             int owners = 0;
             for (int i = 0; i < N; i++)
                 owners += cs[i].alive && owns(&cs[i], topics[t].id, p);
-            CHECKF(owners == 1, "seed %llu topic %d partition %d has %d owners",
+            int want = t == 1 && t2_readers == 0 ? 0 : 1;
+            CHECKF(owners == want, "seed %llu topic %d partition %d has %d owners",
                    (unsigned long long)seed, t, p, owners);
         }
+#undef SUBS
     check_cg = NULL;
     od_cg_destroy(cg);
     t_env_free(&e);
+    return revocations;
+}
+
+static void run_churn(uint64_t seed, bool range)
+{
+    (void)run_churn_mixed(seed, range, false);
+}
+
+static void test_churn_uniform_heterogeneous(void)
+{
+    int revocations = 0;
+    for (uint64_t seed = 200; seed <= 208 && !od_test_failures; seed++)
+        revocations += run_churn_mixed(seed, false, true);
+    CHECKF(revocations > 30, "only %d revocations in all: the churn did not exercise reconciliation",
+           revocations);
+}
+
+/* od_cg_run_assignor with random differing subscriptions and random
+ * current targets: every subscribed partition goes to exactly one of its
+ * subscribers, whether Kafka's builder ran (0) or its fallback (1). */
+static void test_uniform_heterogeneous_valid(void)
+{
+    od_cg_topic topics[6];
+    od_uuid ids[6];
+    for (int t = 0; t < 6; t++) {
+        memset(&ids[t], 0, sizeof ids[t]);
+        ids[t].bytes[0] = (uint8_t)(t + 1);
+        ids[t].bytes[15] = (uint8_t)(37 * t + 11);
+    }
+    rng_state = 4242;
+    int fallbacks = 0;
+    for (int round = 0; round < 300 && !od_test_failures; round++) {
+        int nt = 1 + (int)rnd(6), nm = 1 + (int)rnd(9);
+        for (int t = 0; t < nt; t++)
+            topics[t] = (od_cg_topic){S("t"), ids[t], 1 + (int32_t)rnd(20)};
+        od_cg_assignor_member ms[9];
+        char names[9][16];
+        od_uuid subs[9][6];
+        od_cg_tp cur[9][120];
+        bool taken[6][20];
+        memset(taken, 0, sizeof taken);
+        for (int m = 0; m < nm; m++) {
+            snprintf(names[m], sizeof names[m], "m%d-%u", m, rnd(1000));
+            int k = 0;
+            for (int t = 0; t < nt; t++)
+                if (rnd(2))
+                    subs[m][k++] = ids[t];
+            if (k == 0)
+                subs[m][k++] = ids[rnd((uint32_t)nt)];
+            int c = 0;
+            for (int t = 0; t < nt; t++)
+                for (int32_t p = 0; p < topics[t].partitions; p++)
+                    if (!taken[t][p] && rnd(4) == 0) {
+                        taken[t][p] = true;
+                        cur[m][c++] = (od_cg_tp){ids[t], p};
+                    }
+            ms[m] = (od_cg_assignor_member){S(names[m]), OD_STR_NULL, subs[m], k, cur[m], c, NULL, 0};
+        }
+        od_arena arena;
+        od_arena_init(&arena);
+        int rc = od_cg_run_assignor(OD_CG_ASSIGNOR_UNIFORM, ms, nm, topics, nt, &arena);
+        CHECKF(rc == 0 || rc == 1, "round %d: rc %d", round, rc);
+        fallbacks += rc == 1;
+        for (int t = 0; t < nt; t++) {
+            bool subscribed = false;
+            for (int m = 0; m < nm; m++)
+                for (int k = 0; k < ms[m].topic_count; k++)
+                    subscribed = subscribed || od_uuid_eq(&ms[m].topics[k], &ids[t]);
+            for (int32_t p = 0; p < topics[t].partitions; p++) {
+                int owners = 0;
+                for (int m = 0; m < nm; m++)
+                    for (int32_t r = 0; r < ms[m].result_count; r++)
+                        if (od_uuid_eq(&ms[m].result[r].topic_id, &ids[t]) &&
+                            ms[m].result[r].partition == p) {
+                            bool sub = false;
+                            for (int k = 0; k < ms[m].topic_count; k++)
+                                sub = sub || od_uuid_eq(&ms[m].topics[k], &ids[t]);
+                            CHECKF(sub, "round %d: partition to a member not subscribed", round);
+                            owners++;
+                        }
+                CHECKF(owners == (subscribed ? 1 : 0), "round %d: topic %d partition %d: %d owners",
+                       round, t, p, owners);
+            }
+        }
+        od_arena_release(&arena);
+    }
+    (void)fallbacks;
 }
 
 static void test_churn_uniform(void)
@@ -1127,5 +1221,7 @@ OD_TEST_MAIN({"first_member_gets_everything", test_first_member_gets_everything}
              {"offset_fetch_validation", test_offset_fetch_validation},
              {"offset_delete_validation", test_offset_delete_validation},
              {"churn_uniform", test_churn_uniform},
+             {"churn_uniform_heterogeneous", test_churn_uniform_heterogeneous},
+             {"uniform_heterogeneous_valid", test_uniform_heterogeneous_valid},
              {"churn_range", test_churn_range},
              {"kept_corpus", test_kept_corpus})
