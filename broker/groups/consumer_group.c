@@ -2170,6 +2170,30 @@ static bool same_topic_set(const amember *a, const amember *b)
     return true;
 }
 
+static bool names_within(const msub *a, const msub *b)
+{
+    for (int32_t i = 0; i < a->topic_count; i++) {
+        bool found = false;
+        for (int32_t k = 0; k < b->topic_count && !found; k++)
+            found = str_eq(a->topics[i], b->topics[k]);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* Kafka's ModernGroup.subscriptionType: homogeneous when every member
+ * subscribes to every topic name any member names, whether the topic
+ * exists or not (so [a, missing] and [a] are heterogeneous). With a regex
+ * (Odradek's extension) the resolved topics are compared instead. */
+static bool same_subscription(const view_member *x, const amember *ax, const view_member *y,
+                              const amember *ay)
+{
+    if (x->sub.regex.len > 0 || y->sub.regex.len > 0)
+        return same_topic_set(ax, ay);
+    return names_within(&x->sub, &y->sub) && names_within(&y->sub, &x->sub);
+}
+
 /* Runs the assignor over the view; targets[i] gets view member i's new
  * target (arena). Returns false on OOM. */
 static bool assign(od_cg_assignor which, const view_member *v, int32_t n, const metaview *meta,
@@ -2199,12 +2223,24 @@ static bool assign(od_cg_assignor which, const view_member *v, int32_t n, const 
             return false;
         for (int32_t k = 0; k < v[i].topic_count; k++)
             ms[i].topics[ms[i].topic_count++] = &v[i].topics[k]->id;
-        homogeneous = homogeneous && same_topic_set(&ms[i], &ms[0]);
+        homogeneous = homogeneous && same_subscription(&v[i], &ms[i], &v[0], &ms[0]);
     }
     (void)run_assignor(which, ms, n, ts, nmeta, homogeneous, a, mo);
     for (int32_t i = 0; i < n; i++) {
         targets[i] = (tpset){ms[i].out, ms[i].out_n};
         tpset_normalize(&targets[i]);
+    }
+    return true;
+}
+
+static bool ids_within(const od_cg_assignor_member *a, const od_cg_assignor_member *b)
+{
+    for (int32_t i = 0; i < a->topic_count; i++) {
+        bool found = false;
+        for (int32_t k = 0; k < b->topic_count && !found; k++)
+            found = od_uuid_eq(&a->topics[i], &b->topics[k]);
+        if (!found)
+            return false;
     }
     return true;
 }
@@ -2243,7 +2279,9 @@ int od_cg_run_assignor(od_cg_assignor which, od_cg_assignor_member *members, int
         cur.n = m->current_count;
         tpset_normalize(&cur);
         ms[i].cur = cur;
-        homogeneous = homogeneous && same_topic_set(&ms[i], &ms[0]);
+        /* as Kafka decides it, on the subscriptions as given, topics that
+         * do not exist included (same_subscription) */
+        homogeneous = homogeneous && ids_within(m, &members[0]) && ids_within(&members[0], m);
     }
     bool as_kafka = run_assignor(which, ms, n, ts, topic_count, homogeneous, a, mo);
     for (int32_t i = 0; i < n; i++) {

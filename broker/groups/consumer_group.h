@@ -223,7 +223,9 @@ int16_t od_cg_delete_group(od_cg *cg, od_str group_id);
 /* The server-side assignors as pure functions, so they can be compared
  * with Kafka's own (compat-tests/kip848). Members are given in the order
  * Kafka's TargetAssignmentBuilder would insert them into its HashMap;
- * topics are those that exist. */
+ * topics are those that exist. A member may subscribe to topic ids that do
+ * not exist: they get nothing, but make the subscriptions heterogeneous
+ * unless every member names them (Kafka decides on the names). */
 typedef struct od_cg_tp {
     od_uuid topic_id;
     int32_t partition;

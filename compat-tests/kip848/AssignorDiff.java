@@ -77,14 +77,19 @@ public final class AssignorDiff {
                     break;
                 }
                 case "member": {
+                    // TopicIds resolves only the topics that exist; the
+                    // coordinator decides homogeneity on the names as given
+                    // (ModernGroup.subscriptionType), missing topics included.
                     Set<Uuid> subscribed = new HashSet<>();
+                    Set<Uuid> named = new HashSet<>();
                     if (!f[2].equals("-"))
                         for (String t : f[2].split(",")) {
                             Uuid id = uuid(t);
+                            named.add(id);
                             if (topics.containsKey(id)) subscribed.add(id);
                         }
                     order.add(f[1]);
-                    subscriptions.add(subscribed);
+                    subscriptions.add(named);
                     Optional<String> instance = f.length > 4 ? Optional.of(f[4]) : Optional.empty();
                     members.put(f[1], new MemberSubscriptionAndAssignmentImpl(Optional.empty(),
                         instance, subscribed, new Assignment(parseTps(f[3]))));

@@ -85,7 +85,7 @@ def valid(topics, members, answer):
                 return False
             seen.add(tp)
     subscribed = {t for _, subs, _ in members for t in subs}
-    return len(seen) == sum(topics[t] for t in subscribed)
+    return len(seen) == sum(topics[t] for t in subscribed if t in topics)
 
 
 def locally_balanced(members, answer):
@@ -109,6 +109,7 @@ def run_seed(od, kafka, seed, steps, compared):
         big = rng.random() < 0.3  # more topics and partitions: more HashSet collisions to get right
         topics = {rng.randbytes(16).hex(): rng.randint(1, 40 if big else 12)
                   for _ in range(rng.randint(1, 15 if big else 5))}
+        missing = rng.randbytes(16).hex()
         members = []
         current = {}
         for step in range(20):
@@ -117,6 +118,10 @@ def run_seed(od, kafka, seed, steps, compared):
                 subs = list(topics)
                 if heterogeneous:
                     subs = rng.sample(subs, rng.randint(1, len(subs)))
+                if assignor == "uniform" and rng.random() < 0.1:
+                    # a topic that does not exist: Kafka then calls the group
+                    # heterogeneous, unless every member names it
+                    subs.append(rng.choice([missing, rng.randbytes(16).hex()]))
                 instance = f"i{rng.randrange(1000)}" if rng.random() < 0.3 else None
                 if instance in {m[2] for m in members}:
                     instance = None
