@@ -52,6 +52,8 @@ struct od_group_service {
     int64_t cg_wake_deadline;      /* the consumer-group coordinator's wake_at; -1 none */
     int64_t cg_topics_version;     /* metadata image offset its topics were taken at; -2 never */
     service_state state;
+    od_uuid topic_id;              /* of the loaded __consumer_offsets (ACTIVE) */
+    int64_t topic_checked_version; /* metadata image offset topic_id was last checked at */
     bool topic_creating;           /* a creation is with the controller */
     int64_t wake_deadline;         /* the coordinator's last wake_at; -1 none */
     loader loaders[MAX_LOADERS];
@@ -316,8 +318,42 @@ static int load_all(od_group_service *gs, int32_t partitions, char *err, size_t 
     }
     /* Consumer-group records came through load_consumer_group_record. */
     od_cg_activate_all(gs->cg);
+    od_broker *b = gs->broker;
+    od_broker_lock(b);
+    od_broker_topic *t = od_broker_topic_by_name(b, OD_STR_LIT(OD_GROUP_OFFSETS_TOPIC));
+    if (t)
+        gs->topic_id = t->id;
+    gs->topic_checked_version = od_mimage_last_offset(b->image);
+    od_broker_unlock(b);
     gs->state = SERVICE_ACTIVE;
     return 0;
+}
+
+/* DeleteTopics may name __consumer_offsets: Kafka 3.9 deletes it like any
+ * topic, its coordinator resigns every partition (waiters get
+ * NOT_COORDINATOR) and the next FindCoordinator creates it afresh, empty.
+ * The same here: once the loaded topic is gone (or replaced), every
+ * partition is unloaded and the service goes back to NO_TOPIC, so
+ * ensure_topic creates it again. Checked when the metadata image moved.
+ * Group lock held; takes the broker lock. */
+static void resign_if_topic_gone(od_group_service *gs)
+{
+    if (gs->state != SERVICE_ACTIVE)
+        return;
+    od_broker *b = gs->broker;
+    bool gone = false;
+    od_broker_lock(b);
+    int64_t version = od_mimage_last_offset(b->image);
+    if (version != gs->topic_checked_version) {
+        od_broker_topic *t = od_broker_topic_by_name(b, OD_STR_LIT(OD_GROUP_OFFSETS_TOPIC));
+        gone = t == NULL || !od_uuid_eq(&t->id, &gs->topic_id);
+        gs->topic_checked_version = version;
+    }
+    od_broker_unlock(b);
+    if (gone) {
+        unload_all(gs);
+        gs->state = SERVICE_NO_TOPIC;
+    }
 }
 
 /* The topic's partition count, or 0 when it does not exist. Takes the
@@ -495,6 +531,7 @@ void od_group_service_close(od_group_service *gs)
 od_gc *od_group_service_lock(od_group_service *gs)
 {
     pthread_mutex_lock(&gs->lock);
+    resign_if_topic_gone(gs);
     return gs->gc;
 }
 
@@ -559,6 +596,7 @@ static void offsets_topic_created(void *ctx, int16_t error_code, const char *mes
 int16_t od_group_service_ensure_topic(od_group_service *gs)
 {
     pthread_mutex_lock(&gs->lock);
+    resign_if_topic_gone(gs);
     int16_t result = OD_GC_COORDINATOR_NOT_AVAILABLE;
     if (gs->state == SERVICE_ACTIVE) {
         result = OD_ERR_NONE;

@@ -8,7 +8,8 @@
  * Invariants
  *   1. A partition of __consumer_offsets is owned by the coordinator (loaded)
  *      iff the topic exists and the service is not stopped; all partitions
- *      are loaded together, at open or when the topic is created.
+ *      are loaded together, at open or when the topic is created, and
+ *      unloaded together when it is deleted (noticed at the next request).
  *   2. A record batch the coordinator asks to persist is appended to its
  *      partition's log, the high watermark moved and the log's flush policy
  *      applied (as produce with acks=all does on one replica) before the
@@ -26,6 +27,8 @@
  *                controller's creation committing (offsets_topic_created)--> ACTIVE
  *     ACTIVE --request_stop (shutdown)--> STOPPED (every partition unloaded:
  *                                          waiters answered NOT_COORDINATOR)
+ *     ACTIVE --the topic deleted (DeleteTopics), seen at the next lock or
+ *              ensure_topic--> NO_TOPIC (every partition unloaded, as above)
  *     NO_TOPIC --request_stop--> STOPPED
  *
  * Threads and locks

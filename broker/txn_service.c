@@ -38,6 +38,7 @@ typedef struct od_txn_service {
     od_tc *tc;
     int32_t partitions;          /* of __transaction_state */
     bool topic_ready;            /* topic exists and its partitions are loaded */
+    od_uuid topic_id;            /* of the loaded topic (topic_ready) */
     od_gc *groups_locked;        /* the group coordinator while od_txn_lock holds its lock */
     bool topic_creating;         /* creation posted to the controller, not answered yet */
     pthread_t thread;
@@ -206,6 +207,7 @@ static void load_all(od_txn_service *s, od_broker_topic *t)
 {
     for (int32_t i = 0; i < t->partition_count; i++)
         load_partition(s, t, i);
+    s->topic_id = t->id;
     s->topic_ready = true;
 }
 
@@ -340,8 +342,17 @@ od_tc *od_txn_coordinator(od_broker *b, int16_t *error)
         *error = OD_TC_COORDINATOR_NOT_AVAILABLE;
         return NULL;
     }
-    if (s->topic_ready)
+    od_broker_topic *t = od_broker_topic_by_name(b, OD_STR_LIT(OD_TXN_STATE_TOPIC));
+    if (s->topic_ready && t && od_uuid_eq(&t->id, &s->topic_id))
         return s->tc;
+    if (s->topic_ready) {
+        /* DeleteTopics took __transaction_state (Kafka 3.9 deletes it like
+         * any topic): as Kafka's coordinator resigns, every partition is
+         * unloaded, and the topic is created afresh, empty. */
+        for (int32_t i = 0; i < s->partitions; i++)
+            od_tc_unload(s->tc, i);
+        s->topic_ready = false;
+    }
     /* Kafka's settings for the internal topic (TransactionLog): compacted,
      * uncompressed, 100 MiB segments; one replica on one node. */
     static const od_topic_config_kv configs[] = {
@@ -351,7 +362,6 @@ od_tc *od_txn_coordinator(od_broker *b, int16_t *error)
     };
     /* The topic is created through the controller; until it is there the
      * coordinator is not available (retriable), as on Kafka. */
-    od_broker_topic *t = od_broker_topic_by_name(b, OD_STR_LIT(OD_TXN_STATE_TOPIC));
     if (t) {
         load_all(s, t);
         return s->tc;

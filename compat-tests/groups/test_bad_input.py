@@ -14,7 +14,8 @@ from wire import (Connection, GROUP_SUBSCRIBED_TO_TOPIC, ILLEGAL_GENERATION, INC
                   INVALID_SESSION_TIMEOUT, MEMBER_ID_REQUIRED, NON_EMPTY_GROUP, NONE, OFFSET_METADATA_TOO_LARGE,
                   REBALANCE_IN_PROGRESS, GROUP_ID_NOT_FOUND, STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID,
                   UNKNOWN_TOPIC_OR_PARTITION, UNSUPPORTED_VERSION, add_offsets_to_txn, consumer_assignment,
-                  consumer_group_heartbeat, consumer_subscription, delete_group, describe_group, end_txn,
+                  consumer_group_heartbeat, consumer_subscription, delete_group, delete_topics, describe_group,
+                  end_txn,
                   find_coordinator, find_transaction_coordinator, heartbeat, init_producer_id, join_group,
                   leave_group, offset_commit, offset_commit_flexible, offset_delete, offset_fetch, offset_fetch_v9,
                   read_join, sync_group, txn_offset_commit)
@@ -327,3 +328,32 @@ def test_kip848_txn_offset_commit_checks(kip848_broker):
         # The last offset the transaction took is the one read back once it committed.
         assert wait_until("the committed transactional offset",
                           lambda: offset_fetch_v9(c, group, None, -1, [tp], True) == (NONE, {tp: (8, NONE)}))
+
+
+def test_delete_internal_topics(broker):
+    """DeleteTopics naming __consumer_offsets and __transaction_state: kafka-topics refuses them on
+    the client side, but Kafka 3.9.2's broker (KRaft) deletes them like any topic; its coordinators
+    resign, and the next FindCoordinator creates each topic afresh, empty (committed offsets go
+    with it). The scenario ends only once both coordinators serve again, so the broker is whole
+    for the scenarios that follow."""
+    topic = harness.unique_topic("bad-internal")
+    group, txn = f"g-{topic}", f"t-{topic}"
+    rdk.create_topic(broker, topic, partitions=1)
+    internal = ["__consumer_offsets", "__transaction_state"]
+    tp = (topic, 0)
+
+    def coordinators_serve():
+        return (find_coordinator(c, group)[0] == NONE and offset_fetch(c, group, [])[0] == NONE
+                and find_transaction_coordinator(c, txn) == NONE and init_producer_id(c, txn)[0] == NONE)
+    with _connect(broker, group) as c:
+        wait_until("the transaction coordinator", coordinators_serve)
+        assert offset_commit(c, group, -1, "", {tp: 5}) == {tp: NONE}
+        assert offset_fetch(c, group, [tp]) == (NONE, {tp: (5, NONE)})
+
+        assert delete_topics(c, internal, version=6) == {name: NONE for name in internal}
+        assert delete_topics(c, internal, version=1) == {name: UNKNOWN_TOPIC_OR_PARTITION for name in internal}
+
+        wait_until("both coordinators on new internal topics", coordinators_serve)
+        assert offset_fetch(c, group, [tp]) == (NONE, {tp: (-1, NONE)})
+        assert offset_commit(c, group, -1, "", {tp: 6}) == {tp: NONE}
+        assert offset_fetch(c, group, [tp]) == (NONE, {tp: (6, NONE)})
