@@ -3124,6 +3124,8 @@ static int16_t validate_commit(const od_cg *cg, od_str group_id, od_str member_i
     const cmember *m = find_member(g, member_id, NULL);
     if (!m)
         return OD_GC_UNKNOWN_MEMBER_ID;
+    /* Kafka exempts members speaking the classic protocol inside a consumer
+     * group (member.useClassicProtocol()): they commit with v8 and below. */
     if (!transactional && api_version < 9)
         return OD_CG_UNSUPPORTED_VERSION;
     return offset_member_epoch_error(m, member_epoch);
