@@ -1102,8 +1102,12 @@ od_kr_err od_controller_delete_topics(od_controller *c, const od_delete_topics_r
         }
         const od_mi_topic *t = by_id ? od_mimage_topic_by_id(c->img, &id) : topic_by_name(c, name);
         if (!t) {
-            set_status(&r->status,
-                       by_id ? OD_KERR_UNKNOWN_TOPIC_ID : OD_KERR_UNKNOWN_TOPIC_OR_PARTITION, NULL);
+            /* Kafka's answer carries the error's default message (v5+) */
+            if (by_id)
+                set_status(&r->status, OD_KERR_UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
+            else
+                set_status(&r->status, OD_KERR_UNKNOWN_TOPIC_OR_PARTITION,
+                           "This server does not host this topic-partition.");
             continue;
         }
         r->topic_id = t->id;

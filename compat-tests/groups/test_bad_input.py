@@ -352,6 +352,8 @@ def test_delete_internal_topics(broker):
 
         assert delete_topics(c, internal, version=6) == {name: NONE for name in internal}
         assert delete_topics(c, internal, version=1) == {name: UNKNOWN_TOPIC_OR_PARTITION for name in internal}
+        gone = (UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.")
+        assert delete_topics(c, internal, version=6, messages=True) == {name: gone for name in internal}
 
         wait_until("both coordinators on new internal topics", coordinators_serve)
         assert offset_fetch(c, group, [tp]) == (NONE, {tp: (-1, NONE)})

@@ -500,15 +500,16 @@ def txn_offset_commit(conn, version, transactional_id, group, producer_id, produ
     return out
 
 
-def delete_topics(conn, names, version=6, timeout_ms=30000):
-    """DeleteTopics by name, v1 (non-flexible) or v6 -> {name: error}."""
+def delete_topics(conn, names, version=6, timeout_ms=30000, messages=False):
+    """DeleteTopics by name, v1 (non-flexible) or v6 -> {name: error}, or with messages (v6)
+    {name: (error, error message)}."""
     if version >= 6:
         body = (Writer().carray(names, lambda w, n: w.cstring(n).uuid(bytes(16)).tags()).i32(timeout_ms)
                 .tags().done())
         r = conn.request(20, version, body, flexible=True)
         r.i32()
-        results = r.carray(lambda x: (x.cstring(), x.uuid(), x.i16(), x.cstring(), x.tags())[:3])
-        return {name: err for name, _id, err in results}
+        results = r.carray(lambda x: (x.cstring(), x.uuid(), x.i16(), x.cstring(), x.tags())[:4])
+        return {name: ((err, msg) if messages else err) for name, _id, err, msg in results}
     r = conn.request(20, version, Writer().array(names, lambda w, n: w.string(n)).i32(timeout_ms).done())
     r.i32()
     return dict(r.array(lambda x: (x.string(), x.i16())))

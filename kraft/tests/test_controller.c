@@ -643,10 +643,11 @@ static void test_delete_and_create_partitions(void)
     CHECK_EQ_INT(dcount, 5);
     CHECK_STATUS(dres[0].status, 0, NULL);
     CHECK(od_uuid_eq(&dres[0].topic_id, &doomed.topic_id));
-    CHECK_EQ_INT(dres[1].status.error_code, OD_KERR_UNKNOWN_TOPIC_OR_PARTITION);
+    CHECK_STATUS(dres[1].status, OD_KERR_UNKNOWN_TOPIC_OR_PARTITION,
+                 "This server does not host this topic-partition.");
     CHECK_STATUS(dres[2].status, 0, NULL);
     CHECK(od_str_eq_cstr(dres[2].name, "byid"));
-    CHECK_EQ_INT(dres[3].status.error_code, OD_KERR_UNKNOWN_TOPIC_ID);
+    CHECK_STATUS(dres[3].status, OD_KERR_UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
     CHECK_EQ_INT(dres[4].status.error_code, OD_KERR_INVALID_REQUEST);
     /* Two RemoveTopicRecords in one batch. */
     CHECK_EQ_INT(od_quorum_end_offset(od_controller_quorum(c)), end_before + 2);
