@@ -16,6 +16,20 @@
 #include "consumer_group.h"
 #include "group_util.h"
 
+/* Whether Kafka 3.9's new group coordinator (which runs once the consumer
+ * protocol is enabled) would know nothing of the group: neither a consumer
+ * group nor a live classic one. Group lock held. */
+static inline bool od_cg_group_unknown(od_gc *gc, od_cg *cg, od_str group_id)
+{
+    od_gc_state state;
+    int32_t generation, members;
+    od_str leader;
+    if (cg != NULL && od_cg_has_group(cg, group_id))
+        return false;
+    return !od_gc_group_info(gc, group_id, &state, &generation, &leader, &members) ||
+           state == OD_GC_DEAD;
+}
+
 /* OffsetCommit for a consumer group: the member epoch is checked here
  * (Kafka's ConsumerGroup.validateOffsetCommit; v9+ carries it in the
  * generation field), then the offsets are stored as an admin commit. Returns
@@ -33,12 +47,8 @@ static inline bool od_cg_hook_commit(od_group_service *gs, od_gc *gc, bool consu
     od_cg *cg = od_group_service_consumer_groups(gs);
     int16_t err;
     if (cg == NULL || !od_cg_has_group(cg, group_id)) {
-        od_gc_state state;
-        int32_t generation, members;
-        od_str leader;
         if (!consumer_protocol || version < 9 || member_epoch < 0 ||
-            (od_gc_group_info(gc, group_id, &state, &generation, &leader, &members) &&
-             state != OD_GC_DEAD))
+            !od_cg_group_unknown(gc, cg, group_id))
             return false;
         err = OD_GC_GROUP_ID_NOT_FOUND;
     } else {
@@ -56,16 +66,25 @@ static inline bool od_cg_hook_commit(od_group_service *gs, od_gc *gc, bool consu
 /* TxnOffsetCommit for a consumer group: the member and epoch are checked
  * (od_cg_validate_txn_offset_commit), then the offsets go to the producer's
  * transaction as an admin's would. Returns false when the group is not a
- * consumer group. Group lock held. */
-static inline bool od_cg_hook_txn_commit(od_group_service *gs, od_gc *gc, od_str group_id,
-                                         int64_t producer_id, int16_t producer_epoch,
-                                         od_str member_id, int32_t generation_id,
-                                         od_gc_offset_commit *commits, int32_t n)
+ * consumer group, except where Kafka 3.9's new coordinator (consumer
+ * protocol on) differs from the old one od_gc follows: a generation for a
+ * group it does not know is ILLEGAL_GENERATION before any member check.
+ * Group lock held. */
+static inline bool od_cg_hook_txn_commit(od_group_service *gs, od_gc *gc, bool consumer_protocol,
+                                         od_str group_id, int64_t producer_id,
+                                         int16_t producer_epoch, od_str member_id,
+                                         int32_t generation_id, od_gc_offset_commit *commits,
+                                         int32_t n)
 {
     od_cg *cg = od_group_service_consumer_groups(gs);
-    if (cg == NULL || !od_cg_has_group(cg, group_id))
-        return false;
-    int16_t err = od_cg_validate_txn_offset_commit(cg, group_id, member_id, generation_id);
+    int16_t err;
+    if (cg == NULL || !od_cg_has_group(cg, group_id)) {
+        if (!consumer_protocol || generation_id < 0 || !od_cg_group_unknown(gc, cg, group_id))
+            return false;
+        err = OD_GC_ILLEGAL_GENERATION;
+    } else {
+        err = od_cg_validate_txn_offset_commit(cg, group_id, member_id, generation_id);
+    }
     if (err != OD_ERR_NONE) {
         for (int32_t i = 0; i < n; i++)
             commits[i].error = err;

@@ -63,7 +63,8 @@ od_handler_status od_handle_txn_offset_commit(od_rctx *ctx)
                 commits[i].error = e;
         } else {
             od_gc *gc = od_group_service_lock(gs);
-            if (!od_cg_hook_txn_commit(gs, gc, req->group_id, req->producer_id, req->producer_epoch,
+            if (!od_cg_hook_txn_commit(gs, gc, b->settings.groups.consumer_protocol_enabled,
+                                       req->group_id, req->producer_id, req->producer_epoch,
                                        req->member_id, req->generation_id, commits, n))
                 od_gc_txn_commit_offsets(gc, req->group_id, req->producer_id, req->producer_epoch,
                                          req->member_id, req->group_instance_id, req->generation_id,

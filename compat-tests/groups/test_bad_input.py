@@ -299,6 +299,13 @@ def test_kip848_txn_offset_commit_checks(kip848_broker):
         wait_until("the transaction coordinator", lambda: find_transaction_coordinator(c, txn) == NONE)
         err, pid, pepoch = wait_until("a transactional producer id",
                                       lambda: (lambda r: r if r[0] == NONE else None)(init_producer_id(c, txn)))
+        # A group the coordinator has never seen: with the consumer protocol on (Kafka's new
+        # coordinator), a generation is refused before any member check.
+        unknown = f"{group}-unknown"
+        wait_until("the unknown group's coordinator", lambda: find_coordinator(c, unknown)[0] == NONE)
+        assert add_offsets_to_txn(c, txn, pid, pepoch, unknown) == NONE
+        assert txn_offset_commit(c, 3, txn, unknown, pid, pepoch, {tp: 1}, generation=1,
+                                 member_id="nobody") == {tp: ILLEGAL_GENERATION}
         me, epoch = _join_consumer_group(c, group, topic)
         assert add_offsets_to_txn(c, txn, pid, pepoch, group) == NONE
 
