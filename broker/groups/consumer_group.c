@@ -28,13 +28,14 @@
  */
 #include "consumer_group.h"
 
-#include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
 #include "group_records.h"
+#include "od_regex.h"
 #include "records/batch_builder.h"
 #include "records/records.h"
 
@@ -114,8 +115,24 @@ typedef enum part_state {
     PART_ACTIVE,
 } part_state;
 
+/* Compiled SubscribedTopicRegex patterns (od_regex, RE2/J's syntax), by
+ * pattern: a regex is compiled once, not per topic or per heartbeat. A
+ * pattern od_regex refuses is kept with re == NULL and matches nothing
+ * (one loaded from an older log). Owned by the od_cg's thread; reached
+ * through a pointer so that const lookups may fill it. */
+#define REGEX_CACHE_SIZE 16
+typedef struct regex_cache {
+    struct {
+        char *pattern;
+        int32_t len;
+        od_regex *re;
+    } slot[REGEX_CACHE_SIZE];
+    int32_t next_victim;
+} regex_cache;
+
 struct od_cg {
     od_cg_config cfg;
+    regex_cache *regexes;
     od_gc_env env;
     cgroup *buckets[GROUP_BUCKETS];
     part_state *parts;
@@ -1126,27 +1143,52 @@ static const topicmeta *cluster_topic_by_id(const od_cg *cg, const od_uuid *id)
     return NULL;
 }
 
-/* Whole-name POSIX extended match; internal topics never match. */
-static bool regex_matches(const regex_t *re, const topicmeta *t)
+/* The compiled form of pattern (NULL when od_regex refuses it or memory
+ * runs out: it then matches nothing). */
+static od_regex *cached_regex(const od_cg *cg, od_str pattern)
 {
-    if (t->name.len >= 2 && t->name.p[0] == '_' && t->name.p[1] == '_')
-        return false;
-    regmatch_t m;
-    if (regexec(re, t->name.p, 1, &m, 0) != 0)
-        return false;
-    return m.rm_so == 0 && m.rm_eo == t->name.len;
+    regex_cache *c = cg->regexes;
+    if (!c || pattern.len <= 0)
+        return NULL;
+    for (int32_t i = 0; i < REGEX_CACHE_SIZE; i++)
+        if (c->slot[i].pattern && c->slot[i].len == pattern.len &&
+            memcmp(c->slot[i].pattern, pattern.ptr, (size_t)pattern.len) == 0)
+            return c->slot[i].re;
+    char *copy = malloc((size_t)pattern.len);
+    if (!copy)
+        return NULL;
+    memcpy(copy, pattern.ptr, (size_t)pattern.len);
+    od_regex *re = NULL;
+    if (od_regex_compile(pattern.ptr, (size_t)pattern.len, &re, NULL) != OD_REGEX_OK)
+        re = NULL;
+    int32_t v = c->next_victim;
+    c->next_victim = (v + 1) % REGEX_CACHE_SIZE;
+    free(c->slot[v].pattern);
+    od_regex_free(c->slot[v].re);
+    c->slot[v].pattern = copy;
+    c->slot[v].len = pattern.len;
+    c->slot[v].re = re;
+    return re;
 }
 
-static bool compile_regex(od_str pattern, regex_t *re)
+static void regex_cache_free(regex_cache *c)
 {
-    char *p = malloc((size_t)pattern.len + 1);
-    if (!p)
-        return false;
-    memcpy(p, pattern.ptr, (size_t)pattern.len);
-    p[pattern.len] = 0;
-    int rc = regcomp(re, p, REG_EXTENDED);
-    free(p);
-    return rc == 0;
+    if (!c)
+        return;
+    for (int32_t i = 0; i < REGEX_CACHE_SIZE; i++) {
+        free(c->slot[i].pattern);
+        od_regex_free(c->slot[i].re);
+    }
+    free(c);
+}
+
+/* Kafka's regex resolution: RE2/J's matches() over the whole topic name,
+ * every topic of the metadata image included (internal ones too: Kafka
+ * filters only by DESCRIBE ACLs). */
+static bool regex_matches(const od_cg *cg, od_str pattern, const topicmeta *t)
+{
+    od_regex *re = cached_regex(cg, pattern);
+    return re && od_regex_full_match(re, t->name.p, (size_t)t->name.len);
 }
 
 /* The cluster topics one subscription resolves to: *out gets pointers into
@@ -1159,8 +1201,7 @@ static int32_t resolve_subscription(const od_cg *cg, const msub *s, od_arena *a,
     *out = r;
     if (!r)
         return 0;
-    regex_t re;
-    bool has_re = s->regex.len > 0 && compile_regex(s->regex, &re);
+    bool has_re = s->regex.len > 0;
     int32_t n = 0;
     for (int32_t i = 0; i < cg->topic_count; i++) {
         const topicmeta *t = &cg->topics[i];
@@ -1168,12 +1209,10 @@ static int32_t resolve_subscription(const od_cg *cg, const msub *s, od_arena *a,
         for (int32_t j = 0; j < s->topic_count && !in; j++)
             in = beq(&t->name, s->topics[j]);
         if (!in && has_re)
-            in = regex_matches(&re, t);
+            in = regex_matches(cg, s->regex, t);
         if (in)
             r[n++] = t;
     }
-    if (has_re)
-        regfree(&re);
     return n;
 }
 
@@ -2160,16 +2199,6 @@ static bool run_assignor(od_cg_assignor which, amember *ms, int32_t n, const ato
     return true;
 }
 
-static bool same_topic_set(const amember *a, const amember *b)
-{
-    if (a->topic_count != b->topic_count)
-        return false;
-    for (int32_t i = 0; i < a->topic_count; i++)
-        if (!subscribes(b, a->topics[i]))
-            return false;
-    return true;
-}
-
 static bool names_within(const msub *a, const msub *b)
 {
     for (int32_t i = 0; i < a->topic_count; i++) {
@@ -2182,15 +2211,16 @@ static bool names_within(const msub *a, const msub *b)
     return true;
 }
 
-/* Kafka's ModernGroup.subscriptionType: homogeneous when every member
- * subscribes to every topic name any member names, whether the topic
- * exists or not (so [a, missing] and [a] are heterogeneous). With a regex
- * (Odradek's extension) the resolved topics are compared instead. */
-static bool same_subscription(const view_member *x, const amember *ax, const view_member *y,
-                              const amember *ay)
+/* Kafka's ConsumerGroup.subscriptionType: without regexes, homogeneous
+ * when every member subscribes to every topic name any member names,
+ * whether the topic exists or not (so [a, missing] and [a] are
+ * heterogeneous); with one, homogeneous only when every member has that
+ * same regex and no member names topics. */
+static bool same_subscription(const view_member *x, const view_member *y)
 {
     if (x->sub.regex.len > 0 || y->sub.regex.len > 0)
-        return same_topic_set(ax, ay);
+        return str_eq(x->sub.regex, y->sub.regex) && x->sub.topic_count == 0 &&
+               y->sub.topic_count == 0;
     return names_within(&x->sub, &y->sub) && names_within(&y->sub, &x->sub);
 }
 
@@ -2223,7 +2253,7 @@ static bool assign(od_cg_assignor which, const view_member *v, int32_t n, const 
             return false;
         for (int32_t k = 0; k < v[i].topic_count; k++)
             ms[i].topics[ms[i].topic_count++] = &v[i].topics[k]->id;
-        homogeneous = homogeneous && same_subscription(&v[i], &ms[i], &v[0], &ms[0]);
+        homogeneous = homogeneous && same_subscription(&v[i], &v[0]);
     }
     (void)run_assignor(which, ms, n, ts, nmeta, homogeneous, a, mo);
     for (int32_t i = 0; i < n; i++) {
@@ -2477,8 +2507,38 @@ static void hb_error(od_consumer_group_heartbeat_response *resp, int16_t err, co
     resp->assignment = NULL;
 }
 
-/* Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid (with the regex
- * allowed, see the header). */
+/* Kafka's throwIfRegularExpressionIsInvalid, for a regex a member brings
+ * that no member of the group has yet: 0 when RE2/J's syntax accepts it,
+ * else INVALID_REGULAR_EXPRESSION with Kafka's message (in arena). */
+static int16_t check_new_regex(const cgroup *g, const cmember *base, od_str regex,
+                               od_arena *arena, const char **msg)
+{
+    if (regex.len <= 0 || (base && beq(&base->regex, regex)))
+        return OD_GC_NONE;
+    for (int32_t i = 0; i < g->member_count; i++)
+        if (beq(&g->members[i]->regex, regex))
+            return OD_GC_NONE;
+    od_regex *re = NULL;
+    od_regex_error err = {0};
+    od_regex_status st = od_regex_compile(regex.ptr, (size_t)regex.len, &re, &err);
+    od_regex_free(re);
+    if (st == OD_REGEX_OK)
+        return OD_GC_NONE;
+    if (st == OD_REGEX_NOMEM) {
+        *msg = NULL;
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    }
+    static const char fmt[] = "SubscribedTopicRegex `%.*s` is not a valid regular expression: %s.";
+    size_t n = sizeof fmt + (size_t)regex.len + strlen(err.message);
+    char *text = od_arena_alloc(arena, n);
+    if (text)
+        snprintf(text, n, fmt, (int)regex.len, regex.ptr, err.message);
+    *msg = text ? text : "SubscribedTopicRegex is not a valid regular expression.";
+    return OD_CG_INVALID_REGULAR_EXPRESSION;
+}
+
+/* Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid (the regex is
+ * checked later, check_new_regex, where Kafka checks it). */
 static int16_t validate_request(const od_cg *cg, const od_consumer_group_heartbeat_request *r,
                                 od_str regex, const char **msg)
 {
@@ -2525,14 +2585,6 @@ static int16_t validate_request(const od_cg *cg, const od_consumer_group_heartbe
     if (r->server_assignor.len >= 0 && !assignor_by_name(cg, r->server_assignor, &x)) {
         *msg = "ServerAssignor is not supported.";
         return OD_CG_UNSUPPORTED_ASSIGNOR;
-    }
-    if (regex.len > 0) {
-        regex_t re;
-        if (!compile_regex(regex, &re)) {
-            *msg = "SubscribedTopicRegex is not a valid regular expression.";
-            return OD_CG_INVALID_REQUEST;
-        }
-        regfree(&re);
     }
     return OD_GC_NONE;
 }
@@ -2808,6 +2860,9 @@ void od_cg_heartbeat(od_cg *cg, const od_consumer_group_heartbeat_request *r, od
         err = OD_GC_GROUP_MAX_SIZE_REACHED;
         msg = "The consumer group has reached its maximum capacity.";
     }
+    /* After the member checks, as Kafka's maybeUpdateRegularExpressions. */
+    if (err == OD_GC_NONE)
+        err = check_new_regex(g, old ? old : replaced, regex, arena, &msg);
     if (err != OD_GC_NONE) {
         if (created)
             destroy_group(cg, g);
@@ -3179,15 +3234,8 @@ int16_t od_cg_validate_offset_delete(const od_cg *cg, od_str group_id, od_str to
         for (int32_t k = 0; k < m->topic_count; k++)
             if (beq(&m->topics[k], topic))
                 return OD_GC_GROUP_SUBSCRIBED_TO_TOPIC;
-        if (t && m->regex.len > 0) {
-            regex_t re;
-            if (compile_regex(bstr(&m->regex), &re)) {
-                bool hit = regex_matches(&re, t);
-                regfree(&re);
-                if (hit)
-                    return OD_GC_GROUP_SUBSCRIBED_TO_TOPIC;
-            }
-        }
+        if (t && m->regex.len > 0 && regex_matches(cg, bstr(&m->regex), t))
+            return OD_GC_GROUP_SUBSCRIBED_TO_TOPIC;
     }
     return OD_GC_NONE;
 }
@@ -3261,17 +3309,9 @@ static bool subscribes_to_name(const od_cg *cg, const cgroup *g, const topicmeta
         for (int32_t k = 0; k < m->topic_count; k++)
             if (beq(&m->topics[k], bstr(&t->name)))
                 return true;
-        if (m->regex.len > 0) {
-            regex_t re;
-            if (compile_regex(bstr(&m->regex), &re)) {
-                bool hit = regex_matches(&re, t);
-                regfree(&re);
-                if (hit)
-                    return true;
-            }
-        }
+        if (m->regex.len > 0 && regex_matches(cg, bstr(&m->regex), t))
+            return true;
     }
-    (void)cg;
     return false;
 }
 
@@ -3402,7 +3442,10 @@ od_cg *od_cg_create(const od_cg_config *config, const od_gc_env *env)
     cg->cfg = *config;
     cg->env = *env;
     cg->parts = calloc((size_t)config->offsets_topic_num_partitions, sizeof *cg->parts);
-    if (!cg->parts) {
+    cg->regexes = calloc(1, sizeof *cg->regexes);
+    if (!cg->parts || !cg->regexes) {
+        free(cg->parts);
+        free(cg->regexes);
         free(cg);
         return NULL;
     }
@@ -3437,6 +3480,7 @@ void od_cg_destroy(od_cg *cg)
     for (int32_t p = 0; p < cg->cfg.offsets_topic_num_partitions; p++)
         od_cg_unload(cg, p);
     free_meta(cg->topics, cg->topic_count);
+    regex_cache_free(cg->regexes);
     free(cg->parts);
     free(cg);
 }

@@ -54,11 +54,20 @@
  * STABLE at assignment_epoch), Stable.
  *
  * Differences from Kafka 3.9, on purpose:
- *   - subscribed_topic_regex is served (Kafka 3.9's v0 request has no such
- *     field, its validation refuses one; 4.0 serves it with RE2J). The pattern is a POSIX
- *     extended regex matched against the whole topic name; RE2J's Perl
- *     classes (\d, \w, (?i)...) are not understood. Topics whose names start
- *     with "__" (internal) never match.
+ *   - SubscribedTopicRegex (ConsumerGroupHeartbeat v1) is served as Kafka
+ *     4.4 serves it: RE2/J's syntax (od_regex.h), a pattern new to the group
+ *     refused with INVALID_REGULAR_EXPRESSION after the member checks, and
+ *     a member subscribed to its topic names plus every topic of the
+ *     cluster whose whole name matches (internal topics included, as Kafka
+ *     only filters by ACLs). The regex is persisted in the member's
+ *     ConsumerGroupMemberMetadataValue; what it resolves to is recomputed
+ *     from the cluster's topics, never stored (Kafka writes
+ *     ConsumerGroupRegularExpression records, key version 16, which this
+ *     coordinator neither writes nor needs). Kafka resolves regexes in the
+ *     background, at most every 10 s and when the image has new topics, then
+ *     bumps the group epoch; here resolution is immediate: a matching topic
+ *     created later is picked up on the group's next heartbeat
+ *     (od_cg_set_topics), so epochs may differ, assignments do not.
  *   - The assignors follow Kafka's (uniform: UniformHomogeneous- and
  *     UniformHeterogeneousAssignmentBuilder; range), with Java's HashMap
  *     and HashSet iteration orders emulated, and give the same assignments
@@ -91,6 +100,7 @@ enum {
     OD_CG_UNRELEASED_INSTANCE_ID = 111,
     OD_CG_UNSUPPORTED_ASSIGNOR = 112,
     OD_CG_STALE_MEMBER_EPOCH = 113,
+    OD_CG_INVALID_REGULAR_EXPRESSION = 128,
 };
 
 /* Kafka's MemberState byte, as stored in CurrentMemberAssignment. */

@@ -600,6 +600,35 @@ static void test_metadata_changes_move_the_target(void)
     t_env_free(&e);
 }
 
+/* One ConsumerGroupHeartbeat with a SubscribedTopicRegex and no names. */
+static void regex_heartbeat(od_cg *cg, const char *group, const char *member, int32_t epoch,
+                            const char *regex, od_arena *arena,
+                            od_consumer_group_heartbeat_response *resp)
+{
+    od_consumer_group_heartbeat_request r;
+    od_consumer_group_heartbeat_request_init(&r);
+    r.group_id = S(group);
+    r.member_id = S(member);
+    r.member_epoch = epoch;
+    r.rebalance_timeout_ms = epoch == 0 ? 1000 : -1;
+    r.subscribed_topic_names.count = -1;
+    r.topic_partitions.count = epoch == 0 ? 0 : -1;
+    od_cg_heartbeat(cg, &r, S(regex), S("c"), S("h"), arena, resp);
+}
+
+static int assigned_partitions(const od_consumer_group_heartbeat_response *resp, int topic)
+{
+    int n = 0;
+    od_uuid u = topic_uuid(topic);
+    for (int32_t i = 0; resp->assignment && i < resp->assignment->topic_partitions.count; i++)
+        if (topic < 0 || od_uuid_eq(&resp->assignment->topic_partitions.items[i].topic_id, &u))
+            n += resp->assignment->topic_partitions.items[i].partitions.count;
+    return n;
+}
+
+/* Kafka 4.4's regex subscriptions: RE2/J syntax and whole-name matches,
+ * internal topics included, INVALID_REGULAR_EXPRESSION after the member
+ * checks, new matching topics picked up, the regex kept across a reload. */
 static void test_regex_subscription(void)
 {
     t_env e;
@@ -609,35 +638,128 @@ static void test_regex_subscription(void)
                4);
     od_arena arena;
     od_arena_init(&arena);
-    od_consumer_group_heartbeat_request r;
-    od_consumer_group_heartbeat_request_init(&r);
-    r.group_id = S("g");
-    r.member_id = S("");
-    r.rebalance_timeout_ms = 1000;
-    r.subscribed_topic_names.count = -1;
-    r.topic_partitions.count = 0;
     od_consumer_group_heartbeat_response resp;
-    od_cg_heartbeat(cg, &r, S("orders-.*"), S("c"), S("h"), &arena, &resp);
+    regex_heartbeat(cg, "g", "m1", 0, "orders-.*", &arena, &resp);
     CHECK_EQ_INT(resp.error_code, 0);
-    REQUIRE(resp.assignment);
-    int n = 0;
-    for (int32_t i = 0; i < resp.assignment->topic_partitions.count; i++) {
-        od_uuid u1 = topic_uuid(1), u2 = topic_uuid(2);
-        const od_uuid *t = &resp.assignment->topic_partitions.items[i].topic_id;
-        CHECK(od_uuid_eq(t, &u1) || od_uuid_eq(t, &u2));
-        n += resp.assignment->topic_partitions.items[i].partitions.count;
+    CHECK_EQ_INT(assigned_partitions(&resp, 1), 2);
+    CHECK_EQ_INT(assigned_partitions(&resp, 2), 2);
+    CHECK_EQ_INT(assigned_partitions(&resp, -1), 4);
+    int32_t epoch = resp.member_epoch;
+
+    /* A partial match is no match (matches(), not find()). */
+    regex_heartbeat(cg, "g2", "m1", 0, "orders", &arena, &resp);
+    CHECK_EQ_INT(resp.error_code, 0);
+    CHECK_EQ_INT(assigned_partitions(&resp, -1), 0);
+    /* Kafka does not skip internal topics when it resolves a regex. */
+    regex_heartbeat(cg, "g3", "m1", 0, ".*", &arena, &resp);
+    CHECK_EQ_INT(assigned_partitions(&resp, -1), 8);
+    CHECK_EQ_INT(assigned_partitions(&resp, 4), 2);
+    /* RE2 syntax POSIX does not have: \w, (?i), lazy repeats. */
+    regex_heartbeat(cg, "g4", "m1", 0, "(?i)ORDERS-\\w+?", &arena, &resp);
+    CHECK_EQ_INT(assigned_partitions(&resp, -1), 4);
+
+    /* Invalid for RE2/J: Kafka's error and message. */
+    regex_heartbeat(cg, "g5", "m1", 0, "orders-(eu", &arena, &resp);
+    CHECK_EQ_INT(resp.error_code, OD_CG_INVALID_REGULAR_EXPRESSION);
+    REQUIRE(resp.error_message.len > 0);
+    const char *want = "SubscribedTopicRegex `orders-(eu` is not a valid regular expression: "
+                       "missing closing ).";
+    CHECKF(resp.error_message.len == (int32_t)strlen(want) &&
+               memcmp(resp.error_message.ptr, want, strlen(want)) == 0,
+           "message %.*s", (int)resp.error_message.len, resp.error_message.ptr);
+    CHECK(!od_cg_has_group(cg, S("g5"))); /* the refused join created nothing */
+    /* valid POSIX, refused by RE2: a lookahead, \Z */
+    regex_heartbeat(cg, "g5", "m1", 0, "(?=orders).*", &arena, &resp);
+    CHECK_EQ_INT(resp.error_code, OD_CG_INVALID_REGULAR_EXPRESSION);
+    regex_heartbeat(cg, "g5", "m1", 0, "orders-eu\\Z", &arena, &resp);
+    CHECK_EQ_INT(resp.error_code, OD_CG_INVALID_REGULAR_EXPRESSION);
+    /* An existing member switching to an invalid regex is refused too... */
+    regex_heartbeat(cg, "g", "m1", epoch, "[z-a]", &arena, &resp);
+    CHECK_EQ_INT(resp.error_code, OD_CG_INVALID_REGULAR_EXPRESSION);
+    /* ...but the member checks come first, as in Kafka. */
+    regex_heartbeat(cg, "g", "nobody", 3, "[z-a]", &arena, &resp);
+    CHECK_EQ_INT(resp.error_code, OD_GC_UNKNOWN_MEMBER_ID);
+
+    /* A topic created later that matches joins the subscription at the
+     * next heartbeat; one that does not match is ignored. */
+    set_topics(cg, (t_topic[]){{"orders-eu", 1, 2}, {"orders-us", 2, 2}, {"payments", 3, 2},
+                               {"__consumer_offsets", 4, 2}, {"orders-apac", 5, 3},
+                               {"payments-apac", 6, 3}},
+               6);
+    regex_heartbeat(cg, "g", "m1", epoch, NULL, &arena, &resp);
+    CHECK_EQ_INT(resp.error_code, 0);
+    CHECK(resp.member_epoch > epoch);
+    CHECK_EQ_INT(assigned_partitions(&resp, 5), 3);
+    CHECK_EQ_INT(assigned_partitions(&resp, 6), 0);
+    CHECK_EQ_INT(assigned_partitions(&resp, -1), 7);
+
+    /* ConsumerGroupDescribe shows the regex. */
+    od_consumer_group_describe_response_described_group d;
+    CHECK_EQ_INT(od_cg_describe(cg, S("g"), &arena, &d), 0);
+    REQUIRE(d.members.count == 1);
+    CHECK(d.members.items[0].subscribed_topic_regex.len == 9 &&
+          memcmp(d.members.items[0].subscribed_topic_regex.ptr, "orders-.*", 9) == 0);
+
+    /* A reload from the log keeps the regex and what it resolves to. */
+    od_cg_config cfg;
+    od_cg_config_default(&cfg);
+    cfg.offsets_topic_num_partitions = 4;
+    t_env e2;
+    memset(&e2, 0, sizeof e2);
+    e2.now = e.now;
+    e2.wake = -1;
+    od_gc_env env = {&e2, t_now, t_wake, t_append};
+    od_cg *re = od_cg_create(&cfg, &env);
+    REQUIRE(re);
+    set_topics(re, (t_topic[]){{"orders-eu", 1, 2}, {"orders-us", 2, 2}, {"payments", 3, 2},
+                               {"__consumer_offsets", 4, 2}, {"orders-apac", 5, 3},
+                               {"payments-apac", 6, 3}, {"orders-latam", 7, 1}},
+               7);
+    for (int32_t p = 0; p < 4; p++) {
+        CHECK_EQ_INT(od_cg_load_begin(re, p), 0);
+        for (int32_t i = 0; i < e.n_batches; i++)
+            if (e.batches[i].partition == p)
+                CHECK_EQ_INT(od_cg_load_batch(re, p, e.batches[i].bytes, e.batches[i].len), 0);
+        CHECK_EQ_INT(od_cg_load_finish(re, p), 0);
     }
-    CHECK_EQ_INT(n, 4);
-    /* a partial match is no match; ".*" skips internal topics */
-    r.group_id = S("g2");
-    od_cg_heartbeat(cg, &r, S("orders"), S("c"), S("h"), &arena, &resp);
+    CHECK_EQ_INT(od_cg_describe(re, S("g"), &arena, &d), 0);
+    REQUIRE(d.members.count == 1);
+    CHECK(d.members.items[0].subscribed_topic_regex.len == 9 &&
+          memcmp(d.members.items[0].subscribed_topic_regex.ptr, "orders-.*", 9) == 0);
+    /* and it resolves again, against the topics of now (orders-latam is new) */
+    regex_heartbeat(re, "g", "m1", resp.member_epoch, NULL, &arena, &resp);
     CHECK_EQ_INT(resp.error_code, 0);
-    CHECK(resp.assignment && resp.assignment->topic_partitions.count == 0);
-    r.group_id = S("g3");
-    od_cg_heartbeat(cg, &r, S(".*"), S("c"), S("h"), &arena, &resp);
-    CHECK(resp.assignment && resp.assignment->topic_partitions.count == 3);
-    od_cg_heartbeat(cg, &r, S("orders-(eu"), S("c"), S("h"), &arena, &resp);
-    CHECK_EQ_INT(resp.error_code, OD_CG_INVALID_REQUEST);
+    CHECK_EQ_INT(assigned_partitions(&resp, 7), 1);
+    CHECK_EQ_INT(assigned_partitions(&resp, -1), 8);
+    od_cg_destroy(re);
+    t_env_free(&e2);
+
+    od_arena_release(&arena);
+    od_cg_destroy(cg);
+    t_env_free(&e);
+}
+
+/* Members with different regexes (a heterogeneous group, as Kafka 4.4
+ * decides for any mix of regexes): each partition goes only to members
+ * whose regex matches its topic, and every matched partition is assigned. */
+static void test_regex_subscription_type(void)
+{
+    t_env e;
+    od_cg *cg = t_create(&e, NULL);
+    set_topics(cg, (t_topic[]){{"a-1", 1, 3}, {"a-2", 2, 3}, {"b-1", 3, 3}}, 3);
+    od_arena arena;
+    od_arena_init(&arena);
+    od_consumer_group_heartbeat_response r1, r2;
+    regex_heartbeat(cg, "g", "m1", 0, "a-.*", &arena, &r1);
+    CHECK_EQ_INT(r1.error_code, 0);
+    regex_heartbeat(cg, "g", "m2", 0, "a-.*", &arena, &r2);
+    CHECK_EQ_INT(r2.error_code, 0);
+    CHECK_EQ_INT(assigned_partitions(&r1, 3), 0);
+    CHECK_EQ_INT(assigned_partitions(&r2, 3), 0);
+    regex_heartbeat(cg, "g", "m3", 0, "b-.*", &arena, &r1);
+    CHECK_EQ_INT(r1.error_code, 0);
+    CHECK_EQ_INT(assigned_partitions(&r1, 1) + assigned_partitions(&r1, 2), 0);
+    CHECK_EQ_INT(assigned_partitions(&r1, 3), 3);
     od_arena_release(&arena);
     od_cg_destroy(cg);
     t_env_free(&e);
@@ -1211,6 +1333,7 @@ OD_TEST_MAIN({"first_member_gets_everything", test_first_member_gets_everything}
              {"max_size", test_max_size},
              {"metadata_changes_move_the_target", test_metadata_changes_move_the_target},
              {"regex_subscription", test_regex_subscription},
+             {"regex_subscription_type", test_regex_subscription_type},
              {"range_assignor_co_partitions", test_range_assignor_co_partitions},
              {"uniform_is_balanced_and_sticky", test_uniform_is_balanced_and_sticky},
              {"replay_rebuilds_state", test_replay_rebuilds_state},
