@@ -63,23 +63,44 @@ check_generated() {
     fi
 }
 
+# One fuzz target for $seconds: new inputs go to a scratch dir; the kept corpus in the repo is read,
+# never rewritten by CI. Writes the target's output to $log and its exit status to $log.rc.
+fuzz_one() {
+    local target="$1" corpus="$2" seconds="$3" log="$4" scratch status=0
+    scratch="$(mktemp -d)"
+    "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        "$scratch" "$corpus" >"$log" 2>&1 || status=$?
+    rm -rf "$scratch"
+    echo "$status" >"$log.rc"
+}
+
 run_fuzzers() {
-    local seconds="$1" dir="$root/build/fuzz" source name target corpus scratch
+    local seconds="$1" dir="$root/build/fuzz" source name target corpus logs failed=0
+    local -a names=()
     CC=clang configure_and_build Debug "$dir" -DODRADEK_FUZZ=ON -DODRADEK_TESTS=OFF
-    # Every */fuzz/fuzz_*.c is a target; its kept corpus lives beside it in corpus/<name>.
+    logs="$(mktemp -d)"
+    # Every */fuzz/fuzz_*.c is a target; its kept corpus lives beside it in corpus/<name>. A target
+    # is one single-threaded process, so $jobs of them run at once, each still on a whole core for
+    # its $seconds.
     while IFS= read -r source; do
         name="$(basename "$source" .c)"
         target="$(find "$dir" -type f -name "$name" -perm -u+x | head -n 1)"
         [ -n "$target" ] || { echo "fuzz target $name was not built" >&2; return 1; }
         corpus="$(dirname "$source")/corpus/$name"
         mkdir -p "$corpus"
-        scratch="$(mktemp -d)"
+        while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
         log "fuzzing $name for ${seconds}s (kept corpus replayed first)"
-        # New inputs go to a scratch dir; the kept corpus in the repo is read, never rewritten by CI.
-        "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-            "$scratch" "$corpus" 2>&1 | tail -n 12
-        rm -rf "$scratch"
+        fuzz_one "$target" "$corpus" "$seconds" "$logs/$name" &
+        names+=("$name")
     done < <(git -C "$root" ls-files -co --exclude-standard '*/fuzz/fuzz_*.c' | sed "s|^|$root/|" | sort)
+    wait
+    for name in "${names[@]}"; do
+        log "$name: exit $(cat "$logs/$name.rc")"
+        tail -n 12 "$logs/$name"
+        [ "$(cat "$logs/$name.rc")" = 0 ] || failed=1
+    done
+    rm -rf "$logs"
+    return "$failed"
 }
 
 cmd="${1:-}"
@@ -113,7 +134,23 @@ test)
     check_generated
     log "Release build and the whole suite (unit, integration, compat against Apache Kafka)"
     configure_and_build Release build/release
-    (cd build/release && ctest -j "$jobs" --output-on-failure --timeout 1200)
+    # The compat tests spend most of their time waiting on brokers and clients, leaving CPU idle:
+    # the Sanitize and fuzz trees build meanwhile, at the lowest priority so the tests keep theirs.
+    log "building the Sanitize and fuzz trees in the background (log: build/background-builds.log)"
+    (
+        renice -n 19 -p "$BASHPID" >/dev/null
+        configure_and_build Sanitize build/sanitize
+        CC=clang configure_and_build Debug build/fuzz -DODRADEK_FUZZ=ON -DODRADEK_TESTS=OFF
+    ) >build/background-builds.log 2>&1 &
+    background_builds=$!
+    tests_status=0
+    (cd build/release && ctest -j "$jobs" --output-on-failure --timeout 1200) || tests_status=$?
+    if ! wait "$background_builds"; then
+        tail -n 60 build/background-builds.log >&2
+        echo "the Sanitize or fuzz build failed" >&2
+        exit 1
+    fi
+    [ "$tests_status" -eq 0 ] || exit "$tests_status"
     log "ASan+UBSan build and the whole suite"
     configure_and_build Sanitize build/sanitize
     (cd build/sanitize && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \

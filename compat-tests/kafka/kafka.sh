@@ -34,9 +34,38 @@ classpath() {
 java_opts=(-Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true
            "-Dlog4j.configuration=file:$here/log4j.properties")
 
+# The CLI tools are short-lived JVMs: C1 only and the serial GC start them faster, and a class-data
+# archive of Kafka's classes (written by the first `run`, tied to this JVM and classpath by its
+# name) halves each later start. The scenarios run a few hundred tools.
+tool_opts=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx512m -Djava.awt.headless=true
+           "-Dlog4j.configuration=file:$here/log4j.properties" -Xlog:cds=off -Xlog:cds+dynamic=off)
+
+tools_archive() {
+    local key; key="$(printf '%s\0%s' "$(readlink -f "$(command -v java)")" "$1" | sha1sum | cut -c1-16)"
+    echo "$here/target/tools-$key.jsa"
+}
+
+# tool CLASSPATH MAIN_CLASS [ARGS...]: a tool in the foreground, with the archive when there is one.
+tool() {
+    local cp="$1" archive; shift
+    archive="$(tools_archive "$cp")"
+    if [ -f "$archive" ]; then
+        java "${tool_opts[@]}" "-XX:SharedArchiveFile=$archive" -cp "$cp" "$@"
+    else
+        java "${tool_opts[@]}" -cp "$cp" "$@"
+    fi
+}
+
 run_class() {
-    local cp; cp="$(classpath)"
-    exec java "${java_opts[@]}" -cp "$cp" "$@"
+    local cp archive pending status=0
+    cp="$(classpath)"; archive="$(tools_archive "$cp")"
+    # exec when it can: a timeout's signal then reaches the tool itself.
+    [ -f "$archive" ] && exec java "${tool_opts[@]}" "-XX:SharedArchiveFile=$archive" -cp "$cp" "$@"
+    pending="$archive.$$.tmp"
+    java "${tool_opts[@]}" "-XX:ArchiveClassesAtExit=$pending" -cp "$cp" "$@" || status=$?
+    # Only a tool that exited normally left a whole archive; the rename is atomic for concurrent runs.
+    if [ "$status" -eq 0 ] && [ -f "$pending" ]; then mv -f "$pending" "$archive"; else rm -f "$pending"; fi
+    return "$status"
 }
 
 start() {
@@ -61,7 +90,7 @@ PROPS
     if [ -f "$data/extra.properties" ]; then cat "$data/extra.properties" >> "$data/server.properties"; fi
     local cp; cp="$(classpath)"
     if [ ! -f "$data/logs/meta.properties" ]; then
-        java "${java_opts[@]}" -cp "$cp" kafka.tools.StorageTool format -t "$(java "${java_opts[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid)" \
+        tool "$cp" kafka.tools.StorageTool format -t "$(tool "$cp" kafka.tools.StorageTool random-uuid)" \
             -c "$data/server.properties" >"$data/format.log" 2>&1
     fi
     local broker_opts=("${java_opts[@]}")
