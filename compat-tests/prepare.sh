@@ -2,7 +2,7 @@
 # Fetches and builds, once and before any compat test starts, everything the compat tests take
 # from Maven Central, PyPI and the Go module proxy: Apache Kafka's jars (kafka/kafka.sh fetch),
 # the client suites' programs and venv (clients/, groups/, transactions/ setup.sh) and the Java
-# sides of codec-diff/ and storage/. CTest runs it as compat.prepare, the setup of the fixture
+# sides of codec-diff/, regex/ and storage/. CTest runs it as compat.prepare, the setup of the fixture
 # compat_prepared that every compat test requires.
 #
 # Why: Maven 3.8 does not guard ~/.m2 against two processes downloading one artifact at once, so
@@ -29,8 +29,8 @@ if command -v "${GO:-go}" >/dev/null 2>&1; then
     "$here/transactions/setup.sh"
 fi
 
-# The same lock files as codec-diff/run.sh and storage/kafka-to-od.sh take around their builds.
-for project in codec-diff storage; do
+# The same lock files as these directories' own scripts take around their builds.
+for project in codec-diff regex storage; do
     log "$project (Maven)"
     (cd "$here/$project" && flock .build.lock "$mvn" -B -q -Dstyle.color=never package)
 done
