@@ -66,6 +66,13 @@ typedef struct tpset {
     int32_t n;
 } tpset;
 
+/* One protocol a classic member supports (JoinGroup's name and metadata):
+ * owned copies in a member, views in a subscription. */
+typedef struct cproto {
+    od_str name;
+    od_bytes metadata;
+} cproto;
+
 typedef struct cmember {
     gbuf id;
     gbuf instance_id;
@@ -88,6 +95,12 @@ typedef struct cmember {
     int64_t session_deadline;    /* invariant 8 */
     int64_t rebalance_deadline;
     int32_t rebalance_epoch;     /* the epoch the rebalance timer was armed for */
+    /* Kafka's ClassicMemberMetadata: set for a member that joined with
+     * JoinGroup (invariant 10). */
+    bool classic;
+    int32_t classic_session_timeout_ms;
+    cproto *protocols;
+    int32_t protocol_count;
 } cmember;
 
 typedef struct topicmeta {
@@ -343,8 +356,18 @@ static cgroup *create_group(od_cg *cg, od_str id)
     return g;
 }
 
+static void free_protocols(cproto *p, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) {
+        free((void *)p[i].name.ptr);
+        free((void *)p[i].metadata.ptr);
+    }
+    free(p);
+}
+
 static void free_member(cmember *m)
 {
+    free_protocols(m->protocols, m->protocol_count);
     bfree(&m->id);
     bfree(&m->instance_id);
     bfree(&m->rack_id);
@@ -795,6 +818,10 @@ typedef struct msub {
     const od_str *topics;
     int32_t topic_count;
     int32_t rebalance_timeout_ms;
+    bool classic;                /* ClassicMemberMetadata present */
+    int32_t classic_session_timeout_ms;
+    const cproto *protocols;
+    int32_t protocol_count;
 } msub;
 
 static void rec_member(reclist *rl, od_str group, const msub *s)
@@ -814,6 +841,28 @@ static void rec_member(reclist *rl, od_str group, const msub *s)
     v.subscribed_topic_regex = s->regex;
     v.rebalance_timeout_ms = s->rebalance_timeout_ms;
     v.server_assignor = s->assignor;
+    od_consumer_group_member_metadata_value_classic_member_metadata classic;
+    od_consumer_group_member_metadata_value_classic_member_metadata_init(&classic);
+    if (s->classic) {
+        int32_t n = s->protocol_count;
+        od_consumer_group_member_metadata_value_classic_protocol *ps =
+            od_arena_calloc(rl->arena, (size_t)(n ? n : 1), sizeof *ps);
+        if (!ps) {
+            rl->failed = true;
+            od_writer_free(&kw);
+            od_writer_free(&vw);
+            return;
+        }
+        for (int32_t i = 0; i < n; i++) {
+            od_consumer_group_member_metadata_value_classic_protocol_init(&ps[i]);
+            ps[i].name = s->protocols[i].name;
+            ps[i].metadata = s->protocols[i].metadata;
+        }
+        classic.session_timeout_ms = s->classic_session_timeout_ms;
+        classic.supported_protocols.count = n;
+        classic.supported_protocols.items = ps;
+        v.classic_member_metadata = &classic;
+    }
     od_write_i16(&vw, 0);
     od_consumer_group_member_metadata_value_encode(&v, &vw, 0);
     rl_add(rl, &kw, &vw);
@@ -901,6 +950,42 @@ static bool replay_member_value(cmember *m, const od_consumer_group_member_metad
     m->topic_count = n;
     m->rebalance_timeout_ms = v->rebalance_timeout_ms;
     m->has_subscription = true;
+    free_protocols(m->protocols, m->protocol_count);
+    m->protocols = NULL;
+    m->protocol_count = 0;
+    /* An absent tag leaves the decoder's default object in place (Kafka's
+     * null); only a record that carried the tag makes a classic member. */
+    od_consumer_group_member_metadata_value absent;
+    od_consumer_group_member_metadata_value_init(&absent);
+    m->classic = v->classic_member_metadata != NULL &&
+                 v->classic_member_metadata != absent.classic_member_metadata;
+    if (m->classic) {
+        const od_consumer_group_member_metadata_value_classic_member_metadata *c =
+            v->classic_member_metadata;
+        int32_t np = c->supported_protocols.count > 0 ? c->supported_protocols.count : 0;
+        m->classic_session_timeout_ms = c->session_timeout_ms;
+        m->protocols = calloc((size_t)(np ? np : 1), sizeof *m->protocols);
+        if (!m->protocols)
+            return false;
+        for (int32_t i = 0; i < np; i++) {
+            od_str nm = c->supported_protocols.items[i].name;
+            od_bytes md = c->supported_protocols.items[i].metadata;
+            int32_t nl = nm.len > 0 ? nm.len : 0, ml = md.len > 0 ? md.len : 0;
+            char *pn = malloc((size_t)nl + 1);
+            uint8_t *pm = malloc((size_t)ml + 1);
+            if (!pn || !pm) {
+                free(pn);
+                free(pm);
+                return false;
+            }
+            if (nl)
+                memcpy(pn, nm.ptr, (size_t)nl);
+            if (ml)
+                memcpy(pm, md.ptr, (size_t)ml);
+            m->protocols[i] = (cproto){{pn, nl}, {pm, ml}};
+            m->protocol_count = i + 1;
+        }
+    }
     return bset(&m->instance_id, v->instance_id) && bset(&m->rack_id, v->rack_id) &&
            bset(&m->client_id, v->client_id) && bset(&m->client_host, v->client_host) &&
            bset(&m->regex, v->subscribed_topic_regex) && bset(&m->assignor, v->server_assignor);
@@ -1229,6 +1314,10 @@ static msub member_sub(const cmember *m)
         .topics = NULL,
         .topic_count = m->topic_count,
         .rebalance_timeout_ms = m->rebalance_timeout_ms,
+        .classic = m->classic,
+        .classic_session_timeout_ms = m->classic_session_timeout_ms,
+        .protocols = m->protocols,
+        .protocol_count = m->protocol_count,
     };
     return s;
 }
@@ -2642,13 +2731,35 @@ static bool topics_equal(const msub *a, const msub *b)
     return true;
 }
 
+static bool bytes_eq(od_bytes a, od_bytes b)
+{
+    int32_t al = a.len > 0 ? a.len : 0, bl = b.len > 0 ? b.len : 0;
+    return al == bl && (al == 0 || memcmp(a.ptr, b.ptr, (size_t)al) == 0);
+}
+
+static bool protocols_equal(const msub *a, const msub *b)
+{
+    if (a->classic != b->classic)
+        return false;
+    if (!a->classic)
+        return true;
+    if (a->classic_session_timeout_ms != b->classic_session_timeout_ms ||
+        a->protocol_count != b->protocol_count)
+        return false;
+    for (int32_t i = 0; i < a->protocol_count; i++)
+        if (!str_eq(a->protocols[i].name, b->protocols[i].name) ||
+            !bytes_eq(a->protocols[i].metadata, b->protocols[i].metadata))
+            return false;
+    return true;
+}
+
 static bool sub_equal(const msub *a, const msub *b)
 {
     return str_eq(a->id, b->id) && str_eq(a->instance_id, b->instance_id) &&
            str_eq(a->rack_id, b->rack_id) && str_eq(a->client_id, b->client_id) &&
            str_eq(a->client_host, b->client_host) && str_eq(a->regex, b->regex) &&
            str_eq(a->assignor, b->assignor) && a->rebalance_timeout_ms == b->rebalance_timeout_ms &&
-           topics_equal(a, b);
+           topics_equal(a, b) && protocols_equal(a, b);
 }
 
 static od_consumer_group_heartbeat_response_assignment *
@@ -2711,9 +2822,12 @@ static od_str new_member_id(od_cg *cg, od_arena *a)
     return (od_str){p, k};
 }
 
+/* A classic member's session is its JoinGroup's session timeout, as
+ * Kafka's classicProtocolSessionTimeout. */
 static void arm_session(od_cg *cg, cmember *m)
 {
-    m->session_deadline = arm(cg, now(cg) + cg->cfg.session_timeout_ms);
+    int32_t timeout = m->classic ? m->classic_session_timeout_ms : cg->cfg.session_timeout_ms;
+    m->session_deadline = arm(cg, now(cg) + timeout);
 }
 
 /* Kafka's consumerGroupLeave. */
@@ -2765,6 +2879,20 @@ static void leave(od_cg *cg, cgroup *g, const od_consumer_group_heartbeat_reques
     resp->assignment = NULL;
 }
 
+/* What a classic member's JoinGroup brings into the heartbeat flow (Kafka's
+ * classicGroupJoinToConsumerGroup runs the same three steps with the
+ * subscription from the embedded ConsumerProtocolSubscription). */
+typedef struct classic_join {
+    bool unknown_member;         /* joined without a member id: may replace a static member */
+    int32_t session_timeout_ms;
+    const cproto *protocols;
+    int32_t protocol_count;
+} classic_join;
+
+static void heartbeat_flow(od_cg *cg, const od_consumer_group_heartbeat_request *r, od_str regex,
+                           od_str client_id, od_str client_host, const classic_join *cj,
+                           od_arena *arena, od_consumer_group_heartbeat_response *resp);
+
 void od_cg_heartbeat(od_cg *cg, const od_consumer_group_heartbeat_request *r, od_str regex,
                      od_str client_id, od_str client_host, od_arena *arena,
                      od_consumer_group_heartbeat_response *resp)
@@ -2782,6 +2910,17 @@ void od_cg_heartbeat(od_cg *cg, const od_consumer_group_heartbeat_request *r, od
         hb_error(resp, err, msg);
         return;
     }
+    heartbeat_flow(cg, r, regex, client_id, client_host, NULL, arena, resp);
+}
+
+/* The heartbeat flow after validation; cj is set for a classic member's
+ * JoinGroup (member_epoch 0 then means "no epoch check", as Kafka's -1). */
+static void heartbeat_flow(od_cg *cg, const od_consumer_group_heartbeat_request *r, od_str regex,
+                           od_str client_id, od_str client_host, const classic_join *cj,
+                           od_arena *arena, od_consumer_group_heartbeat_response *resp)
+{
+    int16_t err = OD_GC_NONE;
+    const char *msg = NULL;
     cgroup *g = find_group(cg, r->group_id);
     if (r->member_epoch < 0) {
         if (!g)
@@ -2818,7 +2957,24 @@ void od_cg_heartbeat(od_cg *cg, const od_consumer_group_heartbeat_request *r, od
         }
     } else {
         cmember *st = find_static(g, r->instance_id);
-        if (r->member_epoch == 0) {
+        if (cj) {
+            /* getOrMaybeSubscribeStaticConsumerGroupMember with the classic
+             * protocol: a rejoin without member id takes the instance over,
+             * released or not. */
+            if (cj->unknown_member) {
+                replaced = st;
+                if (!st)
+                    old = find_member(g, member_id, NULL);
+            } else if (!st) {
+                err = OD_GC_UNKNOWN_MEMBER_ID;
+                msg = "Instance id is unknown.";
+            } else if (!beq(&st->id, member_id)) {
+                err = OD_GC_FENCED_INSTANCE_ID;
+                msg = "Instance id is owned by another member.";
+            } else {
+                old = st;
+            }
+        } else if (r->member_epoch == 0) {
             if (st && beq(&st->id, member_id)) {
                 old = st;
             } else if (st) {
@@ -2904,6 +3060,11 @@ void od_cg_heartbeat(od_cg *cg, const od_consumer_group_heartbeat_request *r, od
     }
     if (regex.len >= 0)
         after.regex = regex.len == 0 ? OD_STR_NULL : regex;
+    /* A ConsumerGroupHeartbeat clears ClassicMemberMetadata; a JoinGroup sets it. */
+    after.classic = cj != NULL;
+    after.classic_session_timeout_ms = cj ? cj->session_timeout_ms : 0;
+    after.protocols = cj ? cj->protocols : NULL;
+    after.protocol_count = cj ? cj->protocol_count : 0;
 
     reclist rl;
     rl_init(&rl, arena);
@@ -3018,6 +3179,368 @@ void od_cg_heartbeat(od_cg *cg, const od_consumer_group_heartbeat_request *r, od
                  r->topic_partitions.count >= 0);
     if (full || assigned_changed)
         resp->assignment = response_assignment(arena, &response_set);
+}
+
+/* ---------------------------------------------------------------- classic members (KIP-848 migration) */
+
+static const od_str CONSUMER_PROTOCOL_TYPE = {"consumer", 8};
+
+/* Kafka's ConsumerGroup.supportsClassicProtocols: protocol type "consumer",
+ * at least one protocol, and one of them supported by every classic member
+ * of a non-empty group. */
+static bool supports_classic_protocols(const cgroup *g, od_str protocol_type,
+                                       const od_gc_protocol *ps, int32_t n)
+{
+    if (n <= 0)
+        return false;
+    if (g->member_count == 0)
+        return protocol_type.len > 0;
+    if (!str_eq(protocol_type, CONSUMER_PROTOCOL_TYPE))
+        return false;
+    for (int32_t i = 0; i < n; i++) {
+        bool all = true;
+        for (int32_t k = 0; k < g->member_count && all; k++) {
+            const cmember *m = g->members[k];
+            if (!m->classic)
+                continue;
+            bool has = false;
+            for (int32_t j = 0; j < m->protocol_count && !has; j++)
+                has = str_eq(m->protocols[j].name, ps[i].name);
+            all = has;
+        }
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+static const topicmeta *cluster_topic_by_name(const od_cg *cg, od_str name)
+{
+    for (int32_t i = 0; i < cg->topic_count; i++)
+        if (beq(&cg->topics[i].name, name))
+            return &cg->topics[i];
+    return NULL;
+}
+
+/* Reads a ConsumerProtocolSubscription (version, then the body), as
+ * Kafka's ConsumerProtocol.deserializeConsumerProtocolSubscription. */
+static bool read_subscription(od_bytes md, od_arena *a, od_consumer_protocol_subscription *out,
+                              int16_t *version)
+{
+    if (md.len < 2)
+        return false;
+    od_reader rd;
+    od_reader_init(&rd, md.ptr, (size_t)md.len, a);
+    int16_t v = od_read_i16(&rd);
+    if (rd.err || v < 0)
+        return false;
+    *version = v;
+    /* Later versions only add fields a reader of version 3 skips. */
+    return od_consumer_protocol_subscription_decode(out, &rd, v > 3 ? 3 : v) == OD_WIRE_OK;
+}
+
+void od_cg_classic_join(od_cg *cg, const od_cg_classic_join_args *a, od_arena *arena,
+                        od_cg_classic_join_result *out)
+{
+    *out = (od_cg_classic_join_result){.error = OD_GC_NONE, .member_id = a->member_id,
+                                       .generation_id = -1, .protocol_name = OD_STR_NULL};
+    int32_t partition;
+    int16_t err = partition_status(cg, a->group_id, &partition);
+    if (err == OD_GC_NONE && !cg->topics_known)
+        err = OD_GC_COORDINATOR_LOAD_IN_PROGRESS;
+    cgroup *g = err == OD_GC_NONE ? find_group(cg, a->group_id) : NULL;
+    if (err == OD_GC_NONE && !g)
+        err = OD_GC_UNKNOWN_MEMBER_ID;
+    if (err != OD_GC_NONE) {
+        out->error = err;
+        return;
+    }
+    bool unknown = a->member_id.len <= 0;
+    od_str member_id = unknown ? new_member_id(cg, arena) : a->member_id;
+    if (member_id.len < 0) {
+        out->error = OD_GC_UNKNOWN_SERVER_ERROR;
+        return;
+    }
+    /* throwIfConsumerGroupIsFull, throwIfClassicProtocolIsNotSupported */
+    if (g->member_count >= cg->cfg.max_size && (unknown || !find_member(g, member_id, NULL))) {
+        out->error = OD_GC_GROUP_MAX_SIZE_REACHED;
+        return;
+    }
+    if (!supports_classic_protocols(g, a->protocol_type, a->protocols, a->protocol_count)) {
+        out->error = OD_GC_INCONSISTENT_GROUP_PROTOCOL;
+        return;
+    }
+    /* KIP-394: a dynamic member without id gets one and comes back. */
+    if (unknown && a->require_known_member_id && a->group_instance_id.len < 0) {
+        out->error = OD_GC_MEMBER_ID_REQUIRED;
+        out->member_id = arena_str(arena, member_id);
+        return;
+    }
+    od_consumer_protocol_subscription sub;
+    int16_t sub_version;
+    if (!read_subscription(a->protocols[0].metadata, arena, &sub, &sub_version)) {
+        /* Kafka fails the request on a malformed embedded protocol. */
+        out->error = OD_GC_INCONSISTENT_GROUP_PROTOCOL;
+        return;
+    }
+    cproto *ps = od_arena_calloc(arena, (size_t)a->protocol_count, sizeof *ps);
+    int32_t owned_n = 0;
+    for (int32_t i = 0; i < sub.owned_partitions.count; i++)
+        owned_n++;
+    od_consumer_group_heartbeat_request_topic_partitions *owned =
+        od_arena_calloc(arena, (size_t)(owned_n ? owned_n : 1), sizeof *owned);
+    if (!ps || !owned) {
+        out->error = OD_GC_UNKNOWN_SERVER_ERROR;
+        return;
+    }
+    for (int32_t i = 0; i < a->protocol_count; i++)
+        ps[i] = (cproto){a->protocols[i].name, a->protocols[i].metadata};
+    /* Owned partitions by name -> by id; unknown topics are not owned. */
+    int32_t k = 0;
+    for (int32_t i = 0; i < sub.owned_partitions.count; i++) {
+        const topicmeta *t = cluster_topic_by_name(cg, sub.owned_partitions.items[i].topic);
+        if (!t)
+            continue;
+        od_consumer_group_heartbeat_request_topic_partitions_init(&owned[k]);
+        owned[k].topic_id = t->id;
+        owned[k].partitions = sub.owned_partitions.items[i].partitions;
+        if (owned[k].partitions.count < 0)
+            owned[k].partitions.count = 0;
+        k++;
+    }
+    od_consumer_group_heartbeat_request r;
+    od_consumer_group_heartbeat_request_init(&r);
+    r.group_id = a->group_id;
+    r.member_id = member_id;
+    r.member_epoch = 0;
+    r.instance_id = a->group_instance_id;
+    r.rack_id = sub_version >= 3 ? sub.rack_id : OD_STR_NULL;
+    r.rebalance_timeout_ms = a->rebalance_timeout_ms;
+    r.subscribed_topic_names = sub.topics.count >= 0 ? sub.topics : (od_str_array){0, NULL};
+    r.server_assignor = OD_STR_NULL;
+    r.topic_partitions.count = k;
+    r.topic_partitions.items = owned;
+    classic_join cj = {unknown, a->session_timeout_ms, ps, a->protocol_count};
+    od_consumer_group_heartbeat_response resp;
+    od_consumer_group_heartbeat_response_init(&resp);
+    heartbeat_flow(cg, &r, OD_STR_NULL, a->client_id, a->client_host, &cj, arena, &resp);
+    out->error = resp.error_code;
+    if (resp.error_code != OD_GC_NONE)
+        return;
+    out->member_id = resp.member_id;
+    out->generation_id = resp.member_epoch;
+    out->protocol_name = arena_str(arena, a->protocols[0].name);
+}
+
+/* validateConsumerGroupMember + throwIfMemberDoesNotUseClassicProtocol. */
+static int16_t classic_member(od_cg *cg, od_str group_id, od_str member_id, od_str instance_id,
+                              cgroup **gp, cmember **mp)
+{
+    int32_t partition;
+    int16_t err = partition_status(cg, group_id, &partition);
+    if (err != OD_GC_NONE)
+        return err;
+    cgroup *g = find_group(cg, group_id);
+    if (!g)
+        return OD_GC_UNKNOWN_MEMBER_ID;
+    cmember *m;
+    if (instance_id.len < 0) {
+        m = find_member(g, member_id, NULL);
+    } else {
+        m = find_static(g, instance_id);
+        if (m && !beq(&m->id, member_id))
+            return OD_GC_FENCED_INSTANCE_ID;
+    }
+    if (!m || !m->classic)
+        return OD_GC_UNKNOWN_MEMBER_ID;
+    *gp = g;
+    *mp = m;
+    return OD_GC_NONE;
+}
+
+/* Whether some partition the member waits for is still held by another
+ * member (Kafka's ConsumerGroup.waitingOnUnreleasedPartition). */
+static bool waiting_on_unreleased(const cgroup *g, const cmember *m)
+{
+    for (int32_t i = 0; i < m->target.n; i++) {
+        const od_cg_tp *tp = &m->target.v[i];
+        if (tpset_has(&m->assigned, tp))
+            continue;
+        if (partition_held(g, m, NULL, &(tpset){NULL, 0}, tp))
+            return true;
+    }
+    return false;
+}
+
+/* The member's assignment as Kafka's ConsumerProtocol.serializeAssignment
+ * writes it, at the version of the member's first protocol's subscription. */
+static od_bytes serialize_assignment(const od_cg *cg, const cmember *m, od_arena *a)
+{
+    int16_t version = 0;
+    if (m->protocol_count > 0 && m->protocols[0].metadata.len >= 2) {
+        const uint8_t *p = m->protocols[0].metadata.ptr;
+        version = (int16_t)((p[0] << 8) | p[1]);
+    }
+    if (version < 0)
+        version = 0;
+    int32_t n;
+    topic_parts *tp = group_by_topic(a, &m->assigned, &n);
+    od_consumer_protocol_assignment v;
+    od_consumer_protocol_assignment_init(&v);
+    v.assigned_partitions.items = od_arena_calloc(a, (size_t)(n ? n : 1),
+                                                  sizeof *v.assigned_partitions.items);
+    if (!tp || !v.assigned_partitions.items)
+        return (od_bytes){NULL, -1};
+    int32_t k = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const topicmeta *t = cluster_topic_by_id(cg, &tp[i].id);
+        if (!t)
+            continue;
+        od_consumer_protocol_assignment_topic_partition *o = &v.assigned_partitions.items[k++];
+        od_consumer_protocol_assignment_topic_partition_init(o);
+        o->topic = arena_str(a, bstr(&t->name));
+        o->partitions = tp[i].partitions;
+    }
+    v.assigned_partitions.count = k;
+    od_writer w;
+    od_writer_init(&w, 64);
+    od_write_i16(&w, version);
+    od_consumer_protocol_assignment_encode(&v, &w, version > 3 ? 3 : version);
+    od_bytes out = {NULL, -1};
+    bool ok = true;
+    if (w.err == OD_WIRE_OK)
+        out = writer_to_arena(a, &w, &ok);
+    od_writer_free(&w);
+    return ok ? out : (od_bytes){NULL, -1};
+}
+
+void od_cg_classic_sync(od_cg *cg, od_str group_id, od_str member_id, od_str instance_id,
+                        int32_t generation_id, od_str protocol_type, od_str protocol_name,
+                        od_arena *arena, od_cg_classic_sync_result *out)
+{
+    *out = (od_cg_classic_sync_result){OD_GC_NONE, OD_STR_NULL, OD_STR_NULL, {NULL, -1}};
+    cgroup *g;
+    cmember *m;
+    int16_t err = classic_member(cg, group_id, member_id, instance_id, &g, &m);
+    if (err == OD_GC_NONE && m->epoch != generation_id)
+        err = OD_GC_ILLEGAL_GENERATION;
+    if (err == OD_GC_NONE &&
+        ((protocol_type.len >= 0 && !str_eq(protocol_type, CONSUMER_PROTOCOL_TYPE)) ||
+         (protocol_name.len >= 0 &&
+          (m->protocol_count == 0 || !str_eq(protocol_name, m->protocols[0].name)))))
+        err = OD_GC_INCONSISTENT_GROUP_PROTOCOL;
+    /* throwIfRebalanceInProgress: a member that is still revoking finishes
+     * that first. */
+    if (err == OD_GC_NONE && g->group_epoch > m->epoch &&
+        m->state != OD_CG_MEMBER_UNREVOKED_PARTITIONS)
+        err = OD_GC_REBALANCE_IN_PROGRESS;
+    if (err != OD_GC_NONE) {
+        out->error = err;
+        return;
+    }
+    arm_session(cg, m);
+    request_wake(cg);
+    out->protocol_type = arena_str(arena, protocol_type);
+    out->protocol_name = arena_str(arena, protocol_name);
+    out->assignment = serialize_assignment(cg, m, arena);
+    if (out->assignment.len < 0)
+        out->error = OD_GC_UNKNOWN_SERVER_ERROR;
+}
+
+int16_t od_cg_classic_heartbeat(od_cg *cg, od_str group_id, od_str member_id, od_str instance_id,
+                                int32_t generation_id)
+{
+    cgroup *g;
+    cmember *m;
+    int16_t err = classic_member(cg, group_id, member_id, instance_id, &g, &m);
+    if (err != OD_GC_NONE)
+        return err;
+    if (m->epoch != generation_id)
+        return OD_GC_ILLEGAL_GENERATION;
+    arm_session(cg, m);
+    request_wake(cg);
+    /* The member rejoins to catch up with a new group epoch, to revoke, or
+     * to collect partitions that became free. */
+    if (m->epoch < g->group_epoch || m->state == OD_CG_MEMBER_UNREVOKED_PARTITIONS ||
+        (m->state == OD_CG_MEMBER_UNRELEASED_PARTITIONS && !waiting_on_unreleased(g, m)))
+        return OD_GC_REBALANCE_IN_PROGRESS;
+    return OD_GC_NONE;
+}
+
+int16_t od_cg_classic_leave(od_cg *cg, od_str group_id, od_gc_leave_member *leavers, int32_t n,
+                            od_arena *arena)
+{
+    int32_t partition;
+    int16_t err = partition_status(cg, group_id, &partition);
+    if (err != OD_GC_NONE)
+        return err;
+    cgroup *g = find_group(cg, group_id);
+    if (!g)
+        return OD_GC_UNKNOWN_MEMBER_ID;
+    const cmember **gone = od_arena_calloc(arena, (size_t)(n ? n : 1), sizeof *gone);
+    if (!gone)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    reclist rl;
+    rl_init(&rl, arena);
+    od_str gid = bstr(&g->id);
+    int32_t ngone = 0;
+    for (int32_t i = 0; i < n; i++) {
+        od_gc_leave_member *l = &leavers[i];
+        cmember *m = NULL;
+        if (l->group_instance_id.len < 0) {
+            m = find_member(g, l->member_id, NULL);
+            l->error = m && m->classic ? OD_GC_NONE : OD_GC_UNKNOWN_MEMBER_ID;
+        } else {
+            m = find_static(g, l->group_instance_id);
+            if (!m)
+                l->error = OD_GC_UNKNOWN_MEMBER_ID;
+            else if (l->member_id.len > 0 && !beq(&m->id, l->member_id))
+                l->error = OD_GC_FENCED_INSTANCE_ID;
+            else
+                l->error = m->classic ? OD_GC_NONE : OD_GC_UNKNOWN_MEMBER_ID;
+        }
+        bool dup = false;
+        for (int32_t k = 0; k < ngone && !dup; k++)
+            dup = gone[k] == m;
+        if (l->error != OD_GC_NONE || dup)
+            continue;
+        l->member_id = arena_str(arena, bstr(&m->id));
+        gone[ngone++] = m;
+        rec_remove_member(&rl, gid, bstr(&m->id));
+    }
+    if (ngone == 0)
+        return OD_GC_NONE;
+    view_member *v;
+    int32_t nv = build_view(cg, g, NULL, NULL, NULL, (tpset){NULL, 0}, arena, &v);
+    if (nv < 0)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    int32_t keep = 0;
+    for (int32_t i = 0; i < nv; i++) {
+        bool left = false;
+        for (int32_t k = 0; k < ngone && !left; k++)
+            left = v[i].m == gone[k];
+        if (!left)
+            v[keep++] = v[i];
+    }
+    metaview *meta;
+    int32_t nmeta = compute_metadata(cg, v, keep, arena, &meta);
+    if (!metadata_equal(g, meta, nmeta))
+        rec_partition_metadata(&rl, gid, meta, nmeta);
+    rec_group_epoch(&rl, gid, g->group_epoch + 1);
+    err = commit_records(cg, g->partition, &rl);
+    if (err != OD_GC_NONE)
+        for (int32_t i = 0; i < n; i++)
+            if (leavers[i].error == OD_GC_NONE)
+                leavers[i].error = err;
+    request_wake(cg);
+    return OD_GC_NONE;
+}
+
+bool od_cg_member_is_classic(const od_cg *cg, od_str group_id, od_str member_id)
+{
+    const cgroup *g = find_group(cg, group_id);
+    const cmember *m = g ? find_member(g, member_id, NULL) : NULL;
+    return m && m->classic;
 }
 
 /* ---------------------------------------------------------------- describe, list, validation */
@@ -3160,7 +3683,9 @@ int od_cg_list(const od_cg *cg, od_arena *arena, od_cg_listed_group **groups, in
  * generation id is its member epoch) gets ILLEGAL_GENERATION there instead. */
 static int16_t offset_member_epoch_error(const cmember *m, int32_t received_epoch)
 {
-    return received_epoch == m->epoch ? OD_GC_NONE : OD_CG_STALE_MEMBER_EPOCH;
+    if (received_epoch == m->epoch)
+        return OD_GC_NONE;
+    return m->classic ? OD_GC_ILLEGAL_GENERATION : OD_CG_STALE_MEMBER_EPOCH;
 }
 
 /* validateOffsetCommit(memberId, instanceId, epoch, isTransactional,
@@ -3180,8 +3705,9 @@ static int16_t validate_commit(const od_cg *cg, od_str group_id, od_str member_i
     if (!m)
         return OD_GC_UNKNOWN_MEMBER_ID;
     /* Kafka exempts members speaking the classic protocol inside a consumer
-     * group (member.useClassicProtocol()): they commit with v8 and below. */
-    if (!transactional && api_version < 9)
+     * group (member.useClassicProtocol()): they commit with v8 and below,
+     * their generation being their epoch (offset_member_epoch_error). */
+    if (!m->classic && !transactional && api_version < 9)
         return OD_CG_UNSUPPORTED_VERSION;
     return offset_member_epoch_error(m, member_epoch);
 }

@@ -228,6 +228,72 @@ int16_t od_cg_validate_offset_delete(const od_cg *cg, od_str group_id, od_str to
  * GROUP_ID_NOT_FOUND, or a coordinator error. */
 int16_t od_cg_delete_group(od_cg *cg, od_str group_id);
 
+/* ---------------------------------------------------------------- classic members */
+
+/* KIP-848's classic members: a JoinGroup/SyncGroup/Heartbeat/LeaveGroup
+ * client inside a consumer group (Kafka's classicGroup*ToConsumerGroup).
+ * Its subscription and owned partitions come from the ConsumerProtocol
+ * Subscription in its first protocol's metadata; its generation is its
+ * member epoch; its session is its JoinGroup's session timeout. The
+ * caller routes here only for a consumer group that has members (an empty
+ * one becomes a classic group, od_cg_delete_group). */
+typedef struct od_cg_classic_join_args {
+    od_str group_id;
+    od_str member_id;            /* "" when unknown */
+    od_str group_instance_id;
+    od_str protocol_type;
+    const od_gc_protocol *protocols;
+    int32_t protocol_count;
+    int32_t session_timeout_ms;
+    int32_t rebalance_timeout_ms;
+    od_str client_id;
+    od_str client_host;
+    bool require_known_member_id; /* JoinGroup v4+ */
+} od_cg_classic_join_args;
+
+typedef struct od_cg_classic_join_result {
+    int16_t error;
+    od_str member_id;            /* arena; also set with MEMBER_ID_REQUIRED */
+    int32_t generation_id;       /* the member epoch */
+    od_str protocol_name;        /* the member's first protocol (protocol type "consumer") */
+} od_cg_classic_join_result;
+
+/* Answers at once (the member's epoch and assignment are decided by the
+ * heartbeat flow, records appended before the answer). */
+void od_cg_classic_join(od_cg *cg, const od_cg_classic_join_args *args, od_arena *arena,
+                        od_cg_classic_join_result *out);
+
+typedef struct od_cg_classic_sync_result {
+    int16_t error;
+    od_str protocol_type;
+    od_str protocol_name;
+    od_bytes assignment;         /* ConsumerProtocolAssignment of the assigned partitions */
+} od_cg_classic_sync_result;
+
+/* SyncGroup: UNKNOWN_MEMBER_ID (unknown, or not a classic member),
+ * FENCED_INSTANCE_ID, ILLEGAL_GENERATION (generation != epoch),
+ * INCONSISTENT_GROUP_PROTOCOL, REBALANCE_IN_PROGRESS (the group epoch moved:
+ * rejoin), else the member's current assignment. */
+void od_cg_classic_sync(od_cg *cg, od_str group_id, od_str member_id, od_str instance_id,
+                        int32_t generation_id, od_str protocol_type, od_str protocol_name,
+                        od_arena *arena, od_cg_classic_sync_result *out);
+
+/* Heartbeat: the same member checks; REBALANCE_IN_PROGRESS when the member
+ * must rejoin (group epoch above its epoch, partitions to revoke, or the
+ * partitions it waits for are free). */
+int16_t od_cg_classic_heartbeat(od_cg *cg, od_str group_id, od_str member_id, od_str instance_id,
+                                int32_t generation_id);
+
+/* LeaveGroup: removes the classic members named (by member id, or by
+ * instance id, member id "" for an admin removal), one batch with the
+ * group epoch bumped. Fills each member's error (and, for a static member,
+ * its member id); returns a group-level error (coordinator) or NONE. */
+int16_t od_cg_classic_leave(od_cg *cg, od_str group_id, od_gc_leave_member *leavers, int32_t n,
+                            od_arena *arena);
+
+/* Whether that member of that consumer group joined with JoinGroup. */
+bool od_cg_member_is_classic(const od_cg *cg, od_str group_id, od_str member_id);
+
 /* ---------------------------------------------------------------- assignors */
 
 /* The server-side assignors as pure functions, so they can be compared

@@ -2875,3 +2875,96 @@ size_t od_gc_group_count(const od_gc *gc)
 {
     return gc->group_count;
 }
+
+/* ---------------------------------------------------------------- KIP-848 migration */
+
+int od_gc_group_export(const od_gc *gc, od_str group_id, od_arena *arena, od_gc_exported_group *out)
+{
+    const ggroup *g = find_group(gc, group_id);
+    memset(out, 0, sizeof *out);
+    if (!g)
+        return 0;
+    out->exists = true;
+    out->state = g->state;
+    out->generation = g->generation;
+    bool ok = true;
+    out->protocol_type = arena_str(arena, bstr(&g->protocol_type), &ok);
+    out->protocol_name = arena_str(arena, bstr(&g->protocol_name), &ok);
+    out->member_count = g->member_count;
+    out->members = od_arena_calloc(arena, count_or_one(g->member_count), sizeof *out->members);
+    if (!out->members)
+        return -1;
+    for (int32_t i = 0; i < g->member_count; i++) {
+        const gmember *m = g->members[i];
+        od_gc_exported_member *x = &out->members[i];
+        x->member_id = arena_str(arena, bstr(&m->id), &ok);
+        x->group_instance_id = arena_str(arena, bstr(&m->instance_id), &ok);
+        x->client_id = arena_str(arena, bstr(&m->client_id), &ok);
+        x->client_host = arena_str(arena, bstr(&m->client_host), &ok);
+        x->session_timeout_ms = m->session_timeout_ms;
+        x->rebalance_timeout_ms = m->rebalance_timeout_ms;
+        x->assignment = arena_bytes(arena, bbytes(&m->assignment), &ok);
+        x->protocol_count = m->protocol_count;
+        x->protocols = od_arena_calloc(arena, count_or_one(m->protocol_count), sizeof *x->protocols);
+        if (!x->protocols)
+            return -1;
+        for (int32_t p = 0; p < m->protocol_count; p++)
+            x->protocols[p] = (od_gc_protocol){arena_str(arena, bstr(&m->protocols[p].name), &ok),
+                                               arena_bytes(arena, bbytes(&m->protocols[p].metadata), &ok)};
+    }
+    return ok ? 0 : -1;
+}
+
+void od_gc_release_group(od_gc *gc, od_str group_id)
+{
+    ggroup *g = find_group(gc, group_id);
+    if (!g)
+        return;
+    /* Kafka's convertToConsumerGroup: whoever waits in a JoinGroup or a
+     * SyncGroup rejoins, now into the consumer group. */
+    for (int32_t i = 0; i < g->member_count; i++) {
+        gmember *m = g->members[i];
+        if (m->join_done)
+            join_error_member(g, m, OD_GC_REBALANCE_IN_PROGRESS, bstr(&m->id));
+        if (m->sync_done)
+            sync_error_member(m, OD_GC_REBALANCE_IN_PROGRESS);
+    }
+    clear_pending_sync(g);
+    while (g->pending_count)
+        remove_pending(g, g->pending_count - 1);
+    clear_group_metadata(g);
+    g->join_kind = JOIN_NONE;
+    g->join_deadline = -1;
+    g->state = OD_GC_EMPTY;
+    clear_subscribed(g);
+    if (g->offset_count == 0 && g->txn_offset_count == 0)
+        destroy_group(gc, g);
+}
+
+int od_gc_adopt_group(od_gc *gc, od_str group_id, od_bytes value)
+{
+    int32_t p = od_gc_partition_for(gc, group_id);
+    if (gc->parts[p] != PART_ACTIVE)
+        return OD_GC_NOT_COORDINATOR;
+    od_arena arena;
+    od_arena_init(&arena);
+    od_group_metadata_value v;
+    int16_t version;
+    int rc = OD_GC_UNKNOWN_SERVER_ERROR;
+    ggroup *g = NULL;
+    if (od_gc_read_group_value(value, &arena, &v, &version) == OD_WIRE_OK &&
+        (g = loading_group(gc, group_id)) != NULL && load_group_value(gc, g, &v)) {
+        /* As a loaded group (Stable, every member a session), then Kafka's
+         * prepareRebalance after a downgrade: every member rejoins. */
+        g->state = g->member_count ? OD_GC_STABLE : OD_GC_EMPTY;
+        compute_subscribed(g);
+        for (int32_t i = 0; i < g->member_count; i++)
+            schedule_heartbeat(gc, g->members[i]);
+        if (g->member_count)
+            prepare_rebalance(gc, g);
+        rc = 0;
+    }
+    od_arena_release(&arena);
+    request_wake(gc);
+    return rc;
+}

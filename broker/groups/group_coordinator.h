@@ -411,4 +411,46 @@ bool od_gc_group_info(const od_gc *gc, od_str group_id, od_gc_state *state, int3
 /* Number of groups held (all partitions). */
 size_t od_gc_group_count(const od_gc *gc);
 
+/* ---------------------------------------------------------------- KIP-848 migration */
+
+/* A classic group as the consumer-group coordinator converts it (Kafka's
+ * ConsumerGroup.fromClassicGroup reads the same). */
+typedef struct od_gc_exported_member {
+    od_str member_id;
+    od_str group_instance_id;
+    od_str client_id;
+    od_str client_host;
+    int32_t session_timeout_ms;
+    int32_t rebalance_timeout_ms;
+    od_gc_protocol *protocols;
+    int32_t protocol_count;
+    od_bytes assignment;         /* the last SyncGroup's, empty when none */
+} od_gc_exported_member;
+
+typedef struct od_gc_exported_group {
+    bool exists;                 /* the coordinator holds the group (maybe offsets only) */
+    od_gc_state state;
+    int32_t generation;
+    od_str protocol_type;        /* len -1: none */
+    od_str protocol_name;
+    od_gc_exported_member *members;
+    int32_t member_count;
+} od_gc_exported_group;
+
+/* Copies the group into arena. Returns 0 (exists false when unknown), -1
+ * when the arena is exhausted. */
+int od_gc_group_export(const od_gc *gc, od_str group_id, od_arena *arena, od_gc_exported_group *out);
+
+/* After its GroupMetadata tombstone was appended by the consumer-group
+ * coordinator (an online upgrade): waiting JoinGroup/SyncGroup requests are
+ * answered REBALANCE_IN_PROGRESS, members and metadata go, committed
+ * offsets stay (the group is dropped when it has none). */
+void od_gc_release_group(od_gc *gc, od_str group_id);
+
+/* After a GroupMetadata value (version-prefixed) for group_id was appended
+ * by the consumer-group coordinator (an online downgrade): the group is
+ * set from it as a load would (Stable, every member a session), then a
+ * rebalance is prepared so every member rejoins. Returns 0 or an error. */
+int od_gc_adopt_group(od_gc *gc, od_str group_id, od_bytes value);
+
 #endif

@@ -145,10 +145,56 @@ static inline bool od_cg_hook_delete_offsets(od_group_service *gs, od_gc *gc, od
     return true;
 }
 
-/* JoinGroup (classic) on a consumer group: Kafka 3.9 without a migration
- * policy refuses a group with members (GROUP_ID_NOT_FOUND, "not a classic
- * group") and turns an empty one into a classic group. Returns the error to
- * answer, or NONE to go on. Group lock held. */
+/* Whether group_id is a consumer group with members: the classic APIs then
+ * go to its classic members (Kafka's classicGroup*ToConsumerGroup). */
+static inline bool od_cg_hook_owns(od_group_service *gs, od_str group_id, od_cg **cgp)
+{
+    od_cg *cg = od_group_service_consumer_groups(gs);
+    od_cg_group_info info;
+    *cgp = cg;
+    return cg != NULL && od_cg_has_group(cg, group_id) &&
+           od_cg_group_info_get(cg, group_id, &info) && info.member_count > 0;
+}
+
+/* JoinGroup (classic) on a consumer group with members: the member joins
+ * it as a classic member and is answered at once. Returns false when the
+ * group is not such a group. Group lock held. */
+static inline bool od_cg_hook_classic_join(od_group_service *gs, const od_gc_join_args *a,
+                                           od_arena *arena, od_gc_join_result *out)
+{
+    od_cg *cg;
+    if (!od_cg_hook_owns(gs, a->group_id, &cg))
+        return false;
+    od_cg_classic_join_args ca = {
+        .group_id = a->group_id,
+        .member_id = a->member_id,
+        .group_instance_id = a->group_instance_id,
+        .protocol_type = a->protocol_type,
+        .protocols = a->protocols,
+        .protocol_count = a->protocol_count,
+        .session_timeout_ms = a->session_timeout_ms,
+        .rebalance_timeout_ms = a->rebalance_timeout_ms,
+        .client_id = a->client_id,
+        .client_host = a->client_host,
+        .require_known_member_id = a->require_known_member_id,
+    };
+    od_cg_classic_join_result r;
+    od_cg_classic_join(cg, &ca, arena, &r);
+    bool ok = r.error == OD_ERR_NONE;
+    *out = (od_gc_join_result){
+        .error = r.error,
+        .generation_id = ok ? r.generation_id : -1,
+        .protocol_type = ok ? OD_STR_LIT("consumer") : OD_STR_NULL,
+        .protocol_name = ok ? r.protocol_name : OD_STR_NULL,
+        .leader = OD_STR_LIT(""),
+        .member_id = r.member_id.len >= 0 ? r.member_id : a->member_id,
+    };
+    return true;
+}
+
+/* JoinGroup (classic) on an empty consumer group: Kafka turns it into a
+ * classic group (the consumer group's records are tombstoned). Returns the
+ * error to answer, or NONE to go on. Group lock held. */
 static inline int16_t od_cg_hook_join(od_group_service *gs, od_str group_id)
 {
     od_cg *cg = od_group_service_consumer_groups(gs);
@@ -160,6 +206,46 @@ static inline int16_t od_cg_hook_join(od_group_service *gs, od_str group_id)
         return OD_GC_GROUP_ID_NOT_FOUND;
     int16_t err = od_cg_delete_group(cg, group_id);
     return err == OD_GC_GROUP_ID_NOT_FOUND ? OD_ERR_NONE : err;
+}
+
+/* SyncGroup of a classic member of a consumer group. Returns false when
+ * the group is not a consumer group with members. */
+static inline bool od_cg_hook_classic_sync(od_group_service *gs, const od_gc_sync_args *a,
+                                           od_arena *arena, od_gc_sync_result *out)
+{
+    od_cg *cg;
+    if (!od_cg_hook_owns(gs, a->group_id, &cg))
+        return false;
+    od_cg_classic_sync_result r;
+    od_cg_classic_sync(cg, a->group_id, a->member_id, a->group_instance_id, a->generation_id,
+                       a->protocol_type, a->protocol_name, arena, &r);
+    *out = (od_gc_sync_result){.error = r.error, .protocol_type = r.protocol_type,
+                               .protocol_name = r.protocol_name, .assignment = r.assignment};
+    return true;
+}
+
+/* Heartbeat of a classic member of a consumer group. */
+static inline bool od_cg_hook_classic_heartbeat(od_group_service *gs, od_str group_id,
+                                                od_str member_id, od_str instance_id,
+                                                int32_t generation_id, int16_t *error)
+{
+    od_cg *cg;
+    if (!od_cg_hook_owns(gs, group_id, &cg))
+        return false;
+    *error = od_cg_classic_heartbeat(cg, group_id, member_id, instance_id, generation_id);
+    return true;
+}
+
+/* LeaveGroup of classic members of a consumer group. */
+static inline bool od_cg_hook_classic_leave(od_group_service *gs, od_str group_id,
+                                            od_gc_leave_member *members, int32_t n,
+                                            od_arena *arena, int16_t *error)
+{
+    od_cg *cg;
+    if (!od_cg_hook_owns(gs, group_id, &cg))
+        return false;
+    *error = od_cg_classic_leave(cg, group_id, members, n, arena);
+    return true;
 }
 
 /* DeleteGroups of a consumer group: its records and its offsets. Returns

@@ -100,8 +100,11 @@ od_handler_status od_handle_join_group(od_rctx *ctx)
     od_group_service *gs = ctx->broker->groups;
     od_gc *gc = od_group_service_lock(gs);
     call->in_handler = true;
-    int16_t consumer_group = od_cg_hook_join(gs, req->group_id);
-    if (consumer_group != OD_ERR_NONE) {
+    od_gc_join_result classic_member;
+    int16_t consumer_group = OD_ERR_NONE;
+    if (od_cg_hook_classic_join(gs, &a, ctx->arena, &classic_member))
+        on_joined(call, &classic_member);
+    else if ((consumer_group = od_cg_hook_join(gs, req->group_id)) != OD_ERR_NONE) {
         od_gc_join_result refused = {.error = consumer_group, .generation_id = -1,
                                      .protocol_type = OD_STR_NULL, .protocol_name = OD_STR_NULL,
                                      .leader = OD_STR_LIT(""), .member_id = req->member_id};

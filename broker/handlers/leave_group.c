@@ -4,6 +4,7 @@
  * member's own error when the group-level one is NONE, as Kafka's
  * LeaveGroupResponse folds it for those versions.
  */
+#include "consumer_group_util.h"
 #include "group_util.h"
 #include "handlers.h"
 
@@ -32,7 +33,9 @@ od_handler_status od_handle_leave_group(od_rctx *ctx)
     }
     od_group_service *gs = ctx->broker->groups;
     od_gc *gc = od_group_service_lock(gs);
-    int16_t top = od_gc_leave(gc, req->group_id, members, n);
+    int16_t top;
+    if (!od_cg_hook_classic_leave(gs, req->group_id, members, n, ctx->arena, &top))
+        top = od_gc_leave(gc, req->group_id, members, n);
     od_group_service_unlock(gs);
     for (int32_t i = 0; i < n; i++) {
         od_leave_group_response_member_response_init(&out[i]);

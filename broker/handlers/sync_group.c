@@ -7,6 +7,7 @@
  * a normal REPLY. protocol_type and protocol_name are checked from v5 (the
  * decoder leaves them null before).
  */
+#include "consumer_group_util.h"
 #include "group_util.h"
 #include "handlers.h"
 
@@ -56,7 +57,11 @@ od_handler_status od_handle_sync_group(od_rctx *ctx)
     od_group_service *gs = ctx->broker->groups;
     od_gc *gc = od_group_service_lock(gs);
     call->in_handler = true;
-    od_gc_sync(gc, &a);
+    od_gc_sync_result classic_member;
+    if (od_cg_hook_classic_sync(gs, &a, ctx->arena, &classic_member))
+        on_synced(call, &classic_member);
+    else
+        od_gc_sync(gc, &a);
     call->in_handler = false;
     bool now = call->answered_inline;
     od_group_service_unlock(gs);

@@ -1,0 +1,440 @@
+/*
+ * KIP-848 migration in virtual time: classic (JoinGroup/SyncGroup/Heartbeat/
+ * LeaveGroup) members inside a consumer group, their errors, sessions and
+ * offsets checks, and the replay of what they persisted into a fresh
+ * coordinator.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consumer_group.h"
+#include "gc_harness.h"
+#include "records/records.h"
+
+static od_str S(const char *s)
+{
+    return s ? od_str_from_cstr(s) : OD_STR_NULL;
+}
+
+static od_uuid topic_uuid(int k)
+{
+    od_uuid u;
+    for (int i = 0; i < 16; i++)
+        u.bytes[i] = (uint8_t)(k * 41 + i * 7 + 3);
+    return u;
+}
+
+static void set_topic(od_cg *cg, const char *name, int id, int32_t partitions)
+{
+    od_cg_topic t = {S(name), topic_uuid(id), partitions};
+    CHECK_EQ_INT(od_cg_set_topics(cg, &t, 1), 0);
+}
+
+static od_cg *cg_create(h_env *e)
+{
+    od_cg_config cfg;
+    od_cg_config_default(&cfg);
+    cfg.offsets_topic_num_partitions = 4;
+    cfg.member_id_seed = 11;
+    od_gc_env env = {e, h_now, h_wake, h_append};
+    od_cg *cg = od_cg_create(&cfg, &env);
+    for (int32_t p = 0; cg && p < 4; p++) {
+        od_cg_load_begin(cg, p);
+        od_cg_load_finish(cg, p);
+    }
+    return cg;
+}
+
+static void cg_advance(od_cg *cg, h_env *e, int64_t ms)
+{
+    int64_t target = e->now + ms;
+    for (int guard = 0; guard < 100000; guard++) {
+        int64_t next = target;
+        if (e->wake >= 0 && e->wake < target)
+            next = e->wake > e->now ? e->wake : e->now;
+        e->now = next;
+        e->wake = -1;
+        od_cg_tick(cg);
+        if (e->now >= target && !(e->wake >= 0 && e->wake <= e->now))
+            break;
+    }
+}
+
+/* ---------------------------------------------------------------- consumer-protocol member */
+
+typedef struct k_member {
+    char id[64];
+    int32_t epoch;
+    int32_t owned[64];
+    int owned_n;
+} k_member;
+
+static int16_t k_heartbeat(od_cg *cg, k_member *m, int32_t epoch_override)
+{
+    od_arena a;
+    od_arena_init(&a);
+    od_consumer_group_heartbeat_request r;
+    od_consumer_group_heartbeat_request_init(&r);
+    r.group_id = S("g");
+    r.member_id = S(m->id);
+    r.member_epoch = epoch_override != 0 ? epoch_override : m->epoch;
+    r.rebalance_timeout_ms = 30000;
+    od_str topic = S("t");
+    r.subscribed_topic_names = (od_str_array){1, &topic};
+    od_consumer_group_heartbeat_request_topic_partitions tp;
+    od_consumer_group_heartbeat_request_topic_partitions_init(&tp);
+    tp.topic_id = topic_uuid(1);
+    tp.partitions = (od_int32_array){m->owned_n, m->owned};
+    r.topic_partitions = (od_consumer_group_heartbeat_request_topic_partitions_array){
+        m->epoch == 0 ? 0 : 1, &tp};
+    od_consumer_group_heartbeat_response resp;
+    od_cg_heartbeat(cg, &r, OD_STR_NULL, S("k"), S("/10.0.0.1"), &a, &resp);
+    if (resp.error_code == 0) {
+        h_copy(m->id, sizeof m->id, resp.member_id);
+        m->epoch = resp.member_epoch;
+        if (resp.assignment) {
+            m->owned_n = 0;
+            for (int32_t i = 0; i < resp.assignment->topic_partitions.count; i++)
+                for (int32_t j = 0; j < resp.assignment->topic_partitions.items[i].partitions.count; j++)
+                    m->owned[m->owned_n++] = resp.assignment->topic_partitions.items[i].partitions.items[j];
+        }
+    }
+    int16_t err = resp.error_code;
+    od_arena_release(&a);
+    return err;
+}
+
+/* ---------------------------------------------------------------- classic member */
+
+typedef struct c_member {
+    char id[64];
+    const char *instance;
+    int32_t generation;
+    int32_t owned[64];           /* partitions of "t" */
+    int owned_n;
+    int32_t session_ms;
+} c_member;
+
+/* ConsumerProtocolSubscription v1 (topics and owned partitions). */
+static od_bytes c_subscription(od_arena *a, const c_member *m)
+{
+    od_consumer_protocol_subscription s;
+    od_consumer_protocol_subscription_init(&s);
+    od_str *topic = od_arena_alloc(a, sizeof *topic);
+    *topic = S("t");
+    s.topics = (od_str_array){1, topic};
+    od_consumer_protocol_subscription_topic_partition *tp = od_arena_alloc(a, sizeof *tp);
+    od_consumer_protocol_subscription_topic_partition_init(tp);
+    tp->topic = S("t");
+    tp->partitions = (od_int32_array){m->owned_n, (int32_t *)m->owned};
+    s.owned_partitions = (od_consumer_protocol_subscription_topic_partition_array){1, tp};
+    od_writer w;
+    od_writer_init(&w, 64);
+    od_write_i16(&w, 1);
+    od_consumer_protocol_subscription_encode(&s, &w, 1);
+    uint8_t *p = od_arena_alloc(a, w.len);
+    memcpy(p, w.buf, w.len);
+    od_bytes out = {p, (int32_t)w.len};
+    od_writer_free(&w);
+    return out;
+}
+
+static int16_t c_join_ex(od_cg *cg, c_member *m, const char *protocol_type, bool require_known)
+{
+    od_arena a;
+    od_arena_init(&a);
+    od_gc_protocol ps[2] = {{S("cooperative-sticky"), c_subscription(&a, m)},
+                            {S("range"), c_subscription(&a, m)}};
+    od_cg_classic_join_args args = {
+        .group_id = S("g"),
+        .member_id = S(m->id),
+        .group_instance_id = S(m->instance),
+        .protocol_type = S(protocol_type),
+        .protocols = ps,
+        .protocol_count = 2,
+        .session_timeout_ms = m->session_ms ? m->session_ms : 10000,
+        .rebalance_timeout_ms = 30000,
+        .client_id = S("c"),
+        .client_host = S("/10.0.0.2"),
+        .require_known_member_id = require_known,
+    };
+    od_cg_classic_join_result r;
+    od_cg_classic_join(cg, &args, &a, &r);
+    if (r.member_id.len > 0)
+        h_copy(m->id, sizeof m->id, r.member_id);
+    if (r.error == 0) {
+        m->generation = r.generation_id;
+        CHECK(r.protocol_name.len == 18 && !memcmp(r.protocol_name.ptr, "cooperative-sticky", 18));
+    }
+    od_arena_release(&a);
+    return r.error;
+}
+
+static int16_t c_join(od_cg *cg, c_member *m)
+{
+    return c_join_ex(cg, m, "consumer", true);
+}
+
+/* SyncGroup; on success the member owns what the assignment says. */
+static int16_t c_sync_ex(od_cg *cg, c_member *m, int32_t generation, const char *name)
+{
+    od_arena a;
+    od_arena_init(&a);
+    od_cg_classic_sync_result r;
+    od_cg_classic_sync(cg, S("g"), S(m->id), S(m->instance), generation, S("consumer"), S(name),
+                       &a, &r);
+    if (r.error == 0) {
+        od_reader rd;
+        od_reader_init(&rd, r.assignment.ptr, (size_t)r.assignment.len, &a);
+        int16_t v = od_read_i16(&rd);
+        CHECK_EQ_INT(v, 1); /* the subscription's version */
+        od_consumer_protocol_assignment as;
+        CHECK_EQ_INT(od_consumer_protocol_assignment_decode(&as, &rd, v), OD_WIRE_OK);
+        m->owned_n = 0;
+        for (int32_t i = 0; i < as.assigned_partitions.count; i++) {
+            CHECK(as.assigned_partitions.items[i].topic.len == 1);
+            for (int32_t j = 0; j < as.assigned_partitions.items[i].partitions.count; j++)
+                m->owned[m->owned_n++] = as.assigned_partitions.items[i].partitions.items[j];
+        }
+    }
+    od_arena_release(&a);
+    return r.error;
+}
+
+static int16_t c_sync(od_cg *cg, c_member *m)
+{
+    return c_sync_ex(cg, m, m->generation, "cooperative-sticky");
+}
+
+static int16_t c_heartbeat(od_cg *cg, const c_member *m)
+{
+    return od_cg_classic_heartbeat(cg, S("g"), S(m->id), S(m->instance), m->generation);
+}
+
+/* The classic client's loop: heartbeat; on REBALANCE_IN_PROGRESS rejoin and
+ * sync (a rejoin drops what a cooperative member gave up). */
+static void c_poll(od_cg *cg, c_member *m)
+{
+    if (c_heartbeat(cg, m) != OD_GC_REBALANCE_IN_PROGRESS)
+        return;
+    CHECK_EQ_INT(c_join(cg, m), 0);
+    int16_t err = c_sync(cg, m);
+    CHECK(err == 0 || err == OD_GC_REBALANCE_IN_PROGRESS);
+}
+
+static bool overlap(const int32_t *a, int an, const int32_t *b, int bn)
+{
+    for (int i = 0; i < an; i++)
+        for (int j = 0; j < bn; j++)
+            if (a[i] == b[j])
+                return true;
+    return false;
+}
+
+static od_cg_group_info info(od_cg *cg)
+{
+    od_cg_group_info gi = {-1, -1, -1, "none"};
+    od_cg_group_info_get(cg, S("g"), &gi);
+    return gi;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_classic_member_joins_and_reconciles(void)
+{
+    h_env e;
+    memset(&e, 0, sizeof e);
+    e.now = 1000000;
+    e.wake = -1;
+    od_cg *cg = cg_create(&e);
+    set_topic(cg, "t", 1, 4);
+    k_member k = {0};
+    CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+    CHECK_EQ_INT(k.owned_n, 4);
+
+    c_member c = {0};
+    /* KIP-394 first */
+    CHECK_EQ_INT(c_join(cg, &c), OD_GC_MEMBER_ID_REQUIRED);
+    CHECK_EQ_INT((int)strlen(c.id), 22);
+    CHECK_EQ_INT(info(cg).member_count, 1);
+    CHECK_EQ_INT(c_join(cg, &c), 0);
+    CHECK_EQ_INT(info(cg).member_count, 2);
+    CHECK_EQ_INT(info(cg).group_epoch, 2);
+    CHECK(od_cg_member_is_classic(cg, S("g"), S(c.id)));
+    CHECK(!od_cg_member_is_classic(cg, S("g"), S(k.id)));
+    /* its partitions are still k's: it syncs with nothing and waits */
+    CHECK_EQ_INT(c_sync(cg, &c), 0);
+    CHECK_EQ_INT(c.owned_n, 0);
+    CHECK_EQ_INT(c_heartbeat(cg, &c), 0);
+    /* k revokes two partitions (two heartbeats: learn, then acknowledge) */
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+        CHECK(!overlap(k.owned, k.owned_n, c.owned, c.owned_n));
+    }
+    CHECK_EQ_INT(k.owned_n, 2);
+    /* the partitions are free: the classic member is told to rejoin */
+    CHECK_EQ_INT(c_heartbeat(cg, &c), OD_GC_REBALANCE_IN_PROGRESS);
+    c_poll(cg, &c);
+    CHECK_EQ_INT(c.owned_n, 2);
+    CHECK(!overlap(k.owned, k.owned_n, c.owned, c.owned_n));
+    CHECK_EQ_INT(c_heartbeat(cg, &c), 0);
+    CHECK(strcmp(info(cg).state, "Stable") == 0);
+    CHECK_EQ_INT(c.generation, info(cg).group_epoch);
+
+    /* a second classic member: the first must give up a partition; it
+     * learns from its heartbeat, rejoins owning its reduced set */
+    c_member d = {0};
+    CHECK_EQ_INT(c_join_ex(cg, &d, "consumer", false), 0);
+    for (int round = 0; round < 6; round++) {
+        c_poll(cg, &c);
+        c_poll(cg, &d);
+        CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+        CHECK(!overlap(k.owned, k.owned_n, c.owned, c.owned_n));
+        CHECK(!overlap(k.owned, k.owned_n, d.owned, d.owned_n));
+        CHECK(!overlap(c.owned, c.owned_n, d.owned, d.owned_n));
+    }
+    CHECK_EQ_INT(k.owned_n + c.owned_n + d.owned_n, 4);
+    CHECK(k.owned_n >= 1 && c.owned_n >= 1 && d.owned_n >= 1);
+    CHECK(strcmp(info(cg).state, "Stable") == 0);
+    od_cg_destroy(cg);
+    h_env_free(&e);
+}
+
+static void test_classic_member_errors(void)
+{
+    h_env e;
+    memset(&e, 0, sizeof e);
+    e.now = 1000000;
+    e.wake = -1;
+    od_cg *cg = cg_create(&e);
+    set_topic(cg, "t", 1, 2);
+    k_member k = {0};
+    CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+    c_member c = {0};
+    CHECK_EQ_INT(c_join_ex(cg, &c, "connect", false), OD_GC_INCONSISTENT_GROUP_PROTOCOL);
+    CHECK_EQ_INT(info(cg).member_count, 1);
+    CHECK_EQ_INT(c_join_ex(cg, &c, "consumer", false), 0);
+    CHECK_EQ_INT(c_sync_ex(cg, &c, c.generation + 1, "cooperative-sticky"),
+                 OD_GC_ILLEGAL_GENERATION);
+    CHECK_EQ_INT(c_sync_ex(cg, &c, c.generation, "range"), OD_GC_INCONSISTENT_GROUP_PROTOCOL);
+    CHECK_EQ_INT(od_cg_classic_heartbeat(cg, S("g"), S(c.id), OD_STR_NULL, c.generation - 1),
+                 OD_GC_ILLEGAL_GENERATION);
+    /* a consumer-protocol member is not a classic one */
+    CHECK_EQ_INT(od_cg_classic_heartbeat(cg, S("g"), S(k.id), OD_STR_NULL, k.epoch),
+                 OD_GC_UNKNOWN_MEMBER_ID);
+    CHECK_EQ_INT(od_cg_classic_heartbeat(cg, S("g"), S("ghost"), OD_STR_NULL, 1),
+                 OD_GC_UNKNOWN_MEMBER_ID);
+    /* offsets: a classic member commits with its generation */
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(c.id), c.generation, 8), OD_GC_NONE);
+    CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(c.id), c.generation - 1, 8),
+                 OD_GC_ILLEGAL_GENERATION);
+    /* a new group epoch sends the classic member back to JoinGroup */
+    k_member k2 = {0};
+    CHECK_EQ_INT(k_heartbeat(cg, &k2, 0), 0);
+    CHECK(info(cg).group_epoch > c.generation);
+    CHECK_EQ_INT(c_heartbeat(cg, &c), OD_GC_REBALANCE_IN_PROGRESS);
+    CHECK_EQ_INT(c_sync(cg, &c), OD_GC_REBALANCE_IN_PROGRESS);
+    od_cg_destroy(cg);
+    h_env_free(&e);
+}
+
+static void test_classic_session_and_leave(void)
+{
+    h_env e;
+    memset(&e, 0, sizeof e);
+    e.now = 1000000;
+    e.wake = -1;
+    od_cg *cg = cg_create(&e);
+    set_topic(cg, "t", 1, 2);
+    k_member k = {0};
+    CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+    c_member c = {.session_ms = 6000}, d = {.session_ms = 20000};
+    CHECK_EQ_INT(c_join_ex(cg, &c, "consumer", false), 0);
+    CHECK_EQ_INT(c_join_ex(cg, &d, "consumer", false), 0);
+    CHECK_EQ_INT(info(cg).member_count, 3);
+    /* the classic session is the JoinGroup's, not group.consumer.session.timeout.ms */
+    cg_advance(cg, &e, 5000);
+    CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+    CHECK_EQ_INT(info(cg).member_count, 3);
+    cg_advance(cg, &e, 1500);
+    CHECK_EQ_INT(info(cg).member_count, 2);
+    CHECK(!od_cg_member_is_classic(cg, S("g"), S(c.id)));
+    CHECK_EQ_INT(c_heartbeat(cg, &c), OD_GC_UNKNOWN_MEMBER_ID);
+    /* LeaveGroup: the classic member goes, the others' errors are per member */
+    int32_t epoch = info(cg).group_epoch;
+    od_arena a;
+    od_arena_init(&a);
+    od_gc_leave_member ls[3] = {{S(d.id), OD_STR_NULL, OD_STR_NULL, -1},
+                                {S(k.id), OD_STR_NULL, OD_STR_NULL, -1},
+                                {S("ghost"), OD_STR_NULL, OD_STR_NULL, -1}};
+    CHECK_EQ_INT(od_cg_classic_leave(cg, S("g"), ls, 3, &a), 0);
+    CHECK_EQ_INT(ls[0].error, 0);
+    CHECK_EQ_INT(ls[1].error, OD_GC_UNKNOWN_MEMBER_ID);
+    CHECK_EQ_INT(ls[2].error, OD_GC_UNKNOWN_MEMBER_ID);
+    od_arena_release(&a);
+    CHECK_EQ_INT(info(cg).member_count, 1);
+    CHECK_EQ_INT(info(cg).group_epoch, epoch + 1);
+    od_cg_destroy(cg);
+    h_env_free(&e);
+}
+
+static void test_classic_member_replays(void)
+{
+    h_env e;
+    memset(&e, 0, sizeof e);
+    e.now = 1000000;
+    e.wake = -1;
+    od_cg *cg = cg_create(&e);
+    set_topic(cg, "t", 1, 3);
+    k_member k = {0};
+    CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+    c_member c = {.instance = "static-c", .session_ms = 7000};
+    CHECK_EQ_INT(c_join_ex(cg, &c, "consumer", true), 0); /* static: no MEMBER_ID_REQUIRED */
+    for (int round = 0; round < 4; round++) {
+        CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+        c_poll(cg, &c);
+    }
+    CHECK_EQ_INT(c_sync(cg, &c), 0);
+    CHECK(c.owned_n >= 1);
+
+    h_env e2;
+    memset(&e2, 0, sizeof e2);
+    e2.now = e.now;
+    e2.wake = -1;
+    od_cg_config cfg;
+    od_cg_config_default(&cfg);
+    cfg.offsets_topic_num_partitions = 4;
+    od_gc_env env = {&e2, h_now, h_wake, h_append};
+    od_cg *re = od_cg_create(&cfg, &env);
+    set_topic(re, "t", 1, 3);
+    for (int32_t p = 0; p < 4; p++) {
+        CHECK_EQ_INT(od_cg_load_begin(re, p), 0);
+        for (int i = 0; i < e.n_batches; i++)
+            if (e.batches[i].partition == p)
+                CHECK_EQ_INT(od_cg_load_batch(re, p, e.batches[i].bytes, e.batches[i].len), 0);
+        CHECK_EQ_INT(od_cg_load_finish(re, p), 0);
+    }
+    CHECK(od_cg_member_is_classic(re, S("g"), S(c.id)));
+    CHECK(!od_cg_member_is_classic(re, S("g"), S(k.id)));
+    CHECK_EQ_INT(info(re).group_epoch, info(cg).group_epoch);
+    /* the reloaded member syncs and heartbeats with the same generation and
+     * gets the same partitions */
+    c_member again = c;
+    CHECK_EQ_INT(c_sync(re, &again), 0);
+    CHECK_EQ_INT(again.owned_n, c.owned_n);
+    CHECK(overlap(again.owned, again.owned_n, c.owned, c.owned_n));
+    CHECK_EQ_INT(c_heartbeat(re, &again), 0);
+    /* its session (7 s, from ClassicMemberMetadata) runs in the new coordinator */
+    cg_advance(re, &e2, 7001);
+    CHECK(!od_cg_member_is_classic(re, S("g"), S(c.id)));
+    od_cg_destroy(re);
+    h_env_free(&e2);
+    od_cg_destroy(cg);
+    h_env_free(&e);
+}
+
+OD_TEST_MAIN({"classic_member_joins_and_reconciles", test_classic_member_joins_and_reconciles},
+             {"classic_member_errors", test_classic_member_errors},
+             {"classic_session_and_leave", test_classic_session_and_leave},
+             {"classic_member_replays", test_classic_member_replays})
