@@ -69,6 +69,7 @@ typedef struct od_broker_group_settings {
     int32_t consumer_max_size;
     int32_t consumer_assignors[2];    /* od_cg_assignor values, group.consumer.assignors order */
     int32_t consumer_assignor_count;
+    int32_t consumer_migration_policy; /* od_cg_migration_policy, group.consumer.migration.policy */
 } od_broker_group_settings;
 
 /* The values handlers read, copied out of the broker config at start so

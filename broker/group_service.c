@@ -293,6 +293,8 @@ static int make_coordinator(od_group_service *gs, int32_t partitions)
     }
     od_gc_destroy(gs->gc);
     od_cg_destroy(gs->cg);
+    /* Online upgrades and downgrades move a group between the two. */
+    od_cg_set_classic(cg, gc);
     gs->gc = gc;
     gs->cfg = cfg;
     gs->cg = cg;
@@ -416,6 +418,8 @@ od_group_service *od_group_service_create(od_broker *b, char *err, size_t err_le
         for (int32_t i = 0; i < s->consumer_assignor_count; i++)
             gs->cg_cfg.assignors[i] = (od_cg_assignor)s->consumer_assignors[i];
     }
+    gs->cg_cfg.migration_policy = (od_cg_migration_policy)s->consumer_migration_policy;
+    gs->cg_cfg.classic_max_size = s->group_max_size;
     if (gs->event_fd < 0 || make_coordinator(gs, gs->cfg.offsets_topic_num_partitions) != 0) {
         snprintf(err, err_len, "cannot create the group coordinator: %s",
                  gs->event_fd < 0 ? strerror(errno) : "out of memory");

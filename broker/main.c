@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -185,6 +186,12 @@ static int settings_from_config(const od_broker_config *c, od_broker_settings *s
         if (range || uniform)
             s->groups.consumer_assignors[s->groups.consumer_assignor_count++] = range ? 1 : 0;
     }
+    /* group.consumer.migration.policy (validated, case-insensitive): as
+     * od_cg_migration_policy numbers them. */
+    static const char *const policies[] = {"disabled", "upgrade", "downgrade", "bidirectional"};
+    for (int32_t i = 0; i < 4 && c->group_consumer_migration_policy; i++)
+        if (strcasecmp(c->group_consumer_migration_policy, policies[i]) == 0)
+            s->groups.consumer_migration_policy = i;
 
     od_log_config *lc = &s->log_defaults;
     od_log_config_default(lc);

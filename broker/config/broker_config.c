@@ -272,7 +272,7 @@ const od_broker_config_entry od_broker_config_table[] = {
     E("group.consumer.max.heartbeat.interval.ms", INT, "15000", V_MIN(1), RO, HONOURED, F(group_consumer_max_heartbeat_interval_ms)),
     E("group.consumer.max.session.timeout.ms", INT, "60000", V_MIN(1), RO, HONOURED, F(group_consumer_max_session_timeout_ms)),
     E("group.consumer.max.size", INT, "2147483647", V_MIN(1), RO, HONOURED, F(group_consumer_max_size)),
-    E("group.consumer.migration.policy", STRING, "disabled", V_ENUM_CI(migration_policies), RO, IGNORED | INTERNAL, NO_FIELD),
+    E("group.consumer.migration.policy", STRING, "disabled", V_ENUM_CI(migration_policies), RO, HONOURED | INTERNAL, F(group_consumer_migration_policy)),
     E("group.consumer.min.heartbeat.interval.ms", INT, "5000", V_MIN(1), RO, HONOURED, F(group_consumer_min_heartbeat_interval_ms)),
     E("group.consumer.min.session.timeout.ms", INT, "45000", V_MIN(1), RO, HONOURED, F(group_consumer_min_session_timeout_ms)),
     E("group.consumer.session.timeout.ms", INT, "45000", V_MIN(1), RO, HONOURED, F(group_consumer_session_timeout_ms)),

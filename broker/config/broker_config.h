@@ -134,6 +134,7 @@ typedef struct od_broker_config {
     int32_t group_consumer_max_heartbeat_interval_ms;
     int32_t group_consumer_max_session_timeout_ms;
     int32_t group_consumer_max_size;
+    const char *group_consumer_migration_policy;
     int32_t group_consumer_min_heartbeat_interval_ms;
     int32_t group_consumer_min_session_timeout_ms;
     int32_t group_consumer_session_timeout_ms;

@@ -155,6 +155,7 @@ struct od_cg {
     uint64_t rng;
     int64_t armed_min;
     int64_t requested_wake;
+    od_gc *classic;              /* for the conversions; NULL: none */
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -295,6 +296,8 @@ void od_cg_config_default(od_cg_config *c)
     c->assignors[0] = OD_CG_ASSIGNOR_UNIFORM;
     c->assignors[1] = OD_CG_ASSIGNOR_RANGE;
     c->assignor_count = 2;
+    c->migration_policy = OD_CG_MIGRATION_DISABLED;
+    c->classic_max_size = INT32_MAX;
 }
 
 static const char *assignor_name(od_cg_assignor a)
@@ -2575,8 +2578,15 @@ static bool fence_records(const od_cg *cg, const cgroup *g, const cmember *m, re
     return true;
 }
 
+static bool downgrade_allowed(const od_cg *cg, const cgroup *g, const cmember *leaving);
+static int16_t downgrade_to_classic(od_cg *cg, cgroup *g, const cmember *leaving, od_arena *a);
+
+/* Kafka's consumerGroupFenceMember, which downgrades the group instead when
+ * only classic members would remain and the policy allows it. */
 static int16_t fence_member(od_cg *cg, cgroup *g, cmember *m, od_arena *arena)
 {
+    if (downgrade_allowed(cg, g, m))
+        return downgrade_to_classic(cg, g, m, arena);
     reclist rl;
     rl_init(&rl, arena);
     if (!fence_records(cg, g, m, &rl))
@@ -2892,6 +2902,8 @@ typedef struct classic_join {
 static void heartbeat_flow(od_cg *cg, const od_consumer_group_heartbeat_request *r, od_str regex,
                            od_str client_id, od_str client_host, const classic_join *cj,
                            od_arena *arena, od_consumer_group_heartbeat_response *resp);
+static int16_t upgrade_classic_group(od_cg *cg, od_str group_id, const od_gc_exported_group *x,
+                                     int32_t partition, od_arena *a, const char **msg);
 
 void od_cg_heartbeat(od_cg *cg, const od_consumer_group_heartbeat_request *r, od_str regex,
                      od_str client_id, od_str client_host, od_arena *arena,
@@ -2931,6 +2943,25 @@ static void heartbeat_flow(od_cg *cg, const od_consumer_group_heartbeat_request 
         return;
     }
     bool created = false;
+    if (!g && r->member_epoch == 0 && !cj && cg->classic) {
+        /* A classic group of that id: converted (getOrMaybeCreateConsumerGroup
+         * with validateOnlineUpgrade), or refused. */
+        od_gc_exported_group x;
+        if (od_gc_group_export(cg->classic, r->group_id, arena, &x) != 0) {
+            hb_error(resp, OD_GC_UNKNOWN_SERVER_ERROR, NULL);
+            return;
+        }
+        if (x.exists) {
+            err = upgrade_classic_group(cg, r->group_id, &x, partition_for(cg, r->group_id), arena,
+                                        &msg);
+            if (err != OD_GC_NONE) {
+                hb_error(resp, err, msg);
+                request_wake(cg);
+                return;
+            }
+            g = find_group(cg, r->group_id);
+        }
+    }
     if (!g) {
         if (r->member_epoch != 0) {
             hb_error(resp, OD_GC_GROUP_ID_NOT_FOUND, "Group not found.");
@@ -3541,6 +3572,306 @@ bool od_cg_member_is_classic(const od_cg *cg, od_str group_id, od_str member_id)
     const cgroup *g = find_group(cg, group_id);
     const cmember *m = g ? find_member(g, member_id, NULL) : NULL;
     return m && m->classic;
+}
+
+
+/* ---------------------------------------------------------------- online upgrade and downgrade */
+
+void od_cg_set_classic(od_cg *cg, od_gc *gc)
+{
+    cg->classic = gc;
+}
+
+static bool upgrade_enabled(const od_cg *cg)
+{
+    return cg->cfg.migration_policy == OD_CG_MIGRATION_UPGRADE ||
+           cg->cfg.migration_policy == OD_CG_MIGRATION_BIDIRECTIONAL;
+}
+
+static bool downgrade_enabled(const od_cg *cg)
+{
+    return cg->cfg.migration_policy == OD_CG_MIGRATION_DOWNGRADE ||
+           cg->cfg.migration_policy == OD_CG_MIGRATION_BIDIRECTIONAL;
+}
+
+static void rec_classic_group_tombstone(reclist *rl, od_str group)
+{
+    od_writer kw;
+    od_writer_init(&kw, 64);
+    od_gc_write_group_key(&kw, group);
+    rl_add(rl, &kw, NULL);
+}
+
+/* Reads a ConsumerProtocolAssignment (version prefix, then the body) into a
+ * partition set of the cluster's topics (unknown topics are dropped, as
+ * Kafka's toTopicPartitionMap does). Empty bytes: nothing assigned. */
+static bool read_assignment(const od_cg *cg, od_bytes b, od_arena *a, tpset *out)
+{
+    *out = (tpset){NULL, 0};
+    if (b.len <= 0)
+        return true;
+    od_reader rd;
+    od_reader_init(&rd, b.ptr, (size_t)b.len, a);
+    int16_t v = od_read_i16(&rd);
+    od_consumer_protocol_assignment as;
+    if (rd.err || v < 0 || od_consumer_protocol_assignment_decode(&as, &rd, v > 3 ? 3 : v) != OD_WIRE_OK)
+        return false;
+    int32_t n = 0;
+    for (int32_t i = 0; i < as.assigned_partitions.count; i++)
+        n += as.assigned_partitions.items[i].partitions.count > 0
+                 ? as.assigned_partitions.items[i].partitions.count
+                 : 0;
+    *out = tpset_arena(a, n);
+    if (!out->v)
+        return false;
+    for (int32_t i = 0; i < as.assigned_partitions.count; i++) {
+        const topicmeta *t = cluster_topic_by_name(cg, as.assigned_partitions.items[i].topic);
+        if (!t)
+            continue;
+        for (int32_t j = 0; j < as.assigned_partitions.items[i].partitions.count; j++)
+            out->v[out->n++] = (od_cg_tp){t->id, as.assigned_partitions.items[i].partitions.items[j]};
+    }
+    tpset_normalize(out);
+    return true;
+}
+
+/* Kafka's convertToConsumerGroup (ConsumerGroup.fromClassicGroup): every
+ * classic member becomes a classic member of the consumer group, Stable at
+ * the classic generation, its last assignment both current and target; the
+ * classic group's GroupMetadata is tombstoned in the same batch. An empty
+ * classic group is only tombstoned (the heartbeat then creates the group).
+ * Returns NONE, or GROUP_ID_NOT_FOUND when the policy or the group does not
+ * allow it (validateOnlineUpgrade), or a coordinator error. */
+static int16_t upgrade_classic_group(od_cg *cg, od_str group_id, const od_gc_exported_group *x,
+                                     int32_t partition, od_arena *a, const char **msg)
+{
+    reclist rl;
+    rl_init(&rl, a);
+    rec_classic_group_tombstone(&rl, group_id);
+    if (x->member_count == 0) {
+        int16_t err = commit_records(cg, partition, &rl);
+        if (err == OD_GC_NONE)
+            od_gc_release_group(cg->classic, group_id);
+        return err;
+    }
+    if (!upgrade_enabled(cg) || !str_eq(x->protocol_type, CONSUMER_PROTOCOL_TYPE) ||
+        x->member_count > cg->cfg.max_size) {
+        *msg = "The group is a classic group that cannot be upgraded to a consumer group.";
+        return OD_GC_GROUP_ID_NOT_FOUND;
+    }
+    int32_t n = x->member_count;
+    view_member *v = od_arena_calloc(a, (size_t)n, sizeof *v);
+    tpset *assigned = od_arena_calloc(a, (size_t)n, sizeof *assigned);
+    if (!v || !assigned)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    for (int32_t i = 0; i < n; i++) {
+        const od_gc_exported_member *m = &x->members[i];
+        od_bytes md = {NULL, -1};
+        for (int32_t p = 0; p < m->protocol_count && md.len < 0; p++)
+            if (str_eq(m->protocols[p].name, x->protocol_name))
+                md = m->protocols[p].metadata;
+        if (md.len < 0 && m->protocol_count > 0)
+            md = m->protocols[0].metadata;
+        od_consumer_protocol_subscription sub;
+        int16_t sv;
+        cproto *ps = od_arena_calloc(a, (size_t)(m->protocol_count ? m->protocol_count : 1), sizeof *ps);
+        if (!ps)
+            return OD_GC_UNKNOWN_SERVER_ERROR;
+        if (!read_subscription(md, a, &sub, &sv) || !read_assignment(cg, m->assignment, a, &assigned[i])) {
+            *msg = "Cannot upgrade the classic group: the embedded consumer protocol is malformed.";
+            return OD_GC_GROUP_ID_NOT_FOUND;
+        }
+        for (int32_t p = 0; p < m->protocol_count; p++)
+            ps[p] = (cproto){m->protocols[p].name, m->protocols[p].metadata};
+        v[i].sub = (msub){
+            .id = m->member_id,
+            .instance_id = m->group_instance_id,
+            .rack_id = sv >= 3 ? sub.rack_id : OD_STR_NULL,
+            .client_id = m->client_id,
+            .client_host = m->client_host,
+            .regex = OD_STR_NULL,
+            .assignor = OD_STR_NULL,
+            .topics = sub.topics.count > 0 ? sub.topics.items : NULL,
+            .topic_count = sub.topics.count > 0 ? sub.topics.count : 0,
+            .rebalance_timeout_ms = m->rebalance_timeout_ms,
+            .classic = true,
+            .classic_session_timeout_ms = m->session_timeout_ms,
+            .protocols = ps,
+            .protocol_count = m->protocol_count,
+        };
+        v[i].topic_count = resolve_subscription(cg, &v[i].sub, a, &v[i].topics);
+    }
+    /* createConsumerGroupRecords order */
+    for (int32_t i = 0; i < n; i++)
+        rec_member(&rl, group_id, &v[i].sub);
+    rec_group_epoch(&rl, group_id, x->generation);
+    metaview *meta;
+    int32_t nmeta = compute_metadata(cg, v, n, a, &meta);
+    rec_partition_metadata(&rl, group_id, meta, nmeta);
+    for (int32_t i = 0; i < n; i++)
+        rec_target_member(&rl, group_id, v[i].sub.id, &assigned[i]);
+    rec_target_epoch(&rl, group_id, x->generation);
+    for (int32_t i = 0; i < n; i++) {
+        cur_assign c = {x->generation, x->generation, OD_CG_MEMBER_STABLE, assigned[i], {NULL, 0}};
+        rec_current(&rl, group_id, v[i].sub.id, &c);
+    }
+    int16_t err = commit_records(cg, partition, &rl);
+    if (err != OD_GC_NONE)
+        return err;
+    od_gc_release_group(cg->classic, group_id);
+    cgroup *g = find_group(cg, group_id);
+    for (int32_t i = 0; g && i < g->member_count; i++)
+        arm_session(cg, g->members[i]);
+    return OD_GC_NONE;
+}
+
+/* Kafka's validateOnlineDowngradeWithFencedMember. */
+static bool downgrade_allowed(const od_cg *cg, const cgroup *g, const cmember *leaving)
+{
+    if (!cg->classic || g->member_count <= 1 || !downgrade_enabled(cg) ||
+        g->member_count - 1 > cg->cfg.classic_max_size)
+        return false;
+    for (int32_t i = 0; i < g->member_count; i++)
+        if (g->members[i] != leaving && !g->members[i]->classic)
+            return false;
+    return true;
+}
+
+/* ClassicGroup.selectProtocol over the remaining members: each votes for
+ * its first protocol every member supports; the most votes wins. */
+static od_str select_classic_protocol(const cgroup *g, const cmember *leaving)
+{
+    od_str best = OD_STR_NULL;
+    int32_t best_votes = 0;
+    for (int32_t i = 0; i < g->member_count; i++) {
+        const cmember *m = g->members[i];
+        if (m == leaving)
+            continue;
+        for (int32_t p = 0; p < m->protocol_count; p++) {
+            od_str name = m->protocols[p].name;
+            bool everyone = true;
+            for (int32_t k = 0; k < g->member_count && everyone; k++) {
+                const cmember *o = g->members[k];
+                if (o == leaving)
+                    continue;
+                bool has = false;
+                for (int32_t q = 0; q < o->protocol_count && !has; q++)
+                    has = str_eq(o->protocols[q].name, name);
+                everyone = has;
+            }
+            if (!everyone)
+                continue;
+            int32_t votes = 0;
+            for (int32_t k = 0; k < g->member_count; k++) {
+                const cmember *o = g->members[k];
+                if (o == leaving)
+                    continue;
+                for (int32_t q = 0; q < o->protocol_count; q++) {
+                    bool common = true;
+                    for (int32_t r = 0; r < g->member_count && common; r++) {
+                        const cmember *w = g->members[r];
+                        if (w == leaving)
+                            continue;
+                        bool has = false;
+                        for (int32_t s = 0; s < w->protocol_count && !has; s++)
+                            has = str_eq(w->protocols[s].name, o->protocols[q].name);
+                        common = has;
+                    }
+                    if (common) {
+                        votes += str_eq(o->protocols[q].name, name);
+                        break;
+                    }
+                }
+            }
+            if (votes > best_votes) {
+                best = name;
+                best_votes = votes;
+            }
+            break;
+        }
+    }
+    return best;
+}
+
+/* Kafka's convertToClassicGroup (ClassicGroup.fromConsumerGroup): the
+ * consumer group's records are tombstoned and one GroupMetadata record
+ * describes the classic group (generation = group epoch, the remaining
+ * members with the metadata of the selected protocol and their target
+ * assignment), in one batch; the classic coordinator then takes the group
+ * over and prepares a rebalance. */
+static int16_t downgrade_to_classic(od_cg *cg, cgroup *g, const cmember *leaving, od_arena *a)
+{
+    od_str gid = bstr(&g->id);
+    od_str protocol = select_classic_protocol(g, leaving);
+    if (protocol.len < 0)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    reclist rl;
+    rl_init(&rl, a);
+    for (int32_t i = 0; i < g->member_count; i++)
+        rec_tombstone(&rl, KEY_CURRENT_ASSIGNMENT, gid, bstr(&g->members[i]->id));
+    for (int32_t i = 0; i < g->member_count; i++)
+        rec_tombstone(&rl, KEY_TARGET_MEMBER, gid, bstr(&g->members[i]->id));
+    rec_tombstone(&rl, KEY_TARGET_METADATA, gid, OD_STR_NULL);
+    for (int32_t i = 0; i < g->member_count; i++)
+        rec_tombstone(&rl, KEY_MEMBER, gid, bstr(&g->members[i]->id));
+    rec_tombstone(&rl, KEY_PARTITION_METADATA, gid, OD_STR_NULL);
+    rec_tombstone(&rl, KEY_GROUP_EPOCH, gid, OD_STR_NULL);
+
+    od_group_metadata_value v;
+    od_group_metadata_value_init(&v);
+    v.protocol_type = CONSUMER_PROTOCOL_TYPE;
+    v.generation = g->group_epoch;
+    v.protocol = protocol;
+    v.current_state_timestamp = now(cg);
+    int32_t n = 0;
+    od_group_metadata_value_member_metadata *ms =
+        od_arena_calloc(a, (size_t)g->member_count, sizeof *ms);
+    if (!ms)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    for (int32_t i = 0; i < g->member_count; i++) {
+        const cmember *m = g->members[i];
+        if (m == leaving)
+            continue;
+        od_group_metadata_value_member_metadata *o = &ms[n++];
+        od_group_metadata_value_member_metadata_init(o);
+        o->member_id = arena_str(a, bstr(&m->id));
+        o->group_instance_id = arena_str(a, bstr(&m->instance_id));
+        o->client_id = arena_str(a, bstr(&m->client_id));
+        o->client_host = arena_str(a, bstr(&m->client_host));
+        o->rebalance_timeout = m->rebalance_timeout_ms;
+        o->session_timeout = m->classic_session_timeout_ms;
+        o->subscription = (od_bytes){(const uint8_t *)"", 0};
+        for (int32_t p = 0; p < m->protocol_count; p++)
+            if (str_eq(m->protocols[p].name, protocol))
+                o->subscription = m->protocols[p].metadata;
+        /* the target assignment, at the subscription's version */
+        cmember tmp = *m;
+        tmp.assigned = m->target;
+        tmp.protocols = &(cproto){protocol, o->subscription};
+        tmp.protocol_count = 1;
+        o->assignment = serialize_assignment(cg, &tmp, a);
+        if (o->assignment.len < 0)
+            return OD_GC_UNKNOWN_SERVER_ERROR;
+    }
+    v.members.count = n;
+    v.members.items = ms;
+    v.leader = n ? ms[0].member_id : OD_STR_NULL;
+    od_writer kw, vw;
+    od_writer_init(&kw, 64);
+    od_writer_init(&vw, 256);
+    od_gc_write_group_key(&kw, gid);
+    od_gc_write_group_value(&vw, &v);
+    bool ok = true;
+    od_bytes value = writer_to_arena(a, &vw, &ok);
+    rl_add(&rl, &kw, &vw);
+    if (!ok)
+        return OD_GC_UNKNOWN_SERVER_ERROR;
+    /* The group's id outlives the replay that frees the group. */
+    od_str id = arena_str(a, gid);
+    int16_t err = commit_records(cg, g->partition, &rl);
+    if (err != OD_GC_NONE)
+        return err;
+    return od_gc_adopt_group(cg->classic, id, value) == 0 ? OD_GC_NONE : OD_GC_UNKNOWN_SERVER_ERROR;
 }
 
 /* ---------------------------------------------------------------- describe, list, validation */

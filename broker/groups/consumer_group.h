@@ -120,6 +120,15 @@ typedef enum od_cg_assignor {
     OD_CG_ASSIGNOR_RANGE,
 } od_cg_assignor;
 
+/* group.consumer.migration.policy: which online conversions between classic
+ * and consumer groups are allowed (Kafka's ConsumerGroupMigrationPolicy). */
+typedef enum od_cg_migration_policy {
+    OD_CG_MIGRATION_DISABLED,
+    OD_CG_MIGRATION_UPGRADE,
+    OD_CG_MIGRATION_DOWNGRADE,
+    OD_CG_MIGRATION_BIDIRECTIONAL,
+} od_cg_migration_policy;
+
 typedef struct od_cg_config {
     int32_t offsets_topic_num_partitions; /* offsets.topic.num.partitions (50) */
     int32_t session_timeout_ms;           /* group.consumer.session.timeout.ms (45000) */
@@ -129,6 +138,8 @@ typedef struct od_cg_config {
     od_cg_assignor assignors[2];
     int32_t assignor_count;
     uint64_t member_id_seed;              /* 0: seed member ids from getrandom */
+    od_cg_migration_policy migration_policy; /* group.consumer.migration.policy (disabled) */
+    int32_t classic_max_size;             /* group.max.size (INT32_MAX), for downgrades */
 } od_cg_config;
 
 void od_cg_config_default(od_cg_config *c);
@@ -137,6 +148,12 @@ typedef struct od_cg od_cg;
 
 /* Returns NULL when out of memory. No partition is owned until loaded. */
 od_cg *od_cg_create(const od_cg_config *config, const od_gc_env *env);
+
+/* The classic coordinator sharing __consumer_offsets and the thread: the
+ * conversions (od_cg_heartbeat upgrading a classic group, a leave or a
+ * fencing downgrading a consumer group) read and change its groups. NULL:
+ * no conversions. */
+void od_cg_set_classic(od_cg *cg, od_gc *gc);
 void od_cg_destroy(od_cg *cg);
 
 /* One topic of the cluster's metadata. */

@@ -1,8 +1,10 @@
 /*
  * KIP-848 migration in virtual time: classic (JoinGroup/SyncGroup/Heartbeat/
  * LeaveGroup) members inside a consumer group, their errors, sessions and
- * offsets checks, and the replay of what they persisted into a fresh
- * coordinator.
+ * offsets checks; online upgrade (a ConsumerGroupHeartbeat joining a classic
+ * group) and downgrade (the last consumer-protocol member leaving), each per
+ * policy; and the replay of what they persisted into fresh coordinators, as
+ * a restart does.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,7 +436,332 @@ static void test_classic_member_replays(void)
     h_env_free(&e);
 }
 
+/* ---------------------------------------------------------------- conversions */
+
+/* Both coordinators on one clock and one log, as the group service runs them. */
+typedef struct both {
+    h_env e;
+    od_gc *gc;
+    od_cg *cg;
+} both;
+
+static void both_create(both *b, od_cg_migration_policy policy)
+{
+    od_gc_config gcfg;
+    od_gc_config_default(&gcfg);
+    gcfg.offsets_topic_num_partitions = 4;
+    gcfg.group_initial_rebalance_delay_ms = 0;
+    b->gc = h_create(&b->e, &gcfg);
+    od_cg_config cfg;
+    od_cg_config_default(&cfg);
+    cfg.offsets_topic_num_partitions = 4;
+    cfg.member_id_seed = 11;
+    cfg.migration_policy = policy;
+    od_gc_env env = {&b->e, h_now, h_wake, h_append};
+    b->cg = od_cg_create(&cfg, &env);
+    for (int32_t p = 0; p < 4; p++) {
+        od_cg_load_begin(b->cg, p);
+        od_cg_load_finish(b->cg, p);
+    }
+    set_topic(b->cg, "t", 1, 4);
+    od_cg_set_classic(b->cg, b->gc);
+}
+
+/* A fresh pair that loads everything the first one appended (a restart). */
+static void both_reload(const both *from, both *to, od_cg_migration_policy policy)
+{
+    memset(to, 0, sizeof *to);
+    to->e.now = from->e.now;
+    to->e.wake = -1;
+    od_gc_config gcfg;
+    od_gc_config_default(&gcfg);
+    gcfg.offsets_topic_num_partitions = 4;
+    gcfg.group_initial_rebalance_delay_ms = 0;
+    od_gc_env env = {&to->e, h_now, h_wake, h_append};
+    to->gc = od_gc_create(&gcfg, &env);
+    od_cg_config cfg;
+    od_cg_config_default(&cfg);
+    cfg.offsets_topic_num_partitions = 4;
+    cfg.migration_policy = policy;
+    to->cg = od_cg_create(&cfg, &env);
+    set_topic(to->cg, "t", 1, 4);
+    od_cg_set_classic(to->cg, to->gc);
+    for (int32_t p = 0; p < 4; p++) {
+        CHECK_EQ_INT(od_gc_load_begin(to->gc, p), 0);
+        CHECK_EQ_INT(od_cg_load_begin(to->cg, p), 0);
+        for (int i = 0; i < from->e.n_batches; i++) {
+            if (from->e.batches[i].partition != p)
+                continue;
+            CHECK_EQ_INT(od_gc_load_batch(to->gc, p, from->e.batches[i].bytes, from->e.batches[i].len), 0);
+            CHECK_EQ_INT(od_cg_load_batch(to->cg, p, from->e.batches[i].bytes, from->e.batches[i].len), 0);
+        }
+        CHECK_EQ_INT(od_gc_load_finish(to->gc, p), 0);
+        CHECK_EQ_INT(od_cg_load_finish(to->cg, p), 0);
+    }
+}
+
+static void both_free(both *b)
+{
+    od_cg_destroy(b->cg);
+    od_gc_destroy(b->gc);
+    h_env_free(&b->e);
+}
+
+static void both_advance(both *b, int64_t ms)
+{
+    int64_t target = b->e.now + ms;
+    while (b->e.now < target) {
+        int64_t step = target - b->e.now < 100 ? target - b->e.now : 100;
+        b->e.now += step;
+        b->e.wake = -1;
+        od_gc_tick(b->gc);
+        od_cg_tick(b->cg);
+    }
+}
+
+/* A classic member's JoinGroup to the classic coordinator. */
+static void g_join(both *b, c_member *m, h_join *out)
+{
+    od_arena a;
+    od_arena_init(&a);
+    od_gc_protocol ps[2] = {{S("cooperative-sticky"), c_subscription(&a, m)},
+                            {S("range"), c_subscription(&a, m)}};
+    od_gc_join_args args = {
+        .group_id = S("g"),
+        .member_id = S(m->id),
+        .group_instance_id = S(m->instance),
+        .protocol_type = S("consumer"),
+        .protocols = ps,
+        .protocol_count = 2,
+        .session_timeout_ms = m->session_ms ? m->session_ms : 10000,
+        .rebalance_timeout_ms = 30000,
+        .client_id = S("c"),
+        .client_host = S("/10.0.0.2"),
+        .reason = S("test"),
+        .done = h_join_cb,
+        .done_ctx = out,
+    };
+    memset(out, 0, sizeof *out);
+    od_gc_join(b->gc, &args);
+    od_arena_release(&a);
+}
+
+/* ConsumerProtocolAssignment v1 of partitions of "t". */
+static od_bytes g_assignment(od_arena *a, const int32_t *ps, int n)
+{
+    od_consumer_protocol_assignment v;
+    od_consumer_protocol_assignment_init(&v);
+    od_consumer_protocol_assignment_topic_partition *tp = od_arena_alloc(a, sizeof *tp);
+    od_consumer_protocol_assignment_topic_partition_init(tp);
+    tp->topic = S("t");
+    tp->partitions = (od_int32_array){n, (int32_t *)ps};
+    v.assigned_partitions = (od_consumer_protocol_assignment_topic_partition_array){1, tp};
+    od_writer w;
+    od_writer_init(&w, 64);
+    od_write_i16(&w, 1);
+    od_consumer_protocol_assignment_encode(&v, &w, 1);
+    uint8_t *p = od_arena_alloc(a, w.len);
+    memcpy(p, w.buf, w.len);
+    od_bytes out = {p, (int32_t)w.len};
+    od_writer_free(&w);
+    return out;
+}
+
+/* Two classic members in a Stable classic group, {0,1} and {2,3} of "t",
+ * and a committed offset. */
+static void classic_group_of_two(both *b, c_member *c1, c_member *c2)
+{
+    h_join j1, j2;
+    g_join(b, c1, &j1);
+    g_join(b, c2, &j2);
+    both_advance(b, 10);
+    REQUIRE(j1.calls == 1 && j2.calls == 1);
+    h_copy(c1->id, sizeof c1->id, S(j1.member_id));
+    h_copy(c2->id, sizeof c2->id, S(j2.member_id));
+    c1->generation = c2->generation = j1.generation;
+    od_arena a;
+    od_arena_init(&a);
+    static const int32_t p01[] = {0, 1}, p23[] = {2, 3};
+    od_gc_assignment as[2] = {{S(c1->id), g_assignment(&a, p01, 2)},
+                              {S(c2->id), g_assignment(&a, p23, 2)}};
+    h_sync s1, s2;
+    memset(&s1, 0, sizeof s1);
+    memset(&s2, 0, sizeof s2);
+    const char *leader = strcmp(j1.leader, c1->id) == 0 ? c1->id : c2->id;
+    h_sync_req(b->gc, "g", leader == c1->id ? c2->id : c1->id, j1.generation, NULL, NULL, 0,
+               leader == c1->id ? &s2 : &s1);
+    h_sync_req(b->gc, "g", leader, j1.generation, NULL, as, 2, leader == c1->id ? &s1 : &s2);
+    CHECK_EQ_INT(s1.error, 0);
+    CHECK_EQ_INT(s2.error, 0);
+    CHECK_EQ_INT(h_state(b->gc, "g"), OD_GC_STABLE);
+    memcpy(c1->owned, p01, sizeof p01);
+    c1->owned_n = 2;
+    memcpy(c2->owned, p23, sizeof p23);
+    c2->owned_n = 2;
+    od_gc_offset_commit oc = {S("t"), 0, 42, -1, S(""), -1, 0};
+    CHECK_EQ_INT(od_gc_commit_offsets(b->gc, S("g"), S(c1->id), OD_STR_NULL, c1->generation, -1, &oc, 1), 0);
+    CHECK_EQ_INT(oc.error, 0);
+    od_arena_release(&a);
+}
+
+static int64_t committed(od_gc *gc)
+{
+    od_arena a;
+    od_arena_init(&a);
+    od_gc_offset_fetch f = {S("t"), 0, 0, 0, OD_STR_NULL, 0};
+    int16_t err = od_gc_fetch_offsets(gc, S("g"), false, &f, 1, false, &a, NULL, NULL);
+    od_arena_release(&a);
+    return err == 0 && f.error == 0 ? f.offset : -2;
+}
+
+static void test_upgrade_refused_when_disabled(void)
+{
+    both b;
+    both_create(&b, OD_CG_MIGRATION_DOWNGRADE);
+    c_member c1 = {0}, c2 = {0};
+    classic_group_of_two(&b, &c1, &c2);
+    k_member k = {0};
+    CHECK_EQ_INT(k_heartbeat(b.cg, &k, 0), OD_GC_GROUP_ID_NOT_FOUND);
+    CHECK(!od_cg_has_group(b.cg, S("g")));
+    CHECK_EQ_INT(h_members(b.gc, "g"), 2);
+    CHECK_EQ_INT(h_state(b.gc, "g"), OD_GC_STABLE);
+    both_free(&b);
+}
+
+static void test_upgrade_then_downgrade(void)
+{
+    both b;
+    both_create(&b, OD_CG_MIGRATION_BIDIRECTIONAL);
+    c_member c1 = {0}, c2 = {0};
+    classic_group_of_two(&b, &c1, &c2);
+    int32_t generation = c1.generation;
+
+    /* upgrade: a consumer-protocol member joins the classic group */
+    k_member k = {0};
+    CHECK_EQ_INT(k_heartbeat(b.cg, &k, 0), 0);
+    CHECK(od_cg_has_group(b.cg, S("g")));
+    CHECK_EQ_INT(h_members(b.gc, "g"), 0);
+    CHECK_EQ_INT(committed(b.gc), 42);
+    CHECK_EQ_INT(info(b.cg).member_count, 3);
+    CHECK_EQ_INT(info(b.cg).group_epoch, generation + 1);
+    CHECK(od_cg_member_is_classic(b.cg, S("g"), S(c1.id)));
+    CHECK(od_cg_member_is_classic(b.cg, S("g"), S(c2.id)));
+    /* the converted members kept their partitions at the old generation */
+    od_arena a;
+    od_arena_init(&a);
+    int32_t ep, n;
+    int8_t st;
+    od_cg_tp *tps;
+    CHECK(od_cg_member_get(b.cg, S("g"), S(c1.id), 0, &a, &ep, &st, &tps, &n));
+    CHECK_EQ_INT(ep, generation);
+    CHECK_EQ_INT(n, 2);
+    od_arena_release(&a);
+    CHECK_EQ_INT(k.owned_n, 0); /* everything is still owned by the classic members */
+
+    /* the group reconciles: classic members rejoin into the consumer group */
+    for (int round = 0; round < 6; round++) {
+        c_poll(b.cg, &c1);
+        c_poll(b.cg, &c2);
+        CHECK_EQ_INT(k_heartbeat(b.cg, &k, 0), 0);
+        CHECK(!overlap(k.owned, k.owned_n, c1.owned, c1.owned_n));
+        CHECK(!overlap(k.owned, k.owned_n, c2.owned, c2.owned_n));
+        CHECK(!overlap(c1.owned, c1.owned_n, c2.owned, c2.owned_n));
+    }
+    CHECK_EQ_INT(k.owned_n + c1.owned_n + c2.owned_n, 4);
+    CHECK(k.owned_n >= 1);
+    CHECK(strcmp(info(b.cg).state, "Stable") == 0);
+
+    /* a restart here reloads a consumer group with two classic members */
+    both r;
+    both_reload(&b, &r, OD_CG_MIGRATION_BIDIRECTIONAL);
+    CHECK(od_cg_has_group(r.cg, S("g")));
+    CHECK_EQ_INT(info(r.cg).member_count, 3);
+    CHECK(od_cg_member_is_classic(r.cg, S("g"), S(c2.id)));
+    CHECK_EQ_INT(h_members(r.gc, "g"), 0);
+    CHECK_EQ_INT(committed(r.gc), 42);
+    both_free(&r);
+
+    /* downgrade: the consumer-protocol member leaves */
+    int32_t epoch = info(b.cg).group_epoch;
+    CHECK_EQ_INT(k_heartbeat(b.cg, &k, -1), 0);
+    CHECK(!od_cg_has_group(b.cg, S("g")));
+    CHECK_EQ_INT(h_members(b.gc, "g"), 2);
+    CHECK_EQ_INT(h_generation(b.gc, "g"), epoch);
+    CHECK_EQ_INT(h_state(b.gc, "g"), OD_GC_PREPARING_REBALANCE);
+    CHECK_EQ_INT(committed(b.gc), 42);
+
+    /* a restart right after the downgrade reloads a classic group */
+    both_reload(&b, &r, OD_CG_MIGRATION_BIDIRECTIONAL);
+    CHECK(!od_cg_has_group(r.cg, S("g")));
+    CHECK_EQ_INT(h_members(r.gc, "g"), 2);
+    CHECK_EQ_INT(h_generation(r.gc, "g"), epoch);
+    CHECK_EQ_INT(committed(r.gc), 42);
+    both_free(&r);
+
+    /* the classic members rejoin the classic group and sync */
+    h_join j1, j2;
+    g_join(&b, &c1, &j1);
+    g_join(&b, &c2, &j2);
+    both_advance(&b, 10);
+    CHECK_EQ_INT(j1.calls, 1);
+    CHECK_EQ_INT(j1.error, 0);
+    CHECK_EQ_INT(j2.error, 0);
+    CHECK_EQ_INT(j1.generation, epoch + 1);
+    CHECK_EQ_INT(h_state(b.gc, "g"), OD_GC_COMPLETING_REBALANCE);
+    both_free(&b);
+}
+
+static void test_no_downgrade_without_policy(void)
+{
+    both b;
+    both_create(&b, OD_CG_MIGRATION_UPGRADE);
+    c_member c1 = {0}, c2 = {0};
+    classic_group_of_two(&b, &c1, &c2);
+    k_member k = {0};
+    CHECK_EQ_INT(k_heartbeat(b.cg, &k, 0), 0);
+    CHECK(od_cg_has_group(b.cg, S("g")));
+    CHECK_EQ_INT(k_heartbeat(b.cg, &k, -1), 0);
+    /* the group stays a consumer group of classic members */
+    CHECK(od_cg_has_group(b.cg, S("g")));
+    CHECK_EQ_INT(info(b.cg).member_count, 2);
+    CHECK_EQ_INT(h_members(b.gc, "g"), 0);
+    c_poll(b.cg, &c1);
+    CHECK_EQ_INT(c_heartbeat(b.cg, &c1), 0);
+    both_free(&b);
+}
+
+static void test_empty_classic_group_becomes_consumer_group(void)
+{
+    both b;
+    both_create(&b, OD_CG_MIGRATION_DISABLED);
+    c_member c1 = {0}, c2 = {0};
+    classic_group_of_two(&b, &c1, &c2);
+    od_gc_leave_member ls[2] = {{S(c1.id), OD_STR_NULL, OD_STR_NULL, 0},
+                                {S(c2.id), OD_STR_NULL, OD_STR_NULL, 0}};
+    CHECK_EQ_INT(od_gc_leave(b.gc, S("g"), ls, 2), 0);
+    CHECK_EQ_INT(h_members(b.gc, "g"), 0);
+    /* no policy needed for an empty group: its metadata is tombstoned */
+    k_member k = {0};
+    CHECK_EQ_INT(k_heartbeat(b.cg, &k, 0), 0);
+    CHECK_EQ_INT(k.owned_n, 4);
+    CHECK_EQ_INT(committed(b.gc), 42);
+    both r;
+    both_reload(&b, &r, OD_CG_MIGRATION_DISABLED);
+    CHECK(od_cg_has_group(r.cg, S("g")));
+    od_gc_state state = OD_GC_DEAD;
+    int32_t gen = -1;
+    od_gc_group_info(r.gc, S("g"), &state, &gen, NULL, NULL);
+    CHECK_EQ_INT(gen, 0); /* offsets only: the classic generation is gone */
+    CHECK_EQ_INT(committed(r.gc), 42);
+    both_free(&r);
+    both_free(&b);
+}
+
 OD_TEST_MAIN({"classic_member_joins_and_reconciles", test_classic_member_joins_and_reconciles},
              {"classic_member_errors", test_classic_member_errors},
              {"classic_session_and_leave", test_classic_session_and_leave},
-             {"classic_member_replays", test_classic_member_replays})
+             {"classic_member_replays", test_classic_member_replays},
+             {"upgrade_refused_when_disabled", test_upgrade_refused_when_disabled},
+             {"upgrade_then_downgrade", test_upgrade_then_downgrade},
+             {"no_downgrade_without_policy", test_no_downgrade_without_policy},
+             {"empty_classic_group_becomes_consumer_group", test_empty_classic_group_becomes_consumer_group})
