@@ -18,6 +18,14 @@
  *   9. A group is in the table from its first record (or first successful
  *      heartbeat) until its ConsumerGroupMetadata tombstone or its
  *      partition's unload.
+ *  10. A member is classic (JoinGroup) iff its member record carries
+ *      ClassicMemberMetadata; a ConsumerGroupHeartbeat rewrites the record
+ *      without it, a JoinGroup with it. A classic member's generation is
+ *      its member epoch and its session its JoinGroup's session timeout.
+ *  11. A conversion is one batch: the old type's records tombstoned and the
+ *      new type's written, then each coordinator's memory follows (replay
+ *      here; od_gc_release_group / od_gc_adopt_group there), so a reload
+ *      finds the group under exactly one type.
  *
  * Heartbeat flow (Kafka's consumerGroupHeartbeat):
  *   validate request -> find/create group -> find/create member (fencing

@@ -33,6 +33,10 @@
  *      subscribed partition that exists, each to exactly one member.
  *   5. Timers are virtual: nothing reads a clock but env.now_ms; session and
  *      rebalance timeouts fire only inside od_cg_tick.
+ *   6. A group id is a classic group (group_coordinator.h) or a consumer
+ *      group, never both; offsets stay with the classic coordinator in
+ *      either case. The conversions between them (below) move a group from
+ *      one to the other in one appended batch and keep its offsets.
  *
  * Member state machine (Kafka's MemberState), per heartbeat (reconcile):
  *
@@ -52,6 +56,28 @@
  * Group state (derived, Kafka's ConsumerGroup.State): Empty (no members),
  * Assigning (group_epoch > assignment_epoch), Reconciling (some member not
  * STABLE at assignment_epoch), Stable.
+ *
+ * Members of two kinds (KIP-848 migration): consumer-protocol members
+ * (ConsumerGroupHeartbeat) and classic members (JoinGroup, SyncGroup,
+ * Heartbeat, LeaveGroup; od_cg_classic_*), which go through the same
+ * member state machine: a JoinGroup is a heartbeat with the subscription
+ * and owned partitions of its ConsumerProtocolSubscription, SyncGroup
+ * hands out the assigned partitions, Heartbeat says REBALANCE_IN_PROGRESS
+ * when the member must rejoin to move on.
+ *
+ * Group type (group.consumer.migration.policy, Kafka 3.9's rules):
+ *
+ *   classic group --ConsumerGroupHeartbeat (epoch 0), non-empty, policy upgrade|bidirectional,
+ *                   protocol type "consumer", size <= group.consumer.max.size-->  consumer group
+ *                   (members become classic members at the classic generation, Stable, their
+ *                   last assignment current and target; GroupMetadata tombstoned)
+ *   classic group --same, refused--> GROUP_ID_NOT_FOUND (the group stays classic)
+ *   empty classic group --ConsumerGroupHeartbeat (epoch 0)--> tombstoned, a new consumer group
+ *   consumer group --the last consumer-protocol member leaves or is fenced, at least one classic
+ *                   member remains, policy downgrade|bidirectional, size <= group.max.size-->
+ *                   classic group (consumer records tombstoned, GroupMetadata written with
+ *                   generation = group epoch, then PreparingRebalance: every member rejoins)
+ *   empty consumer group --JoinGroup--> tombstoned, a classic group (od_cg_delete_group)
  *
  * Differences from Kafka 3.9, on purpose:
  *   - SubscribedTopicRegex (ConsumerGroupHeartbeat v1) is served as Kafka
@@ -79,7 +105,10 @@
  *     instead (sizes within one wherever a subscriber could take more).
  *
  * Threading: one od_cg is owned by one thread (the broker's group thread);
- * nothing here locks.
+ * nothing here locks. The classic coordinator given to od_cg_set_classic
+ * is owned by the same thread (the group lock): a conversion changes both,
+ * and may answer the classic coordinator's waiting JoinGroup/SyncGroup
+ * requests (REBALANCE_IN_PROGRESS) from inside od_cg_heartbeat.
  */
 #ifndef ODRADEK_BROKER_GROUPS_CONSUMER_GROUP_H
 #define ODRADEK_BROKER_GROUPS_CONSUMER_GROUP_H

@@ -110,9 +110,11 @@ typedef enum od_gc_state {
  * and ListGroups report it. */
 const char *od_gc_state_name(od_gc_state s);
 
-/* The group's protocol family. Only CLASSIC exists today; KIP-848's
- * "consumer" groups will be a second kind sharing the group table, offsets
- * and records. */
+/* The group's protocol family. KIP-848's consumer groups live in a second
+ * coordinator (consumer_group.h) that shares this one's records and keeps
+ * its offsets here; a group moves between the two by the online upgrade
+ * and downgrade (od_gc_group_export, od_gc_release_group,
+ * od_gc_adopt_group). */
 typedef enum od_gc_group_kind {
     OD_GC_KIND_CLASSIC,
 } od_gc_group_kind;

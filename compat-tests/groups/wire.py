@@ -373,6 +373,19 @@ def consumer_group_heartbeat(conn, group, member_id, epoch, topics=None, owned=N
     return out
 
 
+def list_groups_typed(conn):
+    """ListGroups v5 -> {group_id: (group_type, state, protocol_type)} (KIP-848's GroupType)."""
+    r = conn.request(16, 5, Writer().carray([], lambda w, s: w.cstring(s))
+                     .carray([], lambda w, t: w.cstring(t)).tags().done(), flexible=True)
+    r.i32()
+    assert r.i16() == NONE
+    out = {}
+    for gid, ptype, state, gtype in r.carray(lambda x: (x.cstring(), x.cstring(), x.cstring(), x.cstring(),
+                                                         x.tags())[:4]):
+        out[gid] = (gtype, state, ptype)
+    return out
+
+
 def _by_topic(items):
     by_topic = {}
     for (t, p), v in items:
