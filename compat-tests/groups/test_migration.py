@@ -14,9 +14,12 @@ from conftest import KIP848_PROPERTIES
 from groups_lib import committed, wait_until
 from membership import Member, commits_in_order, consumed, overlaps
 from test_group_members import PARTITIONS, CommitWatch, _settled
-from wire import Connection, list_groups_typed
+from wire import (MEMBER_ID_REQUIRED, NONE, REBALANCE_IN_PROGRESS, Connection, consumer_assignment,
+                  consumer_group_heartbeat, consumer_subscription, find_coordinator, heartbeat, join_group,
+                  list_groups_typed, offset_commit, offset_fetch, sync_group)
 
 PER_PARTITION_PER_PHASE = 30
+LOADING = (14, 15, 16)  # COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
 MIGRATION_PROPERTIES = dict(KIP848_PROPERTIES, **{"group.consumer.migration.policy": "bidirectional"})
 
 
@@ -127,3 +130,79 @@ def test_roll_classic_to_consumer_and_back(migration_broker, tmp_path):
     assert watch.reads > 0 and not watch.backwards, f"committed offsets went backwards: {watch.backwards}"
     assert all(any(ev["ev"] == "assigned" and ev["parts"] for ev in m.snapshot()) for m in everyone), \
         "a member never received partitions"
+
+
+def _wait_type(broker, group, want):
+    def check():
+        try:
+            return _group_type(broker, group) == want
+        except Exception:  # the broker is still loading
+            return False
+    wait_until(f"{group} to be a {want} group", check, seconds=60)
+
+
+@pytest.mark.kip848
+def test_conversions_survive_sigkill(migration_broker):
+    """Raw requests: a classic group (one member, one commit) is upgraded by a
+    ConsumerGroupHeartbeat, the broker is killed and restarted: the group is still a consumer
+    group with both members; the consumer member leaves (downgrade), kill and restart: a classic
+    group whose member rejoins by its member id; the commit survives all of it."""
+    broker = migration_broker
+    topic = harness.unique_topic("migrate-restart")
+    group = f"g-{topic}"
+    rdk.create_topic(broker, topic, partitions=2)
+    sub = consumer_subscription([topic])
+
+    def connect():
+        conn = Connection(broker.host, broker.port)
+        wait_until("the group coordinator", lambda: find_coordinator(conn, group)[0] == NONE, seconds=60)
+        return conn
+
+    def retried(call, error_of=lambda r: r):
+        """The call, again while the coordinator is still loading its partition."""
+        box = []
+
+        def attempt():
+            box[:] = [call()]
+            return error_of(box[0]) not in LOADING
+        wait_until("the coordinator to load the group", attempt, seconds=60)
+        return box[0]
+
+    with connect() as conn:
+        j = retried(lambda: join_group(conn, group, "", sub, session_ms=60000, rebalance_ms=60000),
+                    lambda r: r["error"])
+        assert j["error"] == MEMBER_ID_REQUIRED
+        classic_id = j["member_id"]
+        j = join_group(conn, group, classic_id, sub, session_ms=60000, rebalance_ms=60000)
+        assert j["error"] == NONE and j["leader"] == classic_id
+        generation = j["generation"]
+        err, _ = sync_group(conn, group, generation, classic_id,
+                            {classic_id: consumer_assignment(topic, [0, 1])})
+        assert err == NONE
+        assert offset_commit(conn, group, generation, classic_id, {(topic, 0): 5}) == {(topic, 0): NONE}
+
+        h = consumer_group_heartbeat(conn, group, "", 0, topics=[topic], owned=[])
+        assert h["error"] == NONE, h
+        consumer_id, epoch = h["member_id"], h["epoch"]
+        assert _group_type(broker, group) == "consumer"
+
+    broker.restart(hard=True)
+    _wait_type(broker, group, "consumer")
+    with connect() as conn:
+        # the classic member is inside, behind the new group epoch: it must rejoin
+        assert retried(lambda: heartbeat(conn, group, generation, classic_id)) == REBALANCE_IN_PROGRESS
+        h = consumer_group_heartbeat(conn, group, consumer_id, epoch, owned=[])
+        assert h["error"] == NONE, h
+        h = consumer_group_heartbeat(conn, group, consumer_id, -1)
+        assert h["error"] == NONE, h
+        assert _group_type(broker, group) == "classic"
+
+    broker.restart(hard=True)
+    _wait_type(broker, group, "classic")
+    with connect() as conn:
+        j = retried(lambda: join_group(conn, group, classic_id, sub, session_ms=60000, rebalance_ms=60000),
+                    lambda r: r["error"])
+        assert j["error"] == NONE and j["member_id"] == classic_id, j
+        assert j["generation"] > generation
+        err, got = offset_fetch(conn, group, [(topic, 0)])
+        assert err == NONE and got[(topic, 0)] == (5, NONE)
