@@ -23,8 +23,9 @@ LOADING = (14, 15, 16)  # COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABL
 MIGRATION_PROPERTIES = dict(KIP848_PROPERTIES, **{"group.consumer.migration.policy": "bidirectional"})
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def migration_broker(broker, scratch_root):
+    """One broker for this file's scenarios (the last one kills and restarts it)."""
     if isinstance(broker, harness.BrokerUnavailable):
         pytest.fail(broker.reason, pytrace=False)
     b = harness.Broker(broker.name, scratch_root, extra_properties=MIGRATION_PROPERTIES)
