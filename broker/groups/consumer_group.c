@@ -109,6 +109,10 @@ typedef struct cmember {
     int32_t classic_session_timeout_ms;
     cproto *protocols;
     int32_t protocol_count;
+    /* Kafka's consumer-group sync and join timeouts of a classic member:
+     * SyncGroup due after its JoinGroup, JoinGroup due after it was told
+     * REBALANCE_IN_PROGRESS; the member is fenced when it passes. */
+    int64_t classic_deadline;
 } cmember;
 
 typedef struct topicmeta {
@@ -466,6 +470,7 @@ static cmember *add_member(cgroup *g, od_str id)
     m->prev_epoch = -1;
     m->session_deadline = -1;
     m->rebalance_deadline = -1;
+    m->classic_deadline = -1;
     g->members[g->member_count++] = m;
     return m;
 }
@@ -3369,6 +3374,20 @@ void od_cg_classic_join(od_cg *cg, const od_cg_classic_join_args *a, od_arena *a
     out->member_id = resp.member_id;
     out->generation_id = resp.member_epoch;
     out->protocol_name = arena_str(arena, a->protocols[0].name);
+    /* scheduleConsumerGroupSyncTimeout (replaces a pending join timeout) */
+    cmember *m = find_member(g, resp.member_id, NULL);
+    if (m && m->classic) {
+        m->classic_deadline = arm(cg, now(cg) + (m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0));
+        request_wake(cg);
+    }
+}
+
+/* scheduleConsumerGroupJoinTimeoutIfAbsent */
+static void arm_join_timeout(od_cg *cg, cmember *m)
+{
+    if (m->classic_deadline < 0)
+        m->classic_deadline =
+            arm(cg, now(cg) + (m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0));
 }
 
 /* validateConsumerGroupMember + throwIfMemberDoesNotUseClassicProtocol. */
@@ -3471,12 +3490,16 @@ void od_cg_classic_sync(od_cg *cg, od_str group_id, od_str member_id, od_str ins
     /* throwIfRebalanceInProgress: a member that is still revoking finishes
      * that first. */
     if (err == OD_GC_NONE && g->group_epoch > m->epoch &&
-        m->state != OD_CG_MEMBER_UNREVOKED_PARTITIONS)
+        m->state != OD_CG_MEMBER_UNREVOKED_PARTITIONS) {
+        arm_join_timeout(cg, m);
+        request_wake(cg);
         err = OD_GC_REBALANCE_IN_PROGRESS;
+    }
     if (err != OD_GC_NONE) {
         out->error = err;
         return;
     }
+    m->classic_deadline = -1; /* cancelConsumerGroupSyncTimeout */
     arm_session(cg, m);
     request_wake(cg);
     out->protocol_type = arena_str(arena, protocol_type);
@@ -3501,8 +3524,11 @@ int16_t od_cg_classic_heartbeat(od_cg *cg, od_str group_id, od_str member_id, od
     /* The member rejoins to catch up with a new group epoch, to revoke, or
      * to collect partitions that became free. */
     if (m->epoch < g->group_epoch || m->state == OD_CG_MEMBER_UNREVOKED_PARTITIONS ||
-        (m->state == OD_CG_MEMBER_UNRELEASED_PARTITIONS && !waiting_on_unreleased(g, m)))
+        (m->state == OD_CG_MEMBER_UNRELEASED_PARTITIONS && !waiting_on_unreleased(g, m))) {
+        arm_join_timeout(cg, m);
+        request_wake(cg);
         return OD_GC_REBALANCE_IN_PROGRESS;
+    }
     return OD_GC_NONE;
 }
 
@@ -4247,6 +4273,8 @@ static bool fire_one(od_cg *cg, int64_t t)
                 cmember *m = g->members[i];
                 bool session = m->session_deadline >= 0 && m->session_deadline <= t;
                 bool rebalance = m->rebalance_deadline >= 0 && m->rebalance_deadline <= t;
+                /* a classic member's join or sync timeout fences like a session */
+                session = session || (m->classic_deadline >= 0 && m->classic_deadline <= t);
                 if (!session && !rebalance)
                     continue;
                 if (rebalance && !session &&
@@ -4262,8 +4290,11 @@ static bool fire_one(od_cg *cg, int64_t t)
                 if (err != OD_GC_NONE) {
                     /* still here: try again later */
                     int64_t retry = arm(cg, t + RETRY_MS);
-                    if (session)
+                    if (session) {
                         m->session_deadline = retry;
+                        if (m->classic_deadline >= 0)
+                            m->classic_deadline = retry;
+                    }
                     if (rebalance)
                         m->rebalance_deadline = retry;
                     continue;
@@ -4287,6 +4318,7 @@ void od_cg_tick(od_cg *cg)
             for (int32_t i = 0; i < g->member_count; i++) {
                 d = min_deadline(d, g->members[i]->session_deadline);
                 d = min_deadline(d, g->members[i]->rebalance_deadline);
+                d = min_deadline(d, g->members[i]->classic_deadline);
             }
     cg->armed_min = -1;
     if (d >= 0)

@@ -381,6 +381,57 @@ static void test_classic_session_and_leave(void)
     h_env_free(&e);
 }
 
+static void test_classic_join_and_sync_timeouts(void)
+{
+    h_env e;
+    memset(&e, 0, sizeof e);
+    e.now = 1000000;
+    e.wake = -1;
+    od_cg *cg = cg_create(&e);
+    set_topic(cg, "t", 1, 2);
+    k_member k = {0};
+    CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+    /* joins, heartbeats (so its session lives) but never syncs: fenced
+     * when its rebalance timeout (30 s) passes */
+    c_member c = {.session_ms = 20000};
+    CHECK_EQ_INT(c_join_ex(cg, &c, "consumer", false), 0);
+    for (int i = 0; i < 5; i++) {
+        cg_advance(cg, &e, 5000);
+        CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+        CHECK(c_heartbeat(cg, &c) != OD_GC_UNKNOWN_MEMBER_ID);
+    }
+    CHECK_EQ_INT(info(cg).member_count, 2);
+    cg_advance(cg, &e, 5001);
+    CHECK_EQ_INT(info(cg).member_count, 1);
+    CHECK_EQ_INT(c_heartbeat(cg, &c), OD_GC_UNKNOWN_MEMBER_ID);
+
+    /* a member that syncs stays; told to rejoin, it must within 30 s */
+    c_member d = {.session_ms = 20000};
+    CHECK_EQ_INT(c_join_ex(cg, &d, "consumer", false), 0);
+    CHECK_EQ_INT(c_sync(cg, &d), 0);
+    cg_advance(cg, &e, 31000 / 2);
+    CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+    CHECK_EQ_INT(c_heartbeat(cg, &d), 0);
+    cg_advance(cg, &e, 31000 / 2);
+    CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+    CHECK_EQ_INT(c_heartbeat(cg, &d), 0);
+    CHECK_EQ_INT(info(cg).member_count, 2);
+    k_member k2 = {0};
+    CHECK_EQ_INT(k_heartbeat(cg, &k2, 0), 0); /* a new group epoch */
+    CHECK_EQ_INT(c_heartbeat(cg, &d), OD_GC_REBALANCE_IN_PROGRESS);
+    for (int i = 0; i < 5; i++) {
+        cg_advance(cg, &e, 5000);
+        CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
+        CHECK_EQ_INT(k_heartbeat(cg, &k2, 0), 0);
+        CHECK_EQ_INT(c_heartbeat(cg, &d), OD_GC_REBALANCE_IN_PROGRESS);
+    }
+    cg_advance(cg, &e, 5001);
+    CHECK_EQ_INT(c_heartbeat(cg, &d), OD_GC_UNKNOWN_MEMBER_ID);
+    CHECK_EQ_INT(info(cg).member_count, 2);
+    od_cg_destroy(cg);
+    h_env_free(&e);
+}
+
 static void test_classic_member_replays(void)
 {
     h_env e;
@@ -760,6 +811,7 @@ static void test_empty_classic_group_becomes_consumer_group(void)
 OD_TEST_MAIN({"classic_member_joins_and_reconciles", test_classic_member_joins_and_reconciles},
              {"classic_member_errors", test_classic_member_errors},
              {"classic_session_and_leave", test_classic_session_and_leave},
+             {"classic_join_and_sync_timeouts", test_classic_join_and_sync_timeouts},
              {"classic_member_replays", test_classic_member_replays},
              {"upgrade_refused_when_disabled", test_upgrade_refused_when_disabled},
              {"upgrade_then_downgrade", test_upgrade_then_downgrade},
