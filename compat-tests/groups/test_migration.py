@@ -19,6 +19,7 @@ from wire import (MEMBER_ID_REQUIRED, NONE, REBALANCE_IN_PROGRESS, Connection, c
                   list_groups_typed, offset_commit, offset_fetch, sync_group)
 
 PER_PARTITION_PER_PHASE = 30
+MEMBERS = 2  # each step starts a JVM: two members keep the file well under a minute per broker
 LOADING = (14, 15, 16)  # COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
 MIGRATION_PROPERTIES = dict(KIP848_PROPERTIES, **{"group.consumer.migration.policy": "bidirectional"})
 
@@ -86,22 +87,22 @@ def test_roll_classic_to_consumer_and_back(migration_broker, tmp_path):
 
     watch = CommitWatch(broker, group, topic)
     try:
-        for _ in range(3):
+        for _ in range(MEMBERS):
             join("classic")
-        wait_settled("three classic members")
+        wait_settled("classic members")
         assert _group_type(broker, group) == "classic"
 
         replace("classic", "consumer")
         assert _group_type(broker, group) == "consumer", "the first consumer member upgraded the group"
-        replace("classic", "consumer")
-        replace("classic", "consumer")
+        for _ in range(MEMBERS - 1):
+            replace("classic", "consumer")
         phase += 1
         produce()
 
         replace("consumer", "classic")
         assert _group_type(broker, group) == "consumer", "classic members live inside the consumer group"
-        replace("consumer", "classic")
-        replace("consumer", "classic")
+        for _ in range(MEMBERS - 1):
+            replace("consumer", "classic")
         assert _group_type(broker, group) == "classic", "the last consumer member's leave downgraded the group"
         phase += 1
         produce()
@@ -144,17 +145,18 @@ def _wait_type(broker, group, want):
 
 @pytest.mark.kip848
 def test_conversions_survive_sigkill(migration_broker):
-    """Raw requests: a classic group (one member, one commit) is upgraded by a
-    ConsumerGroupHeartbeat, the broker is killed and restarted: the group is still a consumer
-    group with both members; the consumer member leaves (downgrade), kill and restart: a classic
-    group whose member rejoins by its member id; the commit survives all of it."""
+    """Raw requests: two classic groups (one member and one commit each) are upgraded by a
+    ConsumerGroupHeartbeat; in the second the consumer member then leaves (downgrade). After
+    SIGKILL and a restart, the first is a consumer group whose classic member must rejoin and
+    whose consumer member carries on, the second a classic group whose member rejoins by its
+    member id; both commits survive."""
     broker = migration_broker
     topic = harness.unique_topic("migrate-restart")
-    group = f"g-{topic}"
+    upgraded, round_trip = f"g-{topic}-up", f"g-{topic}-back"
     rdk.create_topic(broker, topic, partitions=2)
     sub = consumer_subscription([topic])
 
-    def connect():
+    def connect(group):
         conn = Connection(broker.host, broker.port)
         wait_until("the group coordinator", lambda: find_coordinator(conn, group)[0] == NONE, seconds=60)
         return conn
@@ -169,41 +171,45 @@ def test_conversions_survive_sigkill(migration_broker):
         wait_until("the coordinator to load the group", attempt, seconds=60)
         return box[0]
 
-    with connect() as conn:
-        j = retried(lambda: join_group(conn, group, "", sub, session_ms=60000, rebalance_ms=60000),
-                    lambda r: r["error"])
-        assert j["error"] == MEMBER_ID_REQUIRED
-        classic_id = j["member_id"]
-        j = join_group(conn, group, classic_id, sub, session_ms=60000, rebalance_ms=60000)
-        assert j["error"] == NONE and j["leader"] == classic_id
-        generation = j["generation"]
-        err, _ = sync_group(conn, group, generation, classic_id,
-                            {classic_id: consumer_assignment(topic, [0, 1])})
-        assert err == NONE
-        assert offset_commit(conn, group, generation, classic_id, {(topic, 0): 5}) == {(topic, 0): NONE}
+    def classic_then_upgraded(group, offset):
+        with connect(group) as conn:
+            j = retried(lambda: join_group(conn, group, "", sub, session_ms=60000, rebalance_ms=60000),
+                        lambda r: r["error"])
+            assert j["error"] == MEMBER_ID_REQUIRED
+            member = j["member_id"]
+            j = join_group(conn, group, member, sub, session_ms=60000, rebalance_ms=60000)
+            assert j["error"] == NONE and j["leader"] == member
+            err, _ = sync_group(conn, group, j["generation"], member,
+                                {member: consumer_assignment(topic, [0, 1])})
+            assert err == NONE
+            assert offset_commit(conn, group, j["generation"], member, {(topic, 0): offset}) == \
+                {(topic, 0): NONE}
+            h = consumer_group_heartbeat(conn, group, "", 0, topics=[topic], owned=[])
+            assert h["error"] == NONE, h
+            assert _group_type(broker, group) == "consumer"
+            return member, j["generation"], h["member_id"], h["epoch"]
 
-        h = consumer_group_heartbeat(conn, group, "", 0, topics=[topic], owned=[])
+    up_classic, up_generation, up_consumer, up_epoch = classic_then_upgraded(upgraded, 5)
+    rt_classic, rt_generation, rt_consumer, _ = classic_then_upgraded(round_trip, 7)
+    with connect(round_trip) as conn:
+        h = consumer_group_heartbeat(conn, round_trip, rt_consumer, -1)
         assert h["error"] == NONE, h
-        consumer_id, epoch = h["member_id"], h["epoch"]
-        assert _group_type(broker, group) == "consumer"
+    assert _group_type(broker, round_trip) == "classic"
 
     broker.restart(hard=True)
-    _wait_type(broker, group, "consumer")
-    with connect() as conn:
+    _wait_type(broker, upgraded, "consumer")
+    _wait_type(broker, round_trip, "classic")
+    with connect(upgraded) as conn:
         # the classic member is inside, behind the new group epoch: it must rejoin
-        assert retried(lambda: heartbeat(conn, group, generation, classic_id)) == REBALANCE_IN_PROGRESS
-        h = consumer_group_heartbeat(conn, group, consumer_id, epoch, owned=[])
+        assert retried(lambda: heartbeat(conn, upgraded, up_generation, up_classic)) == REBALANCE_IN_PROGRESS
+        h = consumer_group_heartbeat(conn, upgraded, up_consumer, up_epoch, owned=[])
         assert h["error"] == NONE, h
-        h = consumer_group_heartbeat(conn, group, consumer_id, -1)
-        assert h["error"] == NONE, h
-        assert _group_type(broker, group) == "classic"
-
-    broker.restart(hard=True)
-    _wait_type(broker, group, "classic")
-    with connect() as conn:
-        j = retried(lambda: join_group(conn, group, classic_id, sub, session_ms=60000, rebalance_ms=60000),
-                    lambda r: r["error"])
-        assert j["error"] == NONE and j["member_id"] == classic_id, j
-        assert j["generation"] > generation
-        err, got = offset_fetch(conn, group, [(topic, 0)])
+        err, got = offset_fetch(conn, upgraded, [(topic, 0)])
         assert err == NONE and got[(topic, 0)] == (5, NONE)
+    with connect(round_trip) as conn:
+        j = retried(lambda: join_group(conn, round_trip, rt_classic, sub, session_ms=60000,
+                                       rebalance_ms=60000), lambda r: r["error"])
+        assert j["error"] == NONE and j["member_id"] == rt_classic, j
+        assert j["generation"] > rt_generation
+        err, got = offset_fetch(conn, round_trip, [(topic, 0)])
+        assert err == NONE and got[(topic, 0)] == (7, NONE)
