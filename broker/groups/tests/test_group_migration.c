@@ -665,6 +665,32 @@ static int64_t committed(od_gc *gc)
     return err == 0 && f.error == 0 ? f.offset : -2;
 }
 
+static void test_upgrade_answers_waiting_joins(void)
+{
+    both b;
+    both_create(&b, OD_CG_MIGRATION_UPGRADE);
+    c_member c1 = {0}, c2 = {0}, c3 = {0};
+    classic_group_of_two(&b, &c1, &c2);
+    /* a third member's JoinGroup waits for the others to rejoin */
+    h_join j3;
+    g_join(&b, &c3, &j3);
+    CHECK_EQ_INT(j3.calls, 0);
+    CHECK_EQ_INT(h_state(b.gc, "g"), OD_GC_PREPARING_REBALANCE);
+    k_member k = {0};
+    CHECK_EQ_INT(k_heartbeat(b.cg, &k, 0), 0);
+    /* convertToConsumerGroup: the waiting join is told to rejoin, now into
+     * the consumer group, where it lands as a classic member */
+    CHECK_EQ_INT(j3.calls, 1);
+    CHECK_EQ_INT(j3.error, OD_GC_REBALANCE_IN_PROGRESS);
+    CHECK_EQ_INT(info(b.cg).member_count, 4);
+    h_copy(c3.id, sizeof c3.id, S(j3.member_id));
+    c3.owned_n = 0;
+    CHECK_EQ_INT(c_join_ex(b.cg, &c3, "consumer", true), 0);
+    CHECK(od_cg_member_is_classic(b.cg, S("g"), S(c3.id)));
+    CHECK_EQ_INT(info(b.cg).member_count, 4);
+    both_free(&b);
+}
+
 static void test_upgrade_refused_when_disabled(void)
 {
     both b;
@@ -815,5 +841,6 @@ OD_TEST_MAIN({"classic_member_joins_and_reconciles", test_classic_member_joins_a
              {"classic_member_replays", test_classic_member_replays},
              {"upgrade_refused_when_disabled", test_upgrade_refused_when_disabled},
              {"upgrade_then_downgrade", test_upgrade_then_downgrade},
+             {"upgrade_answers_waiting_joins", test_upgrade_answers_waiting_joins},
              {"no_downgrade_without_policy", test_no_downgrade_without_policy},
              {"empty_classic_group_becomes_consumer_group", test_empty_classic_group_becomes_consumer_group})
