@@ -63,7 +63,9 @@
  * member state machine: a JoinGroup is a heartbeat with the subscription
  * and owned partitions of its ConsumerProtocolSubscription, SyncGroup
  * hands out the assigned partitions, Heartbeat says REBALANCE_IN_PROGRESS
- * when the member must rejoin to move on.
+ * when the member must rejoin to move on. As in Kafka 3.9.2, a classic
+ * member is admitted into a consumer group with members whatever the
+ * migration policy (Kafka 4.x refuses it under "disabled", KAFKA-20640).
  *
  * Group type (group.consumer.migration.policy, Kafka 3.9's rules):
  *

@@ -14,7 +14,7 @@ from conftest import KIP848_PROPERTIES
 from groups_lib import committed, wait_until
 from membership import Member, commits_in_order, consumed, overlaps
 from test_group_members import PARTITIONS, CommitWatch, _settled
-from wire import (MEMBER_ID_REQUIRED, NONE, REBALANCE_IN_PROGRESS, Connection, consumer_assignment,
+from wire import (GROUP_ID_NOT_FOUND, MEMBER_ID_REQUIRED, NONE, REBALANCE_IN_PROGRESS, Connection, consumer_assignment,
                   consumer_group_heartbeat, consumer_subscription, find_coordinator, heartbeat, join_group,
                   list_groups_typed, offset_commit, offset_fetch, sync_group)
 
@@ -213,3 +213,42 @@ def test_conversions_survive_sigkill(migration_broker):
         assert j["generation"] > rt_generation
         err, got = offset_fetch(conn, round_trip, [(topic, 0)])
         assert err == NONE and got[(topic, 0)] == (7, NONE)
+
+
+@pytest.mark.kip848
+def test_classic_member_joins_consumer_group_with_policy_disabled(kip848_broker):
+    """Kafka 3.9.2 (group.consumer.migration.policy=disabled, its default) admits a classic
+    member into a consumer group that has members (classicGroupJoinToConsumerGroup has no policy
+    check; later versions refuse it, KAFKA-20640): generation = member epoch, protocol type
+    consumer; and refuses the opposite, a consumer-protocol member joining a classic group."""
+    broker = kip848_broker
+    if isinstance(broker, harness.BrokerUnavailable):
+        pytest.fail(broker.reason, pytrace=False)
+    topic = harness.unique_topic("migrate-disabled")
+    group, classic_group = f"g-{topic}", f"g-{topic}-classic"
+    rdk.create_topic(broker, topic, partitions=2)
+    sub = consumer_subscription([topic])
+    with Connection(broker.host, broker.port) as conn:
+        wait_until("the group coordinator", lambda: find_coordinator(conn, group)[0] == NONE, seconds=60)
+        h = {"error": LOADING[0]}
+        wait_until("the consumer member to join",
+                   lambda: h.update(consumer_group_heartbeat(conn, group, "", 0, topics=[topic], owned=[]))
+                   or h["error"] not in LOADING, seconds=60)
+        assert h["error"] == NONE, h
+        j = join_group(conn, group, "", sub)
+        assert j["error"] == MEMBER_ID_REQUIRED
+        j = join_group(conn, group, j["member_id"], sub)
+        assert j["error"] == NONE, j
+        assert j["generation"] == h["epoch"] + 1 and j["members"] == [] and j["leader"] == ""
+        assert _group_type(broker, group) == "consumer"
+
+        wait_until("the group coordinator", lambda: find_coordinator(conn, classic_group)[0] == NONE,
+                   seconds=60)
+        j = {"error": LOADING[0]}
+        wait_until("the classic member to join",
+                   lambda: j.update(join_group(conn, classic_group, "", sub)) or j["error"] not in LOADING,
+                   seconds=60)
+        j = join_group(conn, classic_group, j["member_id"], sub)
+        assert j["error"] == NONE, j
+        h = consumer_group_heartbeat(conn, classic_group, "", 0, topics=[topic], owned=[])
+        assert h["error"] == GROUP_ID_NOT_FOUND, h
