@@ -121,7 +121,10 @@ od_handler_status od_handle_metadata(od_rctx *ctx)
         od_metadata_response_metadata_response_topic *out = &items[i];
         od_metadata_response_metadata_response_topic_init(out);
         const od_mi_topic *t;
-        if (rt->name.len < 0) {
+        /* As Kafka's handleTopicMetadataRequest: a topic with an id is looked
+         * up by id, whatever its name says (the Java 4.x consumer asks for
+         * the topics of its KIP-848 assignment by id, with an empty name). */
+        if (rt->name.len < 0 || !od_uuid_is_zero(&rt->topic_id)) {
             t = od_mimage_topic_by_id(b->image, &rt->topic_id);
             if (t == NULL) {
                 out->error_code = OD_ERR_UNKNOWN_TOPIC_ID;

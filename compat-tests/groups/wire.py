@@ -526,3 +526,24 @@ def delete_topics(conn, names, version=6, timeout_ms=30000, messages=False):
     r = conn.request(20, version, Writer().array(names, lambda w, n: w.string(n)).i32(timeout_ms).done())
     r.i32()
     return dict(r.array(lambda x: (x.string(), x.i16())))
+
+
+def metadata_v12(conn, topics):
+    """Metadata v12 for [(topic_id bytes16, name or None)] -> [(error, name, topic_id, partitions)]."""
+    body = (Writer().carray(topics, lambda w, t: w.uuid(t[0]).cstring(t[1]).tags())
+            .i8(0).i8(0).tags().done())
+    r = conn.request(3, 12, body, flexible=True)
+    r.i32()  # throttle
+    r.carray(lambda x: (x.i32(), x.cstring(), x.i32(), x.cstring(), x.tags()))  # brokers
+    r.cstring()  # cluster id
+    r.i32()  # controller id
+
+    def topic(x):
+        err, name, tid, _internal = x.i16(), x.cstring(), x.uuid(), x.i8()
+        parts = x.carray(lambda p: (p.i16(), p.i32(), p.i32(), p.i32(), p.carray(lambda q: q.i32()),
+                                    p.carray(lambda q: q.i32()), p.carray(lambda q: q.i32()), p.tags())[1])
+        x.i32()  # authorized operations
+        x.tags()
+        return err, name, tid, parts
+
+    return r.carray(topic)
