@@ -13,6 +13,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 
 public class KraftScenario {
@@ -64,7 +66,16 @@ public class KraftScenario {
             Map<String, TopicDescription> topics = null;
             for (int attempt = 0; attempt < 60; attempt++) {
                 Collection<String> names = admin.listTopics().names().get();
-                topics = admin.describeTopics(names).allTopicNames().get();
+                try {
+                    topics = admin.describeTopics(names).allTopicNames().get();
+                } catch (ExecutionException e) {
+                    // A deleted topic still listed by a cache that has not settled yet.
+                    if (!(e.getCause() instanceof UnknownTopicOrPartitionException))
+                        throw e;
+                    topics = null;
+                    Thread.sleep(500);
+                    continue;
+                }
                 TopicDescription doomed = topics.get("doomed");
                 TopicDescription events = topics.get("events.v1");
                 boolean settled = !topics.containsKey("bulk-3") && doomed != null
