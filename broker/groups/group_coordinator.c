@@ -2935,7 +2935,7 @@ void od_gc_release_group(od_gc *gc, od_str group_id)
     clear_group_metadata(g);
     g->join_kind = JOIN_NONE;
     g->join_deadline = -1;
-    g->state = OD_GC_EMPTY;
+    set_state(gc, g, OD_GC_EMPTY);
     clear_subscribed(g);
     if (g->offset_count == 0 && g->txn_offset_count == 0)
         destroy_group(gc, g);
@@ -2956,7 +2956,7 @@ int od_gc_adopt_group(od_gc *gc, od_str group_id, od_bytes value)
         (g = loading_group(gc, group_id)) != NULL && load_group_value(gc, g, &v)) {
         /* As a loaded group (Stable, every member a session), then Kafka's
          * prepareRebalance after a downgrade: every member rejoins. */
-        g->state = g->member_count ? OD_GC_STABLE : OD_GC_EMPTY;
+        set_state(gc, g, g->member_count ? OD_GC_STABLE : OD_GC_EMPTY);
         compute_subscribed(g);
         for (int32_t i = 0; i < g->member_count; i++)
             schedule_heartbeat(gc, g->members[i]);
