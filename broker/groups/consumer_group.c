@@ -3693,6 +3693,12 @@ static int16_t upgrade_classic_group(od_cg *cg, od_str group_id, const od_gc_exp
         *msg = "The group is a classic group that cannot be upgraded to a consumer group.";
         return OD_GC_GROUP_ID_NOT_FOUND;
     }
+    /* throwIfConsumerGroupIsFull for the joining member: Kafka throws after
+     * the conversion was computed, so nothing of it is written. */
+    if (x->member_count >= cg->cfg.max_size) {
+        *msg = "The consumer group has reached its maximum capacity.";
+        return OD_GC_GROUP_MAX_SIZE_REACHED;
+    }
     int32_t n = x->member_count;
     view_member *v = od_arena_calloc(a, (size_t)n, sizeof *v);
     tpset *assigned = od_arena_calloc(a, (size_t)n, sizeof *assigned);

@@ -73,7 +73,8 @@
  *                   protocol type "consumer", size <= group.consumer.max.size-->  consumer group
  *                   (members become classic members at the classic generation, Stable, their
  *                   last assignment current and target; GroupMetadata tombstoned)
- *   classic group --same, refused--> GROUP_ID_NOT_FOUND (the group stays classic)
+ *   classic group --same, refused--> GROUP_ID_NOT_FOUND (the group stays classic);
+ *                   GROUP_MAX_SIZE_REACHED when it has exactly group.consumer.max.size members
  *   empty classic group --ConsumerGroupHeartbeat (epoch 0)--> tombstoned, a new consumer group
  *   consumer group --the last consumer-protocol member leaves or is fenced, at least one classic
  *                   member remains, policy downgrade|bidirectional, size <= group.max.size-->

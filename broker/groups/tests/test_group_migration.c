@@ -496,7 +496,16 @@ typedef struct both {
     od_cg *cg;
 } both;
 
+static void both_create_sized(both *b, od_cg_migration_policy policy, int32_t consumer_max,
+                              int32_t classic_max);
+
 static void both_create(both *b, od_cg_migration_policy policy)
+{
+    both_create_sized(b, policy, INT32_MAX, INT32_MAX);
+}
+
+static void both_create_sized(both *b, od_cg_migration_policy policy, int32_t consumer_max,
+                              int32_t classic_max)
 {
     od_gc_config gcfg;
     od_gc_config_default(&gcfg);
@@ -508,6 +517,8 @@ static void both_create(both *b, od_cg_migration_policy policy)
     cfg.offsets_topic_num_partitions = 4;
     cfg.member_id_seed = 11;
     cfg.migration_policy = policy;
+    cfg.max_size = consumer_max;
+    cfg.classic_max_size = classic_max;
     od_gc_env env = {&b->e, h_now, h_wake, h_append};
     b->cg = od_cg_create(&cfg, &env);
     for (int32_t p = 0; p < 4; p++) {
@@ -788,6 +799,42 @@ static void test_upgrade_then_downgrade(void)
     both_free(&b);
 }
 
+static void test_conversion_size_limits(void)
+{
+    /* more classic members than group.consumer.max.size: not upgraded */
+    both b;
+    both_create_sized(&b, OD_CG_MIGRATION_BIDIRECTIONAL, 1, INT32_MAX);
+    c_member c1 = {0}, c2 = {0};
+    classic_group_of_two(&b, &c1, &c2);
+    int batches = b.e.n_batches;
+    k_member k = {0};
+    CHECK_EQ_INT(k_heartbeat(b.cg, &k, 0), OD_GC_GROUP_ID_NOT_FOUND);
+    CHECK_EQ_INT(b.e.n_batches, batches);
+    both_free(&b);
+    /* exactly as many: no room for the joining member, nothing written */
+    both_create_sized(&b, OD_CG_MIGRATION_BIDIRECTIONAL, 2, INT32_MAX);
+    memset(&c1, 0, sizeof c1);
+    memset(&c2, 0, sizeof c2);
+    classic_group_of_two(&b, &c1, &c2);
+    batches = b.e.n_batches;
+    memset(&k, 0, sizeof k);
+    CHECK_EQ_INT(k_heartbeat(b.cg, &k, 0), OD_GC_GROUP_MAX_SIZE_REACHED);
+    CHECK_EQ_INT(b.e.n_batches, batches);
+    CHECK_EQ_INT(h_members(b.gc, "g"), 2);
+    both_free(&b);
+    /* more remaining classic members than group.max.size: no downgrade */
+    both_create_sized(&b, OD_CG_MIGRATION_BIDIRECTIONAL, INT32_MAX, 1);
+    memset(&c1, 0, sizeof c1);
+    memset(&c2, 0, sizeof c2);
+    classic_group_of_two(&b, &c1, &c2);
+    memset(&k, 0, sizeof k);
+    CHECK_EQ_INT(k_heartbeat(b.cg, &k, 0), 0);
+    CHECK_EQ_INT(k_heartbeat(b.cg, &k, -1), 0);
+    CHECK(od_cg_has_group(b.cg, S("g")));
+    CHECK_EQ_INT(info(b.cg).member_count, 2);
+    both_free(&b);
+}
+
 static void test_no_downgrade_without_policy(void)
 {
     both b;
@@ -843,4 +890,5 @@ OD_TEST_MAIN({"classic_member_joins_and_reconciles", test_classic_member_joins_a
              {"upgrade_then_downgrade", test_upgrade_then_downgrade},
              {"upgrade_answers_waiting_joins", test_upgrade_answers_waiting_joins},
              {"no_downgrade_without_policy", test_no_downgrade_without_policy},
+             {"conversion_size_limits", test_conversion_size_limits},
              {"empty_classic_group_becomes_consumer_group", test_empty_classic_group_becomes_consumer_group})
