@@ -310,7 +310,7 @@ static int open_topic(od_broker *b, const od_mi_topic *t, char *err, size_t err_
             snprintf(err, err_len, "cannot open the log of %s-%d: %s", t->name, i, od_st_err_name(st));
             goto fail;
         }
-        od_partition_metadata_write(b->io, od_log_dir(p->log), &t->id);
+        od_partition_metadata_ensure(b->io, od_log_dir(p->log), &t->id);
         /* One replica: everything in the log is committed. */
         od_log_set_high_watermark(p->log, od_log_end_offset(p->log));
     }
@@ -366,7 +366,7 @@ static int open_new_partitions(od_broker *b, od_broker_topic *bt, const od_mi_to
             free(p);
             return -1;
         }
-        od_partition_metadata_write(b->io, od_log_dir(p->log), &t->id);
+        od_partition_metadata_ensure(b->io, od_log_dir(p->log), &t->id);
         od_log_set_high_watermark(p->log, od_log_end_offset(p->log));
         grown[i] = p;
     }
@@ -437,7 +437,7 @@ static staged_log *stage_new_logs(od_broker *b, const od_mrec *recs, int32_t cou
         od_broker_unlock(b);
         /* The partition's own file: no shared state, no lock. */
         if (sl->log != NULL)
-            od_partition_metadata_write(b->io, od_log_dir(sl->log), &mt->id);
+            od_partition_metadata_ensure(b->io, od_log_dir(sl->log), &mt->id);
     }
     return st;
 }

@@ -58,6 +58,11 @@ od_st_err od_ckpt_read_epochs(od_fio *io, const char *dir, od_epoch_entry **e, s
 
 od_st_err od_partition_metadata_write(od_fio *io, const char *dir, const od_uuid *topic_id);
 od_st_err od_partition_metadata_read(od_fio *io, const char *dir, od_uuid *topic_id);
+/* Makes dir/partition.metadata name topic_id: nothing is written when it
+ * already does, otherwise it is rewritten in place without fsync. For owners that call it at every open of the log from durable metadata
+ * (the broker, from the committed image), so a copy a crash lost or tore is
+ * rewritten at the next start (invariant 9 of partition_log.c). */
+od_st_err od_partition_metadata_ensure(od_fio *io, const char *dir, const od_uuid *topic_id);
 
 /* Kafka's text form of a Uuid: URL-safe base64 without padding (22 chars). */
 void od_uuid_to_base64(const od_uuid *u, char out[23]);

@@ -365,6 +365,8 @@ static int ft_fsync(od_fio *io, int fd)
 {
     od_fio_fault *f = FAULT(io);
     int rc = fault_gate(f, OD_FIO_OP_FSYNC);
+    if (rc == 0)
+        f->fsyncs++;
     if (rc == 0 && f->skip_fsync)
         return 0;
     return rc ? rc : f->inner->m->fsync(f->inner, fd);

@@ -136,6 +136,7 @@ typedef struct od_fio_fault {
     int64_t mutating_calls; /* calls in OD_FIO_OP_MUTATING */
     int64_t bytes_written;
     int64_t faults;         /* injected failures */
+    int64_t fsyncs;         /* fsync calls that reached the gate (tests count durability work) */
 } od_fio_fault;
 
 /* Starts a transparent wrapper: nothing is injected until fields are set. */

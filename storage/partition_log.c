@@ -30,6 +30,27 @@
  *      message.timestamp.before/after.max.ms around the append's clock;
  *      one such record refuses the whole set (OD_ST_INVALID_TIMESTAMP).
  *      Follower appends and LogAppendTime topics are not checked (Kafka).
+ *   9. Creating a log makes nothing durable by itself. od_log_open of a log
+ *      with no segment (a new partition, or one whose files a crash lost)
+ *      creates the directory, an empty segment and its preallocated indexes
+ *      without any fsync, of them or of either directory: an empty log holds
+ *      nothing acknowledged, and its owner recreates it at the next start
+ *      (the broker opens a log for every partition of the committed
+ *      metadata image, which is durable before any CreateTopics reply; the
+ *      metadata log is opened before anything is appended to it). That
+ *      relies on od_log_open turning every state a crash can leave of an
+ *      unsynced creation -- no directory, an empty one, a .log without
+ *      indexes, missing or zero-length indexes, no or a torn
+ *      partition.metadata, leftover .tmp files -- into a valid empty log.
+ *      Durability starts at the first od_log_flush, the only place the
+ *      recovery point moves: it fsyncs the segment files, then the log's
+ *      directory, then, once after a creation or an unclean start
+ *      (parent_dirty), the parent log dir that names it, before the
+ *      recovery point moves. So a log
+ *      holding flushed (acknowledged-as-durable) records is always
+ *      reachable after a crash. What od_log_open changes in a log that had
+ *      segments (a recovery's cut tail, dropped segments, removed leftovers)
+ *      is still fsynced before it returns: those changes concern data.
  *
  * States:
  *
@@ -76,7 +97,8 @@ struct od_log {
     od_epoch_entry *epochs;
     size_t nepochs, epochs_cap;
     od_st_err sticky;
-    bool dir_dirty;
+    bool dir_dirty;     /* entries in dir not yet fsynced */
+    bool parent_dirty;  /* dir's own entry in log_dir not yet fsynced (invariant 9) */
     uint64_t rng;
     od_pstate ps;
     int64_t cleaner_offset;
@@ -380,8 +402,11 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static od_st_err load_segments(od_log *log, const od_log_open_args *a, od_log_recovery_stats *st)
+/* *created: the log had no segment and got a new empty one (invariant 9). */
+static od_st_err load_segments(od_log *log, const od_log_open_args *a, od_log_recovery_stats *st,
+                               bool *created)
 {
+    *created = false;
     /* A compaction swap interrupted by a crash is finished (or discarded)
      * before the directory is read, so only whole segments are seen. */
     od_st_err err = od_cleaner_finish_interrupted(log->io, log->dir);
@@ -433,6 +458,7 @@ static od_st_err load_segments(od_log *log, const od_log_open_args *a, od_log_re
         }
         assign_jitter(log, s);
         log->dir_dirty = true;
+        *created = true;
         return OD_ST_OK;
     }
     if (!a->had_clean_shutdown) {
@@ -626,11 +652,9 @@ od_st_err od_log_open(const od_log_open_args *a, od_log **out, od_log_recovery_s
         log_free(log);
         return od_st_from_errno(rc);
     }
-    if (rc == 0 && (rc = od_fio_fsync_dir(a->io, a->log_dir)) < 0) {
-        log_free(log);
-        return od_st_from_errno(rc);
-    }
-    od_st_err err = load_segments(log, a, stats);
+    bool made_dir = rc == 0;
+    bool created;
+    od_st_err err = load_segments(log, a, stats, &created);
     if (err) {
         log_free(log);
         return err;
@@ -663,11 +687,18 @@ od_st_err od_log_open(const od_log_open_args *a, od_log **out, od_log_recovery_s
     }
     if (!err)
         err = rebuild_pstate(log);
-    if (!err && log->dir_dirty) {
+    if (!err && log->dir_dirty && !created) {
         rc = od_fio_fsync_dir(a->io, log->dir);
         err = rc < 0 ? od_st_from_errno(rc) : OD_ST_OK;
         log->dir_dirty = false;
     }
+    /* Left for the first flush (invariant 9): a new log's entries, and after
+     * an unclean stop every log's, since the previous run may have crashed
+     * before the flush that would have synced them. */
+    if (made_dir || created || !a->had_clean_shutdown)
+        log->parent_dirty = true;
+    if (created || !a->had_clean_shutdown)
+        log->dir_dirty = true;
     if (err) {
         log_free(log);
         return err;
@@ -1564,6 +1595,12 @@ od_st_err od_log_flush(od_log *log, int64_t now_ms)
         if (rc < 0)
             return od_st_from_errno(rc);
         log->dir_dirty = false;
+    }
+    if (log->parent_dirty) {
+        int rc = od_fio_fsync_dir(log->io, log->log_dir);
+        if (rc < 0)
+            return od_st_from_errno(rc);
+        log->parent_dirty = false;
     }
     log->recovery_point = leo;
     log->unflushed = 0;

@@ -81,7 +81,9 @@ typedef struct od_log_recovery_stats {
     int32_t segments_deleted;
 } od_log_recovery_stats;
 
-/* Opens or creates the partition's log. After an unclean shutdown, segments
+/* Opens or creates the partition's log. Creating one makes nothing durable
+ * (invariant 9 of partition_log.c): the caller must be able to recreate it
+ * (from durable metadata) until its first od_log_flush. After an unclean shutdown, segments
  * from the one holding the recovery point onward are re-validated, a corrupt
  * or torn tail is cut and every later segment deleted; indexes are rebuilt.
  * After a clean one only the active segment's tail is read. */

@@ -37,6 +37,17 @@
  *      small pwrites per append, which is most of the syscall cost beside
  *      the data write itself.
  *
+ *   8. A new segment's index files are created (preallocated, as Kafka
+ *      keeps an active segment's) at its first index write, seal,
+ *      truncation or recovery, not by od_segment_create: until then the
+ *      segment has no entry to lose, and an open that finds them missing
+ *      rebuilds them (recovery) or creates them. Creating a partition log
+ *      therefore creates one file, not three (partition_log.c, 9).
+ *   9. od_segment_flush fsyncs an index file only if something changed it
+ *      since the last flush (index_unsynced, set by every path that writes
+ *      or resizes one): a clean file has nothing to make durable, and the
+ *      metadata log flushes on every commit.
+ *
  * States, and the function that moves between them:
  *
  *   (new) --od_segment_create-------------------------------> ACTIVE
@@ -365,6 +376,7 @@ static od_segment *seg_alloc(const od_seg_ctx *ctx, int64_t base, int64_t now_ms
     s->offset_of_max_ts = -1;
     s->rolling_ts = -1;
     s->created_ms = now_ms;
+    s->index_unsynced = true; /* nothing known about files found on disk */
     set_index_limits(s);
     return s;
 }
@@ -381,23 +393,11 @@ od_st_err od_segment_create(const od_seg_ctx *ctx, int64_t base, int64_t now_ms,
     od_segment *s = seg_alloc(ctx, base, now_ms);
     if (!s)
         return OD_ST_NO_MEMORY;
-    od_fio *io = ctx->io;
     int rc;
     if ((rc = open_rw(s, ".log", O_TRUNC)) < 0)
         goto fail;
     s->log_fd = rc;
-    if ((rc = open_rw(s, ".index", O_TRUNC)) < 0)
-        goto fail;
-    s->idx_fd = rc;
-    if ((rc = open_rw(s, ".timeindex", O_TRUNC)) < 0)
-        goto fail;
-    s->tidx_fd = rc;
-    /* Preallocate like Kafka, so an index never grows while being written
-     * and the "full" test is a simple entry count. */
-    if ((rc = io->m->ftruncate(io, s->idx_fd, (int64_t)s->oidx_max * OD_OFFSET_INDEX_ENTRY_SIZE)) < 0)
-        goto fail;
-    if ((rc = io->m->ftruncate(io, s->tidx_fd, (int64_t)s->tidx_max * OD_TIME_INDEX_ENTRY_SIZE)) < 0)
-        goto fail;
+    s->index_files_pending = true; /* invariant 8 */
     s->active = true;
     s->index_loaded = true;
     s->size = 0;
@@ -434,6 +434,8 @@ od_st_err od_segment_open(const od_seg_ctx *ctx, int64_t base, int64_t now_ms, o
 static od_st_err write_index_files(od_segment *s)
 {
     od_fio *io = IO(s);
+    s->index_unsynced = true;
+    s->index_files_pending = false; /* open_rw creates what is missing */
     int rc = 0;
     size_t olen = (size_t)s->oidx_n * OD_OFFSET_INDEX_ENTRY_SIZE;
     size_t tlen = (size_t)s->tidx_n * OD_TIME_INDEX_ENTRY_SIZE;
@@ -703,10 +705,38 @@ static od_st_err rescan_tail(od_segment *s, bool *bad)
     return OD_ST_OK;
 }
 
-/* Opens the index files for writing if the fd cache closed them. Call
- * right after od_segment_log_fd, which put this segment first in the LRU. */
+/* Creates a new segment's index files (invariant 8), preallocated like
+ * Kafka's, so an index never grows while being written and the "full" test
+ * is a simple entry count. The descriptors stay open. */
+static od_st_err create_index_files(od_segment *s)
+{
+    od_fio *io = IO(s);
+    s->index_unsynced = true;
+    int rc;
+    if (s->idx_fd < 0) {
+        if ((rc = open_rw(s, ".index", O_TRUNC)) < 0)
+            return od_st_from_errno(rc);
+        s->idx_fd = rc;
+    }
+    if (s->tidx_fd < 0) {
+        if ((rc = open_rw(s, ".timeindex", O_TRUNC)) < 0)
+            return od_st_from_errno(rc);
+        s->tidx_fd = rc;
+    }
+    if ((rc = io->m->ftruncate(io, s->idx_fd, (int64_t)s->oidx_max * OD_OFFSET_INDEX_ENTRY_SIZE)) < 0 ||
+        (rc = io->m->ftruncate(io, s->tidx_fd, (int64_t)s->tidx_max * OD_TIME_INDEX_ENTRY_SIZE)) < 0)
+        return od_st_from_errno(rc);
+    s->index_files_pending = false;
+    return OD_ST_OK;
+}
+
+/* Opens the index files for writing if the fd cache closed them (creating
+ * them for a new segment). Call right after od_segment_log_fd, which put
+ * this segment first in the LRU. */
 static od_st_err ensure_index_fds(od_segment *s)
 {
+    if (s->index_files_pending)
+        return create_index_files(s);
     if (s->idx_fd < 0) {
         int rc = open_rw(s, ".index", 0);
         if (rc < 0)
@@ -756,6 +786,7 @@ static od_st_err write_pending_index(od_segment *s)
                                 (int64_t)s->tidx_disk_n * OD_TIME_INDEX_ENTRY_SIZE);
     }
     free(e);
+    s->index_unsynced = true;
     if (rc < 0)
         return od_st_from_errno(rc);
     s->oidx_disk_n = s->oidx_n;
@@ -767,6 +798,8 @@ static od_st_err write_pending_index(od_segment *s)
 static od_st_err size_index_files(od_segment *s, bool prealloc)
 {
     od_fio *io = IO(s);
+    s->index_unsynced = true;
+    s->index_files_pending = false; /* open_rw creates what is missing */
     uint32_t on = prealloc && s->oidx_max > s->oidx_n ? s->oidx_max : s->oidx_n;
     uint32_t tn = prealloc && s->tidx_max > s->tidx_n ? s->tidx_max : s->tidx_n;
     int ifd = s->idx_fd >= 0 ? s->idx_fd : open_rw(s, ".index", 0);
@@ -1221,6 +1254,7 @@ od_st_err od_segment_seal(od_segment *s)
         od_tidx_entry e = {s->max_ts, (uint32_t)(s->offset_of_max_ts - s->base_offset)};
         uint8_t t[OD_TIME_INDEX_ENTRY_SIZE];
         put_tidx(t, e);
+        s->index_unsynced = true;
         int rc = od_fio_pwrite_full(io, s->tidx_fd, t, sizeof t,
                                     (int64_t)s->tidx_n * OD_TIME_INDEX_ENTRY_SIZE);
         if (rc < 0)
@@ -1263,12 +1297,15 @@ od_st_err od_segment_flush(od_segment *s)
     if (err)
         return err;
     int rc = IO(s)->m->fsync(IO(s), fd);
-    if (rc == 0)
+    bool index = s->index_unsynced && !s->index_files_pending; /* invariants 8, 9 */
+    if (rc == 0 && index)
         rc = s->idx_fd >= 0 ? IO(s)->m->fsync(IO(s), s->idx_fd) : fsync_path(s, ".index");
-    if (rc == 0)
+    if (rc == 0 && index)
         rc = s->tidx_fd >= 0 ? IO(s)->m->fsync(IO(s), s->tidx_fd) : fsync_path(s, ".timeindex");
     if (rc == 0 && s->txn_loaded && s->txn_n > 0)
         rc = fsync_path(s, ".txnindex");
+    if (rc == 0)
+        s->index_unsynced = false;
     return rc < 0 ? od_st_from_errno(rc) : OD_ST_OK;
 }
 

@@ -88,6 +88,8 @@ struct od_segment {
     int idx_fd, tidx_fd; /* open only while active */
     bool active;
     bool index_loaded;
+    bool index_files_pending; /* a new segment's index files not created yet (segment.c, 8) */
+    bool index_unsynced;      /* index files changed since the last od_segment_flush */
     bool deleted;
     int refs;            /* the log's reference plus one per outstanding read */
     od_oidx_entry *oidx;
