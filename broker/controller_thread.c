@@ -85,6 +85,44 @@ static void deadline_after(struct timespec *ts, int64_t ms)
     }
 }
 
+/* Commits the open group, then answers its jobs in order (invariant 3). */
+static void close_group(od_ctl_thread *t, od_ctl_job **group, int *n, int64_t now_ms)
+{
+    if (*n == 0)
+        return;
+    od_kr_err err = od_controller_group_commit(t->controller, now_ms);
+    for (int i = 0; i < *n; i++)
+        group[i]->committed(group[i], t->broker, (int)err);
+    *n = 0;
+    maybe_snapshot(t, now_ms);
+}
+
+/* Runs the jobs of one wake-up: grouped ones inside one controller group,
+ * others alone between groups. */
+static void run_batch(od_ctl_thread *t, od_ctl_job *jobs)
+{
+    od_ctl_job *group[OD_CTL_GROUP_MAX];
+    int n = 0;
+    int64_t now = od_wall_clock_ms();
+    while (jobs != NULL) {
+        od_ctl_job *job = jobs;
+        jobs = job->next;
+        now = od_wall_clock_ms();
+        if (job->committed == NULL || n == OD_CTL_GROUP_MAX)
+            close_group(t, group, &n, now);
+        if (job->committed == NULL) {
+            job->run(job, t->broker, t->controller, now);
+            maybe_snapshot(t, now);
+            continue;
+        }
+        if (n == 0)
+            od_controller_group_begin(t->controller);
+        group[n++] = job;
+        job->run(job, t->broker, t->controller, now);
+    }
+    close_group(t, group, &n, od_wall_clock_ms());
+}
+
 static void *run(void *arg)
 {
     od_ctl_thread *t = arg;
@@ -108,13 +146,10 @@ static void *run(void *arg)
             }
             continue;
         }
-        t->head = job->next;
-        if (t->head == NULL)
-            t->tail = NULL;
+        /* Everything queued now forms the next batch of jobs. */
+        t->head = t->tail = NULL;
         pthread_mutex_unlock(&t->mutex);
-        int64_t now = od_wall_clock_ms();
-        job->run(job, t->broker, t->controller, now);
-        maybe_snapshot(t, now);
+        run_batch(t, job);
         pthread_mutex_lock(&t->mutex);
     }
     pthread_mutex_unlock(&t->mutex);

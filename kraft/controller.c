@@ -86,6 +86,14 @@ struct od_controller {
     od_mimage *img;
     replayer rp;    /* over img */
     bool failed;
+    /* Group commit (controller.h): records appended unsynced since
+     * od_controller_group_begin, for the one on_commit after the fsync.
+     * The od_mrec structs are copies; their messages stay in the callers'
+     * arenas, which live until od_controller_group_commit returns. */
+    bool grouping;
+    od_mrec *group_recs;
+    int32_t group_count, group_cap;
+    int64_t group_first;    /* offset of group_recs[0] */
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -201,7 +209,34 @@ static od_kr_err check_active(const od_controller *c)
     return OD_KR_OK;
 }
 
-/* Steps 3 and 4 of the operation path (controller.h). */
+/* Keeps a grouped operation's records for the group's on_commit. Batches
+ * of one group are consecutive in the log (nothing else appends between
+ * them on this thread), so the group's records are one run of offsets. */
+static od_kr_err group_add(od_controller *c, const rec_list *rl, int64_t first)
+{
+    if (c->group_count == 0)
+        c->group_first = first;
+    else if (c->group_first + c->group_count != first)
+        return OD_KR_CORRUPT;
+    if (c->group_count + rl->count > c->group_cap) {
+        int32_t cap = c->group_cap ? c->group_cap : 64;
+        while (cap < c->group_count + rl->count)
+            cap *= 2;
+        od_mrec *n = realloc(c->group_recs, (size_t)cap * sizeof *n);
+        if (!n)
+            return OD_KR_NO_MEMORY;
+        c->group_recs = n;
+        c->group_cap = cap;
+    }
+    memcpy(c->group_recs + c->group_count, rl->items, (size_t)rl->count * sizeof *rl->items);
+    c->group_count += rl->count;
+    return OD_KR_OK;
+}
+
+/* Steps 3 and 4 of the operation path (controller.h). Inside a group the
+ * batch is appended without waiting for the fsync and applied at once (the
+ * image runs ahead of the durable log, for the group's later validations
+ * only: invariant 9); on_commit waits for od_controller_group_commit. */
 static od_kr_err commit(od_controller *c, rec_list *rl, int64_t now_ms, int64_t *first_offset)
 {
     if (rl->oom)
@@ -209,7 +244,9 @@ static od_kr_err commit(od_controller *c, rec_list *rl, int64_t now_ms, int64_t 
     if (rl->count == 0)
         return OD_KR_OK;
     int64_t last = -1;
-    od_kr_err err = od_quorum_append(c->q, rl->items, rl->count, now_ms, &last);
+    od_kr_err err = c->grouping
+                        ? od_quorum_append_unsynced(c->q, rl->items, rl->count, now_ms, &last)
+                        : od_quorum_append(c->q, rl->items, rl->count, now_ms, &last);
     if (err == OD_KR_IO || err == OD_KR_FAILED)
         c->failed = true;
     if (err != OD_KR_OK)
@@ -222,10 +259,43 @@ static od_kr_err commit(od_controller *c, rec_list *rl, int64_t now_ms, int64_t 
             return OD_KR_CORRUPT;
         }
     }
-    if (c->cfg.on_commit)
+    if (c->grouping) {
+        /* The batch is in the log: losing track of it now would answer its
+         * operation as if it had never been written. */
+        if ((err = group_add(c, rl, first)) != OD_KR_OK) {
+            c->failed = true;
+            return err;
+        }
+    } else if (c->cfg.on_commit)
         c->cfg.on_commit(c->cfg.commit_ctx, rl->items, rl->count, first, c->img);
     if (first_offset)
         *first_offset = first;
+    return OD_KR_OK;
+}
+
+void od_controller_group_begin(od_controller *c)
+{
+    c->grouping = true;
+    c->group_count = 0;
+}
+
+od_kr_err od_controller_group_commit(od_controller *c, int64_t now_ms)
+{
+    c->grouping = false;
+    int32_t count = c->group_count;
+    c->group_count = 0;
+    if (count == 0)
+        return OD_KR_OK;
+    /* Appended but not known durable: the outcome is unknown (OD_KR_IO). */
+    if (c->failed)
+        return OD_KR_IO;
+    od_kr_err err = od_quorum_flush(c->q, now_ms);
+    if (err != OD_KR_OK) {
+        c->failed = true;
+        return err == OD_KR_FAILED ? OD_KR_IO : err;
+    }
+    if (c->cfg.on_commit)
+        c->cfg.on_commit(c->cfg.commit_ctx, c->group_recs, count, c->group_first, c->img);
     return OD_KR_OK;
 }
 
@@ -440,6 +510,7 @@ od_kr_err od_controller_close(od_controller *c, bool clean)
     od_kr_err err = od_quorum_close(c->q, clean && !c->failed);
     od_mimage_free(c->rp.txn);
     od_mimage_free(c->img);
+    free(c->group_recs);
     free(c->metadata_log_dir);
     free(c->cluster_id);
     free(c);
@@ -452,6 +523,8 @@ od_kr_err od_controller_snapshot(od_controller *c, int64_t now_ms, od_snapshot_i
 {
     if (c->failed)
         return OD_KR_FAILED;
+    if (c->grouping)
+        return OD_KR_INVALID; /* the image may be ahead of the durable log */
     od_snapshot_id sid = {od_mimage_last_offset(c->img) + 1, od_mimage_last_epoch(c->img)};
     if (sid.end_offset <= 0)
         return OD_KR_INVALID;

@@ -14,8 +14,9 @@
  *
  * Invariants
  *   1. The image equals the replay of the committed log: records reach the
- *      image only after od_quorum_append committed them, and a restart replays
- *      the log into an empty image.
+ *      image only after od_quorum_append committed them (inside a group
+ *      commit, before the fsync, but seen by nothing outside the group:
+ *      invariant 9), and a restart replays the log into an empty image.
  *   2. One operation = one batch: either all of its records are in the log
  *      or none (the batch is the unit of a log append and of recovery).
  *   3. A record that fails to apply after its commit means log and image
@@ -35,6 +36,20 @@
  *      (bootstrap.checkpoint, else metadata.version from the configuration),
  *      wrapped as Kafka does (BeginTransaction, records, ZkMigrationState,
  *      EndTransaction, by metadata.version).
+ *   9. Group commit: between od_controller_group_begin and
+ *      od_controller_group_commit, each operation still validates against
+ *      the image, appends its own batch (invariant 2 holds per operation)
+ *      and applies it, but the batch is not fsynced: the image runs ahead
+ *      of the durable log so that the group's later operations see the
+ *      earlier ones, as they would one by one. That image is read by
+ *      nothing but the group's own operations: no on_commit, no snapshot,
+ *      no reply (the caller answers every operation of the group only
+ *      after od_controller_group_commit returned). group_commit fsyncs all
+ *      the group's batches at once, then calls on_commit once for all of
+ *      their records (consecutive offsets). If the fsync or any append of
+ *      the group failed, the controller is Failed (invariant 3's rule:
+ *      never serve an image the log may not hold) and every operation of
+ *      the group must be answered as unknown (OD_KR_IO), never as done.
  *
  * State machine: Open -> Active (after the election and replay in
  * od_controller_open; only Active serves writes) -> Failed (sticky, after a
@@ -146,6 +161,15 @@ typedef struct od_controller od_controller;
 od_kr_err od_controller_open(const od_controller_config *cfg, int64_t now_ms,
                              od_controller **out);
 od_kr_err od_controller_close(od_controller *c, bool clean);
+
+/* Group commit (invariant 9). Operations called between these two return
+ * their per-item results as usual, but nothing they did is durable until
+ * od_controller_group_commit returns OD_KR_OK; any other result (OD_KR_IO)
+ * replaces the outcome of every operation of the group. The records'
+ * arenas passed to the operations must live until group_commit returns.
+ * A group with no batch appended commits without an fsync. */
+void od_controller_group_begin(od_controller *c);
+od_kr_err od_controller_group_commit(od_controller *c, int64_t now_ms);
 
 /* The committed image (owner thread only; publish a clone to others). */
 const od_mimage *od_controller_image(const od_controller *c);

@@ -339,7 +339,7 @@ static void note_local_end(od_quorum *q)
 {
     int i = voter_index(q, q->node_id);
     if (i >= 0)
-        q->voter_end[i] = od_raft_log_end_offset(q->log);
+        q->voter_end[i] = od_raft_log_flushed_end(q->log); /* invariant 4: flushed */
 }
 
 static od_kr_err become_leader(od_quorum *q, int64_t now_ms)
@@ -486,8 +486,8 @@ od_raft_log *od_quorum_log(od_quorum *q) { return q->log; }
 
 /* ---------------------------------------------------------------- append and read */
 
-od_kr_err od_quorum_append(od_quorum *q, const od_mrec *recs, int32_t count, int64_t now_ms,
-                           int64_t *last_offset)
+static od_kr_err append(od_quorum *q, const od_mrec *recs, int32_t count, int64_t now_ms,
+                        bool sync, int64_t *last_offset)
 {
     if (q->storage_err != OD_ST_OK)
         return OD_KR_FAILED;
@@ -511,14 +511,42 @@ od_kr_err od_quorum_append(od_quorum *q, const od_mrec *recs, int32_t count, int
         return OD_KR_TOO_LARGE;
     }
     int64_t last = -1;
-    od_st_err serr = od_raft_log_append_leader(q->log, w.buf, w.len, q->epoch, now_ms, &last);
+    od_st_err serr = sync ? od_raft_log_append_leader(q->log, w.buf, w.len, q->epoch, now_ms, &last)
+                          : od_raft_log_append_leader_unsynced(q->log, w.buf, w.len, q->epoch,
+                                                               now_ms, &last);
     od_writer_free(&w);
+    if (serr != OD_ST_OK)
+        return fail(q, serr);
+    if (sync) {
+        note_local_end(q);
+        update_high_watermark(q);
+    }
+    if (last_offset)
+        *last_offset = last;
+    return OD_KR_OK;
+}
+
+od_kr_err od_quorum_append(od_quorum *q, const od_mrec *recs, int32_t count, int64_t now_ms,
+                           int64_t *last_offset)
+{
+    return append(q, recs, count, now_ms, true, last_offset);
+}
+
+od_kr_err od_quorum_append_unsynced(od_quorum *q, const od_mrec *recs, int32_t count,
+                                    int64_t now_ms, int64_t *last_offset)
+{
+    return append(q, recs, count, now_ms, false, last_offset);
+}
+
+od_kr_err od_quorum_flush(od_quorum *q, int64_t now_ms)
+{
+    if (q->storage_err != OD_ST_OK)
+        return OD_KR_FAILED;
+    od_st_err serr = od_raft_log_flush(q->log, now_ms);
     if (serr != OD_ST_OK)
         return fail(q, serr);
     note_local_end(q);
     update_high_watermark(q);
-    if (last_offset)
-        *last_offset = last;
     return OD_KR_OK;
 }
 

@@ -42,7 +42,8 @@
  *      current epoch is held by a majority (an earlier epoch's entries are
  *      committed indirectly, as Raft requires).
  *   4. High watermark = the largest offset held (fsynced) by a majority of
- *      voters; the leader counts its own flushed log end.
+ *      voters; the leader counts its own flushed log end, never an unsynced
+ *      append of a group commit.
  *   5. Appends are accepted only as Leader; every append is one batch (the
  *      controller's records are atomic) of at most OD_RAFT_MAX_BATCH_BYTES.
  *   6. After a storage error the quorum is Failed: it refuses appends and
@@ -123,6 +124,15 @@ od_raft_log *od_quorum_log(od_quorum *q);
  * quorum of one, at once). *last_offset (may be NULL): the last offset. */
 od_kr_err od_quorum_append(od_quorum *q, const od_mrec *recs, int32_t count, int64_t now_ms,
                            int64_t *last_offset);
+
+/* Group commit: appends one batch like od_quorum_append but without the
+ * fsync, so nothing is committed (and the high watermark stays) until
+ * od_quorum_flush, which fsyncs every batch appended so far and commits
+ * them (for a quorum of one). A failed flush fails the quorum (invariant 6):
+ * the unsynced batches may or may not survive a restart. */
+od_kr_err od_quorum_append_unsynced(od_quorum *q, const od_mrec *recs, int32_t count,
+                                    int64_t now_ms, int64_t *last_offset);
+od_kr_err od_quorum_flush(od_quorum *q, int64_t now_ms);
 
 /* Calls fn for every committed entry (offset < high watermark) at or after
  * `from`, in log order. Decoded messages are valid only during fn. */

@@ -21,6 +21,7 @@ struct od_raft_log {
     od_log *log;
     char *dir;          /* the partition directory */
     int64_t high_watermark;
+    int64_t flushed_end;  /* invariant 2: what an fsync (or the open's recovery) covers */
 };
 
 static char *join_path(const char *a, const char *b)
@@ -81,6 +82,7 @@ od_st_err od_raft_log_open(od_fio *io, const char *metadata_log_dir, int64_t now
             return err;
         }
     }
+    l->flushed_end = od_log_end_offset(l->log);
     *out = l;
     return OD_ST_OK;
 }
@@ -101,9 +103,11 @@ int64_t od_raft_log_end_offset(const od_raft_log *l) { return od_log_end_offset(
 int32_t od_raft_log_last_epoch(const od_raft_log *l) { return od_log_latest_epoch(l->log); }
 int64_t od_raft_log_high_watermark(const od_raft_log *l) { return l->high_watermark; }
 
+int64_t od_raft_log_flushed_end(const od_raft_log *l) { return l->flushed_end; }
+
 void od_raft_log_advance_high_watermark(od_raft_log *l, int64_t hw)
 {
-    int64_t end = od_log_end_offset(l->log);
+    int64_t end = l->flushed_end;
     if (hw > end)
         hw = end;
     if (hw <= l->high_watermark)
@@ -112,19 +116,39 @@ void od_raft_log_advance_high_watermark(od_raft_log *l, int64_t hw)
     od_log_set_high_watermark(l->log, hw);
 }
 
-od_st_err od_raft_log_append_leader(od_raft_log *l, uint8_t *batches, size_t len, int32_t epoch,
-                                    int64_t now_ms, int64_t *last_offset)
+od_st_err od_raft_log_append_leader_unsynced(od_raft_log *l, uint8_t *batches, size_t len,
+                                             int32_t epoch, int64_t now_ms, int64_t *last_offset)
 {
     od_append_info info;
     od_st_err err = od_log_append_leader(l->log, batches, len, epoch, now_ms, &info);
     if (err != OD_ST_OK)
         return err;
-    err = od_log_flush(l->log, now_ms); /* invariant 2 */
-    if (err != OD_ST_OK)
-        return err;
     if (last_offset)
         *last_offset = info.last_offset;
     return OD_ST_OK;
+}
+
+od_st_err od_raft_log_flush(od_raft_log *l, int64_t now_ms)
+{
+    int64_t end = od_log_end_offset(l->log);
+    if (end == l->flushed_end)
+        return OD_ST_OK;
+    od_st_err err = od_log_flush(l->log, now_ms);
+    if (err == OD_ST_OK)
+        l->flushed_end = end; /* invariant 2 */
+    return err;
+}
+
+od_st_err od_raft_log_append_leader(od_raft_log *l, uint8_t *batches, size_t len, int32_t epoch,
+                                    int64_t now_ms, int64_t *last_offset)
+{
+    int64_t last = -1;
+    od_st_err err = od_raft_log_append_leader_unsynced(l, batches, len, epoch, now_ms, &last);
+    if (err == OD_ST_OK)
+        err = od_raft_log_flush(l, now_ms);
+    if (err == OD_ST_OK && last_offset)
+        *last_offset = last;
+    return err;
 }
 
 enum { SCAN_CHUNK = 1 << 20 };

@@ -9,7 +9,10 @@
  *      leader-epoch-checkpoint beside it records where each epoch starts.
  *   2. An append as leader returns only after the batch is fsynced, so an
  *      offset this module reports as appended survives a crash (principle 11).
- *      That is what lets the leader count itself towards a majority.
+ *      That is what lets the leader count itself towards a majority. An
+ *      unsynced append (group commit) reports nothing durable: only the
+ *      flushed end, moved by od_raft_log_flush after its fsync, may be
+ *      counted, and the high watermark never passes it.
  *   3. The high watermark never exceeds the log end and never moves backwards
  *      while the log is open; it is not persisted (Kafka does not either): a
  *      restarted replica learns it again from its quorum.
@@ -72,6 +75,19 @@ void od_raft_log_advance_high_watermark(od_raft_log *l, int64_t hw);
  * *last_offset (may be NULL) is the last offset written. */
 od_st_err od_raft_log_append_leader(od_raft_log *l, uint8_t *batches, size_t len, int32_t epoch,
                                     int64_t now_ms, int64_t *last_offset);
+
+/* The same without the fsync, for group commit: the batches are in the log
+ * but not yet appended in the sense of invariant 2 until od_raft_log_flush
+ * returns OK; the flushed end does not move. */
+od_st_err od_raft_log_append_leader_unsynced(od_raft_log *l, uint8_t *batches, size_t len,
+                                             int32_t epoch, int64_t now_ms, int64_t *last_offset);
+
+/* fsyncs everything appended so far; the flushed end becomes the log end. */
+od_st_err od_raft_log_flush(od_raft_log *l, int64_t now_ms);
+
+/* The end of what is known durable: the log end after the last flush (or
+ * open, which recovered and validated what is on disk). */
+int64_t od_raft_log_flushed_end(const od_raft_log *l);
 
 /* Calls fn for each whole batch with records in [from, to): the first batch
  * may start before `from`. A non-OK return from fn stops the scan and is

@@ -1,15 +1,34 @@
 /*
  * CreatePartitions: grows topics as one controller operation on the
- * controller thread; the new partitions' logs are open before the reply.
+ * controller thread inside a group commit; the new partitions' logs are
+ * open before the reply.
  */
 #include "handler_util.h"
 #include "handlers.h"
+
+/* The operation's outcome, kept from run to committed. */
+typedef struct create_partitions_job {
+    od_rctx_job base;
+    od_kr_err err;
+    od_ctl_topic_result *res;
+} create_partitions_job;
 
 static void create_partitions_on_controller(od_ctl_job *job, od_broker *b, od_controller *c,
                                             int64_t now_ms)
 {
     (void)b;
-    od_rctx *ctx = ((od_rctx_job *)job)->ctx;
+    create_partitions_job *cj = (create_partitions_job *)job;
+    od_rctx *ctx = cj->base.ctx;
+    cj->err = od_controller_create_partitions(c, ctx->request, now_ms, ctx->arena, &cj->res);
+}
+
+/* After the group's fsync: a failed group commit makes every result unknown. */
+static void create_partitions_committed(od_ctl_job *job, od_broker *b, int group_err)
+{
+    (void)b;
+    create_partitions_job *cj = (create_partitions_job *)job;
+    od_rctx *ctx = cj->base.ctx;
+    od_kr_err err = cj->err != OD_KR_OK ? cj->err : (od_kr_err)group_err;
     const od_create_partitions_request *req = ctx->request;
     od_create_partitions_response *resp = ctx->response;
     int32_t n = req->topics.count > 0 ? req->topics.count : 0;
@@ -19,8 +38,6 @@ static void create_partitions_on_controller(od_ctl_job *job, od_broker *b, od_co
         od_rctx_no_reply(ctx);
         return;
     }
-    od_ctl_topic_result *res = NULL;
-    od_kr_err err = od_controller_create_partitions(c, req, now_ms, ctx->arena, &res);
     for (int32_t i = 0; i < n; i++) {
         od_create_partitions_response_create_partitions_topic_result *out = &items[i];
         od_create_partitions_response_create_partitions_topic_result_init(out);
@@ -29,8 +46,8 @@ static void create_partitions_on_controller(od_ctl_job *job, od_broker *b, od_co
             out->error_code = od_broker_controller_error(err);
             continue;
         }
-        out->error_code = res[i].status.error_code;
-        out->error_message = od_ctl_message(&res[i].status);
+        out->error_code = cj->res[i].status.error_code;
+        out->error_message = od_ctl_message(&cj->res[i].status);
     }
     resp->results = (od_create_partitions_response_create_partitions_topic_result_array){n, items};
     od_rctx_reply(ctx);
@@ -38,5 +55,7 @@ static void create_partitions_on_controller(od_ctl_job *job, od_broker *b, od_co
 
 od_handler_status od_handle_create_partitions(od_rctx *ctx)
 {
-    return od_defer_to_controller(ctx, create_partitions_on_controller);
+    return od_defer_to_controller_grouped(ctx, sizeof(create_partitions_job),
+                                          create_partitions_on_controller,
+                                          create_partitions_committed);
 }

@@ -1,15 +1,35 @@
 /*
  * DeleteTopics: by name (every version) or by id (v6+ entries without a
- * name), as one controller operation on the controller thread.
+ * name), as one controller operation on the controller thread, inside a
+ * group commit (answered once the group's fsync covered it).
  */
 #include "handler_util.h"
 #include "handlers.h"
+
+/* The operation's outcome, kept from run to committed. */
+typedef struct delete_topics_job {
+    od_rctx_job base;
+    od_kr_err err;
+    od_ctl_topic_result *res;
+    int32_t count;
+} delete_topics_job;
 
 static void delete_topics_on_controller(od_ctl_job *job, od_broker *b, od_controller *c,
                                         int64_t now_ms)
 {
     (void)b;
-    od_rctx *ctx = ((od_rctx_job *)job)->ctx;
+    delete_topics_job *dj = (delete_topics_job *)job;
+    od_rctx *ctx = dj->base.ctx;
+    dj->err = od_controller_delete_topics(c, ctx->request, now_ms, ctx->arena, &dj->res, &dj->count);
+}
+
+/* After the group's fsync: a failed group commit makes every result unknown. */
+static void delete_topics_committed(od_ctl_job *job, od_broker *b, int group_err)
+{
+    (void)b;
+    delete_topics_job *dj = (delete_topics_job *)job;
+    od_rctx *ctx = dj->base.ctx;
+    od_kr_err err = dj->err != OD_KR_OK ? dj->err : (od_kr_err)group_err;
     const od_delete_topics_request *req = ctx->request;
     od_delete_topics_response *resp = ctx->response;
     /* v0-5 name topics in topic_names, v6+ in topics; a version carries one. */
@@ -21,9 +41,7 @@ static void delete_topics_on_controller(od_ctl_job *job, od_broker *b, od_contro
         od_rctx_no_reply(ctx);
         return;
     }
-    od_ctl_topic_result *res = NULL;
-    int32_t count = 0;
-    od_kr_err err = od_controller_delete_topics(c, req, now_ms, ctx->arena, &res, &count);
+    const od_ctl_topic_result *res = dj->res;
     for (int32_t i = 0; i < by_name + by_state; i++) {
         od_delete_topics_response_deletable_topic_result *out = &items[i];
         od_delete_topics_response_deletable_topic_result_init(out);
@@ -33,7 +51,7 @@ static void delete_topics_on_controller(od_ctl_job *job, od_broker *b, od_contro
             out->name = req->topics.items[i - by_name].name;
             out->topic_id = req->topics.items[i - by_name].topic_id;
         }
-        if (err != OD_KR_OK || i >= count) {
+        if (err != OD_KR_OK || i >= dj->count) {
             out->error_code = od_broker_controller_error(err != OD_KR_OK ? err : OD_KR_INVALID);
             continue;
         }
@@ -54,7 +72,8 @@ od_handler_status od_handle_delete_topics(od_rctx *ctx)
     const od_delete_topics_request *req = ctx->request;
     od_delete_topics_response *resp = ctx->response;
     if (ctx->broker->settings.delete_topic_enable)
-        return od_defer_to_controller(ctx, delete_topics_on_controller);
+        return od_defer_to_controller_grouped(ctx, sizeof(delete_topics_job),
+                                              delete_topics_on_controller, delete_topics_committed);
     /* delete.topic.enable=false: every topic is refused, nothing is written. */
     int32_t by_name = req->topic_names.count > 0 ? req->topic_names.count : 0;
     int32_t by_state = req->topics.count > 0 ? req->topics.count : 0;

@@ -99,6 +99,24 @@ static inline od_handler_status od_defer_to_controller(od_rctx *ctx, od_ctl_job_
     return OD_HANDLER_DEFERRED;
 }
 
+/* As od_defer_to_controller, for a job that takes part in group commit
+ * (controller_thread.h): `run` performs the operation and keeps its result
+ * in the job (allocated here with `job_size` bytes, zeroed, starting with an
+ * od_rctx_job); `committed` answers once the group's fsync is done. */
+static inline od_handler_status od_defer_to_controller_grouped(od_rctx *ctx, size_t job_size,
+                                                               od_ctl_job_fn *run,
+                                                               od_ctl_committed_fn *committed)
+{
+    od_rctx_job *j = od_arena_calloc(ctx->arena, 1, job_size);
+    if (j == NULL)
+        return OD_HANDLER_CLOSE;
+    j->ctx = ctx;
+    j->job.run = run;
+    j->job.committed = committed;
+    od_broker_post_controller_job(ctx->broker, &j->job);
+    return OD_HANDLER_DEFERRED;
+}
+
 /* The message of a controller status as a response string (arena view). */
 static inline od_str od_ctl_message(const od_ctl_status *st)
 {

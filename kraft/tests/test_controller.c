@@ -1,6 +1,7 @@
 /* Controller operations: records, Kafka's error codes and messages, restart. */
 #include "controller.h"
 #include "kr_testutil.h"
+#include "log_dir.h"
 #include "od_test.h"
 
 static const int32_t voters1[] = {1};
@@ -911,8 +912,235 @@ static void test_metadata_transactions(void)
     kr_rmtree(dir);
 }
 
+/* ---------------------------------------------------------------- group commit */
+
+/* Five CreateTopics operations in one group: each appends its own batch and
+ * sees the earlier ones (a duplicate name is refused as one by one), but no
+ * fsync, no high watermark and no on_commit until group_commit, which
+ * syncs once and reports all the records at once. */
+static void test_group_commit_shares_one_fsync(void)
+{
+    char dir[256];
+    kr_tmpdir(dir);
+    od_fio_fault f;
+    od_fio_fault_init(&f, od_fio_posix());
+    od_controller_config cfg = config_for(dir);
+    cfg.io = &f.io;
+    commits seen = {0};
+    cfg.on_commit = on_commit;
+    cfg.commit_ctx = &seen;
+    od_controller *c;
+    REQUIRE(od_controller_open(&cfg, 1000, &c) == OD_KR_OK);
+    REQUIRE(register_broker(c, 1, true) >= 0);
+    od_arena a;
+    od_arena_init(&a);
+    /* One by one, for comparison: every operation pays its own sync. */
+    int64_t before = f.fsyncs;
+    REQUIRE(create1(c, &a, "alone-1", 1, 1, false, NULL, 0).status.error_code == 0);
+    REQUIRE(create1(c, &a, "alone-2", 1, 1, false, NULL, 0).status.error_code == 0);
+    int64_t alone = f.fsyncs - before;
+    CHECK(alone >= 2);
+
+    od_quorum *q = od_controller_quorum(c);
+    int64_t end_before = od_quorum_end_offset(q);
+    int64_t hw_before = od_quorum_high_watermark(q);
+    seen = (commits){0};
+    before = f.fsyncs;
+    od_controller_group_begin(c);
+    const char *names[] = {"g-0", "g-1", "g-0", "g-2", "g-3"};
+    od_ctl_topic_result r[5];
+    for (int i = 0; i < 5; i++)
+        r[i] = create1(c, &a, names[i], 2, 1, false, NULL, 0);
+    CHECK_STATUS(r[0].status, 0, NULL);
+    CHECK_STATUS(r[2].status, OD_KERR_TOPIC_ALREADY_EXISTS, "Topic 'g-0' already exists.");
+    CHECK_STATUS(r[4].status, 0, NULL);
+    CHECK_EQ_INT(f.fsyncs - before, 0);
+    CHECK_EQ_INT(seen.batches, 0);
+    CHECK_EQ_INT(od_quorum_high_watermark(q), hw_before);
+    CHECK_EQ_INT(od_quorum_end_offset(q), end_before + 4 * 3); /* topic + 2 partitions each */
+    CHECK_EQ_INT(od_controller_snapshot(c, 1000, NULL), OD_KR_INVALID); /* not mid-group */
+
+    CHECK_EQ_INT(od_controller_group_commit(c, 3000), OD_KR_OK);
+    CHECK(f.fsyncs - before > 0 && f.fsyncs - before <= alone / 2);
+    CHECK_EQ_INT(seen.batches, 1);
+    CHECK_EQ_INT(seen.records, 12);
+    CHECK_EQ_INT(seen.last_first_offset, end_before);
+    CHECK_EQ_INT(od_quorum_high_watermark(q), end_before + 12);
+    CHECK_EQ_INT(od_mimage_topic_count(od_controller_image(c)), 6);
+    /* An empty group costs nothing. */
+    before = f.fsyncs;
+    od_controller_group_begin(c);
+    CHECK_STATUS(create1(c, &a, "g-1", 1, 1, false, NULL, 0).status, OD_KERR_TOPIC_ALREADY_EXISTS, NULL);
+    CHECK_EQ_INT(od_controller_group_commit(c, 3000), OD_KR_OK);
+    CHECK_EQ_INT(f.fsyncs - before, 0);
+    od_arena_release(&a);
+    od_mimage *img = od_mimage_clone(od_controller_image(c));
+    REQUIRE(img);
+    od_controller_close(c, false);
+    cfg.io = od_fio_posix();
+    cfg.on_commit = NULL;
+    REQUIRE(od_controller_open(&cfg, 9000, &c) == OD_KR_OK);
+    CHECK(od_mimage_equal(img, od_controller_image(c)));
+    od_mimage_free(img);
+    od_controller_close(c, true);
+    kr_rmtree(dir);
+}
+
+/* A failed group fsync: group_commit says unknown (OD_KR_IO), on_commit
+ * never runs, the controller is Failed. */
+static void test_group_commit_fsync_failure(void)
+{
+    char dir[256];
+    kr_tmpdir(dir);
+    od_fio_fault f;
+    od_fio_fault_init(&f, od_fio_posix());
+    od_controller_config cfg = config_for(dir);
+    cfg.io = &f.io;
+    commits seen = {0};
+    cfg.on_commit = on_commit;
+    cfg.commit_ctx = &seen;
+    od_controller *c;
+    REQUIRE(od_controller_open(&cfg, 1000, &c) == OD_KR_OK);
+    REQUIRE(register_broker(c, 1, true) >= 0);
+    seen = (commits){0};
+    od_arena a;
+    od_arena_init(&a);
+    od_controller_group_begin(c);
+    CHECK_STATUS(create1(c, &a, "a", 1, 1, false, NULL, 0).status, 0, NULL);
+    CHECK_STATUS(create1(c, &a, "b", 1, 1, false, NULL, 0).status, 0, NULL);
+    f.fail_ops = OD_FIO_OP_FSYNC;
+    f.fail_errno = 5;
+    f.fail_after = 0;
+    CHECK_EQ_INT(od_controller_group_commit(c, 2000), OD_KR_IO);
+    CHECK_EQ_INT(seen.batches, 0);
+    od_fio_fault_clear(&f);
+    CHECK_EQ_INT(create1(c, &a, "c", 1, 1, false, NULL, 0).status.error_code, -99);
+    od_arena_release(&a);
+    od_controller_close(c, false);
+    kr_rmtree(dir);
+}
+
+/* The broker's part of a commit, as broker.c does it: a log for every new
+ * partition, in the log dir, through the same I/O table. */
+typedef struct log_opener {
+    od_logdir *d;
+    od_fio *io;
+    int failures;
+} log_opener;
+
+static void open_logs_on_commit(void *ctx, const od_mrec *recs, int32_t count, int64_t first,
+                                const od_mimage *img)
+{
+    (void)first;
+    log_opener *lo = ctx;
+    for (int32_t i = 0; i < count; i++) {
+        if (recs[i].type != OD_MREC_PARTITION)
+            continue;
+        const od_partition_record *p = recs[i].msg;
+        const od_mi_topic *t = od_mimage_topic_by_id(img, &p->topic_id);
+        od_log *log;
+        if (t == NULL || od_logdir_open_log(lo->d, t->name, p->partition_id, NULL, 1000, &log, NULL) ||
+            od_partition_metadata_ensure(lo->io, od_log_dir(log), &t->id))
+            lo->failures++;
+    }
+}
+
+/* One group of three CreateTopics (plus the logs on_commit opens), with the
+ * process dying after `calls` mutating I/O calls (-1: never). Returns the
+ * mutating calls made; *committed: group_commit said OK. */
+static int64_t group_run(const char *dir, int64_t calls, bool *committed)
+{
+    od_fio_fault f;
+    od_fio_fault_init(&f, od_fio_posix());
+    f.skip_fsync = true; /* the page cache outlives this crash; keep it fast */
+    od_controller_config cfg = config_for(dir);
+    cfg.io = &f.io;
+    log_opener lo = {.io = &f.io};
+    cfg.on_commit = open_logs_on_commit;
+    cfg.commit_ctx = &lo;
+    od_controller *c;
+    *committed = false;
+    if (od_controller_open(&cfg, 1000, &c) != OD_KR_OK ||
+        od_logdir_open(&f.io, dir, 16, &lo.d) != OD_ST_OK || register_broker(c, 1, true) < 0)
+        abort(); /* the setup itself does not crash */
+    f.crash_after_calls = calls < 0 ? -1 : f.mutating_calls + calls;
+    int64_t start = f.mutating_calls;
+    od_arena a;
+    od_arena_init(&a);
+    od_controller_group_begin(c);
+    create1(c, &a, "t-a", 2, 1, false, NULL, 0);
+    create1(c, &a, "t-b", 1, 1, false, NULL, 0);
+    create1(c, &a, "t-c", 3, 1, false, NULL, 0);
+    *committed = od_controller_group_commit(c, 2000) == OD_KR_OK && !f.dead && lo.failures == 0;
+    od_arena_release(&a);
+    int64_t made = f.mutating_calls - start;
+    od_logdir_abandon(lo.d);
+    od_controller_close(c, false);
+    return made;
+}
+
+/* A crash at every step of a group commit and the log creations after it:
+ * on restart the metadata holds a prefix of the group's topics (all of
+ * them when the group was acknowledged), and every partition of every topic
+ * it holds opens, as the broker's start does, as a valid empty log. */
+static void test_crash_points_in_group_commit(void)
+{
+    char dir[256];
+    kr_tmpdir(dir);
+    bool committed;
+    int64_t total = group_run(dir, -1, &committed);
+    kr_rmtree(dir);
+    CHECK(committed);
+    CHECK(total > 10);
+    const char *names[] = {"t-a", "t-b", "t-c"};
+    for (int64_t calls = 0; calls <= total; calls++) {
+        kr_tmpdir(dir);
+        group_run(dir, calls, &committed);
+        od_controller_config cfg = config_for(dir);
+        od_controller *c;
+        od_kr_err err = od_controller_open(&cfg, 5000, &c);
+        CHECKF(err == OD_KR_OK, "crash after %lld: reopen %d", (long long)calls, err);
+        if (err != OD_KR_OK) {
+            kr_rmtree(dir);
+            continue;
+        }
+        const od_mimage *img = od_controller_image(c);
+        int present = 0;
+        bool prefix = true;
+        for (int i = 0; i < 3; i++) {
+            bool here = od_mimage_topic_by_name(img, names[i], 3) != NULL;
+            prefix &= !here || present == i;
+            present += here;
+        }
+        CHECKF(prefix, "crash after %lld: topics not a prefix of the group", (long long)calls);
+        CHECKF(!committed || present == 3, "crash after %lld: acknowledged but %d topics",
+               (long long)calls, present);
+        od_logdir *d;
+        REQUIRE(od_logdir_open(od_fio_posix(), dir, 16, &d) == OD_ST_OK);
+        for (int i = 0; i < 3; i++) {
+            const od_mi_topic *t = od_mimage_topic_by_name(img, names[i], 3);
+            for (int32_t p = 0; t != NULL && p < t->partition_count; p++) {
+                od_log *log;
+                od_st_err st = od_logdir_open_log(d, t->name, p, NULL, 6000, &log, NULL);
+                CHECKF(st == OD_ST_OK, "crash after %lld: %s-%d: %s", (long long)calls, t->name, p,
+                       od_st_err_name(st));
+                if (st != OD_ST_OK)
+                    continue;
+                CHECKF(od_log_end_offset(log) == 0, "crash after %lld: %s-%d not empty",
+                       (long long)calls, t->name, p);
+                CHECK(od_partition_metadata_ensure(od_fio_posix(), od_log_dir(log), &t->id) == OD_ST_OK);
+            }
+        }
+        od_logdir_close(d, 1);
+        od_controller_close(c, true);
+        kr_rmtree(dir);
+    }
+}
+
 OD_TEST_MAIN(OD_CASE(test_metadata_transactions), OD_CASE(test_fresh_start_writes_bootstrap), OD_CASE(test_bootstrap_checkpoint_is_used),
              OD_CASE(test_broker_registration), OD_CASE(test_create_topic_records),
              OD_CASE(test_create_topic_validation), OD_CASE(test_manual_assignments),
              OD_CASE(test_delete_and_create_partitions), OD_CASE(test_alter_configs),
-             OD_CASE(test_restart_replays_identical_image), OD_CASE(test_storage_failure_is_sticky))
+             OD_CASE(test_restart_replays_identical_image), OD_CASE(test_storage_failure_is_sticky),
+             OD_CASE(test_group_commit_shares_one_fsync), OD_CASE(test_group_commit_fsync_failure),
+             OD_CASE(test_crash_points_in_group_commit))
