@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Metadata path figures for one or more odradek binaries and Apache Kafka in
 # one run: time from process start to the first answered Metadata request,
-# then CreateTopics of N one-partition topics one per request (latency) and
-# 100 per request (throughput).
+# then CreateTopics of N one-partition topics one per request (latency), 100
+# per request (throughput), and one per request with 8 requests in flight
+# (concurrent requests: where the controller's group commit shows).
 #
 #   bench/metadata/run.sh PYTHON_WITH_CONFLUENT_KAFKA [N] odradek:PATH... [kafka]
 #
@@ -70,6 +71,7 @@ PROPS
     esac
     "$py" "$here/create_topics.py" --bootstrap "127.0.0.1:$port" --topics "$n" --batch 1 --prefix one | sed "s|^|$target |"
     "$py" "$here/create_topics.py" --bootstrap "127.0.0.1:$port" --topics "$n" --batch 100 --prefix hundred | sed "s|^|$target |"
+    "$py" "$here/create_topics.py" --bootstrap "127.0.0.1:$port" --topics "$n" --batch 1 --inflight 8 --prefix eight | sed "s|^|$target |"
     case "$target" in
     odradek:*) kill -TERM "$pid"; wait "$pid" || true ;;
     kafka) "$kafka_sh" stop "$work/kafka" >/dev/null 2>&1 || true ;;
