@@ -42,7 +42,9 @@
  *      truncation or recovery, not by od_segment_create: until then the
  *      segment has no entry to lose, and an open that finds them missing
  *      rebuilds them (recovery) or creates them. Creating a partition log
- *      therefore creates one file, not three (partition_log.c, 9).
+ *      therefore creates one file, not three (partition_log.c, 9). For the
+ *      same reason an index file's directory entry needs no sync of its
+ *      own: od_segment_load_index rebuilds a missing one from the .log.
  *   9. od_segment_flush fsyncs an index file only if something changed it
  *      since the last flush (index_unsynced, set by every path that writes
  *      or resizes one): a clean file has nothing to make durable, and the
