@@ -399,14 +399,30 @@ typedef struct staged_log {
     od_log *log;                      /* NULL when it could not be opened */
 } staged_log;
 
+/* How many threads open new partition logs together: creating a log waits
+ * on the file system's journal far more than it computes, so a large
+ * CreateTopics overlaps those waits (od_logdir_open_logs). */
+enum { STAGE_THREADS = 16 };
+
+static void lock_hook(void *ctx)
+{
+    od_broker_lock(ctx);
+}
+
+static void unlock_hook(void *ctx)
+{
+    od_broker_unlock(ctx);
+}
+
 /* Opens the log of every new partition of a committed batch before the
- * batch is published, taking the broker lock once per log (the log
- * directory and its descriptor cache are shared with appends and reads):
- * a network thread waits for one log's creation at most, never for a whole
- * CreateTopics. The logs are reachable by nobody until attach_staged. The
- * names and configs come from the controller's image, which this thread
- * owns. NULL (and *n 0) when the batch adds no partition or memory ran out
- * (the publish step then opens them itself). */
+ * batch is published, several at once (od_logdir_open_logs): the broker
+ * lock is taken only to read the log directory's checkpoints and to adopt
+ * the opened logs (the directory and its descriptor cache are shared with
+ * appends and reads), never across the file creations, so a network thread
+ * does not wait for a whole CreateTopics. The logs are reachable by nobody
+ * until attach_staged. The names and configs come from the controller's
+ * image, which this thread owns. NULL (and *n 0) when the batch adds no
+ * partition or memory ran out (the publish step then opens them itself). */
 static staged_log *stage_new_logs(od_broker *b, const od_mrec *recs, int32_t count,
                                   const od_mimage *img, int32_t *n)
 {
@@ -414,9 +430,20 @@ static staged_log *stage_new_logs(od_broker *b, const od_mrec *recs, int32_t cou
     int32_t parts = 0;
     for (int32_t i = 0; i < count; i++)
         parts += recs[i].type == OD_MREC_PARTITION;
-    staged_log *st = parts > 0 ? calloc((size_t)parts, sizeof *st) : NULL;
-    if (st == NULL)
+    if (parts == 0)
         return NULL;
+    staged_log *st = calloc((size_t)parts, sizeof *st);
+    od_logdir_new_log *items = calloc((size_t)parts, sizeof *items);
+    od_log_config *cfgs = calloc((size_t)parts, sizeof *cfgs);
+    int32_t *slot = calloc((size_t)parts, sizeof *slot); /* item -> staged entry */
+    if (st == NULL || items == NULL || cfgs == NULL || slot == NULL) {
+        free(st);
+        free(items);
+        free(cfgs);
+        free(slot);
+        return NULL;
+    }
+    size_t nitems = 0;
     for (int32_t i = 0; i < count; i++) {
         if (recs[i].type != OD_MREC_PARTITION)
             continue;
@@ -425,20 +452,30 @@ static staged_log *stage_new_logs(od_broker *b, const od_mrec *recs, int32_t cou
         const od_mi_topic *mt = od_mimage_topic_by_id(img, &sl->rec->topic_id);
         if (mt == NULL)
             continue;
-        od_log_config cfg;
-        od_broker_topic_log_config_in(b, img, mt->name, &cfg);
-        od_log_recovery_stats stats;
-        od_broker_lock(b);
-        if (od_logdir_open_log(b->logdir, mt->name, sl->rec->partition_id, &cfg, od_wall_clock_ms(),
-                               &sl->log, &stats) != OD_ST_OK)
-            sl->log = NULL;
-        else
-            od_log_set_high_watermark(sl->log, od_log_end_offset(sl->log)); /* one replica */
-        od_broker_unlock(b);
-        /* The partition's own file: no shared state, no lock. */
-        if (sl->log != NULL)
-            od_partition_metadata_ensure(b->io, od_log_dir(sl->log), &mt->id);
+        od_broker_topic_log_config_in(b, img, mt->name, &cfgs[nitems]);
+        items[nitems] = (od_logdir_new_log){
+            .topic = mt->name,
+            .partition = sl->rec->partition_id,
+            .cfg = &cfgs[nitems],
+            .topic_id = &mt->id,
+        };
+        slot[nitems++] = *n - 1;
     }
+    od_logdir_lock_hooks hooks = {lock_hook, unlock_hook, b};
+    od_logdir_open_logs(b->logdir, items, nitems, STAGE_THREADS, od_wall_clock_ms(), &hooks);
+    /* Adopted logs are in the directory's list, which the maintenance
+     * thread's checkpoints read under the lock. */
+    od_broker_lock(b);
+    for (size_t k = 0; k < nitems; k++) {
+        od_log *log = items[k].log;
+        if (log != NULL)
+            od_log_set_high_watermark(log, od_log_end_offset(log)); /* one replica */
+        st[slot[k]].log = log;
+    }
+    od_broker_unlock(b);
+    free(items);
+    free(cfgs);
+    free(slot);
     return st;
 }
 

@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,27 @@ od_st_err od_logdir_list_partitions(od_logdir *d, od_logdir_partition_fn fn, voi
     return rc < 0 ? od_st_from_errno(rc) : OD_ST_OK;
 }
 
+/* Fills open args from the directory (caller holds its serialisation). */
+static void fill_open_args(od_logdir *d, const char *topic, int32_t partition,
+                           const od_log_config *cfg, int64_t now_ms, od_log_open_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->io = d->io;
+    a->log_dir = d->path;
+    a->topic = topic;
+    a->partition = partition;
+    a->config = cfg;
+    a->fd_cache = &d->cache;
+    a->had_clean_shutdown = d->had_clean;
+    a->recovery_point = lookup(d->rp, d->nrp, topic, partition, 0);
+    a->log_start_offset = lookup(d->lso, d->nlso, topic, partition, -1);
+    a->high_watermark = lookup(d->hw, d->nhw, topic, partition, 0);
+    a->cleaner_offset = lookup(d->cl, d->ncl, topic, partition, -1);
+    a->now_ms = now_ms;
+    d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
+    a->seed = d->rng;
+}
+
 od_st_err od_logdir_open_log(od_logdir *d, const char *topic, int32_t partition,
                              const od_log_config *cfg, int64_t now_ms, od_log **out,
                              od_log_recovery_stats *stats)
@@ -187,26 +209,112 @@ od_st_err od_logdir_open_log(od_logdir *d, const char *topic, int32_t partition,
         d->logs = n;
         d->cap = cap;
     }
-    od_log_open_args a = {0};
-    a.io = d->io;
-    a.log_dir = d->path;
-    a.topic = topic;
-    a.partition = partition;
-    a.config = cfg;
-    a.fd_cache = &d->cache;
-    a.had_clean_shutdown = d->had_clean;
-    a.recovery_point = lookup(d->rp, d->nrp, topic, partition, 0);
-    a.log_start_offset = lookup(d->lso, d->nlso, topic, partition, -1);
-    a.high_watermark = lookup(d->hw, d->nhw, topic, partition, 0);
-    a.cleaner_offset = lookup(d->cl, d->ncl, topic, partition, -1);
-    a.now_ms = now_ms;
-    d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
-    a.seed = d->rng;
+    od_log_open_args a;
+    fill_open_args(d, topic, partition, cfg, now_ms, &a);
     od_st_err err = od_log_open(&a, out, stats);
     if (err)
         return err;
     d->logs[d->nlogs++] = *out;
     return OD_ST_OK;
+}
+
+/* One worker of od_logdir_open_logs: takes the next item until none is
+ * left. Items are claimed under `mutex`; nothing else is shared. */
+typedef struct open_work {
+    pthread_mutex_t mutex;
+    size_t next, n;
+    od_logdir_new_log *items;
+    od_log_open_args *args;
+} open_work;
+
+static void *open_worker(void *arg)
+{
+    open_work *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mutex);
+        size_t i = w->next < w->n ? w->next++ : w->n;
+        pthread_mutex_unlock(&w->mutex);
+        if (i == w->n)
+            return NULL;
+        od_logdir_new_log *it = &w->items[i];
+        it->err = od_log_open(&w->args[i], &it->log, NULL);
+        if (it->err != OD_ST_OK) {
+            it->log = NULL;
+            continue;
+        }
+        if (it->topic_id != NULL)
+            it->err = od_partition_metadata_ensure(w->args[i].io, od_log_dir(it->log), it->topic_id);
+    }
+}
+
+od_st_err od_logdir_open_logs(od_logdir *d, od_logdir_new_log *items, size_t n, int threads,
+                              int64_t now_ms, const od_logdir_lock_hooks *hooks)
+{
+    if (n == 0)
+        return OD_ST_OK;
+    od_log_open_args *args = calloc(n, sizeof *args);
+    if (!args)
+        return OD_ST_NO_MEMORY;
+    if (hooks)
+        hooks->lock(hooks->ctx);
+    for (size_t i = 0; i < n; i++) {
+        fill_open_args(d, items[i].topic, items[i].partition, items[i].cfg, now_ms, &args[i]);
+        args[i].fd_cache = NULL; /* a cache of its own until adopted */
+        items[i].log = NULL;
+        items[i].err = OD_ST_OK;
+    }
+    if (hooks)
+        hooks->unlock(hooks->ctx);
+
+    open_work w = {.next = 0, .n = n, .items = items, .args = args};
+    pthread_mutex_init(&w.mutex, NULL);
+    enum { MAX_THREADS = 32 };
+    pthread_t tids[MAX_THREADS];
+    int started = 0;
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    if ((size_t)threads > n)
+        threads = (int)n;
+    /* This thread works too; one item needs no thread at all. */
+    while (started < threads - 1 && pthread_create(&tids[started], NULL, open_worker, &w) == 0)
+        started++;
+    open_worker(&w);
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    pthread_mutex_destroy(&w.mutex);
+    free(args);
+
+    od_st_err first = OD_ST_OK;
+    if (hooks)
+        hooks->lock(hooks->ctx);
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].log == NULL) {
+            if (!first)
+                first = items[i].err;
+            continue;
+        }
+        if (d->nlogs == d->cap) {
+            size_t cap = d->cap ? d->cap * 2 : 16;
+            od_log **grown = realloc(d->logs, cap * sizeof *grown);
+            if (!grown) {
+                od_log_close(items[i].log, false);
+                items[i].log = NULL;
+                items[i].err = OD_ST_NO_MEMORY;
+                if (!first)
+                    first = OD_ST_NO_MEMORY;
+                continue;
+            }
+            d->logs = grown;
+            d->cap = cap;
+        }
+        od_log_move_fd_cache(items[i].log, &d->cache);
+        d->logs[d->nlogs++] = items[i].log;
+        if (items[i].err && !first)
+            first = items[i].err; /* opened, but partition.metadata failed */
+    }
+    if (hooks)
+        hooks->unlock(hooks->ctx);
+    return first;
 }
 
 od_st_err od_logdir_checkpoint(od_logdir *d)

@@ -39,6 +39,39 @@ od_st_err od_logdir_open_log(od_logdir *d, const char *topic, int32_t partition,
                              const od_log_config *cfg, int64_t now_ms, od_log **out,
                              od_log_recovery_stats *stats);
 
+/* Opening many new partitions at once (a CreateTopics of many topics).
+ * Creating a log is a few file-system metadata operations (a directory, a
+ * file, partition.metadata) whose latency -- the journal, on a busy disk --
+ * not their throughput bounds them, so they overlap well. */
+typedef struct od_logdir_new_log {
+    const char *topic;
+    int32_t partition;
+    const od_log_config *cfg;
+    const od_uuid *topic_id;  /* non-NULL: od_partition_metadata_ensure it too */
+    od_log *log;              /* out: NULL when it failed */
+    od_st_err err;            /* out */
+} od_logdir_new_log;
+
+/* Serialises this directory against its other users (the same lock the
+ * caller holds around every other od_logdir_* call); NULL: the caller
+ * already serialises everything. */
+typedef struct od_logdir_lock_hooks {
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
+    void *ctx;
+} od_logdir_lock_hooks;
+
+/* Opens (or creates) every item's log as od_logdir_open_log would, with up
+ * to `threads` threads in parallel, then adds them to the directory in
+ * order. The directory is touched only under hooks' lock, twice: to read
+ * its checkpoints for every item, and to adopt the opened logs (into its
+ * list and descriptor cache); in between each log is opened with a cache
+ * of its own, reachable by nobody else. Call WITHOUT holding the lock.
+ * Returns the first item's error, if any (the other items still open);
+ * each item says how it went. */
+od_st_err od_logdir_open_logs(od_logdir *d, od_logdir_new_log *items, size_t n, int threads,
+                              int64_t now_ms, const od_logdir_lock_hooks *hooks);
+
 /* Writes the three per-directory checkpoints from the open logs. */
 od_st_err od_logdir_checkpoint(od_logdir *d);
 

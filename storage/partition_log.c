@@ -178,6 +178,15 @@ int32_t od_log_partition(const od_log *log)
 {
     return log->partition;
 }
+void od_log_move_fd_cache(od_log *log, od_fd_cache *cache)
+{
+    for (size_t i = 0; i < log->nsegs; i++)
+        od_segment_cache_leave(log->segs[i]);
+    log->ctx.cache = cache;
+    for (size_t i = 0; i < log->nsegs; i++)
+        od_segment_cache_join(log->segs[i]);
+}
+
 const char *od_log_dir(const od_log *log)
 {
     return log->dir;

@@ -89,6 +89,12 @@ typedef struct od_log_recovery_stats {
  * After a clean one only the active segment's tail is read. */
 od_st_err od_log_open(const od_log_open_args *a, od_log **out, od_log_recovery_stats *stats);
 
+/* Makes the log keep its descriptors in `cache` (shared by a log dir)
+ * instead of the one it has: a log opened with its own cache (fd_cache NULL,
+ * so that several can be opened in parallel) joins its directory's. The
+ * caller serialises both caches' users. */
+void od_log_move_fd_cache(od_log *log, od_fd_cache *cache);
+
 /* Closes the log. clean: trims the active indexes, writes the final
  * time-index entry and fsyncs everything (recovery point becomes the log
  * end). Not clean: releases memory and fds only, as a crash would. */

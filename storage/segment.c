@@ -153,6 +153,19 @@ static void lru_evict(od_fd_cache *c, const od_segment *keep)
     }
 }
 
+void od_segment_cache_leave(od_segment *s)
+{
+    lru_remove(s);
+}
+
+void od_segment_cache_join(od_segment *s)
+{
+    if (s->log_fd < 0 || s->in_lru)
+        return;
+    lru_push_front(s);
+    lru_evict(s->ctx->cache, s);
+}
+
 od_st_err od_segment_log_fd(od_segment *s, int *fd)
 {
     if (s->log_fd >= 0) {

@@ -200,6 +200,13 @@ od_st_err od_segment_delete_files(od_segment *s);
 /* An fd for .log, opened through the fd cache; pins nothing. */
 od_st_err od_segment_log_fd(od_segment *s, int *fd);
 
+/* Moving a log between descriptor caches (od_log_move_fd_cache): leave
+ * takes the segment out of its cache's LRU; after the caller repointed the
+ * segment's ctx->cache, join puts it (if it holds descriptors) into the new
+ * one, evicting others past its limit. */
+void od_segment_cache_leave(od_segment *s);
+void od_segment_cache_join(od_segment *s);
+
 void od_segment_ref(od_segment *s);
 /* Drops a reference; the last one closes every fd and frees the segment. */
 void od_segment_unref(od_segment *s);

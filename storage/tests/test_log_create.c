@@ -199,6 +199,90 @@ static void test_power_loss_states_of_a_creation(void)
     }
 }
 
+typedef struct lock_count {
+    int locks, unlocks;
+    bool held;
+} lock_count;
+
+static void count_lock(void *ctx)
+{
+    lock_count *c = ctx;
+    c->locks++;
+    c->held = true;
+}
+
+static void count_unlock(void *ctx)
+{
+    lock_count *c = ctx;
+    c->unlocks++;
+    c->held = false;
+}
+
+typedef struct seen_parts {
+    int count;
+    bool found[40];
+} seen_parts;
+
+static void note_partition(void *ctx, const char *topic, int32_t partition)
+{
+    seen_parts *s = ctx;
+    if (strcmp(topic, "many") == 0 && partition >= 0 && partition < 40 && !s->found[partition]) {
+        s->found[partition] = true;
+        s->count++;
+    }
+}
+
+/* Forty new logs opened by eight threads: each is created, registered in
+ * the directory (its clean close flushes and checkpoints them), holds its
+ * partition.metadata, shares the directory's descriptor cache (limit 4, so
+ * adoption must evict), and keeps what is appended to it. The directory's
+ * lock is taken twice, never held across the creations. */
+static void test_open_many_logs_in_parallel(void)
+{
+    enum { N = 40 };
+    char dir[256];
+    st_tmpdir(dir);
+    od_logdir *d;
+    REQUIRE_OK(od_logdir_open(od_fio_posix(), dir, 4, &d));
+    od_log_config cfg = small_cfg();
+    od_logdir_new_log items[N];
+    for (int32_t i = 0; i < N; i++)
+        items[i] = (od_logdir_new_log){.topic = "many", .partition = i, .cfg = &cfg,
+                                       .topic_id = &topic_id};
+    lock_count lc = {0};
+    od_logdir_lock_hooks hooks = {count_lock, count_unlock, &lc};
+    REQUIRE_OK(od_logdir_open_logs(d, items, N, 8, 1000, &hooks));
+    CHECK_EQ_INT(lc.locks, 2);
+    CHECK_EQ_INT(lc.unlocks, 2);
+    for (int32_t i = 0; i < N; i++) {
+        CHECKF(items[i].log != NULL && items[i].err == OD_ST_OK, "item %d: %s", i,
+               od_st_err_name(items[i].err));
+        if (!items[i].log)
+            continue;
+        CHECK_EQ_INT(od_log_partition(items[i].log), i);
+        od_uuid back;
+        CHECK(od_partition_metadata_read(od_fio_posix(), od_log_dir(items[i].log), &back) == OD_ST_OK &&
+              memcmp(back.bytes, topic_id.bytes, 16) == 0);
+        CHECK_EQ_INT(st_append(items[i].log, 1, 1 + i % 3, 16, 0), OD_ST_OK);
+    }
+    REQUIRE_OK(od_logdir_close(d, 1));
+
+    REQUIRE_OK(od_logdir_open(od_fio_posix(), dir, 4, &d));
+    CHECK(od_logdir_had_clean_shutdown(d));
+    seen_parts seen = {0};
+    REQUIRE_OK(od_logdir_list_partitions(d, note_partition, &seen));
+    CHECK_EQ_INT(seen.count, N);
+    for (int32_t i = 0; i < N; i++) {
+        od_log *log;
+        REQUIRE_OK(od_logdir_open_log(d, "many", i, &cfg, 2000, &log, NULL));
+        CHECK_EQ_INT(od_log_end_offset(log), 1 + i % 3);
+        CHECK_EQ_INT(st_check_contents(log, 0, 16), 1 + i % 3);
+    }
+    REQUIRE_OK(od_logdir_close(d, 1));
+    st_rmtree(dir);
+}
+
 OD_TEST_MAIN(OD_CASE(test_new_log_fsyncs_nothing_until_first_flush),
              OD_CASE(test_crash_at_every_step_of_creation),
-             OD_CASE(test_power_loss_states_of_a_creation))
+             OD_CASE(test_power_loss_states_of_a_creation),
+             OD_CASE(test_open_many_logs_in_parallel))
