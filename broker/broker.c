@@ -952,6 +952,7 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
         .default_num_partitions = s->num_partitions,
         .default_replication_factor = s->default_replication_factor,
         .validate_config = od_broker_validate_config_value,
+        .validate_resource = od_broker_validate_config_resource,
         .config_ctx = b,
         .on_commit = apply_committed,
         .commit_ctx = b,

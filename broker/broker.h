@@ -236,6 +236,19 @@ int16_t od_broker_describe_configs(od_broker *b, od_arena *arena, int8_t resourc
 int16_t od_broker_validate_config_value(void *ctx, int8_t resource_type, const char *resource,
                                         const char *key, const char *value, char *msg,
                                         size_t msg_cap);
+/* The same for all changes of one resource at once
+ * (od_config_validate_resource_fn): a broker resource's refusals name
+ * every key they apply to, as Kafka's do. */
+int16_t od_broker_validate_config_resource(void *ctx, int8_t resource_type, const char *resource,
+                                           const char *const *keys, const char *const *values,
+                                           int32_t count, char *msg, size_t msg_cap);
+
+/* The answer to a BROKER config resource naming a node other than this
+ * one (Kafka checks the name on the broker that gets the request):
+ * OD_ERR_NONE for "" and this node's id, else INVALID_REQUEST with Kafka's
+ * message (`describe` selects DescribeConfigs' wording). */
+int16_t od_broker_check_config_node(const od_broker *b, od_arena *arena, od_str name, bool describe,
+                                    const char **message);
 
 /* Rebuilds dynamic_config from the image's BROKER ConfigRecords (this
  * broker's and the cluster-wide ""), lock held, controller thread or

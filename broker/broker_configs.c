@@ -72,11 +72,10 @@ static int resource_entries(od_broker *b, int8_t type, const char *name, kv_list
 }
 
 /* A snapshot of the static config under the image's dynamic broker configs
- * (cluster-wide "" and this broker's), with `key` set to `value` (or
- * removed, value NULL) on resource `changed` when key is not NULL. Returns
- * 0 with *out (NULL when no dynamic config exists), or -1 with Kafka's
- * message in err. */
-static int build_dynamic(od_broker *b, const char *changed, const char *key, const char *value,
+ * (cluster-wide "" and this broker's), the entries of resource `changed`
+ * replaced by `replacement` when both are not NULL. Returns 0 with *out
+ * (NULL when no dynamic config exists), or -1 with Kafka's message in err. */
+static int build_dynamic(od_broker *b, const char *changed, const kv_list *replacement,
                          struct od_broker_config **out, char *err, size_t err_len)
 {
     char self[16];
@@ -84,18 +83,19 @@ static int build_dynamic(od_broker *b, const char *changed, const char *key, con
     kv_list def, mine;
     int rc = resource_entries(b, OD_CONFIG_RESOURCE_BROKER, "", &def) |
              resource_entries(b, OD_CONFIG_RESOURCE_BROKER, self, &mine);
-    if (rc == 0 && key != NULL && changed != NULL) {
-        kv_list *l = changed[0] == '\0' ? &def : strcmp(changed, self) == 0 ? &mine : NULL;
-        if (l != NULL && value != NULL)
-            rc = kv_set(l, key, value);
-        else if (l != NULL)
-            kv_remove(l, key);
+    const kv_list *use_def = &def, *use_mine = &mine;
+    if (replacement != NULL && changed != NULL) {
+        if (changed[0] == '\0')
+            use_def = replacement;
+        else if (strcmp(changed, self) == 0)
+            use_mine = replacement;
     }
     *out = NULL;
     if (rc != 0)
         snprintf(err, err_len, "out of memory");
-    else if (def.count + mine.count > 0)
-        rc = od_cfgb_with_dynamic(b->config, def.items, def.count, mine.items, mine.count, out, err, err_len);
+    else if (use_def->count + use_mine->count > 0)
+        rc = od_cfgb_with_dynamic(b->config, use_def->items, use_def->count, use_mine->items, use_mine->count,
+                                  out, err, err_len);
     free(def.items);
     free(mine.items);
     return rc;
@@ -105,7 +105,7 @@ int od_broker_refresh_dynamic_config(od_broker *b)
 {
     char err[512];
     struct od_broker_config *next;
-    if (build_dynamic(b, NULL, NULL, NULL, &next, err, sizeof err) != 0) {
+    if (build_dynamic(b, NULL, NULL, &next, err, sizeof err) != 0) {
         fprintf(stderr, "odradek: dynamic broker configs not applied: %s\n", err);
         return -1;
     }
@@ -114,38 +114,207 @@ int od_broker_refresh_dynamic_config(od_broker *b)
     return 0;
 }
 
-/* Kafka's rule text for a set of keys, as Scala prints a Set. */
-static void key_refusal(char *msg, size_t cap, const char *why, const char *key)
+/* Java's String.hashCode (the keys are ASCII, so bytes are UTF-16 units). */
+static uint32_t java_string_hash(const char *s)
 {
-    snprintf(msg, cap, "%s: Set(%s)", why, key);
+    uint32_t h = 0;
+    for (; *s; s++)
+        h = 31u * h + (uint32_t)(unsigned char)*s;
+    return h;
 }
 
-/* The checks Kafka 3.9's controller makes on a dynamic broker config
- * (DynamicBrokerConfig.validateConfigs), then the value against the whole
- * config it would give. Controller thread. */
-static int16_t validate_broker_value(od_broker *b, const char *resource, const char *key,
-                                     const char *value, char *msg, size_t msg_cap)
+/* The bucket of a key in the ConcurrentHashMap behind a java.util.Properties
+ * of `size` entries (16 buckets, doubled at 3/4 full): the keys' iteration
+ * order is by bucket, then by insertion. */
+static uint32_t properties_bucket(const char *key, size_t size)
 {
-    int mode = od_cfgb_broker_update_mode(key);
-    if (mode == 0) {
-        key_refusal(msg, msg_cap, "Cannot update these configs dynamically", key);
-        return OD_ERR_INVALID_REQUEST;
+    uint32_t buckets = 16;
+    while (size >= buckets - buckets / 4)
+        buckets *= 2;
+    uint32_t h = java_string_hash(key);
+    return ((h ^ (h >> 16)) & 0x7fffffffu) & (buckets - 1);
+}
+
+/* Scala 2.13's immutable HashSet hash (Hashing.improve of the hashCode). */
+static uint32_t scala_improved_hash(const char *key)
+{
+    uint32_t h = java_string_hash(key);
+    h = h + ~(h << 9);
+    h ^= h >> 14;
+    h = h + (h << 4);
+    return h ^ (h >> 10);
+}
+
+/* Appends keys[0..n) in Scala's HashSet iteration order: at each trie level
+ * the keys alone in their 5-bit slot first, then the shared slots' subtries,
+ * both by slot. */
+static void champ_order(const char **keys, size_t n, unsigned shift, const char **out, size_t *at)
+{
+    if (shift >= 35) {
+        for (size_t i = 0; i < n; i++)
+            out[(*at)++] = keys[i];
+        return;
     }
-    if (mode == 1 && resource[0] == '\0') {
-        key_refusal(msg, msg_cap,
-                    "Cannot update these configs at default cluster level, broker id must be specified", key);
-        return OD_ERR_INVALID_REQUEST;
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t slot = 0; slot < 32; slot++) {
+            size_t in_slot = 0;
+            for (size_t i = 0; i < n; i++)
+                in_slot += ((scala_improved_hash(keys[i]) >> shift) & 31u) == slot;
+            if (in_slot == 0 || (pass == 0) != (in_slot == 1))
+                continue;
+            if (pass == 0) {
+                for (size_t i = 0; i < n; i++)
+                    if (((scala_improved_hash(keys[i]) >> shift) & 31u) == slot)
+                        out[(*at)++] = keys[i];
+                continue;
+            }
+            const char **sub = malloc(in_slot * sizeof *sub);
+            if (sub == NULL)
+                continue;
+            size_t k = 0;
+            for (size_t i = 0; i < n; i++)
+                if (((scala_improved_hash(keys[i]) >> shift) & 31u) == slot)
+                    sub[k++] = keys[i];
+            champ_order(sub, k, shift + 5, out, at);
+            free(sub);
+        }
+}
+
+/* "why: Set(a, b)" as Kafka's Scala code prints a set built from keys in
+ * this order: up to four keep it, more become a HashSet in hash order. */
+static void key_set_refusal(char *msg, size_t cap, const char *why, const char **keys, size_t n)
+{
+    const char **ordered = keys;
+    size_t at = 0;
+    if (n > 4 && (ordered = malloc(n * sizeof *ordered)) != NULL)
+        champ_order(keys, n, 0, ordered, &at);
+    if (ordered == NULL || at < n) {
+        free(ordered == keys ? NULL : ordered);
+        ordered = keys;
     }
-    if (mode < 0 || value == NULL)
-        return OD_ERR_NONE; /* Kafka keeps keys it does not know; deleting is always allowed */
-    struct od_broker_config *trial = NULL;
+    size_t len = (size_t)snprintf(msg, cap, "%s: %s(", why, n > 4 ? "HashSet" : "Set");
+    for (size_t i = 0; i < n && len < cap; i++)
+        len += (size_t)snprintf(msg + len, cap - len, "%s%s", i ? ", " : "", ordered[i]);
+    if (len < cap)
+        snprintf(msg + len, cap - len, ")");
+    if (ordered != keys)
+        free(ordered);
+}
+
+/* The keys of props that `pick` selects, in the Properties' iteration order. */
+static size_t pick_keys(const kv_list *props, bool (*pick)(const char *key), const char **out)
+{
+    size_t n = 0;
+    for (uint32_t bucket = 0; n < props->count && bucket < 1u << 30; bucket++) {
+        bool beyond = true;
+        for (size_t i = 0; i < props->count; i++) {
+            uint32_t kb = properties_bucket(props->items[i].key, props->count);
+            beyond &= kb < bucket;
+            if (kb == bucket && pick(props->items[i].key))
+                out[n++] = props->items[i].key;
+        }
+        if (beyond)
+            break;
+    }
+    return n;
+}
+
+static bool is_read_only_key(const char *key)
+{
+    return od_cfgb_broker_update_mode(key) == 0;
+}
+
+static bool is_per_broker_key(const char *key)
+{
+    return od_cfgb_broker_update_mode(key) == 1;
+}
+
+/* Kafka's listener.name.<listener>.<config> keys are per-broker, but for the
+ * few listener settings that are cluster-wide. */
+static bool is_per_broker_listener_key(const char *key)
+{
+    static const char prefix[] = "listener.name.";
+    if (strncmp(key, prefix, sizeof prefix - 1) != 0)
+        return false;
+    const char *dot = strchr(key + sizeof prefix - 1, '.');
+    if (dot == NULL)
+        return false;
+    const char *base = dot + 1;
+    return strcmp(base, "max.connections") != 0 && strcmp(base, "max.connection.creation.rate") != 0 &&
+           strcmp(base, "num.network.threads") != 0;
+}
+
+/* The resource's dynamic entries with the changes applied, in the order a
+ * Properties built from them is filled: existing keys, then new ones. */
+static int changed_props(od_broker *b, const char *resource, const char *const *keys,
+                         const char *const *values, int32_t n, kv_list *props)
+{
     od_broker_lock(b);
-    int rc = build_dynamic(b, resource, key, value, &trial, msg, msg_cap);
+    int rc = resource_entries(b, OD_CONFIG_RESOURCE_BROKER, resource, props);
     od_broker_unlock(b);
-    od_cfgb_free(trial);
-    /* Kafka's controller turns a broker config's ConfigException into
-     * INVALID_REQUEST (a topic's is INVALID_CONFIG). */
-    return rc == 0 ? OD_ERR_NONE : OD_ERR_INVALID_REQUEST;
+    for (int32_t i = 0; rc == 0 && i < n; i++) {
+        if (values[i] != NULL) {
+            rc = kv_set(props, keys[i], values[i]);
+            continue;
+        }
+        for (size_t k = 0; k < props->count; k++)
+            if (strcmp(props->items[k].key, keys[i]) == 0) {
+                memmove(&props->items[k], &props->items[k + 1], (props->count - k - 1) * sizeof *props->items);
+                props->count--;
+                break;
+            }
+    }
+    return rc;
+}
+
+/* The checks Kafka 3.9 makes on a dynamic broker config as a whole
+ * (DynamicBrokerConfig.validateConfigs), in its order: keys that cannot
+ * change at all, every value against the config it would give, then keys
+ * that need a broker id. Each refusal names all keys it applies to.
+ * Controller thread. */
+static int16_t validate_broker_changes(od_broker *b, const char *resource, const char *const *keys,
+                                       const char *const *values, int32_t n, char *msg, size_t msg_cap)
+{
+    kv_list props;
+    if (changed_props(b, resource, keys, values, n, &props) != 0) {
+        free(props.items);
+        snprintf(msg, msg_cap, "out of memory");
+        return OD_ERR_UNKNOWN_SERVER_ERROR;
+    }
+    int16_t result = OD_ERR_NONE;
+    const char **picked = malloc((props.count + 1) * 2 * sizeof *picked);
+    size_t count = picked ? pick_keys(&props, is_read_only_key, picked) : 0;
+    if (picked == NULL) {
+        snprintf(msg, msg_cap, "out of memory");
+        result = OD_ERR_UNKNOWN_SERVER_ERROR;
+    } else if (count > 0) {
+        key_set_refusal(msg, msg_cap, "Cannot update these configs dynamically", picked, count);
+        result = OD_ERR_INVALID_REQUEST;
+    }
+    if (result == OD_ERR_NONE) {
+        struct od_broker_config *trial = NULL;
+        od_broker_lock(b);
+        int rc = build_dynamic(b, resource, &props, &trial, msg, msg_cap);
+        od_broker_unlock(b);
+        od_cfgb_free(trial);
+        /* Kafka's controller turns a broker config's ConfigException into
+         * INVALID_REQUEST (a topic's is INVALID_CONFIG). */
+        if (rc != 0)
+            result = OD_ERR_INVALID_REQUEST;
+    }
+    if (result == OD_ERR_NONE && resource[0] == '\0') {
+        count = pick_keys(&props, is_per_broker_key, picked);
+        count += pick_keys(&props, is_per_broker_listener_key, picked + count);
+        if (count > 0) {
+            key_set_refusal(msg, msg_cap,
+                            "Cannot update these configs at default cluster level, broker id must be specified",
+                            picked, count);
+            result = OD_ERR_INVALID_REQUEST;
+        }
+    }
+    free(picked);
+    free(props.items);
+    return result;
 }
 
 /* The cluster-wide dynamic defaults, as Kafka describes the "" broker
@@ -234,12 +403,9 @@ int16_t od_broker_describe_configs(od_broker *b, od_arena *arena, int8_t resourc
             return describe_cluster_defaults(b, arena, keys, key_count, include_synonyms, out, count) == 0
                        ? OD_ERR_NONE
                        : OD_ERR_UNKNOWN_SERVER_ERROR;
-        char self[16];
-        snprintf(self, sizeof self, "%d", b->settings.node_id);
-        if (strcmp(name, self) != 0) {
-            *message = "Unexpected broker id";
-            return OD_ERR_INVALID_REQUEST;
-        }
+        int16_t refused = od_broker_check_config_node(b, arena, resource_name, true, message);
+        if (refused != OD_ERR_NONE)
+            return refused;
         return od_cfgb_describe_broker(current_config(b), arena, keys, key_count, include_synonyms, out, count) == 0
                    ? OD_ERR_NONE
                    : OD_ERR_UNKNOWN_SERVER_ERROR;
@@ -331,6 +497,26 @@ void od_broker_topic_log_config_in(od_broker *b, const od_mimage *img, const cha
     free(overrides.items);
 }
 
+int16_t od_broker_validate_config_resource(void *ctx, int8_t resource_type, const char *resource,
+                                           const char *const *keys, const char *const *values,
+                                           int32_t count, char *msg, size_t msg_cap)
+{
+    for (int32_t i = 0; i < count; i++)
+        if (keys[i] == NULL || keys[i][0] == '\0') {
+            snprintf(msg, msg_cap, "Null or empty config name.");
+            return OD_ERR_INVALID_CONFIG;
+        }
+    if (resource_type == OD_CONFIG_RESOURCE_BROKER)
+        return validate_broker_changes(ctx, resource, keys, values, count, msg, msg_cap);
+    for (int32_t i = 0; i < count; i++) {
+        int16_t code = od_broker_validate_config_value(ctx, resource_type, resource, keys[i], values[i], msg,
+                                                       msg_cap);
+        if (code != OD_ERR_NONE)
+            return code;
+    }
+    return OD_ERR_NONE;
+}
+
 int16_t od_broker_validate_config_value(void *ctx, int8_t resource_type, const char *resource,
                                         const char *key, const char *value, char *msg,
                                         size_t msg_cap)
@@ -341,7 +527,7 @@ int16_t od_broker_validate_config_value(void *ctx, int8_t resource_type, const c
         return OD_ERR_INVALID_CONFIG;
     }
     if (resource_type == OD_CONFIG_RESOURCE_BROKER)
-        return validate_broker_value(b, resource, key, value, msg, msg_cap);
+        return validate_broker_changes(b, resource, &key, &value, 1, msg, msg_cap);
     if (resource_type != OD_CONFIG_RESOURCE_TOPIC) {
         snprintf(msg, msg_cap, "Only topic and broker configs can be altered on this broker");
         return OD_ERR_INVALID_REQUEST;
@@ -365,4 +551,52 @@ int16_t od_broker_validate_config_value(void *ctx, int8_t resource_type, const c
     }
     free(next.items);
     return result;
+}
+
+/* Java's Integer.parseInt: an optional sign, then decimal digits, in range. */
+static bool parse_java_int(od_str s, int32_t *out)
+{
+    int32_t i = 0;
+    bool negative = false;
+    if (s.len > 0 && (s.ptr[0] == '-' || s.ptr[0] == '+')) {
+        negative = s.ptr[0] == '-';
+        i = 1;
+    }
+    if (i >= s.len)
+        return false;
+    int64_t v = 0;
+    for (; i < s.len; i++) {
+        if (s.ptr[i] < '0' || s.ptr[i] > '9')
+            return false;
+        v = v * 10 + (s.ptr[i] - '0');
+        if (v > (int64_t)INT32_MAX + 1)
+            return false;
+    }
+    if (negative)
+        v = -v;
+    if (v > INT32_MAX || v < INT32_MIN)
+        return false;
+    *out = (int32_t)v;
+    return true;
+}
+
+int16_t od_broker_check_config_node(const od_broker *b, od_arena *arena, od_str name, bool describe,
+                                    const char **message)
+{
+    *message = NULL;
+    if (name.len <= 0)
+        return OD_ERR_NONE;
+    int32_t id;
+    int len = (int)name.len;
+    char text[600];
+    if (!parse_java_int(name, &id))
+        snprintf(text, sizeof text, "%s id must be an integer, but it is: %.*s", describe ? "Broker" : "Node",
+                 len > 500 ? 500 : len, name.ptr);
+    else if (id == b->settings.node_id)
+        return OD_ERR_NONE;
+    else
+        snprintf(text, sizeof text, "Unexpected broker id, expected %d%s, but received %.*s", b->settings.node_id,
+                 describe ? " or empty string" : "", len > 500 ? 500 : len, name.ptr);
+    *message = od_cfgb_arena_cstr(arena, text);
+    return OD_ERR_INVALID_REQUEST;
 }

@@ -1328,7 +1328,8 @@ static int16_t check_config_resource(od_controller *c, od_arena *a, int8_t type,
         return OD_KERR_NONE;
     case OD_CONFIG_RESOURCE_BROKER:
         for (int32_t i = 0; i < name.len; i++)
-            if (name.ptr[i] < '0' || name.ptr[i] > '9') {
+            if ((name.ptr[i] < '0' || name.ptr[i] > '9') &&
+                !(i == 0 && name.len > 1 && (name.ptr[0] == '+' || name.ptr[0] == '-'))) {
                 *msg = msgf(a, "Illegal non-integral BROKER resource type name %.*s",
                             (int)name.len, name.ptr);
                 return OD_KERR_INVALID_REQUEST;
@@ -1419,10 +1420,32 @@ static int16_t stage_config_changes(od_controller *c, od_arena *a, rec_list *rl,
     char *rname = cstr(a, name.len >= 0 ? name : view(""));
     if (!rname)
         return OD_KERR_UNKNOWN_SERVER_ERROR;
-    for (int32_t i = 0; i < n; i++) {
-        int16_t code = validate_config(c, a, type, rname, cstr(a, ch[i].key), ch[i].new_value, msg);
-        if (code != OD_KERR_NONE)
+    if (c->cfg.validate_resource) {
+        const char **keys = od_arena_calloc(a, (size_t)(n ? n : 1), sizeof *keys);
+        const char **values = od_arena_calloc(a, (size_t)(n ? n : 1), sizeof *values);
+        if (!keys || !values)
+            return OD_KERR_UNKNOWN_SERVER_ERROR;
+        for (int32_t i = 0; i < n; i++) {
+            keys[i] = cstr(a, ch[i].key);
+            values[i] = ch[i].new_value;
+            if (!keys[i])
+                return OD_KERR_UNKNOWN_SERVER_ERROR;
+        }
+        char buf[1024];
+        buf[0] = '\0';
+        int16_t code = c->cfg.validate_resource(c->cfg.config_ctx, type, rname, keys, values, n, buf,
+                                                sizeof buf);
+        if (code != OD_KERR_NONE) {
+            *msg = buf[0] ? msgf(a, "%s", buf) : NULL;
             return code;
+        }
+    } else {
+        for (int32_t i = 0; i < n; i++) {
+            int16_t code =
+                validate_config(c, a, type, rname, cstr(a, ch[i].key), ch[i].new_value, msg);
+            if (code != OD_KERR_NONE)
+                return code;
+        }
     }
     if (validate_only)
         return OD_KERR_NONE;

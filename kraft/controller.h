@@ -124,6 +124,14 @@ enum {
 typedef int16_t (*od_config_validate_fn)(void *ctx, int8_t resource_type, const char *resource,
                                          const char *key, const char *value, char *msg,
                                          size_t msg_cap);
+/* Validates all changes of one resource together (values[i] NULL: keys[i]
+ * is being removed), for rules that look at the whole set, such as Kafka's
+ * messages naming every refused key. Same result convention as
+ * od_config_validate_fn. */
+typedef int16_t (*od_config_validate_resource_fn)(void *ctx, int8_t resource_type,
+                                                  const char *resource, const char *const *keys,
+                                                  const char *const *values, int32_t count,
+                                                  char *msg, size_t msg_cap);
 /* True when the key holds a comma-separated list (APPEND/SUBTRACT allowed). */
 typedef bool (*od_config_is_list_fn)(void *ctx, int8_t resource_type, const char *key);
 
@@ -138,6 +146,8 @@ typedef struct od_controller_config {
     int16_t default_replication_factor; /* default.replication.factor; 0 means 1 */
     int16_t metadata_version;           /* bootstrap level without bootstrap.checkpoint; 0: latest */
     od_config_validate_fn validate_config; /* NULL: every value accepted */
+    /* When set, used instead of validate_config, once per resource. */
+    od_config_validate_resource_fn validate_resource;
     od_config_is_list_fn is_list_config;   /* NULL: every key is a list */
     void *config_ctx;
     /* Random source for topic ids and placement; NULL: getrandom(2). */

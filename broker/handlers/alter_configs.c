@@ -9,7 +9,6 @@
 
 static void alter_on_controller(od_ctl_job *job, od_broker *b, od_controller *c, int64_t now_ms)
 {
-    (void)b;
     od_rctx *ctx = ((od_rctx_job *)job)->ctx;
     const od_alter_configs_request *req = ctx->request;
     od_alter_configs_response *resp = ctx->response;
@@ -20,19 +19,46 @@ static void alter_on_controller(od_ctl_job *job, od_broker *b, od_controller *c,
         od_rctx_no_reply(ctx);
         return;
     }
-    od_ctl_resource_result *res = NULL;
-    od_kr_err err = od_controller_alter_configs(c, req, now_ms, ctx->arena, &res);
+    /* Kafka's broker answers for a BROKER resource naming another node
+     * itself; the rest go to the controller as one operation. */
+    const char **refusal = OD_ARENA_ARRAY(ctx, const char *, n);
+    int16_t *refused = OD_ARENA_ARRAY(ctx, int16_t, n);
+    od_alter_configs_request_alter_configs_resource *kept = OD_ARENA_ARRAY(ctx, od_alter_configs_request_alter_configs_resource, n);
+    if (refusal == NULL || refused == NULL || kept == NULL) {
+        od_rctx_no_reply(ctx);
+        return;
+    }
+    int32_t nkept = 0;
     for (int32_t i = 0; i < n; i++) {
+        const od_alter_configs_request_alter_configs_resource *rr = &req->resources.items[i];
+        refused[i] = rr->resource_type == OD_CONFIG_RESOURCE_BROKER
+                         ? od_broker_check_config_node(b, ctx->arena, rr->resource_name, false, &refusal[i])
+                         : OD_ERR_NONE;
+        if (refused[i] == OD_ERR_NONE)
+            kept[nkept++] = *rr;
+    }
+    od_alter_configs_request forwarded = *req;
+    forwarded.resources.items = kept;
+    forwarded.resources.count = nkept;
+    od_ctl_resource_result *res = NULL;
+    od_kr_err err = od_controller_alter_configs(c, &forwarded, now_ms, ctx->arena, &res);
+    for (int32_t i = 0, k = 0; i < n; i++) {
         const od_alter_configs_request_alter_configs_resource *rr = &req->resources.items[i];
         od_alter_configs_response_alter_configs_resource_response_init(&out[i]);
         out[i].resource_type = rr->resource_type;
         out[i].resource_name = rr->resource_name;
+        if (refused[i] != OD_ERR_NONE) {
+            out[i].error_code = refused[i];
+            out[i].error_message = od_str_from_cstr(refusal[i]);
+            continue;
+        }
         if (err != OD_KR_OK) {
             out[i].error_code = od_broker_controller_error(err);
             continue;
         }
-        out[i].error_code = res[i].status.error_code;
-        out[i].error_message = od_ctl_message(&res[i].status);
+        out[i].error_code = res[k].status.error_code;
+        out[i].error_message = od_ctl_message(&res[k].status);
+        k++;
     }
     resp->responses = (od_alter_configs_response_alter_configs_resource_response_array){n, out};
     od_rctx_reply(ctx);
