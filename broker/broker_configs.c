@@ -181,18 +181,20 @@ static void champ_order(const char **keys, size_t n, unsigned shift, const char 
 }
 
 /* "why: Set(a, b)" as Kafka's Scala code prints a set built from keys in
- * this order: up to four keep it, more become a HashSet in hash order. */
-static void key_set_refusal(char *msg, size_t cap, const char *why, const char **keys, size_t n)
+ * this order: up to four keep it, more become a HashSet in hash order
+ * (always, when `hash_set`: a filtered HashSet stays one). */
+static void key_set_refusal(char *msg, size_t cap, const char *why, const char **keys, size_t n, bool hash_set)
 {
     const char **ordered = keys;
     size_t at = 0;
-    if (n > 4 && (ordered = malloc(n * sizeof *ordered)) != NULL)
+    hash_set |= n > 4;
+    if (hash_set && (ordered = malloc(n * sizeof *ordered)) != NULL)
         champ_order(keys, n, 0, ordered, &at);
     if (ordered == NULL || at < n) {
         free(ordered == keys ? NULL : ordered);
         ordered = keys;
     }
-    size_t len = (size_t)snprintf(msg, cap, "%s: %s(", why, n > 4 ? "HashSet" : "Set");
+    size_t len = (size_t)snprintf(msg, cap, "%s: %s(", why, hash_set ? "HashSet" : "Set");
     for (size_t i = 0; i < n && len < cap; i++)
         len += (size_t)snprintf(msg + len, cap - len, "%s%s", i ? ", " : "", ordered[i]);
     if (len < cap)
@@ -227,6 +229,20 @@ static bool is_read_only_key(const char *key)
 static bool is_per_broker_key(const char *key)
 {
     return od_cfgb_broker_update_mode(key) == 1;
+}
+
+/* Kafka's reconfigurable SSL keys, which change only under a listener
+ * prefix (SslConfigs.RECONFIGURABLE_CONFIGS). */
+static bool is_unprefixed_security_key(const char *key)
+{
+    static const char *const keys[] = {"ssl.keystore.type",   "ssl.keystore.location",   "ssl.keystore.password",
+                                       "ssl.key.password",    "ssl.truststore.type",     "ssl.truststore.location",
+                                       "ssl.truststore.password", "ssl.keystore.certificate.chain",
+                                       "ssl.keystore.key",    "ssl.truststore.certificates"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return true;
+    return false;
 }
 
 /* Kafka's listener.name.<listener>.<config> keys are per-broker, but for the
@@ -269,7 +285,7 @@ static int changed_props(od_broker *b, const char *resource, const char *const *
 
 /* The checks Kafka 3.9 makes on a dynamic broker config as a whole
  * (DynamicBrokerConfig.validateConfigs), in its order: keys that cannot
- * change at all, every value against the config it would give, then keys
+ * change at all, SSL keys without a listener prefix, every value against the config it would give, then keys
  * that need a broker id. Each refusal names all keys it applies to.
  * Controller thread. */
 static int16_t validate_broker_changes(od_broker *b, const char *resource, const char *const *keys,
@@ -288,7 +304,13 @@ static int16_t validate_broker_changes(od_broker *b, const char *resource, const
         snprintf(msg, msg_cap, "out of memory");
         result = OD_ERR_UNKNOWN_SERVER_ERROR;
     } else if (count > 0) {
-        key_set_refusal(msg, msg_cap, "Cannot update these configs dynamically", picked, count);
+        key_set_refusal(msg, msg_cap, "Cannot update these configs dynamically", picked, count, false);
+        result = OD_ERR_INVALID_REQUEST;
+    }
+    if (result == OD_ERR_NONE && (count = pick_keys(&props, is_unprefixed_security_key, picked)) > 0) {
+        key_set_refusal(msg, msg_cap,
+                        "These security configs can be dynamically updated only per-listener using the listener prefix",
+                        picked, count, true);
         result = OD_ERR_INVALID_REQUEST;
     }
     if (result == OD_ERR_NONE) {
@@ -308,7 +330,7 @@ static int16_t validate_broker_changes(od_broker *b, const char *resource, const
         if (count > 0) {
             key_set_refusal(msg, msg_cap,
                             "Cannot update these configs at default cluster level, broker id must be specified",
-                            picked, count);
+                            picked, count, false);
             result = OD_ERR_INVALID_REQUEST;
         }
     }

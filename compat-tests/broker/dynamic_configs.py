@@ -154,6 +154,13 @@ def main():
     expect("read-only key named before a bad value",
            incremental_alter_configs(conn, "1", [("message.max.bytes", 0, "abc"), ("log.dirs", 0, "/x")]),
            [(42, "Cannot update these configs dynamically: Set(log.dirs)", "1")])
+    expect("SSL keys without a listener prefix", incremental_alter_configs(conn, "1", [
+        ("ssl.keystore.location", 0, "/a"), ("ssl.truststore.location", 0, "/a"), ("ssl.key.password", 0, "x")]),
+        [(42, "These security configs can be dynamically updated only per-listener using the listener prefix: "
+          "HashSet(ssl.truststore.location, ssl.key.password, ssl.keystore.location)", "1")])
+    expect("one SSL key without a listener prefix", alter_configs(conn, "1", [("ssl.keystore.type", "JKS")]),
+           [(42, "These security configs can be dynamically updated only per-listener using the listener prefix: "
+             "HashSet(ssl.keystore.type)", "1")])
     expect("deleting read-only keys",
            incremental_alter_configs(conn, "1", [("log.dirs", 1, None), ("broker.id", 1, None)]), [(0, None, "1")])
     expect("per-broker listener keys at the cluster default", incremental_alter_configs(conn, "", [
