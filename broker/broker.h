@@ -104,7 +104,7 @@ typedef struct od_broker_settings {
     bool log_cleaner_enable;               /* log.cleaner.enable && log.cleaner.threads > 0 */
     int64_t log_cleaner_backoff_ms;        /* log.cleaner.backoff.ms */
     int64_t file_delete_delay_ms;          /* log.segment.delete.delay.ms */
-    int64_t producer_id_expiration_ms;     /* producer.id.expiration.ms (read at start) */
+    int64_t producer_id_expiration_ms;     /* producer.id.expiration.ms (static; see od_broker_producer_id_expiration_ms) */
     int64_t producer_id_expiration_check_interval_ms; /* producer.id.expiration.check.interval.ms */
     od_broker_group_settings groups;
 } od_broker_settings;
@@ -242,6 +242,10 @@ int16_t od_broker_validate_config_value(void *ctx, int8_t resource_type, const c
 int16_t od_broker_validate_config_resource(void *ctx, int8_t resource_type, const char *resource,
                                            const char *const *keys, const char *const *values,
                                            int32_t count, char *msg, size_t msg_cap);
+
+/* producer.id.expiration.ms in force: the dynamic broker value, else the
+ * static one. Broker lock held. */
+int64_t od_broker_producer_id_expiration_ms(const od_broker *b);
 
 /* The answer to a BROKER config resource naming a node other than this
  * one (Kafka checks the name on the broker that gets the request):

@@ -483,6 +483,12 @@ int16_t od_broker_validate_topic_configs(od_broker *b, od_arena *arena,
     return result;
 }
 
+int64_t od_broker_producer_id_expiration_ms(const od_broker *b)
+{
+    const struct od_broker_config *c = current_config(b);
+    return c != NULL ? od_cfgb_producer_id_expiration_ms(c) : b->settings.producer_id_expiration_ms;
+}
+
 void od_broker_topic_log_config(od_broker *b, const char *topic, od_log_config *out)
 {
     od_broker_topic_log_config_in(b, b->image, topic, out);
@@ -492,6 +498,9 @@ void od_broker_topic_log_config_in(od_broker *b, const od_mimage *img, const cha
                                    od_log_config *out)
 {
     *out = b->settings.log_defaults;
+    int64_t expiration_ms = od_broker_producer_id_expiration_ms(b);
+    if (expiration_ms > 0)
+        out->producer_id_expiration_ms = expiration_ms;
     kv_list overrides;
     od_cfgb_log_settings ls;
     if (overrides_in(img, topic, &overrides) == 0 &&

@@ -211,3 +211,8 @@ int od_cfgb_resolve_topic(const struct od_broker_config *bc, const od_config_kv 
     out->min_cleanable_dirty_ratio = tc.min_cleanable_dirty_ratio;
     return 0;
 }
+
+int64_t od_cfgb_producer_id_expiration_ms(const struct od_broker_config *bc)
+{
+    return bc->producer_id_expiration_ms;
+}

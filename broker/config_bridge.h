@@ -103,6 +103,9 @@ int od_cfgb_with_dynamic(const struct od_broker_config *base, const od_config_kv
 
 void od_cfgb_free(struct od_broker_config *c);
 
+/* producer.id.expiration.ms of a broker config. */
+int64_t od_cfgb_producer_id_expiration_ms(const struct od_broker_config *bc);
+
 /* Returns 0, or -1 when the overrides do not resolve (out untouched). */
 int od_cfgb_resolve_topic(const struct od_broker_config *bc, const od_config_kv *overrides, size_t n,
                           od_cfgb_log_settings *out);

@@ -52,7 +52,9 @@ static void enforce_retention(od_maint *m, int64_t now_ms)
 }
 
 /* Forgets idle producers on every partition, one topic per lock hold
- * (invariant 2); the in-memory state only, so no I/O under the lock. */
+ * (invariant 2); the in-memory state only, so no I/O under the lock. The
+ * expiration is the one in force at each hold: Kafka lets
+ * producer.id.expiration.ms change dynamically (the check interval not). */
 static void expire_producers(od_maint *m, int64_t now_ms)
 {
     od_broker *b = m->broker;
@@ -62,13 +64,16 @@ static void expire_producers(od_maint *m, int64_t now_ms)
             od_broker_unlock(b);
             break;
         }
+        int64_t expiration_ms = od_broker_producer_id_expiration_ms(b);
+        if (expiration_ms <= 0)
+            expiration_ms = m->cfg.producer_id_expiration_ms;
         od_broker_topic *t = &b->topics[ti];
         for (int32_t p = 0; p < t->partition_count; p++) {
             od_broker_partition *bp = t->partitions[p];
             if (bp == NULL || bp->log == NULL)
                 continue;
             /* A FAILED log refuses; its state is rebuilt at the next open. */
-            (void)od_log_expire_producers(bp->log, now_ms, m->cfg.producer_id_expiration_ms, NULL);
+            (void)od_log_expire_producers(bp->log, now_ms, expiration_ms, NULL);
         }
         od_broker_unlock(b);
     }

@@ -205,6 +205,7 @@ static int settings_from_config(const od_broker_config *c, od_broker_settings *s
     lc->retention_bytes = c->log_retention_bytes;
     lc->flush_messages = c->log_flush_interval_messages;
     lc->flush_ms = c->resolved.log_flush_interval_ms;
+    lc->producer_id_expiration_ms = c->producer_id_expiration_ms;
     lc->log_append_time = c->log_message_timestamp_type &&
                           strcmp(c->log_message_timestamp_type, "LogAppendTime") == 0;
     /* As Kafka's LogConfig: an unlimited bound falls back to the deprecated

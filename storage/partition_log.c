@@ -132,6 +132,7 @@ void od_log_config_default(od_log_config *c)
     c->max_compaction_lag_ms = INT64_MAX;
     c->message_timestamp_before_max_ms = INT64_MAX;
     c->message_timestamp_after_max_ms = INT64_MAX;
+    c->producer_id_expiration_ms = 24LL * 3600 * 1000;
 }
 
 static size_t floor_segment(const od_log *log, int64_t offset);
@@ -576,9 +577,12 @@ static od_st_err apply_batch(void *ctx, const uint8_t *batch, size_t len, const 
 }
 
 /* Rebuilds the producer state for the current log: the newest readable
- * snapshot at or below the log end, then every batch after it. Snapshots
- * past the log end (a truncation) or corrupt ones are deleted. */
-static od_st_err rebuild_pstate(od_log *log)
+ * snapshot at or below the log end, less the producers expired at now_ms
+ * (as Kafka's load of a snapshot drops them; INT64_MIN keeps all), then
+ * every batch after it, whose producers stay until the next expiry check
+ * as in Kafka. Snapshots past the log end (a truncation) or corrupt ones
+ * are deleted. */
+static od_st_err rebuild_pstate(od_log *log, int64_t now_ms)
 {
     int64_t leo = od_log_end_offset(log);
     int64_t *snaps;
@@ -609,6 +613,8 @@ static od_st_err rebuild_pstate(od_log *log)
         return err;
     if (log->ps.map_end_offset < log->segs[0]->base_offset)
         od_pstate_clear(&log->ps, log->segs[0]->base_offset);
+    if (loaded && now_ms != INT64_MIN && log->cfg.producer_id_expiration_ms > 0)
+        od_pstate_expire(&log->ps, now_ms, log->cfg.producer_id_expiration_ms);
     log->nunrepl = 0;
     for (size_t i = floor_segment(log, log->ps.map_end_offset); i < log->nsegs && !err; i++) {
         replay_ctx rc = {log, log->segs[i]};
@@ -695,7 +701,7 @@ od_st_err od_log_open(const od_log_open_args *a, od_log **out, od_log_recovery_s
         err = OD_ST_OK;
     }
     if (!err)
-        err = rebuild_pstate(log);
+        err = rebuild_pstate(log, a->now_ms);
     if (!err && log->dir_dirty && !created) {
         rc = od_fio_fsync_dir(a->io, log->dir);
         err = rc < 0 ? od_st_from_errno(rc) : OD_ST_OK;
@@ -1464,7 +1470,7 @@ od_st_err od_log_truncate_to(od_log *log, int64_t offset)
     clamp_offsets(log);
     if (epoch_truncate_end(log, od_log_end_offset(log)) && (err = write_epochs(log)))
         return err;
-    if ((err = rebuild_pstate(log)))
+    if ((err = rebuild_pstate(log, INT64_MIN)))
         return err;
     if (log->dir_dirty) {
         int rc = od_fio_fsync_dir(log->io, log->dir);

@@ -51,6 +51,9 @@ typedef struct od_log_config {
     int64_t max_compaction_lag_ms; /* max.compaction.lag.ms (INT64_MAX; <= 0 also means never) */
     int64_t message_timestamp_before_max_ms; /* message.timestamp.before.max.ms (INT64_MAX) */
     int64_t message_timestamp_after_max_ms;  /* message.timestamp.after.max.ms (INT64_MAX) */
+    /* producer.id.expiration.ms (1 day), a broker setting: producers of the
+     * snapshot loaded at open that were idle this long are not restored. */
+    int64_t producer_id_expiration_ms;
 } od_log_config;
 
 /* Fills Kafka's defaults. */

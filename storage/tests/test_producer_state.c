@@ -292,6 +292,76 @@ static void test_producer_expiry(void)
     st_rmtree(dir);
 }
 
+/* One idempotent batch of one record for `pid` at timestamp ts. */
+static od_st_err app_at(od_log *log, int64_t pid, int32_t seq, int64_t ts)
+{
+    od_writer w;
+    od_writer_init(&w, 256);
+    pbatch(&w, pid, 0, seq, 1, ts, OD_COMPRESSION_NONE, false);
+    od_st_err err = od_log_append_leader(log, w.buf, w.len, 0, ts, NULL);
+    od_writer_free(&w);
+    return err;
+}
+
+static od_log *open_at(const char *dir, const od_log_config *cfg, bool clean, int64_t now_ms)
+{
+    od_log_open_args a = {0};
+    a.io = od_fio_posix();
+    a.log_dir = dir;
+    a.topic = "t";
+    a.config = cfg;
+    a.had_clean_shutdown = clean;
+    a.log_start_offset = -1;
+    a.now_ms = now_ms;
+    od_log *log = NULL;
+    return od_log_open(&a, &log, NULL) == OD_ST_OK ? log : NULL;
+}
+
+/* Recovery after a crash, as Kafka's: producers of the loaded snapshot idle
+ * for producer.id.expiration.ms at open are not restored; producers the
+ * replay after the snapshot rebuilds stay until the next expiry check. */
+static void test_expired_producers_after_crash(void)
+{
+    char dir[256];
+    st_tmpdir(dir);
+    od_log_config cfg;
+    od_log_config_default(&cfg);
+    cfg.producer_id_expiration_ms = 3000;
+    od_log *log = open_at(dir, &cfg, false, 1000);
+    REQUIRE(log);
+    REQUIRE_OK(app_at(log, 50, 0, 1000));
+    REQUIRE_OK(app_at(log, 51, 0, 1000));
+    REQUIRE_OK(od_log_roll(log, 1500)); /* the snapshot holds 50 and 51, last seen at 1000 */
+    REQUIRE_OK(app_at(log, 52, 0, 1000));
+    REQUIRE_OK(app_at(log, 51, 1, 7000));
+    CHECK_EQ_INT(od_log_close(log, false), OD_ST_OK); /* crash: no snapshot at the log end */
+
+    /* Before the expiration has passed everyone is back. */
+    log = open_at(dir, &cfg, false, 3999);
+    REQUIRE(log);
+    CHECK(od_pstate_find(od_log_producer_state(log), 50) != NULL);
+    CHECK(od_pstate_find(od_log_producer_state(log), 51) != NULL);
+    CHECK(od_pstate_find(od_log_producer_state(log), 52) != NULL);
+    CHECK_EQ_INT(od_log_close(log, false), OD_ST_OK);
+
+    log = open_at(dir, &cfg, false, 6000);
+    REQUIRE(log);
+    CHECK(od_pstate_find(od_log_producer_state(log), 50) == NULL);
+    const od_producer_entry *replayed = od_pstate_find(od_log_producer_state(log), 51);
+    REQUIRE(replayed != NULL);
+    CHECK_EQ_INT(replayed->last_timestamp, 7000);
+    CHECK(od_pstate_find(od_log_producer_state(log), 52) != NULL);
+    /* An expired producer is unknown: its next batch may start anywhere. */
+    CHECK_EQ_INT(app_at(log, 50, 9, 6000), OD_ST_OK);
+    int32_t expired = -1;
+    REQUIRE_OK(od_log_expire_producers(log, 6000, cfg.producer_id_expiration_ms, &expired));
+    CHECK_EQ_INT(expired, 1);
+    CHECK(od_pstate_find(od_log_producer_state(log), 52) == NULL);
+    CHECK(od_pstate_find(od_log_producer_state(log), 51) != NULL);
+    CHECK_EQ_INT(od_log_close(log, true), OD_ST_OK);
+    st_rmtree(dir);
+}
+
 static void test_compressed_batches(void)
 {
     char dir[256];
@@ -425,5 +495,5 @@ static void test_transactions_and_txnindex(void)
     st_rmtree(dir);
 }
 
-OD_TEST_MAIN(OD_CASE(test_sequence_rules), OD_CASE(test_snapshot_format), OD_CASE(test_idempotent_log), OD_CASE(test_producer_expiry),
+OD_TEST_MAIN(OD_CASE(test_sequence_rules), OD_CASE(test_snapshot_format), OD_CASE(test_idempotent_log), OD_CASE(test_producer_expiry), OD_CASE(test_expired_producers_after_crash),
              OD_CASE(test_compressed_batches), OD_CASE(test_transactions_and_txnindex))
