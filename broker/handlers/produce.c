@@ -315,6 +315,15 @@ static void append_partition(od_rctx *ctx, od_broker_topic *t, int16_t acks, od_
     if (compacted(b, t) && !keys_present(ctx, (od_bytes){set, (int32_t)len}, out))
         return;
     out->error_code = od_txn_verify_produce(b, txn_id, od_str_from_cstr(t->name), in->index, set, len);
+    if (out->error_code == OD_ERR_INVALID_TXN_STATE) {
+        /* Kafka 3.9's coordinator answers TRANSACTION_ABORTABLE for a
+         * partition outside the transaction; a Produce below v11 cannot
+         * express it and gets INVALID_TXN_STATE with this message. */
+        if (ctx->version >= 11)
+            out->error_code = OD_ERR_TRANSACTION_ABORTABLE;
+        else
+            out->error_message = od_str_from_cstr("Partition was not added to the transaction");
+    }
     if (out->error_code != OD_ERR_NONE)
         return;
     /* The append rewrites offsets and epochs in place; the request frame is

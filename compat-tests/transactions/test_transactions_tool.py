@@ -166,6 +166,28 @@ def expiring_broker(broker, scratch_root):
         harness.remove_tree(b.data)
 
 
+@pytest.fixture
+def checking_broker(broker, scratch_root):
+    """A broker of the same kind as `broker` that checks for idle producers every 500 ms but keeps
+    the default producer.id.expiration.ms (one day), for one test only."""
+    if isinstance(broker, harness.BrokerUnavailable):
+        yield broker
+        return
+    b = harness.Broker(broker.name, scratch_root,
+                       extra_properties={"producer.id.expiration.check.interval.ms": "500"})
+    try:
+        b.start()
+    except Exception as e:
+        b.stop()
+        pytest.fail(f"{broker.name} broker could not start: {e}\n--- broker log ---\n{b.log_tail()}",
+                    pytrace=False)
+    try:
+        yield b
+    finally:
+        b.stop()
+        harness.remove_tree(b.data)
+
+
 def _producers(broker, topic):
     out = transactions(broker, "describe-producers", "--topic", topic, "--partition", "0").stdout
     return {int(r["ProducerId"]): r for r in tab_table(out)}
@@ -199,3 +221,24 @@ def test_idle_producer_expires(expiring_broker):
     _produce_idempotent(p, topic, [b"v3"])
     after = _producers(broker, topic)
     assert pid in after and int(after[pid]["LastSequence"]) == 3, after
+
+
+def test_expiration_changed_dynamically(checking_broker):
+    """producer.id.expiration.ms is a dynamic broker config: lowered cluster-wide while the broker
+    runs, the next checks forget a producer idle for longer."""
+    broker = checking_broker
+    topic = harness.unique_topic("pid-dyn-expiry")
+    rdk.create_topic(broker, topic, partitions=1)
+    p = Producer({"bootstrap.servers": broker.bootstrap, "enable.idempotence": True, "linger.ms": 5})
+    _produce_idempotent(p, topic, [b"v0", b"v1"])
+    [pid] = _producers(broker, topic)
+    time.sleep(5)  # ten checks: under the default expiration the producer stays
+    assert pid in _producers(broker, topic)
+
+    harness.kafka_tool("kafka.admin.ConfigCommand", "--bootstrap-server", broker.bootstrap,
+                       "--entity-type", "brokers", "--entity-default", "--alter",
+                       "--add-config", "producer.id.expiration.ms=3000")
+    deadline = time.monotonic() + 60
+    while _producers(broker, topic) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert _producers(broker, topic) == {}, "the lowered producer.id.expiration.ms was not honoured"
