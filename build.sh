@@ -6,6 +6,7 @@
 #
 # Other subcommands, for developers: deps, build [Release|Debug|Sanitize], regen, check-generated, fuzz [SECONDS].
 # Environment: ODRADEK_SPECS (Kafka JSON specs dir, default ../shared/kafka-specs),
+#              ODRADEK_CACHE (downloads such as the spec-overlay jar, default ~/.cache/odradek),
 #              ODRADEK_FUZZ_SECONDS (per fuzz target in `test`, default 30).
 set -euo pipefail
 
@@ -54,12 +55,43 @@ configure_and_build() {
     cmake --build "$dir" -j "$jobs"
 }
 
+# The kafka-clients jar protocol/gen/spec_overlay.json takes newer specs from: ~/.m2 when Maven
+# already has it, else downloaded once into the cache. Prints its path; fails when unavailable.
+overlay_jar() {
+    local places m2 cached url sha tmp
+    mapfile -t places < <(python3 protocol/gen/kafka_codegen.py --print-overlay-paths)
+    m2="${places[0]}" cached="${places[1]}" url="${places[2]}" sha="${places[3]}"
+    local jar
+    for jar in "$m2" "$cached"; do
+        if [ -f "$jar" ] && echo "$sha  $jar" | sha256sum -c --status; then
+            printf '%s\n' "$jar"
+            return 0
+        fi
+    done
+    command -v curl >/dev/null 2>&1 || { log "no curl to fetch $url"; return 1; }
+    log "fetching $url"
+    mkdir -p "$(dirname "$cached")"
+    tmp="$(mktemp "$cached.XXXXXX")"
+    if curl -fsSL --retry 3 -o "$tmp" "$url" && echo "$sha  $tmp" | sha256sum -c --status; then
+        chmod 644 "$tmp" && mv "$tmp" "$cached"
+        printf '%s\n' "$cached"
+        return 0
+    fi
+    rm -f "$tmp"
+    log "could not fetch $url with sha256 $sha"
+    return 1
+}
+
 check_generated() {
-    if [ -d "$specs/message" ]; then
-        log "checking the generated codec is current with $specs"
-        python3 protocol/gen/kafka_codegen.py --specs "$specs" --out protocol/generated --check
-    else
+    local jar
+    if [ ! -d "$specs/message" ]; then
         log "no specs at $specs: skipping the generated-code freshness check"
+    elif ! jar="$(overlay_jar)"; then
+        log "the spec-overlay jar is unavailable: skipping the generated-code freshness check"
+    else
+        log "checking the generated codec is current with $specs and $(basename "$jar")"
+        python3 protocol/gen/kafka_codegen.py --specs "$specs" --overlay-jar "$jar" \
+            --out protocol/generated --check
     fi
 }
 
@@ -120,7 +152,8 @@ run)
     exec build/release/broker/odradek "$@"
     ;;
 regen)
-    python3 protocol/gen/kafka_codegen.py --specs "$specs" --out protocol/generated
+    jar="$(overlay_jar)"
+    python3 protocol/gen/kafka_codegen.py --specs "$specs" --overlay-jar "$jar" --out protocol/generated
     ;;
 check-generated)
     check_generated

@@ -147,6 +147,13 @@ enum {
     OD_CG_LEAVE_STATIC_EPOCH = -2,
 };
 
+/* ConsumerGroupDescribe v1's MemberType (KIP-1099): which protocol a member
+ * speaks. */
+enum {
+    OD_CG_MEMBER_TYPE_CLASSIC = 0,
+    OD_CG_MEMBER_TYPE_CONSUMER = 1,
+};
+
 typedef enum od_cg_assignor {
     OD_CG_ASSIGNOR_UNIFORM,
     OD_CG_ASSIGNOR_RANGE,
@@ -227,8 +234,8 @@ void od_cg_tick(od_cg *cg);
 
 /* ConsumerGroupHeartbeat: fills *resp (arrays and strings from arena; the
  * error message is a static string). Never fails otherwise. regex is the
- * SubscribedTopicRegex of ConsumerGroupHeartbeat v1 (Kafka 4.0); the v0
- * request Kafka 3.9 defines has none, so its handler passes null. */
+ * SubscribedTopicRegex of ConsumerGroupHeartbeat v1 (null in v0; empty
+ * means "no regex"). */
 void od_cg_heartbeat(od_cg *cg, const od_consumer_group_heartbeat_request *req, od_str regex,
                      od_str client_id, od_str client_host, od_arena *arena,
                      od_consumer_group_heartbeat_response *resp);

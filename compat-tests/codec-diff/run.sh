@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Java half of the codec differential test with Maven (first run
-# downloads kafka-clients 3.9.x and friends into ~/.m2) and runs it against
+# downloads kafka-clients 3.9.x and friends, and the newer kafka-clients of
+# protocol/gen/spec_overlay.json, into ~/.m2) and runs it against
 # od_codec_tool.
 #
 #   run.sh PATH/TO/od_codec_tool [SPECS_DIR] [extra Main arguments...]
@@ -26,7 +27,9 @@ flock 9
 (cd "$here" && "$mvn" -B -q -Dstyle.color=never package)
 flock -u 9
 
-args=(--tool "$tool" --specs "$specs")
+# The generator's spec overlay: those messages are judged by the kafka-clients the specs came from.
+overlay_jar="$(ls "$here"/target/overlay/kafka-clients-*.jar)"
+args=(--tool "$tool" --specs "$specs" --overlay "$here/../../protocol/gen/spec_overlay.json" --overlay-jar "$overlay_jar")
 [ -n "${CODEC_DIFF_SEED:-}" ] && args+=(--seed "$CODEC_DIFF_SEED")
 [ -n "${CODEC_DIFF_SAMPLES:-}" ] && args+=(--samples "$CODEC_DIFF_SAMPLES")
 exec "$java" -cp "$here/target/classes:$here/target/lib/*" org.odradek.codecdiff.Main "${args[@]}" "$@"

@@ -2,7 +2,11 @@
 """Generates Odradek's C codecs from Apache Kafka's JSON message specs.
 
 Usage:
-    kafka_codegen.py [--specs DIR] [--out DIR] [--check]
+    kafka_codegen.py [--specs DIR] [--overlay-jar JAR] [--out DIR] [--check]
+
+A few specs come from a newer Kafka release than DIR: spec_overlay.json (next
+to this file) names a kafka-clients jar, its sha256, and which spec files are
+read out of it in place of DIR's. An overlay may only add versions.
 
 The output is deterministic: the same specs always give the same bytes, so
 `--check` (used by CI) can regenerate into a temporary directory and compare.
@@ -15,15 +19,18 @@ from their default, and unknown tagged fields are kept and re-emitted.
 
 import argparse
 import filecmp
+import hashlib
 import json
 import os
 import re
 import sys
 import tempfile
+import zipfile
 
 SPEC_DIRS = ["message", "metadata", "raft", "storage", "group-coordinator",
              "transaction-coordinator"]
 GENERATOR = "protocol/gen/kafka_codegen.py"
+OVERLAY_MANIFEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spec_overlay.json")
 VMAX = 32767  # the open end of an "N+" version range
 
 C_KEYWORDS = {
@@ -330,8 +337,55 @@ class Message:
         return snake(self.name)
 
 
-def load_specs(spec_root):
+class Overlay:
+    """Spec files read out of a Maven artifact (a jar) instead of the specs directory."""
+
+    def __init__(self, manifest_path, jar_path):
+        with open(manifest_path, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+        self.artifact = manifest["artifact"]
+        self.specs = {}
+        with open(jar_path, "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()
+        if digest != manifest["sha256"]:
+            raise SystemExit("%s: sha256 %s, but %s pins %s" % (
+                jar_path, digest, os.path.basename(manifest_path), manifest["sha256"]))
+        with zipfile.ZipFile(jar_path) as jar:
+            for target, member in sorted(manifest["specs"].items()):
+                folder = target.split("/", 1)[0]
+                if folder not in SPEC_DIRS or not target.endswith(".json"):
+                    raise SystemExit("overlay target %s is not a spec file path" % target)
+                self.specs[target] = jar.read(member).decode("utf-8")
+
+    @staticmethod
+    def artifact_paths(manifest_path=OVERLAY_MANIFEST):
+        """Where the artifact may already be: the local Maven repository, then build.sh's cache."""
+        with open(manifest_path, encoding="utf-8") as fh:
+            group, name, version = json.load(fh)["artifact"].split(":")
+        rel = os.path.join(*group.split("."), name, version, "%s-%s.jar" % (name, version))
+        home = os.path.expanduser("~")
+        cache = os.environ.get("ODRADEK_CACHE") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "odradek")
+        return [os.path.join(home, ".m2", "repository", rel), os.path.join(cache, "maven", rel)]
+
+
+def check_overlay_keeps_versions(base, newer):
+    """An overlay replaces a spec with a later revision of it: every version the
+    base spec has must still be there, with the same flexibility."""
+    if newer.name != base.name or newer.api_key != base.api_key or newer.type != base.type:
+        raise SystemExit("overlay %s is not a revision of %s" % (newer.path, base.path))
+    lo, hi = base.valid
+    if newer.valid is None or newer.valid[0] > lo or newer.valid[1] < hi:
+        raise SystemExit("overlay %s: versions %s would drop some of %s's %s" % (
+            newer.path, fmt_range(newer.valid), base.path, fmt_range(base.valid)))
+    for v in range(lo, hi + 1):
+        if in_range(v, base.flexible) != in_range(v, newer.flexible):
+            raise SystemExit("overlay %s changes whether version %d is flexible" % (newer.path, v))
+
+
+def load_specs(spec_root, overlay=None):
     msgs = []
+    replaced = set()
     for d in SPEC_DIRS:
         path = os.path.join(spec_root, d)
         if not os.path.isdir(path):
@@ -342,7 +396,18 @@ def load_specs(spec_root):
             full = os.path.join(path, fn)
             with open(full, encoding="utf-8") as fh:
                 spec = json.loads(strip_comments(fh.read()))
-            msgs.append(Message(spec, d + "/" + fn))
+            msg = Message(spec, d + "/" + fn)
+            key = d + "/" + fn
+            if overlay is not None and key in overlay.specs:
+                newer = Message(json.loads(strip_comments(overlay.specs[key])),
+                                "%s from %s" % (key, overlay.artifact))
+                check_overlay_keeps_versions(msg, newer)
+                replaced.add(key)
+                msg = newer
+            msgs.append(msg)
+    if overlay is not None and replaced != set(overlay.specs):
+        raise SystemExit("overlay replaces specs that %s lacks: %s" % (
+            spec_root, ", ".join(sorted(set(overlay.specs) - replaced))))
     msgs.sort(key=lambda m: m.name)
     names = set()
     for m in msgs:
@@ -1772,8 +1837,8 @@ def gen_fill_source(m):
 
 # ------------------------------------------------------------------ driver
 
-def generate(spec_root, out_dir):
-    msgs = load_specs(spec_root)
+def generate(spec_root, out_dir, overlay=None):
+    msgs = load_specs(spec_root, overlay)
     files = {}
     files["od_messages.h"] = gen_header(msgs)
     files["od_codec_support.c"] = gen_support()
@@ -1818,19 +1883,43 @@ def list_outputs(d):
     return out
 
 
+def find_overlay_jar(explicit):
+    if explicit:
+        return explicit
+    for path in Overlay.artifact_paths():
+        if os.path.isfile(path):
+            return path
+    raise SystemExit("the overlay artifact is in none of: %s\n"
+                     "(`./build.sh regen` fetches it, or pass --overlay-jar)" % ", ".join(Overlay.artifact_paths()))
+
+
 def main():
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     ap = argparse.ArgumentParser(description="Generate C codecs from Kafka message specs.")
     ap.add_argument("--specs", default=os.path.join(repo, "..", "shared", "kafka-specs"))
+    ap.add_argument("--overlay-jar", help="the artifact spec_overlay.json names "
+                    "(default: found in ~/.m2 or build.sh's download cache)")
+    ap.add_argument("--print-overlay-paths", action="store_true",
+                    help="print the places searched for the overlay artifact, then its sha256, and exit")
     ap.add_argument("--out", default=os.path.join(repo, "protocol", "generated"))
     ap.add_argument("--check", action="store_true",
                     help="regenerate into a temporary directory and fail if --out differs")
     args = ap.parse_args()
+    if args.print_overlay_paths:
+        with open(OVERLAY_MANIFEST, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+        group, name, version = manifest["artifact"].split(":")
+        print("\n".join(Overlay.artifact_paths()))
+        print("%s/%s/%s/%s/%s-%s.jar" % ("https://repo1.maven.org/maven2", group.replace(".", "/"),
+                                        name, version, name, version))
+        print(manifest["sha256"])
+        return 0
+    overlay = Overlay(OVERLAY_MANIFEST, find_overlay_jar(args.overlay_jar))
     if not args.check:
-        generate(args.specs, args.out)
+        generate(args.specs, args.out, overlay)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        generate(args.specs, tmp)
+        generate(args.specs, tmp, overlay)
         want, have = list_outputs(tmp), list_outputs(args.out)
         differing = sorted((want ^ have) | {f for f in want & have
                                             if not filecmp.cmp(os.path.join(tmp, f),

@@ -3,7 +3,7 @@
  * Do not edit: change the generator and regenerate
  * (`cmake --build <dir> --target regen`); CI fails when this is stale.
  */
-/* ConsumerGroupDescribeRequest: message/ConsumerGroupDescribeRequest.json */
+/* ConsumerGroupDescribeRequest: message/ConsumerGroupDescribeRequest.json from org.apache.kafka:kafka-clients:4.4.0 */
 
 #include "od_messages.h"
 
@@ -18,7 +18,7 @@ void od_consumer_group_describe_request_init(od_consumer_group_describe_request 
 od_wire_err od_consumer_group_describe_request_decode(od_consumer_group_describe_request *m, od_reader *r, int16_t version)
 {
     od_consumer_group_describe_request_init(m);
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
@@ -42,7 +42,7 @@ od_wire_err od_consumer_group_describe_request_decode(od_consumer_group_describe
 
 od_wire_err od_consumer_group_describe_request_encode(const od_consumer_group_describe_request *m, od_writer *w, int16_t version)
 {
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }

@@ -3,7 +3,7 @@
  * Do not edit: change the generator and regenerate
  * (`cmake --build <dir> --target regen`); CI fails when this is stale.
  */
-/* ConsumerGroupDescribeResponse: message/ConsumerGroupDescribeResponse.json */
+/* ConsumerGroupDescribeResponse: message/ConsumerGroupDescribeResponse.json from org.apache.kafka:kafka-clients:4.4.0 */
 
 #include "od_messages.h"
 
@@ -27,7 +27,7 @@ void od_consumer_group_describe_response_topic_partitions_init(od_consumer_group
 od_wire_err od_consumer_group_describe_response_topic_partitions_decode(od_consumer_group_describe_response_topic_partitions *m, od_reader *r, int16_t version)
 {
     od_consumer_group_describe_response_topic_partitions_init(m);
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
@@ -52,7 +52,7 @@ od_wire_err od_consumer_group_describe_response_topic_partitions_decode(od_consu
 
 od_wire_err od_consumer_group_describe_response_topic_partitions_encode(const od_consumer_group_describe_response_topic_partitions *m, od_writer *w, int16_t version)
 {
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }
@@ -123,7 +123,7 @@ void od_consumer_group_describe_response_assignment_init(od_consumer_group_descr
 od_wire_err od_consumer_group_describe_response_assignment_decode(od_consumer_group_describe_response_assignment *m, od_reader *r, int16_t version)
 {
     od_consumer_group_describe_response_assignment_init(m);
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
@@ -146,7 +146,7 @@ od_wire_err od_consumer_group_describe_response_assignment_decode(od_consumer_gr
 
 od_wire_err od_consumer_group_describe_response_assignment_encode(const od_consumer_group_describe_response_assignment *m, od_writer *w, int16_t version)
 {
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }
@@ -167,7 +167,7 @@ size_t od_consumer_group_describe_response_assignment_size(const od_consumer_gro
     return n;
 }
 
-static const od_consumer_group_describe_response_member od_consumer_group_describe_response_member_defaults = {.member_id = {"", 0}, .instance_id = {NULL, -1}, .rack_id = {NULL, -1}, .member_epoch = 0, .client_id = {"", 0}, .client_host = {"", 0}, .subscribed_topic_names = {0, NULL}, .subscribed_topic_regex = {NULL, -1}, .assignment = {.topic_partitions = {0, NULL}, .unknown_tags = {0, NULL}}, .target_assignment = {.topic_partitions = {0, NULL}, .unknown_tags = {0, NULL}}, .unknown_tags = {0, NULL}};
+static const od_consumer_group_describe_response_member od_consumer_group_describe_response_member_defaults = {.member_id = {"", 0}, .instance_id = {NULL, -1}, .rack_id = {NULL, -1}, .member_epoch = 0, .client_id = {"", 0}, .client_host = {"", 0}, .subscribed_topic_names = {0, NULL}, .subscribed_topic_regex = {NULL, -1}, .assignment = {.topic_partitions = {0, NULL}, .unknown_tags = {0, NULL}}, .target_assignment = {.topic_partitions = {0, NULL}, .unknown_tags = {0, NULL}}, .member_type = -1, .unknown_tags = {0, NULL}};
 
 void od_consumer_group_describe_response_member_init(od_consumer_group_describe_response_member *m)
 {
@@ -177,7 +177,7 @@ void od_consumer_group_describe_response_member_init(od_consumer_group_describe_
 od_wire_err od_consumer_group_describe_response_member_decode(od_consumer_group_describe_response_member *m, od_reader *r, int16_t version)
 {
     od_consumer_group_describe_response_member_init(m);
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
@@ -191,6 +191,8 @@ od_wire_err od_consumer_group_describe_response_member_decode(od_consumer_group_
     m->subscribed_topic_regex = od_read_string(r, true, true);
     (void)od_consumer_group_describe_response_assignment_decode(&m->assignment, r, version);
     (void)od_consumer_group_describe_response_assignment_decode(&m->target_assignment, r, version);
+    if (version >= 1)
+        m->member_type = od_read_i8(r);
     uint32_t tag_count = od_codec_read_tag_count(r);
     for (uint32_t i = 0; i < tag_count; i++) {
         uint32_t tag;
@@ -209,7 +211,7 @@ od_wire_err od_consumer_group_describe_response_member_decode(od_consumer_group_
 
 od_wire_err od_consumer_group_describe_response_member_encode(const od_consumer_group_describe_response_member *m, od_writer *w, int16_t version)
 {
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }
@@ -223,6 +225,8 @@ od_wire_err od_consumer_group_describe_response_member_encode(const od_consumer_
     od_codec_write_string(w, m->subscribed_topic_regex, true, true);
     (void)od_consumer_group_describe_response_assignment_encode(&m->assignment, w, version);
     (void)od_consumer_group_describe_response_assignment_encode(&m->target_assignment, w, version);
+    if (version >= 1)
+        od_write_i8(w, m->member_type);
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
     od_write_uvarint(w, tag_count);
     (void)od_codec_write_unknown_tags(w, &m->unknown_tags, 0, UINT64_MAX);
@@ -241,6 +245,8 @@ size_t od_consumer_group_describe_response_member_size(const od_consumer_group_d
     n += od_string_size(m->subscribed_topic_regex, true);
     n += od_consumer_group_describe_response_assignment_size(&m->assignment, version);
     n += od_consumer_group_describe_response_assignment_size(&m->target_assignment, version);
+    if (version >= 1)
+        n += 1;
     n += 4;
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
     n += od_codec_unknown_tags_size(&m->unknown_tags);
@@ -250,7 +256,10 @@ size_t od_consumer_group_describe_response_member_size(const od_consumer_group_d
 
 static size_t od_consumer_group_describe_response_member_min_size(int16_t version)
 {
-    return 16;
+    static const uint16_t by_version[] = {16, 17};
+    if (version < 0 || version > 1)
+        return 1;
+    return by_version[version];
 }
 
 static void od_consumer_group_describe_response_member_array_read(od_reader *r, od_consumer_group_describe_response_member_array *a, int16_t version, bool compact, bool nullable)
@@ -294,7 +303,7 @@ void od_consumer_group_describe_response_described_group_init(od_consumer_group_
 od_wire_err od_consumer_group_describe_response_described_group_decode(od_consumer_group_describe_response_described_group *m, od_reader *r, int16_t version)
 {
     od_consumer_group_describe_response_described_group_init(m);
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
@@ -325,7 +334,7 @@ od_wire_err od_consumer_group_describe_response_described_group_decode(od_consum
 
 od_wire_err od_consumer_group_describe_response_described_group_encode(const od_consumer_group_describe_response_described_group *m, od_writer *w, int16_t version)
 {
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }
@@ -405,7 +414,7 @@ void od_consumer_group_describe_response_init(od_consumer_group_describe_respons
 od_wire_err od_consumer_group_describe_response_decode(od_consumer_group_describe_response *m, od_reader *r, int16_t version)
 {
     od_consumer_group_describe_response_init(m);
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
@@ -429,7 +438,7 @@ od_wire_err od_consumer_group_describe_response_decode(od_consumer_group_describ
 
 od_wire_err od_consumer_group_describe_response_encode(const od_consumer_group_describe_response *m, od_writer *w, int16_t version)
 {
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }

@@ -3,7 +3,7 @@
  * Do not edit: change the generator and regenerate
  * (`cmake --build <dir> --target regen`); CI fails when this is stale.
  */
-/* ConsumerGroupHeartbeatRequest: message/ConsumerGroupHeartbeatRequest.json */
+/* ConsumerGroupHeartbeatRequest: message/ConsumerGroupHeartbeatRequest.json from org.apache.kafka:kafka-clients:4.4.0 */
 
 #include "od_messages.h"
 
@@ -21,7 +21,7 @@ void od_consumer_group_heartbeat_request_topic_partitions_init(od_consumer_group
 od_wire_err od_consumer_group_heartbeat_request_topic_partitions_decode(od_consumer_group_heartbeat_request_topic_partitions *m, od_reader *r, int16_t version)
 {
     od_consumer_group_heartbeat_request_topic_partitions_init(m);
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
@@ -45,7 +45,7 @@ od_wire_err od_consumer_group_heartbeat_request_topic_partitions_decode(od_consu
 
 od_wire_err od_consumer_group_heartbeat_request_topic_partitions_encode(const od_consumer_group_heartbeat_request_topic_partitions *m, od_writer *w, int16_t version)
 {
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }
@@ -104,7 +104,7 @@ static size_t od_consumer_group_heartbeat_request_topic_partitions_array_size(co
     return n;
 }
 
-static const od_consumer_group_heartbeat_request od_consumer_group_heartbeat_request_defaults = {.group_id = {"", 0}, .member_id = {"", 0}, .member_epoch = 0, .instance_id = {NULL, -1}, .rack_id = {NULL, -1}, .rebalance_timeout_ms = -1, .subscribed_topic_names = {-1, NULL}, .server_assignor = {NULL, -1}, .topic_partitions = {-1, NULL}, .unknown_tags = {0, NULL}};
+static const od_consumer_group_heartbeat_request od_consumer_group_heartbeat_request_defaults = {.group_id = {"", 0}, .member_id = {"", 0}, .member_epoch = 0, .instance_id = {NULL, -1}, .rack_id = {NULL, -1}, .rebalance_timeout_ms = -1, .subscribed_topic_names = {-1, NULL}, .subscribed_topic_regex = {NULL, -1}, .server_assignor = {NULL, -1}, .topic_partitions = {-1, NULL}, .unknown_tags = {0, NULL}};
 
 void od_consumer_group_heartbeat_request_init(od_consumer_group_heartbeat_request *m)
 {
@@ -114,7 +114,7 @@ void od_consumer_group_heartbeat_request_init(od_consumer_group_heartbeat_reques
 od_wire_err od_consumer_group_heartbeat_request_decode(od_consumer_group_heartbeat_request *m, od_reader *r, int16_t version)
 {
     od_consumer_group_heartbeat_request_init(m);
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
@@ -125,6 +125,8 @@ od_wire_err od_consumer_group_heartbeat_request_decode(od_consumer_group_heartbe
     m->rack_id = od_read_string(r, true, true);
     m->rebalance_timeout_ms = od_read_i32(r);
     od_codec_read_str_array(r, &m->subscribed_topic_names, true, true);
+    if (version >= 1)
+        m->subscribed_topic_regex = od_read_string(r, true, true);
     m->server_assignor = od_read_string(r, true, true);
     od_consumer_group_heartbeat_request_topic_partitions_array_read(r, &m->topic_partitions, version, true, true);
     uint32_t tag_count = od_codec_read_tag_count(r);
@@ -145,7 +147,7 @@ od_wire_err od_consumer_group_heartbeat_request_decode(od_consumer_group_heartbe
 
 od_wire_err od_consumer_group_heartbeat_request_encode(const od_consumer_group_heartbeat_request *m, od_writer *w, int16_t version)
 {
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }
@@ -156,6 +158,10 @@ od_wire_err od_consumer_group_heartbeat_request_encode(const od_consumer_group_h
     od_codec_write_string(w, m->rack_id, true, true);
     od_write_i32(w, m->rebalance_timeout_ms);
     od_codec_write_str_array(w, &m->subscribed_topic_names, true, true);
+    if (version < 1 && m->subscribed_topic_regex.len >= 0)
+        od_writer_fail(w, OD_WIRE_FIELD_NOT_IN_VERSION);
+    if (version >= 1)
+        od_codec_write_string(w, m->subscribed_topic_regex, true, true);
     od_codec_write_string(w, m->server_assignor, true, true);
     od_consumer_group_heartbeat_request_topic_partitions_array_write(w, &m->topic_partitions, version, true, true);
     uint32_t tag_count = (uint32_t)(m->unknown_tags.count > 0 ? m->unknown_tags.count : 0);
@@ -172,6 +178,8 @@ size_t od_consumer_group_heartbeat_request_size(const od_consumer_group_heartbea
     n += od_string_size(m->instance_id, true);
     n += od_string_size(m->rack_id, true);
     n += od_codec_str_array_size(&m->subscribed_topic_names, true);
+    if (version >= 1)
+        n += od_string_size(m->subscribed_topic_regex, true);
     n += od_string_size(m->server_assignor, true);
     n += od_consumer_group_heartbeat_request_topic_partitions_array_size(&m->topic_partitions, version, true);
     n += 8;

@@ -3,7 +3,7 @@
  * Do not edit: change the generator and regenerate
  * (`cmake --build <dir> --target regen`); CI fails when this is stale.
  */
-/* ConsumerGroupHeartbeatResponse: message/ConsumerGroupHeartbeatResponse.json */
+/* ConsumerGroupHeartbeatResponse: message/ConsumerGroupHeartbeatResponse.json from org.apache.kafka:kafka-clients:4.4.0 */
 
 #include "od_messages.h"
 
@@ -21,7 +21,7 @@ void od_consumer_group_heartbeat_response_topic_partitions_init(od_consumer_grou
 od_wire_err od_consumer_group_heartbeat_response_topic_partitions_decode(od_consumer_group_heartbeat_response_topic_partitions *m, od_reader *r, int16_t version)
 {
     od_consumer_group_heartbeat_response_topic_partitions_init(m);
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
@@ -45,7 +45,7 @@ od_wire_err od_consumer_group_heartbeat_response_topic_partitions_decode(od_cons
 
 od_wire_err od_consumer_group_heartbeat_response_topic_partitions_encode(const od_consumer_group_heartbeat_response_topic_partitions *m, od_writer *w, int16_t version)
 {
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }
@@ -114,7 +114,7 @@ void od_consumer_group_heartbeat_response_assignment_init(od_consumer_group_hear
 od_wire_err od_consumer_group_heartbeat_response_assignment_decode(od_consumer_group_heartbeat_response_assignment *m, od_reader *r, int16_t version)
 {
     od_consumer_group_heartbeat_response_assignment_init(m);
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
@@ -137,7 +137,7 @@ od_wire_err od_consumer_group_heartbeat_response_assignment_decode(od_consumer_g
 
 od_wire_err od_consumer_group_heartbeat_response_assignment_encode(const od_consumer_group_heartbeat_response_assignment *m, od_writer *w, int16_t version)
 {
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }
@@ -168,7 +168,7 @@ void od_consumer_group_heartbeat_response_init(od_consumer_group_heartbeat_respo
 od_wire_err od_consumer_group_heartbeat_response_decode(od_consumer_group_heartbeat_response *m, od_reader *r, int16_t version)
 {
     od_consumer_group_heartbeat_response_init(m);
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_reader_fail(r, OD_WIRE_UNSUPPORTED_VERSION);
         return r->err;
     }
@@ -204,7 +204,7 @@ od_wire_err od_consumer_group_heartbeat_response_decode(od_consumer_group_heartb
 
 od_wire_err od_consumer_group_heartbeat_response_encode(const od_consumer_group_heartbeat_response *m, od_writer *w, int16_t version)
 {
-    if (version < 0 || version > 0) {
+    if (version < 0 || version > 1) {
         od_writer_fail(w, OD_WIRE_UNSUPPORTED_VERSION);
         return w->err;
     }

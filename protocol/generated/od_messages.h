@@ -1590,7 +1590,7 @@ od_wire_err od_consumer_group_current_member_assignment_value_decode(od_consumer
 od_wire_err od_consumer_group_current_member_assignment_value_encode(const od_consumer_group_current_member_assignment_value *m, od_writer *w, int16_t version);
 size_t od_consumer_group_current_member_assignment_value_size(const od_consumer_group_current_member_assignment_value *m, int16_t version);
 
-/* ---------------------------------------------------------------- ConsumerGroupDescribeRequest (message/ConsumerGroupDescribeRequest.json, api key 69) */
+/* ---------------------------------------------------------------- ConsumerGroupDescribeRequest (message/ConsumerGroupDescribeRequest.json from org.apache.kafka:kafka-clients:4.4.0, api key 69) */
 
 typedef struct od_consumer_group_describe_request od_consumer_group_describe_request;
 
@@ -1605,7 +1605,7 @@ od_wire_err od_consumer_group_describe_request_decode(od_consumer_group_describe
 od_wire_err od_consumer_group_describe_request_encode(const od_consumer_group_describe_request *m, od_writer *w, int16_t version);
 size_t od_consumer_group_describe_request_size(const od_consumer_group_describe_request *m, int16_t version);
 
-/* ---------------------------------------------------------------- ConsumerGroupDescribeResponse (message/ConsumerGroupDescribeResponse.json, api key 69) */
+/* ---------------------------------------------------------------- ConsumerGroupDescribeResponse (message/ConsumerGroupDescribeResponse.json from org.apache.kafka:kafka-clients:4.4.0, api key 69) */
 
 typedef struct od_consumer_group_describe_response_topic_partitions od_consumer_group_describe_response_topic_partitions;
 typedef struct od_consumer_group_describe_response_assignment od_consumer_group_describe_response_assignment;
@@ -1648,6 +1648,7 @@ struct od_consumer_group_describe_response_member {
     od_str subscribed_topic_regex; /* v0+, nullable v0+, default null */
     od_consumer_group_describe_response_assignment assignment; /* v0+ */
     od_consumer_group_describe_response_assignment target_assignment; /* v0+ */
+    int8_t member_type; /* v1+, default -1 */
     od_raw_tags unknown_tags;
 };
 
@@ -1691,7 +1692,7 @@ od_wire_err od_consumer_group_describe_response_decode(od_consumer_group_describ
 od_wire_err od_consumer_group_describe_response_encode(const od_consumer_group_describe_response *m, od_writer *w, int16_t version);
 size_t od_consumer_group_describe_response_size(const od_consumer_group_describe_response *m, int16_t version);
 
-/* ---------------------------------------------------------------- ConsumerGroupHeartbeatRequest (message/ConsumerGroupHeartbeatRequest.json, api key 68) */
+/* ---------------------------------------------------------------- ConsumerGroupHeartbeatRequest (message/ConsumerGroupHeartbeatRequest.json from org.apache.kafka:kafka-clients:4.4.0, api key 68) */
 
 typedef struct od_consumer_group_heartbeat_request_topic_partitions od_consumer_group_heartbeat_request_topic_partitions;
 typedef struct od_consumer_group_heartbeat_request od_consumer_group_heartbeat_request;
@@ -1714,6 +1715,7 @@ struct od_consumer_group_heartbeat_request {
     od_str rack_id; /* v0+, nullable v0+, default null */
     int32_t rebalance_timeout_ms; /* v0+, default -1 */
     od_str_array subscribed_topic_names; /* v0+, nullable v0+, default null */
+    od_str subscribed_topic_regex; /* v1+, nullable v1+, default null */
     od_str server_assignor; /* v0+, nullable v0+, default null */
     od_consumer_group_heartbeat_request_topic_partitions_array topic_partitions; /* v0+, nullable v0+, default null */
     od_raw_tags unknown_tags;
@@ -1728,7 +1730,7 @@ od_wire_err od_consumer_group_heartbeat_request_decode(od_consumer_group_heartbe
 od_wire_err od_consumer_group_heartbeat_request_encode(const od_consumer_group_heartbeat_request *m, od_writer *w, int16_t version);
 size_t od_consumer_group_heartbeat_request_size(const od_consumer_group_heartbeat_request *m, int16_t version);
 
-/* ---------------------------------------------------------------- ConsumerGroupHeartbeatResponse (message/ConsumerGroupHeartbeatResponse.json, api key 68) */
+/* ---------------------------------------------------------------- ConsumerGroupHeartbeatResponse (message/ConsumerGroupHeartbeatResponse.json from org.apache.kafka:kafka-clients:4.4.0, api key 68) */
 
 typedef struct od_consumer_group_heartbeat_response_topic_partitions od_consumer_group_heartbeat_response_topic_partitions;
 typedef struct od_consumer_group_heartbeat_response_assignment od_consumer_group_heartbeat_response_assignment;

@@ -11,7 +11,7 @@
 void od_consumer_group_describe_request_fill_random(od_consumer_group_describe_request *m, int16_t version, od_rng *rng, od_arena *arena)
 {
     od_consumer_group_describe_request_init(m);
-    if (version < 0 || version > 0)
+    if (version < 0 || version > 1)
         return;
     m->group_ids.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
     m->group_ids.items = od_arena_calloc(arena, (size_t)m->group_ids.count + 1, sizeof(od_str));

@@ -15,7 +15,7 @@ static void od_consumer_group_describe_response_described_group_fill_random(od_c
 static void od_consumer_group_describe_response_topic_partitions_fill_random(od_consumer_group_describe_response_topic_partitions *m, int16_t version, od_rng *rng, od_arena *arena)
 {
     od_consumer_group_describe_response_topic_partitions_init(m);
-    if (version < 0 || version > 0)
+    if (version < 0 || version > 1)
         return;
     m->topic_id = od_testing_random_uuid(rng);
     m->topic_name = od_testing_random_str(rng, arena);
@@ -29,7 +29,7 @@ static void od_consumer_group_describe_response_topic_partitions_fill_random(od_
 static void od_consumer_group_describe_response_assignment_fill_random(od_consumer_group_describe_response_assignment *m, int16_t version, od_rng *rng, od_arena *arena)
 {
     od_consumer_group_describe_response_assignment_init(m);
-    if (version < 0 || version > 0)
+    if (version < 0 || version > 1)
         return;
     m->topic_partitions.count = (int32_t)od_rng_below(rng, 4);
     m->topic_partitions.items = od_arena_calloc(arena, (size_t)m->topic_partitions.count + 1, sizeof(od_consumer_group_describe_response_topic_partitions));
@@ -41,7 +41,7 @@ static void od_consumer_group_describe_response_assignment_fill_random(od_consum
 static void od_consumer_group_describe_response_member_fill_random(od_consumer_group_describe_response_member *m, int16_t version, od_rng *rng, od_arena *arena)
 {
     od_consumer_group_describe_response_member_init(m);
-    if (version < 0 || version > 0)
+    if (version < 0 || version > 1)
         return;
     m->member_id = od_testing_random_str(rng, arena);
     m->instance_id = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
@@ -56,13 +56,15 @@ static void od_consumer_group_describe_response_member_fill_random(od_consumer_g
     m->subscribed_topic_regex = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     od_consumer_group_describe_response_assignment_fill_random(&m->assignment, version, rng, arena);
     od_consumer_group_describe_response_assignment_fill_random(&m->target_assignment, version, rng, arena);
+    if (version >= 1)
+        m->member_type = (int8_t)od_rng_next(rng);
     od_testing_random_unknown_tags(&m->unknown_tags, 0, rng, arena);
 }
 
 static void od_consumer_group_describe_response_described_group_fill_random(od_consumer_group_describe_response_described_group *m, int16_t version, od_rng *rng, od_arena *arena)
 {
     od_consumer_group_describe_response_described_group_init(m);
-    if (version < 0 || version > 0)
+    if (version < 0 || version > 1)
         return;
     m->error_code = (int16_t)od_rng_next(rng);
     m->error_message = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
@@ -82,7 +84,7 @@ static void od_consumer_group_describe_response_described_group_fill_random(od_c
 void od_consumer_group_describe_response_fill_random(od_consumer_group_describe_response *m, int16_t version, od_rng *rng, od_arena *arena)
 {
     od_consumer_group_describe_response_init(m);
-    if (version < 0 || version > 0)
+    if (version < 0 || version > 1)
         return;
     m->throttle_time_ms = (int32_t)od_rng_next(rng);
     m->groups.count = (int32_t)od_rng_below(rng, 4);

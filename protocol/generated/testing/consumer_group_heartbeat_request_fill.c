@@ -12,7 +12,7 @@ static void od_consumer_group_heartbeat_request_topic_partitions_fill_random(od_
 static void od_consumer_group_heartbeat_request_topic_partitions_fill_random(od_consumer_group_heartbeat_request_topic_partitions *m, int16_t version, od_rng *rng, od_arena *arena)
 {
     od_consumer_group_heartbeat_request_topic_partitions_init(m);
-    if (version < 0 || version > 0)
+    if (version < 0 || version > 1)
         return;
     m->topic_id = od_testing_random_uuid(rng);
     m->partitions.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
@@ -25,7 +25,7 @@ static void od_consumer_group_heartbeat_request_topic_partitions_fill_random(od_
 void od_consumer_group_heartbeat_request_fill_random(od_consumer_group_heartbeat_request *m, int16_t version, od_rng *rng, od_arena *arena)
 {
     od_consumer_group_heartbeat_request_init(m);
-    if (version < 0 || version > 0)
+    if (version < 0 || version > 1)
         return;
     m->group_id = od_testing_random_str(rng, arena);
     m->member_id = od_testing_random_str(rng, arena);
@@ -42,6 +42,8 @@ void od_consumer_group_heartbeat_request_fill_random(od_consumer_group_heartbeat
         for (int32_t i = 0; i < m->subscribed_topic_names.count; i++)
             m->subscribed_topic_names.items[i] = od_testing_random_str(rng, arena);
     }
+    if (version >= 1)
+        m->subscribed_topic_regex = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     m->server_assignor = od_rng_below(rng, 8) == 0 ? OD_STR_NULL : od_testing_random_str(rng, arena);
     if (od_rng_below(rng, 8) == 0) {
         m->topic_partitions.count = -1;

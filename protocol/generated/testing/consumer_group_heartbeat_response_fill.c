@@ -13,7 +13,7 @@ static void od_consumer_group_heartbeat_response_assignment_fill_random(od_consu
 static void od_consumer_group_heartbeat_response_topic_partitions_fill_random(od_consumer_group_heartbeat_response_topic_partitions *m, int16_t version, od_rng *rng, od_arena *arena)
 {
     od_consumer_group_heartbeat_response_topic_partitions_init(m);
-    if (version < 0 || version > 0)
+    if (version < 0 || version > 1)
         return;
     m->topic_id = od_testing_random_uuid(rng);
     m->partitions.count = (int32_t)(od_rng_below(rng, 16) == 0 ? 127 + od_rng_below(rng, 8) : od_rng_below(rng, 4));
@@ -26,7 +26,7 @@ static void od_consumer_group_heartbeat_response_topic_partitions_fill_random(od
 static void od_consumer_group_heartbeat_response_assignment_fill_random(od_consumer_group_heartbeat_response_assignment *m, int16_t version, od_rng *rng, od_arena *arena)
 {
     od_consumer_group_heartbeat_response_assignment_init(m);
-    if (version < 0 || version > 0)
+    if (version < 0 || version > 1)
         return;
     m->topic_partitions.count = (int32_t)od_rng_below(rng, 4);
     m->topic_partitions.items = od_arena_calloc(arena, (size_t)m->topic_partitions.count + 1, sizeof(od_consumer_group_heartbeat_response_topic_partitions));
@@ -38,7 +38,7 @@ static void od_consumer_group_heartbeat_response_assignment_fill_random(od_consu
 void od_consumer_group_heartbeat_response_fill_random(od_consumer_group_heartbeat_response *m, int16_t version, od_rng *rng, od_arena *arena)
 {
     od_consumer_group_heartbeat_response_init(m);
-    if (version < 0 || version > 0)
+    if (version < 0 || version > 1)
         return;
     m->throttle_time_ms = (int32_t)od_rng_next(rng);
     m->error_code = (int16_t)od_rng_next(rng);

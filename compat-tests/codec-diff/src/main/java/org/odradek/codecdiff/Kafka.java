@@ -19,7 +19,7 @@ import java.util.Map;
  */
 final class Kafka {
     /** Spec folder -> Java package its classes are generated into. */
-    private static final Map<String, String> PACKAGES = Map.of(
+    static final Map<String, String> PACKAGES = Map.of(
         "message", "org.apache.kafka.common.message",
         "metadata", "org.apache.kafka.common.metadata",
         "raft", "org.apache.kafka.raft.generated",
@@ -36,20 +36,21 @@ final class Kafka {
     private Kafka(Class<? extends Message> cls) throws ReflectiveOperationException {
         this.cls = cls;
         this.reader = cls.getConstructor(Readable.class, short.class);
-        Class<?> conv = Class.forName(cls.getName() + "JsonConverter");
+        Class<?> conv = Class.forName(cls.getName() + "JsonConverter", true, cls.getClassLoader());
         this.fromJson = conv.getMethod("read", JsonNode.class, short.class);
         Message proto = cls.getConstructor().newInstance();
         this.lowest = proto.lowestSupportedVersion();
         this.highest = proto.highestSupportedVersion();
     }
 
-    /** Kafka's class for a spec, or null when no jar on the classpath has it. */
-    static Kafka find(Specs.Message m) {
+    /** Kafka's class for a spec, or null when no jar has it; an overlaid spec's comes from the overlay jar. */
+    static Kafka find(Specs.Message m, Overlay overlay) {
+        ClassLoader loader = overlay != null ? overlay.loaderFor(m) : Kafka.class.getClassLoader();
         String pkg = PACKAGES.get(m.folder());
         // Requests, responses, headers and most "data" specs get a "Data" suffix; records do not.
         for (String name : new String[]{m.name() + "Data", m.name()}) {
             try {
-                Class<?> c = Class.forName(pkg + "." + name);
+                Class<?> c = Class.forName(pkg + "." + name, true, loader);
                 if (Message.class.isAssignableFrom(c)) {
                     return new Kafka(c.asSubclass(Message.class));
                 }

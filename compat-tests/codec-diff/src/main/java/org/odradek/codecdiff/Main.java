@@ -10,6 +10,7 @@ import java.util.List;
  *   java -cp target/classes:target/lib/* org.odradek.codecdiff.Main \
  *       --tool PATH/od_codec_tool --specs PATH/kafka-specs [--seed N] [--samples N]
  *       [--scenarios N] [--only messages|batches]
+ *       [--overlay protocol/gen/spec_overlay.json --overlay-jar kafka-clients-NEWER.jar]
  *
  * Prints each failing case, a table per category, and a last line
  * "N passed, N failed, N skipped"; exits 1 on any failure.
@@ -18,6 +19,8 @@ public final class Main {
     public static void main(String[] args) throws Exception {
         Path exe = null;
         Path specsDir = null;
+        Path overlayManifest = null;
+        Path overlayJar = null;
         long seed = 20241106L;
         int samples = 24;
         int scenarios = 12;
@@ -27,6 +30,8 @@ public final class Main {
             switch (args[i]) {
                 case "--tool" -> exe = Path.of(args[++i]);
                 case "--specs" -> specsDir = Path.of(args[++i]);
+                case "--overlay" -> overlayManifest = Path.of(args[++i]);
+                case "--overlay-jar" -> overlayJar = Path.of(args[++i]);
                 case "--seed" -> seed = Long.parseLong(args[++i]);
                 case "--samples" -> samples = Integer.parseInt(args[++i]);
                 case "--scenarios" -> scenarios = Integer.parseInt(args[++i]);
@@ -38,9 +43,9 @@ public final class Main {
                 }
             }
         }
-        if (exe == null || specsDir == null) {
+        if (exe == null || specsDir == null || (overlayManifest == null) != (overlayJar == null)) {
             System.err.println("usage: Main --tool od_codec_tool --specs kafka-specs [--seed N] [--samples N]"
-                + " [--only messages|batches]");
+                + " [--only messages|batches] [--overlay MANIFEST --overlay-jar JAR]");
             System.exit(2);
         }
         Path work = Files.createTempDirectory("codec-diff");
@@ -50,8 +55,9 @@ public final class Main {
             + work);
 
         if (!only.equals("batches")) {
-            List<Specs.Message> specs = Specs.load(specsDir);
-            MessageDiff md = new MessageDiff(specs, tool, report);
+            Overlay overlay = overlayManifest == null ? null : new Overlay(overlayManifest, overlayJar);
+            List<Specs.Message> specs = Specs.load(specsDir, overlay);
+            MessageDiff md = new MessageDiff(specs, overlay, tool, report);
             md.catalogue();
             md.kafkaToOdradek(seed, samples);
             md.odradekToKafka(seed, samples, work);

@@ -33,13 +33,13 @@ final class MessageDiff {
     /** Top-level tags Kafka did not know in Odradek's messages: shows the filler makes them. */
     private int unknownSeen;
 
-    MessageDiff(List<Specs.Message> specs, Tool tool, Report report) {
+    MessageDiff(List<Specs.Message> specs, Overlay overlay, Tool tool, Report report) {
         this.specs = specs;
         this.tool = tool;
         this.report = report;
         for (Specs.Message m : specs) {
             byName.put(m.name(), m);
-            Kafka k = Kafka.find(m);
+            Kafka k = Kafka.find(m, overlay);
             if (k == null) {
                 report.skip(CAT_VERSIONS, m.folder() + "/" + m.name(), "no generated class in the Kafka jars");
             } else {

@@ -14,7 +14,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Apache Kafka's JSON message specs, read from shared/kafka-specs at run time.
+ * Apache Kafka's JSON message specs, read from shared/kafka-specs at run time
+ * (and, for the generator's overlay, from a newer kafka-clients jar).
  * The Java side needs them only to know which fields exist, are nullable or
  * are tagged in a version, so that random content never puts a value where
  * Kafka's writer would refuse it.
@@ -74,7 +75,8 @@ final class Specs {
     private static final ObjectMapper MAPPER = new ObjectMapper()
         .configure(JsonParser.Feature.ALLOW_COMMENTS, true);
 
-    static List<Message> load(Path root) throws IOException {
+    /** The specs under root, with those the overlay names (when not null) read from its jar. */
+    static List<Message> load(Path root, Overlay overlay) throws IOException {
         List<Message> out = new ArrayList<>();
         for (String folder : FOLDERS) {
             Path dir = root.resolve(folder);
@@ -86,9 +88,13 @@ final class Specs {
                 files = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
             }
             for (Path p : files) {
-                JsonNode n = MAPPER.readTree(p.toFile());
+                byte[] newer = overlay == null ? null : overlay.spec(folder, p.getFileName().toString());
+                JsonNode n = newer != null ? MAPPER.readTree(newer) : MAPPER.readTree(p.toFile());
                 if (!n.has("name") || !n.has("validVersions")) {
                     continue;
+                }
+                if (newer != null) {
+                    overlay.covers(folder, n.get("name").asText(), Kafka.PACKAGES.get(folder));
                 }
                 Map<String, List<Field>> common = new HashMap<>();
                 for (JsonNode c : iter(n.get("commonStructs"))) {
