@@ -4002,7 +4002,7 @@ int od_cg_describe(od_cg *cg, od_str group_id, od_arena *arena,
         for (int32_t k = 0; k < m->topic_count; k++)
             o->subscribed_topic_names.items[k] = arena_str(arena, bstr(&m->topics[k]));
         o->subscribed_topic_regex = arena_str(arena, bstr(&m->regex));
-        o->member_type = OD_CG_MEMBER_TYPE_CONSUMER;
+        o->member_type = m->classic ? OD_CG_MEMBER_TYPE_CLASSIC : OD_CG_MEMBER_TYPE_CONSUMER;
         if (!fill_described_assignment(cg, arena, &m->assigned, &o->assignment) ||
             !fill_described_assignment(cg, arena, &m->target, &o->target_assignment))
             return -1;

@@ -243,6 +243,23 @@ static od_cg_group_info info(od_cg *cg)
 
 /* ---------------------------------------------------------------- tests */
 
+/* ConsumerGroupDescribe v1's MemberType of one member of group "g"; -2 when
+ * it is not there. */
+static int described_member_type(od_cg *cg, const char *id)
+{
+    od_arena a;
+    od_arena_init(&a);
+    od_consumer_group_describe_response_described_group d;
+    int type = -2;
+    if (od_cg_describe(cg, S("g"), &a, &d) == 0)
+        for (int32_t i = 0; i < d.members.count; i++)
+            if (d.members.items[i].member_id.len == (int32_t)strlen(id) &&
+                memcmp(d.members.items[i].member_id.ptr, id, strlen(id)) == 0)
+                type = d.members.items[i].member_type;
+    od_arena_release(&a);
+    return type;
+}
+
 static void test_classic_member_joins_and_reconciles(void)
 {
     h_env e;
@@ -265,6 +282,8 @@ static void test_classic_member_joins_and_reconciles(void)
     CHECK_EQ_INT(info(cg).group_epoch, 2);
     CHECK(od_cg_member_is_classic(cg, S("g"), S(c.id)));
     CHECK(!od_cg_member_is_classic(cg, S("g"), S(k.id)));
+    CHECK_EQ_INT(described_member_type(cg, c.id), OD_CG_MEMBER_TYPE_CLASSIC);
+    CHECK_EQ_INT(described_member_type(cg, k.id), OD_CG_MEMBER_TYPE_CONSUMER);
     /* its partitions are still k's: it syncs with nothing and waits */
     CHECK_EQ_INT(c_sync(cg, &c), 0);
     CHECK_EQ_INT(c.owned_n, 0);
