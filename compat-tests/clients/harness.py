@@ -36,8 +36,10 @@ class BrokerUnavailable:
 
 
 class Broker:
-    def __init__(self, name, root, extra_properties=None):
+    def __init__(self, name, root, extra_properties=None, kafka_version=None):
         self.name = name
+        # A Kafka release other than kafka.sh's default (3.9.2), e.g. "4.4.0"; Kafka only.
+        self.kafka_version = kafka_version
         self.data = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
         self.port = free_port_pair()
         self.host = "127.0.0.1"
@@ -80,9 +82,16 @@ class Broker:
                         "spawn", script, str(os.getpid()), str(self.pid), str(self.data)],
                        check=True, timeout=10)
 
+    def _kafka_env(self):
+        env = dict(os.environ)
+        if self.kafka_version:
+            env["KAFKA_VERSION"] = self.kafka_version
+        return env
+
     def _start_kafka(self):
         out = subprocess.run([str(KAFKA_SH), "start", str(self.data), str(self.port)],
-                             capture_output=True, text=True, timeout=START_SECONDS + 60)
+                             capture_output=True, text=True, timeout=START_SECONDS + 60,
+                             env=self._kafka_env())
         if out.returncode != 0:
             raise RuntimeError(f"kafka.sh start failed:\n{out.stdout}\n{out.stderr}")
         self.pid = int(out.stdout.strip().splitlines()[-1])
@@ -148,7 +157,8 @@ class Broker:
                 if self.pid is not None:
                     self.kill()
                 # A start that failed half way left only kafka.sh's pid file.
-                subprocess.run([str(KAFKA_SH), "stop", str(self.data)], capture_output=True, timeout=60)
+                subprocess.run([str(KAFKA_SH), "stop", str(self.data)], capture_output=True, timeout=60,
+                               env=self._kafka_env())
             elif self._proc is not None and self._proc.poll() is None:
                 self._proc.terminate()
                 try:
@@ -168,7 +178,8 @@ class Broker:
         if hard:
             self.kill()
         elif self.name == "kafka":
-            subprocess.run([str(KAFKA_SH), "stop", str(self.data)], capture_output=True, timeout=60)
+            subprocess.run([str(KAFKA_SH), "stop", str(self.data)], capture_output=True, timeout=60,
+                           env=self._kafka_env())
         elif self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             self._proc.wait(timeout=30)

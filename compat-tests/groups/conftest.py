@@ -76,3 +76,33 @@ def kip848_broker(broker, scratch_root):
     finally:
         b.stop()
         harness.remove_tree(b.data)
+
+
+# Kafka 3.9.2 has ConsumerGroupHeartbeat v0 only; v1 (Kafka 4.0: client-generated member ids,
+# SubscribedTopicRegex) is what librdkafka's consumer protocol needs.
+KIP848_V1_KAFKA_VERSION = "4.4.0"
+
+
+@pytest.fixture(scope="session")
+def kip848_v1_broker(request, broker, scratch_root):
+    """A KIP-848 broker that serves ConsumerGroupHeartbeat v1: on the Kafka side Kafka 4.4.0 (one
+    more JVM per session, started only when such a scenario runs; every other scenario stays on
+    3.9.2), on the Odradek side the same broker as kip848_broker."""
+    if isinstance(broker, harness.BrokerUnavailable) or broker.name != "kafka":
+        yield request.getfixturevalue("kip848_broker")
+        return
+    b = harness.Broker(broker.name, scratch_root, extra_properties=KIP848_PROPERTIES,
+                       kafka_version=KIP848_V1_KAFKA_VERSION)
+    try:
+        b.start()
+    except Exception as e:
+        b.stop()
+        yield harness.BrokerUnavailable(broker.name, f"Kafka {KIP848_V1_KAFKA_VERSION} (KIP-848) could not "
+                                        f"start: {e}\n--- broker log ---\n{b.log_tail()}")
+        return
+    try:
+        yield b
+    finally:
+        b.stop()
+        harness.remove_tree(b.data)
+

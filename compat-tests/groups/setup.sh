@@ -28,3 +28,7 @@ if [ ! -f "$java_jar" ] || [ ! -d "$here/java/target/lib" ] ||
     log "building the Java group member"
     (cd "$here/java" && "$mvn" -B -q -Dstyle.color=never clean package)
 fi
+
+# Kafka 4.4.0's broker, the Kafka side of the scenarios that need ConsumerGroupHeartbeat v1
+# (conftest.py's kip848_v1_broker); kafka.sh caches it in its own target dir.
+KAFKA_VERSION=4.4.0 "$repo/compat-tests/kafka/kafka.sh" fetch

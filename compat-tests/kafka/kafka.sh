@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Apache Kafka (from Maven Central jars) as the reference broker and its CLI tools.
 #
-#   kafka.sh fetch                      download the jars into target/lib (once; Maven caches them)
+#   kafka.sh fetch                      download the jars into target/kafka-VERSION/lib (once; Maven caches them)
 #   kafka.sh classpath                  print the classpath
 #   kafka.sh start DATA_DIR PORT        format DATA_DIR and start a single-node KRaft broker+controller
 #                                       on 127.0.0.1:PORT (controller on PORT+1); prints its pid.
@@ -10,17 +10,42 @@
 #   kafka.sh stop DATA_DIR              stop the broker started with DATA_DIR
 #   kafka.sh run MAIN_CLASS [ARGS...]   run a tool by its main class (e.g. kafka.tools.DumpLogSegments)
 #
+# KAFKA_VERSION picks the Kafka release (default 3.9.2, the reference for every suite). Another
+# version is fetched for its broker alone (kafka_2.13 and its dependencies, no org.apache.kafka.tools),
+# into its own target dir; 4.x logs through log4j2 (log4j2.properties), 3.x through reload4j.
 # start runs the broker JVM with $KAFKA_HEAP_OPTS and $KAFKA_JVM_PERFORMANCE_OPTS when they are set, as
 # Kafka's own scripts do (bench/broker sets them to kafka-server-start.sh's defaults).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-lib="$here/target/lib"
+default_version=3.9.2
+version="${KAFKA_VERSION:-$default_version}"
+case "$version" in
+    [0-9]*.[0-9]*.[0-9]*) ;;
+    *) echo "kafka.sh: KAFKA_VERSION=$version is not a release number" >&2; exit 2 ;;
+esac
+build="$here/target/kafka-$version"
+lib="$build/lib"
+maven_flags=(-Dkafka.version="$version" -Dkafka.build.dir="$build")
+[ "$version" = "$default_version" ] || maven_flags+=(-Dkafka.broker.only)
+if [ "${version%%.*}" -ge 4 ]; then
+    maven_flags+=(-Dkafka.log4j2)
+    log_config="-Dlog4j2.configurationFile=$here/log4j2.properties"
+else
+    log_config="-Dlog4j.configuration=file:$here/log4j.properties"
+fi
 
 fetch() {
     if [ ! -f "$lib/.complete" ]; then
-        mvn -B -q -f "$here/pom.xml" package >&2
-        touch "$lib/.complete"
+        mkdir -p "$here/target"
+        # Two suites may fetch the same version at once (CTest's Maven lock aside).
+        exec 8>"$here/target/.fetch-$version.lock"
+        flock 8
+        if [ ! -f "$lib/.complete" ]; then
+            mvn -B -q -f "$here/pom.xml" "${maven_flags[@]}" package >&2
+            touch "$lib/.complete"
+        fi
+        flock -u 8
     fi
 }
 
@@ -35,13 +60,13 @@ classpath() {
 # with a third less CPU than Kafka's defaults (measured 4.8-5.6 s -> 3.1-3.5 s until it answers).
 # bench/broker sets Kafka's own defaults through KAFKA_HEAP_OPTS and KAFKA_JVM_PERFORMANCE_OPTS.
 java_opts=(-Xms256m -Xmx1g -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true
-           "-Dlog4j.configuration=file:$here/log4j.properties")
+           "$log_config")
 
 # The CLI tools are short-lived JVMs: C1 only and the serial GC start them faster, and a class-data
 # archive of Kafka's classes (written by the first `run`, tied to this JVM and classpath by its
 # name) halves each later start. The scenarios run a few hundred tools.
 tool_opts=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx512m -Djava.awt.headless=true
-           "-Dlog4j.configuration=file:$here/log4j.properties" -Xlog:cds=off -Xlog:cds+dynamic=off)
+           "$log_config" -Xlog:cds=off -Xlog:cds+dynamic=off)
 
 tools_archive() {
     local key; key="$(printf '%s\0%s' "$(readlink -f "$(command -v java)")" "$1" | sha1sum | cut -c1-16)"
@@ -101,7 +126,7 @@ PROPS
         # Word splitting is wanted: each variable holds a list of JVM flags.
         # shellcheck disable=SC2206
         broker_opts=(${KAFKA_HEAP_OPTS:--Xms256m -Xmx1g} ${KAFKA_JVM_PERFORMANCE_OPTS:--XX:+UseG1GC -Djava.awt.headless=true}
-                     "-Dlog4j.configuration=file:$here/log4j.properties")
+                     "$log_config")
     fi
     nohup java "${broker_opts[@]}" -cp "$cp" kafka.Kafka "$data/server.properties" >"$data/kafka.log" 2>&1 &
     echo $! > "$data/kafka.pid"
@@ -138,5 +163,5 @@ classpath) classpath ;;
 start) shift; start "$@" ;;
 stop) shift; stop "$@" ;;
 run) shift; run_class "$@" ;;
-*) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+*) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Differential test of broker/config against Apache Kafka 3.9 (see
 # differential.py). Kafka's jars come from the reference kit
-# (compat-tests/kafka): its target/lib when fetched, else Maven resolves the
+# (compat-tests/kafka): its target/kafka-3.9.2/lib when fetched, else Maven resolves the
 # kit's pom into a classpath (offline first, from ~/.m2). Skips (exit 77)
 # when java, javac or the jars are unavailable.
 #   run.sh ODRADEK_TOOL WORKDIR
@@ -16,7 +16,7 @@ skip() { echo "skipped: $*"; exit 77; }
 command -v "$java" >/dev/null && command -v "$javac" >/dev/null || skip "needs java and javac"
 rm -rf "$work"
 mkdir -p "$work/classes"
-lib="${ODRADEK_KAFKA_LIB:-$kit/target/lib}"
+lib="${ODRADEK_KAFKA_LIB:-$kit/target/kafka-3.9.2/lib}"
 if ls "$lib"/kafka_2.13-*.jar >/dev/null 2>&1; then
     cp="$(ls "$lib"/*.jar | tr '\n' ':')"
 elif command -v mvn >/dev/null; then
