@@ -84,6 +84,11 @@ def test_commit_to_missing_partition(broker):
     group = f"g-{topic}"
     rdk.create_topic(broker, topic, partitions=2)
     with _connect(broker, group) as c:
+        # Kafka answers CreateTopics once the controller commits, and its broker learns of the
+        # topic a moment later: until then partition 1 is unknown too. Wait for the broker to
+        # know it; partition 7 must still be unknown then.
+        wait_until("the broker to know the new topic's partitions",
+                   lambda: offset_commit(c, group, -1, "", {(topic, 1): 0})[(topic, 1)] == NONE, seconds=60)
         assert offset_commit(c, group, -1, "", {(topic, 1): 1, (topic, 7): 1}) == {
             (topic, 1): NONE, (topic, 7): UNKNOWN_TOPIC_OR_PARTITION}
         err, got = offset_fetch(c, group, [(topic, 1), (topic, 7)])
