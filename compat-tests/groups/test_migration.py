@@ -14,9 +14,8 @@ from conftest import KIP848_PROPERTIES
 from groups_lib import committed, wait_until
 from membership import Member, commits_in_order, consumed, overlaps
 from test_group_members import PARTITIONS, CommitWatch, _settled
-from wire import (GROUP_ID_NOT_FOUND, MEMBER_ID_REQUIRED, NONE, REBALANCE_IN_PROGRESS, Connection, consumer_assignment,
-                  consumer_group_heartbeat, consumer_subscription, find_coordinator, heartbeat, join_group,
-                  list_groups_typed, offset_commit, offset_fetch, sync_group)
+from wire import (GROUP_ID_NOT_FOUND, MEMBER_ID_REQUIRED, NONE, Connection, consumer_group_heartbeat,
+                  consumer_subscription, find_coordinator, join_group, list_groups_typed)
 
 PER_PARTITION_PER_PHASE = 30
 MEMBERS = 2  # each step starts a JVM: two members keep the file well under a minute per broker
@@ -132,88 +131,6 @@ def test_roll_classic_to_consumer_and_back(migration_broker, tmp_path):
     assert watch.reads > 0 and not watch.backwards, f"committed offsets went backwards: {watch.backwards}"
     assert all(any(ev["ev"] == "assigned" and ev["parts"] for ev in m.snapshot()) for m in everyone), \
         "a member never received partitions"
-
-
-def _wait_type(broker, group, want):
-    def check():
-        try:
-            return _group_type(broker, group) == want
-        except Exception:  # the broker is still loading
-            return False
-    # A restarted Kafka JVM on a loaded two-core machine can take most of a minute to load.
-    wait_until(f"{group} to be a {want} group", check, seconds=120)
-
-
-@pytest.mark.kip848
-def test_conversions_survive_sigkill(migration_broker):
-    """Raw requests: two classic groups (one member and one commit each) are upgraded by a
-    ConsumerGroupHeartbeat; in the second the consumer member then leaves (downgrade). After
-    SIGKILL and a restart, the first is a consumer group whose classic member must rejoin and
-    whose consumer member carries on, the second a classic group whose member rejoins by its
-    member id; both commits survive."""
-    broker = migration_broker
-    topic = harness.unique_topic("migrate-restart")
-    upgraded, round_trip = f"g-{topic}-up", f"g-{topic}-back"
-    rdk.create_topic(broker, topic, partitions=2)
-    sub = consumer_subscription([topic])
-
-    def connect(group):
-        conn = Connection(broker.host, broker.port)
-        wait_until("the group coordinator", lambda: find_coordinator(conn, group)[0] == NONE, seconds=60)
-        return conn
-
-    def retried(call, error_of=lambda r: r):
-        """The call, again while the coordinator is still loading its partition."""
-        box = []
-
-        def attempt():
-            box[:] = [call()]
-            return error_of(box[0]) not in LOADING
-        wait_until("the coordinator to load the group", attempt, seconds=60)
-        return box[0]
-
-    def classic_then_upgraded(group, offset):
-        with connect(group) as conn:
-            j = retried(lambda: join_group(conn, group, "", sub, session_ms=60000, rebalance_ms=60000),
-                        lambda r: r["error"])
-            assert j["error"] == MEMBER_ID_REQUIRED
-            member = j["member_id"]
-            j = join_group(conn, group, member, sub, session_ms=60000, rebalance_ms=60000)
-            assert j["error"] == NONE and j["leader"] == member
-            err, _ = sync_group(conn, group, j["generation"], member,
-                                {member: consumer_assignment(topic, [0, 1])})
-            assert err == NONE
-            assert offset_commit(conn, group, j["generation"], member, {(topic, 0): offset}) == \
-                {(topic, 0): NONE}
-            h = consumer_group_heartbeat(conn, group, "", 0, topics=[topic], owned=[])
-            assert h["error"] == NONE, h
-            assert _group_type(broker, group) == "consumer"
-            return member, j["generation"], h["member_id"], h["epoch"]
-
-    up_classic, up_generation, up_consumer, up_epoch = classic_then_upgraded(upgraded, 5)
-    rt_classic, rt_generation, rt_consumer, _ = classic_then_upgraded(round_trip, 7)
-    with connect(round_trip) as conn:
-        h = consumer_group_heartbeat(conn, round_trip, rt_consumer, -1)
-        assert h["error"] == NONE, h
-    assert _group_type(broker, round_trip) == "classic"
-
-    broker.restart(hard=True)
-    _wait_type(broker, upgraded, "consumer")
-    _wait_type(broker, round_trip, "classic")
-    with connect(upgraded) as conn:
-        # the classic member is inside, behind the new group epoch: it must rejoin
-        assert retried(lambda: heartbeat(conn, upgraded, up_generation, up_classic)) == REBALANCE_IN_PROGRESS
-        h = consumer_group_heartbeat(conn, upgraded, up_consumer, up_epoch, owned=[])
-        assert h["error"] == NONE, h
-        err, got = offset_fetch(conn, upgraded, [(topic, 0)])
-        assert err == NONE and got[(topic, 0)] == (5, NONE)
-    with connect(round_trip) as conn:
-        j = retried(lambda: join_group(conn, round_trip, rt_classic, sub, session_ms=60000,
-                                       rebalance_ms=60000), lambda r: r["error"])
-        assert j["error"] == NONE and j["member_id"] == rt_classic, j
-        assert j["generation"] > rt_generation
-        err, got = offset_fetch(conn, round_trip, [(topic, 0)])
-        assert err == NONE and got[(topic, 0)] == (7, NONE)
 
 
 @pytest.mark.kip848
