@@ -659,8 +659,12 @@ static void remove_member(ggroup *g, gmember *m)
         join_error_member(g, m, OD_GC_UNKNOWN_MEMBER_ID, OD_STR_LIT(""));
     if (m->sync_done)
         sync_error_member(m, OD_GC_UNKNOWN_MEMBER_ID);
-    int32_t idx = -1;
-    find_member(g, bstr(&m->id), &idx);
+    /* By identity, not id: the array must never keep a freed member. */
+    int32_t idx = 0;
+    while (idx < g->member_count && g->members[idx] != m)
+        idx++;
+    if (idx == g->member_count)
+        return; /* not ours: nothing to unlink, and freeing it would be wrong */
     count_protocols(g, m, -1);
     if (m->join_done)
         g->awaiting_join--;
@@ -2707,6 +2711,19 @@ static bool load_group_value(od_gc *gc, ggroup *g, const od_group_metadata_value
             !count_protocols(g, m, +1)) {
             free_member(m);
             return false;
+        }
+        /* Kafka keeps members in a map by id: a repeated id replaces the
+         * earlier entry. */
+        int32_t dup;
+        gmember *earlier = find_member(g, bstr(&m->id), &dup);
+        if (earlier) {
+            count_protocols(g, earlier, -1);
+            memmove(&g->members[dup], &g->members[dup + 1],
+                    (size_t)(g->member_count - dup - 1) * sizeof *g->members);
+            g->member_count--;
+            if (g->leader == earlier)
+                g->leader = NULL;
+            free_member(earlier);
         }
         g->members[g->member_count++] = m;
         if (v->leader.len >= 0 && beq(&m->id, v->leader))
