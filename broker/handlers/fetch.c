@@ -11,9 +11,12 @@
  *
  * A parked fetch (fetch_wait) is touched by three parties: the producer that
  * wakes it (any network thread, broker lock held), and its own loop's timer
- * and task. `task_posted` (under the broker lock) makes sure the request is
- * completed exactly once and never while a task still points at it: the
- * timer leaves the reply to a task already on its way.
+ * and task. `task_posted` and the parked list (both under the broker lock)
+ * make sure the request is completed exactly once and never while a task
+ * still points at it: whoever reads or clears `task_posted` unparks the
+ * fetch in the same critical section, so no wake can post a task between
+ * that decision and the reply; the timer leaves the reply to a task already
+ * on its way.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -413,14 +416,15 @@ static int64_t attempt(od_rctx *ctx, fetch_mode mode, int32_t session_id, bool *
     return build_response(ctx, mode, session, failed);
 }
 
-/* Tries again on the fetch's own loop; `final` replies whatever it finds. */
-static void retry(fetch_wait *w, bool final)
+/* Tries again on the fetch's own loop; `final` replies whatever it finds.
+ * Called with the broker lock held and the fetch already unparked, in the
+ * same critical section that found no task pending: from there until it
+ * parks again nobody else can post a task, so a reply never leaves a task
+ * behind that points at the freed request. Releases the lock. */
+static void retry_unparked(fetch_wait *w, bool final)
 {
     od_rctx *ctx = w->ctx;
     od_broker *b = ctx->broker;
-    drop_attempt(ctx);
-    od_broker_lock(b);
-    od_broker_unpark_fetch(b, &w->parked);
     bool failed;
     int64_t bytes = attempt(ctx, w->mode, w->session_id, &failed);
     if (!final && !satisfied(ctx->request, bytes, failed)) {
@@ -438,24 +442,28 @@ static void retry(fetch_wait *w, bool final)
 static void on_task(od_loop *loop, od_task *task)
 {
     fetch_wait *w = task->ctx;
-    od_broker_lock(w->ctx->broker);
+    od_broker *b = w->ctx->broker;
+    drop_attempt(w->ctx);
+    od_broker_lock(b);
     w->task_posted = false;
-    bool final = w->ctx->broker->fetches_final;
-    od_broker_unlock(w->ctx->broker);
-    retry(w, final || od_loop_now(loop) >= w->deadline_ms);
+    od_broker_unpark_fetch(b, &w->parked);
+    retry_unparked(w, b->fetches_final || od_loop_now(loop) >= w->deadline_ms);
 }
 
 static void on_timer(od_loop *loop, od_timer *timer)
 {
     fetch_wait *w = timer->ctx;
+    od_broker *b = w->ctx->broker;
     (void)loop;
-    od_broker_lock(w->ctx->broker);
-    bool task_coming = w->task_posted;
-    od_broker_unlock(w->ctx->broker);
+    drop_attempt(w->ctx);
+    od_broker_lock(b);
     /* The task sees the deadline has passed and replies. */
-    if (task_coming)
+    if (w->task_posted) {
+        od_broker_unlock(b);
         return;
-    retry(w, true);
+    }
+    od_broker_unpark_fetch(b, &w->parked);
+    retry_unparked(w, true);
 }
 
 /* Decides how the request uses sessions and applies its session changes
