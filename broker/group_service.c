@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,7 @@ struct od_group_service {
     int loader_count;
     bool exit;                     /* close: the thread returns */
     /* Set from a signal handler; read by the group thread. */
-    volatile sig_atomic_t stop_requested;
+    atomic_bool stop_requested;
     int event_fd;                  /* wakes the group thread; immutable */
     pthread_t thread;
     bool thread_started;           /* only the creating thread reads it */
@@ -455,7 +456,7 @@ static void *group_thread(void *arg)
     od_group_service *gs = arg;
     pthread_mutex_lock(&gs->lock);
     for (;;) {
-        if (gs->stop_requested && gs->state != SERVICE_STOPPED) {
+        if (atomic_load(&gs->stop_requested) && gs->state != SERVICE_STOPPED) {
             /* Kafka's shutdown resigns every partition: waiting joins and
              * syncs hear NOT_COORDINATOR, so the server can drain. */
             unload_all(gs);
@@ -507,7 +508,7 @@ void od_group_service_request_stop(od_group_service *gs)
 {
     if (gs == NULL)
         return;
-    gs->stop_requested = 1;
+    atomic_store(&gs->stop_requested, true);
     wake_thread(gs);
 }
 
