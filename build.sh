@@ -4,7 +4,7 @@
 #   ./build.sh run     install missing packages, build (Release), start a single-node broker
 #   ./build.sh test    install missing packages, build, run the whole test suite
 #
-# Other subcommands, for developers: deps, build [Release|Debug|Sanitize], regen, check-generated, fuzz [SECONDS].
+# Other subcommands, for developers: deps, build [Release|Debug|Sanitize|ThreadSanitize], regen, check-generated, fuzz [SECONDS].
 # Environment: ODRADEK_SPECS (Kafka JSON specs dir, default ../shared/kafka-specs),
 #              ODRADEK_CACHE (downloads such as the spec-overlay jar, default ~/.cache/odradek),
 #              ODRADEK_FUZZ_SECONDS (per fuzz target in `test`, default 30).
@@ -173,6 +173,7 @@ test)
     (
         renice -n 19 -p "$BASHPID" >/dev/null
         configure_and_build Sanitize build/sanitize
+        configure_and_build ThreadSanitize build/threadsanitize
         CC=clang configure_and_build Debug build/fuzz -DODRADEK_FUZZ=ON -DODRADEK_TESTS=OFF
     ) >build/background-builds.log 2>&1 &
     background_builds=$!
@@ -187,6 +188,13 @@ test)
     log "ASan+UBSan build and the whole suite"
     configure_and_build Sanitize build/sanitize
     (cd build/sanitize && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest -j "$jobs" --output-on-failure --timeout 1200 -LE compat)
+    # Races between the broker's threads (a parked fetch woken on one thread while its own
+    # loop answers it, say): the same suite under ThreadSanitizer; with_broker.sh fails a
+    # test on any report in the broker's log, and a test binary exits non-zero on one.
+    log "ThreadSanitizer build and the same suite"
+    configure_and_build ThreadSanitize build/threadsanitize
+    (cd build/threadsanitize && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
         ctest -j "$jobs" --output-on-failure --timeout 1200 -LE compat)
     log "fuzzing"
     run_fuzzers "${ODRADEK_FUZZ_SECONDS:-30}"

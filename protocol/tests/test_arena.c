@@ -5,15 +5,16 @@
 #include "arena.h"
 #include "od_test.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define OD_ASAN 1
+/* Sanitizers bring their own allocators, whose reuse is theirs to decide. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define OD_SANITIZER_ALLOCATOR 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define OD_ASAN 1
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define OD_SANITIZER_ALLOCATOR 1
 #endif
 #endif
 
-#if defined(__GLIBC__) && !defined(OD_ASAN)
+#if defined(__GLIBC__) && !defined(OD_SANITIZER_ALLOCATOR)
 #define OD_MEASURE_FAULTS 1
 #endif
 
