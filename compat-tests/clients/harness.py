@@ -11,6 +11,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -23,6 +24,8 @@ FRANZ_BIN = WORK / "bin" / "franz-roundtrip"
 JAVA_DIR = HERE / "java"
 
 ALL_BROKERS = ("kafka", "odradek")
+# The exit status of a run stopped because Odradek died under a test; run.sh prints the report.
+BROKER_DIED_STATUS = 70
 START_SECONDS = 120
 
 
@@ -49,6 +52,7 @@ class Broker:
         self.extra_properties = dict(extra_properties or {})
         self.pid = None
         self._proc = None
+        self._exit_expected = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -126,6 +130,25 @@ class Broker:
         self.pid = self._proc.pid
         # run.sh kills whatever pid files remain if the test runner itself is killed.
         (self.data / "odradek.pid").write_text(f"{self.pid}\n")
+        self._exit_expected = False
+        threading.Thread(target=self._reap, args=(self._proc,), daemon=True).start()
+
+    def _reap(self, proc):
+        """Odradek exiting on its own (a crash, say) is a broker bug, and a client blocked in a
+        call without a timeout (librdkafka's synchronous commit or close) would wait on the dead
+        broker until CTest's timeout. So the run stops at once, naming the test and the exit
+        status; run.sh prints this report, since pytest's capture would swallow it."""
+        status = proc.wait()
+        if proc is not self._proc or self._exit_expected:
+            return
+        test = os.environ.get("PYTEST_CURRENT_TEST", "(between tests)")
+        how = f"signal {-status}" if status < 0 else f"status {status}"
+        report = (f"odradek (pid {proc.pid}) exited with {how} during {test}; "
+                  f"last lines of {self.log_path}:\n{self.log_tail()}\n")
+        scratch = os.environ.get("ODRADEK_COMPAT_TMP")
+        if scratch:
+            Path(scratch, "broker-died.txt").write_text(report)
+        os._exit(BROKER_DIED_STATUS)
 
     def alive(self):
         if self._proc is not None:
@@ -137,6 +160,7 @@ class Broker:
     def kill(self, seconds=60):
         """SIGKILL, as a crash would; returns once the process is gone. restart() brings the
         broker back on the same data dir and port."""
+        self._exit_expected = True
         if self.pid is not None and self.alive():
             os.kill(self.pid, 9)
         if self._proc is not None:
@@ -152,6 +176,7 @@ class Broker:
     def stop(self):
         """The end of this broker in the session; its data dir is removed next. Kafka is killed:
         its controlled shutdown (seconds) checks nothing here. Odradek's clean stop is under test."""
+        self._exit_expected = True
         try:
             if self.name == "kafka":
                 if self.pid is not None:
@@ -175,6 +200,7 @@ class Broker:
         """Stops the broker (SIGKILL when hard, as a crash; otherwise a clean stop) and starts it
         again on the same data dir and port; returns once it answers again. After kill(), it
         only starts it."""
+        self._exit_expected = True
         if hard:
             self.kill()
         elif self.name == "kafka":

@@ -51,4 +51,6 @@ while :; do
     status=$?
     kill -0 "$child" 2>/dev/null || break
 done
+# harness.py stopped the run because Odradek died under a test.
+if [ -f "$scratch/broker-died.txt" ]; then cat "$scratch/broker-died.txt" >&2; fi
 exit "$status"
