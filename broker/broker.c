@@ -23,7 +23,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -898,6 +897,7 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
         return NULL;
     }
     pthread_mutex_init(&b->lock, NULL);
+    pthread_mutex_init(&b->stop_lock, NULL);
     b->settings = *settings;
     memset(settings, 0, sizeof *settings);
     b->config = config;
@@ -1019,20 +1019,23 @@ fail:
     return NULL;
 }
 
-static volatile sig_atomic_t stop_flag;
-
 void od_broker_request_stop(od_broker *b)
 {
-    stop_flag = 1;
-    if (b != NULL && b->groups != NULL)
+    pthread_mutex_lock(&b->stop_lock);
+    b->stop_requested = true;
+    if (b->groups != NULL)
         od_group_service_request_stop(b->groups); /* answers waiting joins, so the drain ends */
-    if (b != NULL && b->server != NULL)
+    if (b->server != NULL)
         od_server_shutdown(b->server);
+    pthread_mutex_unlock(&b->stop_lock);
 }
 
-uint16_t od_broker_port(const od_broker *b)
+uint16_t od_broker_port(od_broker *b)
 {
-    return b->server ? od_server_port(b->server, 0) : 0;
+    pthread_mutex_lock(&b->stop_lock);
+    uint16_t port = b->server ? od_server_port(b->server, 0) : 0;
+    pthread_mutex_unlock(&b->stop_lock);
+    return port;
 }
 
 int od_broker_serve(od_broker *b, char *err, size_t err_len)
@@ -1081,10 +1084,8 @@ int od_broker_serve(od_broker *b, char *err, size_t err_len)
         free(dispatch);
         return -1;
     }
-    b->server = server;
     if (od_group_service_start(b->groups) != 0) {
         snprintf(err, err_len, "cannot start the group thread: %s", strerror(errno));
-        b->server = NULL;
         od_server_destroy(server);
         free(dispatch);
         return -1;
@@ -1097,11 +1098,16 @@ int od_broker_serve(od_broker *b, char *err, size_t err_len)
                 e->host[0] ? e->host : "0.0.0.0", (unsigned)od_server_port(server, (size_t)i));
     }
     fflush(stderr);
-    /* A signal that arrived before the server existed still stops it. */
-    if (stop_flag)
+    pthread_mutex_lock(&b->stop_lock);
+    b->server = server;
+    /* A stop requested before the server existed still stops it. */
+    if (b->stop_requested)
         od_server_shutdown(server);
+    pthread_mutex_unlock(&b->stop_lock);
     int rc = od_server_run(server);
+    pthread_mutex_lock(&b->stop_lock);
     b->server = NULL;
+    pthread_mutex_unlock(&b->stop_lock);
     od_server_destroy(server);
     free(dispatch);
     if (rc != 0) {
@@ -1157,6 +1163,7 @@ int od_broker_close(od_broker *b)
     b->config = NULL; /* the caller owns what it passed in */
     od_cfgb_free(b->dynamic_config);
     pthread_mutex_destroy(&b->lock);
+    pthread_mutex_destroy(&b->stop_lock);
     free(b);
     return rc;
 }

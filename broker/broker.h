@@ -155,14 +155,18 @@ struct od_broker {
     bool producer_id_refill_pending;  /* a refill job is queued (od_broker_next_producer_id) */
     struct od_fetch_sessions *fetch_sessions;  /* KIP-227 cache (handlers/fetch_session.h) */
     struct od_txn_service *txn;       /* transaction coordinator (txn_service.h) */
-    struct od_server *server;
+    /* stop_lock guards server and stop_requested: od_broker_request_stop
+     * comes from another thread (main.c's signal thread) and must never
+     * reach a server that od_broker_serve is destroying. */
+    pthread_mutex_t stop_lock;
+    struct od_server *server;         /* stop_lock; set while od_broker_serve runs */
+    bool stop_requested;              /* stop_lock */
     struct od_broker_config *config;  /* the loaded config; owned; immutable */
     /* config under the image's dynamic broker configs (owned), NULL while
      * there are none. Replaced on the controller thread under the lock;
      * read under the lock, or on the controller thread. */
     struct od_broker_config *dynamic_config;
     struct od_group_service *groups;  /* consumer groups (group_service.h); its own lock */
-    volatile int stop_requested;
 };
 
 void od_broker_lock(od_broker *b);
@@ -299,11 +303,13 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
  * -1 with a message in err. */
 int od_broker_serve(od_broker *b, char *err, size_t err_len);
 
-/* Async-signal-safe: starts the graceful shutdown. */
+/* Starts the graceful shutdown; any thread, also before od_broker_serve
+ * (which then stops at once). Takes stop_lock: never from a signal
+ * handler. */
 void od_broker_request_stop(od_broker *b);
 
 /* Bound port of the first listener (after serve has bound it). */
-uint16_t od_broker_port(const od_broker *b);
+uint16_t od_broker_port(od_broker *b);
 
 /* Clean shutdown of storage; frees b. Returns 0, or -1 when the logs could
  * not be closed cleanly (the next start recovers). */

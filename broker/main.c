@@ -12,7 +12,9 @@
  * the network layer's own types) apart from it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,12 +411,52 @@ static int storage_command(int argc, char **argv)
     return usage(stderr);
 }
 
-static od_broker *volatile running_broker;
+/* SIGTERM and SIGINT are blocked in every thread and taken by one thread
+ * in sigwait, so a stop runs as ordinary code: a handler would read the
+ * broker and its server from whichever thread the signal lands on while
+ * the main thread tears them down, and could not take a lock. */
+static sigset_t stop_signals;
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static od_broker *running_broker; /* stop_lock; NULL before open and from close on */
+static bool stop_signalled;       /* stop_lock */
 
-static void on_stop_signal(int sig)
+static void *stop_signal_thread(void *arg)
 {
-    (void)sig;
-    od_broker_request_stop(running_broker);
+    (void)arg;
+    for (;;) {
+        int sig;
+        if (sigwait(&stop_signals, &sig) != 0)
+            continue;
+        pthread_mutex_lock(&stop_lock);
+        stop_signalled = true;
+        if (running_broker != NULL)
+            od_broker_request_stop(running_broker);
+        pthread_mutex_unlock(&stop_lock);
+    }
+    return NULL;
+}
+
+/* Before any other thread exists, so that every thread inherits the mask. */
+static int start_stop_signal_thread(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    int rc = pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    pthread_t thread;
+    if (rc == 0)
+        rc = pthread_create(&thread, NULL, stop_signal_thread, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "odradek: cannot start the signal thread: %s\n", strerror(rc));
+        return -1;
+    }
+    /* It waits for signals until the process exits. */
+    pthread_detach(thread);
+    return 0;
 }
 
 static int run_broker(const char *config_path)
@@ -444,13 +486,11 @@ static int run_broker(const char *config_path)
         od_broker_config_free(c);
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    if (start_stop_signal_thread() != 0) {
+        od_broker_settings_free(&settings);
+        od_broker_config_free(c);
+        return 1;
+    }
 
     char err[512] = "";
     od_broker *b = od_broker_open(&settings, c, err, sizeof err);
@@ -462,9 +502,16 @@ static int run_broker(const char *config_path)
     }
     fprintf(stderr, "odradek: node %d of cluster %s started\n", b->settings.node_id,
             b->settings.cluster_id);
+    pthread_mutex_lock(&stop_lock);
     running_broker = b;
+    /* A signal during od_broker_open: serve stops at once. */
+    if (stop_signalled)
+        od_broker_request_stop(b);
+    pthread_mutex_unlock(&stop_lock);
     rc = od_broker_serve(b, err, sizeof err);
+    pthread_mutex_lock(&stop_lock);
     running_broker = NULL;
+    pthread_mutex_unlock(&stop_lock);
     if (rc != 0)
         fprintf(stderr, "odradek: %s\n", err);
     if (od_broker_close(b) != 0) {
