@@ -1889,6 +1889,27 @@ static bool str_ieq(od_str a, const char *b)
     return true;
 }
 
+const od_str *od_gc_trim_state_filters(const od_str *states, int32_t count, od_arena *arena)
+{
+    if (count <= 0)
+        return states;
+    od_str *out = od_arena_calloc(arena, (size_t)count, sizeof *out);
+    if (out == NULL)
+        return NULL;
+    for (int32_t i = 0; i < count; i++) {
+        const char *p = states[i].ptr;
+        int32_t len = states[i].len > 0 ? states[i].len : 0;
+        while (len > 0 && (unsigned char)p[0] <= ' ') {
+            p++;
+            len--;
+        }
+        while (len > 0 && (unsigned char)p[len - 1] <= ' ')
+            len--;
+        out[i] = states[i].len < 0 ? states[i] : (od_str){p, len};
+    }
+    return out;
+}
+
 int od_gc_list(od_gc *gc, const od_str *states, int32_t state_count, const od_str *types,
                int32_t type_count, od_arena *arena, int16_t *error, od_gc_listed_group **groups,
                int32_t *group_count)

@@ -330,6 +330,14 @@ typedef struct od_gc_listed_group {
  * *error is COORDINATOR_LOAD_IN_PROGRESS while a partition is loading (the
  * groups found are still listed, as Kafka does). Returns 0, or -1 when the
  * arena is exhausted. */
+/* The ListGroups state filters as Kafka 3.9's new group coordinator (the
+ * one that runs once the consumer protocol is enabled) reads them: each
+ * trimmed as Java's String.trim does (every byte <= ' ' at either end),
+ * which the old coordinator does not do; the type filters are never
+ * trimmed. Returns an arena array of views into states (states itself when
+ * count is 0), or NULL when the arena is exhausted. */
+const od_str *od_gc_trim_state_filters(const od_str *states, int32_t count, od_arena *arena);
+
 int od_gc_list(od_gc *gc, const od_str *states, int32_t state_count, const od_str *types,
                int32_t type_count, od_arena *arena, int16_t *error, od_gc_listed_group **groups,
                int32_t *group_count);

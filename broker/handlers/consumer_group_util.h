@@ -262,8 +262,11 @@ static inline bool od_cg_hook_delete(od_group_service *gs, od_gc *gc, od_str gro
     return true;
 }
 
-/* DescribeGroups (classic) of a consumer group: Kafka 3.9 answers "Dead" with
- * no error and no members. Returns false when not a consumer group. */
+/* DescribeGroups (classic) of a consumer group, with members or empty: Kafka
+ * 3.9 describes only classic groups there, so every version answers "Dead",
+ * no error, empty protocol type and data, no members (checked over the wire:
+ * compat-tests/groups/test_classic_apis_on_consumer_groups.py). Returns
+ * false when not a consumer group. */
 static inline bool od_cg_hook_describe(od_group_service *gs, od_str group_id,
                                        od_gc_group_summary *out)
 {

@@ -547,3 +547,81 @@ def metadata_v12(conn, topics):
         return err, name, tid, parts
 
     return r.carray(topic)
+
+
+# -- the classic admin APIs, every version ---------------------------------------------------------
+
+def describe_groups(conn, version, groups):
+    """DescribeGroups v0..v5 (v5 flexible) -> [dict(error, group_id, state, protocol_type, protocol,
+    members [dict(member_id, instance_id, client_id, client_host)], authorized_operations)]."""
+    flexible = version >= 5
+    w = Writer()
+    if flexible:
+        w.carray(groups, lambda w2, g: w2.cstring(g))
+    else:
+        w.array(groups, lambda w2, g: w2.string(g))
+    if version >= 3:
+        w.i8(0)  # include_authorized_operations
+    if flexible:
+        w.tags()
+    r = conn.request(15, version, w.done(), flexible=flexible)
+    if version >= 1:
+        r.i32()
+    text = r.cstring if flexible else r.string
+
+    def read_bytes(x):
+        if not flexible:
+            return x.bytes_()
+        n = x.uvarint() - 1
+        if n < 0:
+            return None
+        b = x.buf[x.pos:x.pos + n]
+        x.pos += n
+        return b
+
+    def member(x):
+        m = {"member_id": text()}
+        m["instance_id"] = text() if version >= 4 else None
+        m["client_id"], m["client_host"] = text(), text()
+        read_bytes(x), read_bytes(x)
+        if flexible:
+            x.tags()
+        return m
+
+    def group(x):
+        g = {"error": x.i16(), "group_id": text(), "state": text(), "protocol_type": text(),
+             "protocol": text()}
+        g["members"] = (x.carray if flexible else x.array)(member)
+        g["authorized_operations"] = x.i32() if version >= 3 else None
+        if flexible:
+            x.tags()
+        return g
+    return (r.carray if flexible else r.array)(group)
+
+
+def list_groups(conn, version, states=(), types=()):
+    """ListGroups v0..v5 (v3+ flexible; v4 states filter, v5 types filter) -> (error,
+    {group_id: dict(protocol_type, state, type)})."""
+    flexible = version >= 3
+    w = Writer()
+    if version >= 4:
+        w.carray(list(states), lambda w2, s: w2.cstring(s))
+    if version >= 5:
+        w.carray(list(types), lambda w2, t: w2.cstring(t))
+    if flexible:
+        w.tags()
+    r = conn.request(16, version, w.done(), flexible=flexible)
+    if version >= 1:
+        r.i32()
+    err = r.i16()
+    text = r.cstring if flexible else r.string
+
+    def one(x):
+        g = {"group_id": text(), "protocol_type": text()}
+        g["state"] = text() if version >= 4 else None
+        g["type"] = text() if version >= 5 else None
+        if flexible:
+            x.tags()
+        return g
+    groups = (r.carray if flexible else r.array)(one)
+    return err, {g.pop("group_id"): g for g in groups}

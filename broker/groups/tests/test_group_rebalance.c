@@ -638,6 +638,21 @@ static void test_describe_list_delete(void)
     CHECK_EQ_INT(n, 2);
     od_gc_list(gc, NULL, 0, &consumer, 1, &arena, &lerr, &groups, &n);
     CHECK_EQ_INT(n, 0);
+    /* Padded state filters: as sent they match nothing (Kafka's old
+     * coordinator); trimmed (its new one) as "Stable" and "Empty" do. */
+    od_str padded[2] = {OD_STR_LIT(" stable\t"), OD_STR_LIT("\n EMPTY ")};
+    od_gc_list(gc, padded, 2, NULL, 0, &arena, &lerr, &groups, &n);
+    CHECK_EQ_INT(n, 0);
+    const od_str *trimmed = od_gc_trim_state_filters(padded, 2, &arena);
+    CHECK(trimmed != NULL && od_str_eq_cstr(trimmed[0], "stable") && od_str_eq_cstr(trimmed[1], "EMPTY"));
+    od_gc_list(gc, trimmed, 1, NULL, 0, &arena, &lerr, &groups, &n);
+    CHECK(n == 1 && od_str_eq_cstr(groups[0].group_id, G));
+    od_gc_list(gc, trimmed, 2, NULL, 0, &arena, &lerr, &groups, &n);
+    CHECK_EQ_INT(n, 2);
+    od_str blank = OD_STR_LIT(" \t ");
+    const od_str *none = od_gc_trim_state_filters(&blank, 1, &arena);
+    CHECK(none != NULL && none[0].len == 0);
+    CHECK(od_gc_trim_state_filters(NULL, 0, &arena) == NULL);
 
     CHECK_EQ_INT(od_gc_delete_group(gc, OD_STR_LIT(G)), OD_GC_NON_EMPTY_GROUP);
     CHECK_EQ_INT(od_gc_delete_group(gc, OD_STR_LIT("nope")), OD_GC_GROUP_ID_NOT_FOUND);
