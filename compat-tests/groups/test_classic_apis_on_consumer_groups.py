@@ -3,7 +3,8 @@ it has a member and once the member has left: DescribeGroups in every version (K
 coordinator describes only classic groups, so a consumer group reads as Dead, with no error and
 no members), ListGroups in every version with the state (v4) and type (v5) filters,
 FindCoordinator, OffsetFetch, and kafka-consumer-groups --list / --describe (which read a
-consumer group through ConsumerGroupDescribe). Requests go over a raw socket (wire.py)."""
+consumer group through ConsumerGroupDescribe), and librdkafka's admin describe and list (the
+same). Requests go over a raw socket (wire.py)."""
 
 import threading
 
@@ -91,6 +92,20 @@ def _check_wire(conn, broker, group, topic, state):
     assert got == {name: (NONE, name in listed_by) for name in got}
 
 
+def _librdkafka_admin_view(broker, group):
+    """describe_consumer_groups and list_consumer_groups of confluent-kafka (librdkafka)."""
+    a = rdk.admin(broker)
+    d = a.describe_consumer_groups([group])[group].result(60)
+    listed = a.list_consumer_groups().result(60)
+    return {"describe": (d.state.name, d.type.name, d.partition_assignor, d.is_simple_consumer_group,
+                         sorted((m.member_id, m.client_id, m.host,
+                                 sorted((tp.topic, tp.partition) for tp in m.assignment.topic_partitions))
+                                for m in d.members)),
+            "list": [(g.state.name, g.type.name, g.is_simple_consumer_group) for g in listed.valid
+                     if g.group_id == group],
+            "list errors": [str(e) for e in listed.errors]}
+
+
 @pytest.mark.kip848
 def test_classic_apis_on_consumer_group(kip848_broker):
     b = kip848_broker
@@ -127,12 +142,19 @@ def test_classic_apis_on_consumer_group(kip848_broker):
             members = table(consumer_groups(b, "--describe", "--members", "--group", group).stdout)
             assert [(m["CONSUMER-ID"], m["CLIENT-ID"], m["#PARTITIONS"]) for m in members] == [
                 (me, CLIENT_ID, "2")], members
+            assert _librdkafka_admin_view(b, group) == {
+                "describe": ("STABLE", "CONSUMER", "uniform", False,
+                             [(me, CLIENT_ID, "/127.0.0.1", [(topic, 0), (topic, 1)])]),
+                "list": [("STABLE", "CONSUMER", False)], "list errors": []}
         finally:
             beats.close()
 
         hb = consumer_group_heartbeat(c, group, me, -1)
         assert hb["error"] == NONE and hb["epoch"] == -1, hb
         _check_wire(c, b, group, topic, "Empty")
+        assert _librdkafka_admin_view(b, group) == {
+            "describe": ("EMPTY", "CONSUMER", "uniform", False, []),
+            "list": [("EMPTY", "CONSUMER", False)], "list errors": []}
 
     assert {"GROUP": group, "STATE": "Empty"} in table(consumer_groups(b, "--list", "--state").stdout)
     state = state_row(consumer_groups(b, "--describe", "--state", "--group", group).stdout)
