@@ -325,11 +325,6 @@ typedef struct od_gc_listed_group {
     od_str group_type;           /* "classic" */
 } od_gc_listed_group;
 
-/* Lists groups of loaded partitions. states/types filters: count 0 = all;
- * both match case-insensitively, as Kafka lower-cases them.
- * *error is COORDINATOR_LOAD_IN_PROGRESS while a partition is loading (the
- * groups found are still listed, as Kafka does). Returns 0, or -1 when the
- * arena is exhausted. */
 /* The ListGroups state filters as Kafka 3.9's new group coordinator (the
  * one that runs once the consumer protocol is enabled) reads them: each
  * trimmed as Java's String.trim does (every byte <= ' ' at either end),
@@ -338,6 +333,11 @@ typedef struct od_gc_listed_group {
  * count is 0), or NULL when the arena is exhausted. */
 const od_str *od_gc_trim_state_filters(const od_str *states, int32_t count, od_arena *arena);
 
+/* Lists groups of loaded partitions. states/types filters: count 0 = all;
+ * both match case-insensitively, as Kafka lower-cases them.
+ * *error is COORDINATOR_LOAD_IN_PROGRESS while a partition is loading (the
+ * groups found are still listed, as Kafka does). Returns 0, or -1 when the
+ * arena is exhausted. */
 int od_gc_list(od_gc *gc, const od_str *states, int32_t state_count, const od_str *types,
                int32_t type_count, od_arena *arena, int16_t *error, od_gc_listed_group **groups,
                int32_t *group_count);
