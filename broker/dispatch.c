@@ -157,16 +157,9 @@ od_api_versions_response_api_version_array od_dispatch_api_versions_for(const od
 int od_rctx_add_file_records(od_rctx *ctx, od_bytes *field, int fd, int64_t position,
                              int32_t length, od_ref *ref)
 {
-    if (ctx->file_count == ctx->file_cap) {
-        int32_t cap = ctx->file_cap ? ctx->file_cap * 2 : OD_RCTX_MAX_FILE_RECORDS_INLINE;
-        od_file_records *grown = od_arena_alloc(ctx->arena, (size_t)cap * sizeof *grown);
-        if (grown == NULL)
-            return -1;
-        if (ctx->file_count)
-            memcpy(grown, ctx->files, (size_t)ctx->file_count * sizeof *grown);
-        ctx->files = grown;
-        ctx->file_cap = cap;
-    }
+    if (!od_arena_grow(ctx->arena, &ctx->files, &ctx->file_cap, ctx->file_count + 1,
+                       sizeof *ctx->files))
+        return -1;
     od_file_records *f = &ctx->files[ctx->file_count++];
     f->field = field;
     f->fd = fd;

@@ -57,8 +57,6 @@ typedef struct od_file_records {
     uint8_t marker[16];
 } od_file_records;
 
-enum { OD_RCTX_MAX_FILE_RECORDS_INLINE = 8 };
-
 struct od_rctx {
     od_request *req;
     od_arena *arena;              /* == &req->arena; everything for this request */

@@ -64,16 +64,8 @@ static od_st_err collect(void *ctx, const od_raft_entry *e)
     collect_ctx *c = ctx;
     if (e->control)
         return OD_ST_OK; /* invariant 2 */
-    if (c->count == c->cap) {
-        int32_t cap = c->cap ? c->cap * 2 : 16;
-        od_mrec *n = od_arena_alloc(c->arena, (size_t)cap * sizeof *n);
-        if (!n)
-            return OD_ST_NO_MEMORY;
-        if (c->count)
-            memcpy(n, c->recs, (size_t)c->count * sizeof *n);
-        c->recs = n;
-        c->cap = cap;
-    }
+    if (!od_arena_grow(c->arena, &c->recs, &c->cap, c->count + 1, sizeof *c->recs))
+        return OD_ST_NO_MEMORY;
     c->recs[c->count++] = e->rec;
     return OD_ST_OK;
 }

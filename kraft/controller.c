@@ -172,17 +172,9 @@ typedef struct rec_list {
 /* Appends an already built record; false (and rl->oom) when out of memory. */
 static bool rec_append(rec_list *rl, od_mrec rec)
 {
-    if (rl->count == rl->cap) {
-        int32_t cap = rl->cap ? rl->cap * 2 : 16;
-        od_mrec *n = od_arena_alloc(rl->arena, (size_t)cap * sizeof *n);
-        if (!n) {
-            rl->oom = true;
-            return false;
-        }
-        if (rl->count)
-            memcpy(n, rl->items, (size_t)rl->count * sizeof *n);
-        rl->items = n;
-        rl->cap = cap;
+    if (!od_arena_grow(rl->arena, &rl->items, &rl->cap, rl->count + 1, sizeof *rl->items)) {
+        rl->oom = true;
+        return false;
     }
     rl->items[rl->count++] = rec;
     return true;

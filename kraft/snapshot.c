@@ -195,17 +195,9 @@ typedef struct snap_writer {
 
 static void *snap_push(snap_writer *s, int16_t type, int16_t version, size_t size)
 {
-    if (s->count == s->cap) {
-        int32_t cap = s->cap ? s->cap * 2 : 256;
-        od_mrec *n = od_arena_alloc(s->arena, (size_t)cap * sizeof *n);
-        if (!n) {
-            s->oom = true;
-            return NULL;
-        }
-        if (s->count)
-            memcpy(n, s->recs, (size_t)s->count * sizeof *n);
-        s->recs = n;
-        s->cap = cap;
+    if (!od_arena_grow(s->arena, &s->recs, &s->cap, s->count + 1, sizeof *s->recs)) {
+        s->oom = true;
+        return NULL;
     }
     void *msg = od_arena_calloc(s->arena, 1, size);
     if (!msg) {

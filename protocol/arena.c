@@ -7,6 +7,7 @@
 #include <malloc.h>
 #endif
 
+enum { ARENA_GROW_FIRST_CAPACITY = 8 };
 enum { ARENA_ALIGN = 16, ARENA_FIRST_CHUNK = 4096, ARENA_MAX_GROWTH_CHUNK = 1 << 20 };
 enum { HEAP_BLOCKS_UP_TO = 8 << 20, TRIM_HEAP_ABOVE = 32 << 20 };
 
@@ -65,6 +66,31 @@ void *od_arena_calloc(od_arena *arena, size_t count, size_t size)
     if (p)
         memset(p, 0, count * size);
     return p;
+}
+
+bool od_arena_grow(od_arena *arena, void *items_address, int32_t *cap, int32_t needed,
+                   size_t elem_size)
+{
+    if (needed <= *cap)
+        return true;
+    int32_t grown_cap = *cap > 0 ? *cap : ARENA_GROW_FIRST_CAPACITY / 2;
+    do {
+        if (grown_cap > INT32_MAX / 2)
+            return false;
+        grown_cap *= 2;
+    } while (grown_cap < needed);
+    void *grown = od_arena_calloc(arena, (size_t)grown_cap, elem_size);
+    if (grown == NULL)
+        return false;
+    /* The caller's variable is a T *, not a void *: read and write it as
+     * bytes, which every pointer type we build for represents alike. */
+    void *old;
+    memcpy(&old, items_address, sizeof old);
+    if (*cap > 0)
+        memcpy(grown, old, (size_t)*cap * elem_size);
+    memcpy(items_address, &grown, sizeof grown);
+    *cap = grown_cap;
+    return true;
 }
 
 void od_arena_release(od_arena *arena)

@@ -11,7 +11,9 @@
 #ifndef ODRADEK_PROTOCOL_ARENA_H
 #define ODRADEK_PROTOCOL_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct od_arena_chunk od_arena_chunk;
 
@@ -30,6 +32,17 @@ void *od_arena_alloc(od_arena *arena, size_t size);
 
 /* Like od_arena_alloc, but the memory is zeroed. */
 void *od_arena_calloc(od_arena *arena, size_t count, size_t size);
+
+/* Makes the array at *items (an arena array of *cap elements of elem_size
+ * bytes; items_address is the address of the caller's T * variable) hold at
+ * least `needed` elements. When it is too small, a new array of twice the
+ * capacity (at least 8, at least `needed`) comes from the arena, zeroed, the
+ * old *cap elements are copied into it, and *items and *cap are updated; the old
+ * array stays in the arena until it is released. Returns true when the array
+ * holds `needed` elements; false when memory is exhausted or the size does
+ * not fit, with *items and *cap unchanged. */
+bool od_arena_grow(od_arena *arena, void *items_address, int32_t *cap, int32_t needed,
+                   size_t elem_size);
 
 /* Releases every chunk; the arena is empty and reusable afterwards. */
 void od_arena_release(od_arena *arena);

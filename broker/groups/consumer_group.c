@@ -524,7 +524,7 @@ typedef struct reclist {
     od_arena *arena;
     od_bytes *keys;
     od_bytes *values;
-    int32_t n, cap;
+    int32_t n, keys_cap, values_cap;
     bool failed;                 /* out of memory or an encode error */
 } reclist;
 
@@ -549,23 +549,10 @@ static od_bytes writer_to_arena(od_arena *a, const od_writer *w, bool *ok)
  * tombstone) and frees the writers. */
 static void rl_add(reclist *rl, od_writer *kw, od_writer *vw)
 {
-    bool ok = !rl->failed;
-    if (ok && rl->n == rl->cap) {
-        int32_t cap = rl->cap ? rl->cap * 2 : 16;
-        od_bytes *k = od_arena_alloc(rl->arena, (size_t)cap * sizeof *k);
-        od_bytes *v = od_arena_alloc(rl->arena, (size_t)cap * sizeof *v);
-        if (k && v) {
-            if (rl->n) {
-                memcpy(k, rl->keys, (size_t)rl->n * sizeof *k);
-                memcpy(v, rl->values, (size_t)rl->n * sizeof *v);
-            }
-            rl->keys = k;
-            rl->values = v;
-            rl->cap = cap;
-        } else {
-            ok = false;
-        }
-    }
+    bool ok = !rl->failed &&
+              od_arena_grow(rl->arena, &rl->keys, &rl->keys_cap, rl->n + 1, sizeof *rl->keys) &&
+              od_arena_grow(rl->arena, &rl->values, &rl->values_cap, rl->n + 1,
+                            sizeof *rl->values);
     if (ok) {
         od_bytes key = writer_to_arena(rl->arena, kw, &ok);
         od_bytes value = vw ? writer_to_arena(rl->arena, vw, &ok) : OD_BYTES_NULL;
@@ -1963,32 +1950,16 @@ static void uh_record_move(uh *u, int32_t tp, int32_t src, int32_t dst)
     u->mv_dst[tp] = dst;
     uh_moveset *s = uh_find_set(u, u->tp_topic[tp], src, dst);
     if (!s) {
-        if (u->nsets == u->capsets) {
-            int32_t cap = u->capsets ? u->capsets * 2 : 16;
-            uh_moveset *grown = od_arena_alloc(u->a, (size_t)cap * sizeof *grown);
-            if (!grown) {
-                u->failed = true;
-                return;
-            }
-            if (u->nsets)
-                memcpy(grown, u->sets, (size_t)u->nsets * sizeof *grown);
-            u->sets = grown;
-            u->capsets = cap;
+        if (!od_arena_grow(u->a, &u->sets, &u->capsets, u->nsets + 1, sizeof *u->sets)) {
+            u->failed = true;
+            return;
         }
         s = &u->sets[u->nsets++];
         *s = (uh_moveset){u->tp_topic[tp], src, dst, NULL, 0, 0, 0};
     }
-    if (s->n == s->cap) {
-        int32_t cap = s->cap ? s->cap * 2 : 8;
-        int32_t *grown = od_arena_alloc(u->a, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            u->failed = true;
-            return;
-        }
-        if (s->n)
-            memcpy(grown, s->tps, (size_t)s->n * sizeof *grown);
-        s->tps = grown;
-        s->cap = cap;
+    if (!od_arena_grow(u->a, &s->tps, &s->cap, s->n + 1, sizeof *s->tps)) {
+        u->failed = true;
+        return;
     }
     s->tps[s->n++] = tp;
     if (s->n > s->max_n)

@@ -56,17 +56,8 @@ typedef struct aborted_list {
 static void collect_aborted(void *vctx, const od_aborted_txn *t)
 {
     aborted_list *l = vctx;
-    if (l->count == l->cap) {
-        int32_t cap = l->cap ? l->cap * 2 : 8;
-        od_fetch_response_aborted_transaction *grown =
-            OD_ARENA_ARRAY(l->ctx, od_fetch_response_aborted_transaction, cap);
-        if (grown == NULL)
-            return;
-        if (l->count)
-            memcpy(grown, l->items, (size_t)l->count * sizeof *grown);
-        l->items = grown;
-        l->cap = cap;
-    }
+    if (!od_arena_grow(l->ctx->arena, &l->items, &l->cap, l->count + 1, sizeof *l->items))
+        return;
     od_fetch_response_aborted_transaction *a = &l->items[l->count++];
     od_fetch_response_aborted_transaction_init(a);
     a->producer_id = t->producer_id;

@@ -49,16 +49,8 @@ static int group_by_topic(od_rctx *ctx, od_gc_offset_fetch *all, int32_t n, fetc
             t = &out->topics[out->count++];
             *t = (fetched_topic){all[i].topic, NULL, 0, 0};
         }
-        if (t->count == t->cap) {
-            int32_t cap = t->cap ? t->cap * 2 : 8;
-            od_gc_offset_fetch *grown = OD_ARENA_ARRAY(ctx, od_gc_offset_fetch, cap);
-            if (grown == NULL)
-                return -1;
-            if (t->count)
-                memcpy(grown, t->parts, (size_t)t->count * sizeof *grown);
-            t->parts = grown;
-            t->cap = cap;
-        }
+        if (!od_arena_grow(ctx->arena, &t->parts, &t->cap, t->count + 1, sizeof *t->parts))
+            return -1;
         t->parts[t->count++] = all[i];
     }
     return 0;

@@ -71,15 +71,7 @@ static bool keys_present(od_rctx *ctx, od_bytes records, od_produce_response_par
         od_record rec;
         while (od_record_iter_next(&it, &rec)) {
             if (rec.key.len < 0) {
-                if (missing == cap) {
-                    cap = cap ? cap * 2 : 8;
-                    od_produce_response_batch_index_and_error_message *grown =
-                        OD_ARENA_ARRAY(ctx, od_produce_response_batch_index_and_error_message, cap);
-                    if (grown && missing)
-                        memcpy(grown, errs, (size_t)missing * sizeof *errs);
-                    errs = grown;
-                }
-                if (errs) {
+                if (od_arena_grow(ctx->arena, &errs, &cap, missing + 1, sizeof *errs)) {
                     od_produce_response_batch_index_and_error_message_init(&errs[missing]);
                     errs[missing].batch_index = index;
                     errs[missing].batch_index_error_message =
@@ -109,17 +101,8 @@ typedef struct ts_errors {
 static void on_ts_violation(void *arg, const od_ts_violation *v)
 {
     ts_errors *e = arg;
-    if (e->count == e->cap) {
-        int32_t cap = e->cap ? e->cap * 2 : 8;
-        od_produce_response_batch_index_and_error_message *grown =
-            OD_ARENA_ARRAY(e->ctx, od_produce_response_batch_index_and_error_message, cap);
-        if (grown == NULL)
-            return;
-        if (e->count)
-            memcpy(grown, e->items, (size_t)e->count * sizeof *grown);
-        e->items = grown;
-        e->cap = cap;
-    }
+    if (!od_arena_grow(e->ctx->arena, &e->items, &e->cap, e->count + 1, sizeof *e->items))
+        return;
     char text[256];
     if (v->log_append_time)
         snprintf(text, sizeof text,
