@@ -43,6 +43,7 @@
 #include <time.h>
 
 #include "group_records.h"
+#include "group_util.h"
 #include "od_regex.h"
 #include "records/batch_builder.h"
 #include "records/records.h"
@@ -61,12 +62,6 @@ enum {
     KEY_TARGET_MEMBER = 7,
     KEY_CURRENT_ASSIGNMENT = 8,
 };
-
-/* An owned string; len -1 is null. */
-typedef struct gbuf {
-    char *p;
-    int32_t len;
-} gbuf;
 
 /* Invariant 7. Owned (malloc) in the state, arena-backed in computations. */
 typedef struct tpset {
@@ -165,53 +160,17 @@ struct od_cg {
     int32_t topic_count;
     bool topics_known;           /* od_cg_set_topics was called */
     uint64_t rng;
-    int64_t armed_min;
-    int64_t requested_wake;
+    group_wake wake;
     od_gc *classic;              /* for the conversions; NULL: none */
 };
 
 /* ---------------------------------------------------------------- small helpers */
-
-static od_str bstr(const gbuf *b)
-{
-    return (od_str){b->p, b->len};
-}
 
 static bool str_eq(od_str a, od_str b)
 {
     if (a.len < 0 || b.len < 0)
         return a.len == b.len;
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, (size_t)a.len) == 0);
-}
-
-static bool beq(const gbuf *b, od_str s)
-{
-    return str_eq(bstr(b), s);
-}
-
-static void bfree(gbuf *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = -1;
-}
-
-static bool bset(gbuf *b, od_str s)
-{
-    if (s.len < 0) {
-        bfree(b);
-        return true;
-    }
-    char *p = malloc((size_t)s.len + 1);
-    if (!p)
-        return false;
-    if (s.len)
-        memcpy(p, s.ptr, (size_t)s.len);
-    p[s.len] = 0;
-    free(b->p);
-    b->p = p;
-    b->len = s.len;
-    return true;
 }
 
 static od_str arena_str(od_arena *a, od_str s)
@@ -331,10 +290,7 @@ static bool assignor_by_name(const od_cg *cg, od_str name, od_cg_assignor *out)
 
 static size_t bucket_of(od_str id)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (int32_t i = 0; i < id.len; i++)
-        h = (h ^ (uint8_t)id.ptr[i]) * 1099511628211ULL;
-    return (size_t)(h % GROUP_BUCKETS);
+    return (size_t)(group_id_hash(id) % GROUP_BUCKETS);
 }
 
 static cgroup *find_group(const od_cg *cg, od_str id)
@@ -360,7 +316,7 @@ static cgroup *create_group(od_cg *cg, od_str id)
     if (!g)
         return NULL;
     g->id.len = -1;
-    if (!bset(&g->id, id)) {
+    if (!bset_str(&g->id, id)) {
         free(g);
         return NULL;
     }
@@ -462,7 +418,7 @@ static cmember *add_member(cgroup *g, od_str id)
                     &m->client_host, &m->regex, &m->assignor};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         strs[i]->len = -1;
-    if (!bset(&m->id, id)) {
+    if (!bset_str(&m->id, id)) {
         free(m);
         return NULL;
     }
@@ -501,20 +457,12 @@ static const char *group_state(const cgroup *g)
 
 static int64_t arm(od_cg *cg, int64_t at)
 {
-    if (cg->armed_min < 0 || at < cg->armed_min)
-        cg->armed_min = at;
-    return at;
+    return wake_arm(&cg->wake, at);
 }
 
 static void request_wake(od_cg *cg)
 {
-    int64_t d = cg->armed_min;
-    cg->armed_min = -1;
-    if (d < 0 || (cg->requested_wake >= 0 && cg->requested_wake <= d))
-        return;
-    cg->requested_wake = d;
-    if (cg->env.wake_at)
-        cg->env.wake_at(cg->env.ctx, d);
+    wake_request(&cg->wake, &cg->env);
 }
 
 /* ---------------------------------------------------------------- records */
@@ -882,41 +830,32 @@ static void rec_remove_member(reclist *rl, od_str group, od_str member)
 
 /* ---------------------------------------------------------------- replay (invariant 1) */
 
-static bool tpset_from_cur(const od_consumer_group_current_member_assignment_value_topic_partitions_array *a,
-                           tpset *out)
-{
-    int32_t n = 0;
-    for (int32_t i = 0; i < a->count; i++)
-        n += a->items[i].partitions.count;
-    tpset s = {n ? malloc((size_t)n * sizeof(od_cg_tp)) : NULL, 0};
-    if (n && !s.v)
-        return false;
-    for (int32_t i = 0; i < a->count; i++)
-        for (int32_t j = 0; j < a->items[i].partitions.count; j++)
-            s.v[s.n++] = (od_cg_tp){a->items[i].topic_id, a->items[i].partitions.items[j]};
-    tpset_normalize(&s);
-    free(out->v);
-    *out = s;
-    return true;
-}
-
-static bool tpset_from_target(const od_consumer_group_target_assignment_member_value_topic_partition_array *a,
-                              tpset *out)
-{
-    int32_t n = 0;
-    for (int32_t i = 0; i < a->count; i++)
-        n += a->items[i].partitions.count;
-    tpset s = {n ? malloc((size_t)n * sizeof(od_cg_tp)) : NULL, 0};
-    if (n && !s.v)
-        return false;
-    for (int32_t i = 0; i < a->count; i++)
-        for (int32_t j = 0; j < a->items[i].partitions.count; j++)
-            s.v[s.n++] = (od_cg_tp){a->items[i].topic_id, a->items[i].partitions.items[j]};
-    tpset_normalize(&s);
-    free(out->v);
-    *out = s;
-    return true;
-}
+/* Replaces *out (owned) with the partitions of a decoded record's array of
+ * {TopicId, Partitions}; false when out of memory, *out unchanged.
+ * CurrentMemberAssignmentValue and TargetAssignmentMemberValue have that
+ * array in two generated types of one shape: one body defines both. */
+#define DEFINE_TPSET_FROM(name, array_type)                                                    \
+    static bool name(const array_type *a, tpset *out)                                          \
+    {                                                                                          \
+        int32_t n = 0;                                                                         \
+        for (int32_t i = 0; i < a->count; i++)                                                 \
+            n += a->items[i].partitions.count;                                                 \
+        tpset s = {n ? malloc((size_t)n * sizeof(od_cg_tp)) : NULL, 0};                        \
+        if (n && !s.v)                                                                         \
+            return false;                                                                      \
+        for (int32_t i = 0; i < a->count; i++)                                                 \
+            for (int32_t j = 0; j < a->items[i].partitions.count; j++)                         \
+                s.v[s.n++] = (od_cg_tp){a->items[i].topic_id, a->items[i].partitions.items[j]}; \
+        tpset_normalize(&s);                                                                   \
+        free(out->v);                                                                          \
+        *out = s;                                                                              \
+        return true;                                                                           \
+    }
+DEFINE_TPSET_FROM(tpset_from_cur,
+                  od_consumer_group_current_member_assignment_value_topic_partitions_array)
+DEFINE_TPSET_FROM(tpset_from_target,
+                  od_consumer_group_target_assignment_member_value_topic_partition_array)
+#undef DEFINE_TPSET_FROM
 
 static int meta_name_cmp(const void *pa, const void *pb)
 {
@@ -938,7 +877,7 @@ static bool replay_member_value(cmember *m, const od_consumer_group_member_metad
             return false;
         for (int32_t i = 0; i < n; i++) {
             topics[i].len = -1;
-            if (!bset(&topics[i], v->subscribed_topic_names.items[i])) {
+            if (!bset_str(&topics[i], v->subscribed_topic_names.items[i])) {
                 for (int32_t j = 0; j < i; j++)
                     bfree(&topics[j]);
                 free(topics);
@@ -989,9 +928,9 @@ static bool replay_member_value(cmember *m, const od_consumer_group_member_metad
             m->protocol_count = i + 1;
         }
     }
-    return bset(&m->instance_id, v->instance_id) && bset(&m->rack_id, v->rack_id) &&
-           bset(&m->client_id, v->client_id) && bset(&m->client_host, v->client_host) &&
-           bset(&m->regex, v->subscribed_topic_regex) && bset(&m->assignor, v->server_assignor);
+    return bset_str(&m->instance_id, v->instance_id) && bset_str(&m->rack_id, v->rack_id) &&
+           bset_str(&m->client_id, v->client_id) && bset_str(&m->client_host, v->client_host) &&
+           bset_str(&m->regex, v->subscribed_topic_regex) && bset_str(&m->assignor, v->server_assignor);
 }
 
 /* Applies one record (load or live, invariant 1). Returns 0, or
@@ -1008,47 +947,43 @@ static int replay_record(od_cg *cg, od_bytes key, od_bytes value, od_arena *aren
         return 0; /* classic or share-group records: not ours */
     od_str group = OD_STR_NULL, member = OD_STR_NULL;
     od_wire_err e;
+    /* Decodes the key as generated type T and takes its GroupId (a group's
+     * record) or its GroupId and MemberId (a member's record). */
+#define DECODE_GROUP_KEY(T)                                                                    \
+    do {                                                                                       \
+        T k;                                                                                   \
+        e = T##_decode(&k, &kr, kv);                                                           \
+        group = k.group_id;                                                                    \
+    } while (0)
+#define DECODE_MEMBER_KEY(T)                                                                   \
+    do {                                                                                       \
+        T k;                                                                                   \
+        e = T##_decode(&k, &kr, kv);                                                           \
+        group = k.group_id;                                                                    \
+        member = k.member_id;                                                                  \
+    } while (0)
     switch (kv) {
-    case KEY_GROUP_EPOCH: {
-        od_consumer_group_metadata_key k;
-        e = od_consumer_group_metadata_key_decode(&k, &kr, kv);
-        group = k.group_id;
+    case KEY_GROUP_EPOCH:
+        DECODE_GROUP_KEY(od_consumer_group_metadata_key);
+        break;
+    case KEY_PARTITION_METADATA:
+        DECODE_GROUP_KEY(od_consumer_group_partition_metadata_key);
+        break;
+    case KEY_TARGET_METADATA:
+        DECODE_GROUP_KEY(od_consumer_group_target_assignment_metadata_key);
+        break;
+    case KEY_MEMBER:
+        DECODE_MEMBER_KEY(od_consumer_group_member_metadata_key);
+        break;
+    case KEY_TARGET_MEMBER:
+        DECODE_MEMBER_KEY(od_consumer_group_target_assignment_member_key);
+        break;
+    default:
+        DECODE_MEMBER_KEY(od_consumer_group_current_member_assignment_key);
         break;
     }
-    case KEY_PARTITION_METADATA: {
-        od_consumer_group_partition_metadata_key k;
-        e = od_consumer_group_partition_metadata_key_decode(&k, &kr, kv);
-        group = k.group_id;
-        break;
-    }
-    case KEY_TARGET_METADATA: {
-        od_consumer_group_target_assignment_metadata_key k;
-        e = od_consumer_group_target_assignment_metadata_key_decode(&k, &kr, kv);
-        group = k.group_id;
-        break;
-    }
-    case KEY_MEMBER: {
-        od_consumer_group_member_metadata_key k;
-        e = od_consumer_group_member_metadata_key_decode(&k, &kr, kv);
-        group = k.group_id;
-        member = k.member_id;
-        break;
-    }
-    case KEY_TARGET_MEMBER: {
-        od_consumer_group_target_assignment_member_key k;
-        e = od_consumer_group_target_assignment_member_key_decode(&k, &kr, kv);
-        group = k.group_id;
-        member = k.member_id;
-        break;
-    }
-    default: {
-        od_consumer_group_current_member_assignment_key k;
-        e = od_consumer_group_current_member_assignment_key_decode(&k, &kr, kv);
-        group = k.group_id;
-        member = k.member_id;
-        break;
-    }
-    }
+#undef DECODE_GROUP_KEY
+#undef DECODE_MEMBER_KEY
     if (e != OD_WIRE_OK || group.len < 0)
         return ERR;
     cgroup *g = find_group(cg, group);
@@ -1124,7 +1059,7 @@ static int replay_record(od_cg *cg, od_bytes key, od_bytes value, od_arena *aren
             t[i].name.len = -1;
             t[i].id = v.topics.items[i].topic_id;
             t[i].partitions = v.topics.items[i].num_partitions;
-            if (!bset(&t[i].name, v.topics.items[i].topic_name)) {
+            if (!bset_str(&t[i].name, v.topics.items[i].topic_name)) {
                 free_meta(t, i);
                 return ERR;
             }
@@ -2780,10 +2715,7 @@ response_assignment(od_arena *a, const tpset *assigned)
 
 static uint64_t next_random(od_cg *cg)
 {
-    uint64_t z = (cg->rng += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
+    return next_random_from(&cg->rng);
 }
 
 /* Kafka 3.9 names a new member Uuid.randomUuid().toString(): 22 characters
@@ -4193,7 +4125,7 @@ int od_cg_set_topics(od_cg *cg, const od_cg_topic *topics, int32_t count)
         t[i].name.len = -1;
         t[i].id = topics[i].id;
         t[i].partitions = topics[i].partitions;
-        if (!bset(&t[i].name, topics[i].name)) {
+        if (!bset_str(&t[i].name, topics[i].name)) {
             free_meta(t, i);
             return -1;
         }
@@ -4229,15 +4161,6 @@ int od_cg_set_topics(od_cg *cg, const od_cg_topic *topics, int32_t count)
 }
 
 /* ---------------------------------------------------------------- timers */
-
-static int64_t min_deadline(int64_t a, int64_t b)
-{
-    if (a < 0)
-        return b;
-    if (b < 0)
-        return a;
-    return a < b ? a : b;
-}
 
 /* Fires one due timer; returns true when it did (the group may be changed,
  * so the caller rescans). */
@@ -4287,7 +4210,7 @@ static bool fire_one(od_cg *cg, int64_t t)
 void od_cg_tick(od_cg *cg)
 {
     int64_t t = now(cg);
-    cg->requested_wake = -1;
+    cg->wake.requested_wake = -1;
     for (int guard = 0; guard < 1000000 && fire_one(cg, t); guard++)
         ;
     int64_t d = -1;
@@ -4298,7 +4221,7 @@ void od_cg_tick(od_cg *cg)
                 d = min_deadline(d, g->members[i]->rebalance_deadline);
                 d = min_deadline(d, g->members[i]->classic_deadline);
             }
-    cg->armed_min = -1;
+    cg->wake.armed_min = -1;
     if (d >= 0)
         arm(cg, d);
     request_wake(cg);
@@ -4324,11 +4247,8 @@ od_cg *od_cg_create(const od_cg_config *config, const od_gc_env *env)
         free(cg);
         return NULL;
     }
-    cg->rng = config->member_id_seed;
-    if (cg->rng == 0 && getrandom(&cg->rng, sizeof cg->rng, 0) != (ssize_t)sizeof cg->rng)
-        cg->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)cg;
-    cg->armed_min = -1;
-    cg->requested_wake = -1;
+    cg->rng = random_seed(config->member_id_seed, cg);
+    cg->wake = (group_wake){-1, -1};
     return cg;
 }
 

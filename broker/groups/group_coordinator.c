@@ -36,6 +36,7 @@
 #include <time.h>
 
 #include "group_records.h"
+#include "group_util.h"
 #include "od_messages.h"
 #include "records/batch_builder.h"
 #include "records/records.h"
@@ -47,12 +48,6 @@ enum { GROUP_BUCKETS = 1024 };
 /* Records built for one append are never decompressed by us; this bounds
  * a replayed batch's decompressed size like the fetch path's limit. */
 enum { LOAD_DECOMPRESS_LIMIT = 64 * 1024 * 1024 };
-
-/* An owned byte string; len -1 is null (Kafka's None/null). */
-typedef struct gbuf {
-    uint8_t *p;
-    int32_t len;
-} gbuf;
 
 typedef struct gprotocol {
     gbuf name;
@@ -165,58 +160,11 @@ struct od_gc {
     part_state *parts;
     uint64_t rng;
     int64_t retention_deadline;
-    int64_t armed_min;           /* earliest deadline armed since the last wake request */
-    int64_t requested_wake;      /* what env.wake_at was last asked for; -1 none */
+    group_wake wake;
 };
 
 /* ---------------------------------------------------------------- small helpers */
 
-static od_str bstr(const gbuf *b)
-{
-    return (od_str){(const char *)b->p, b->len};
-}
-
-static od_bytes bbytes(const gbuf *b)
-{
-    return (od_bytes){b->p, b->len};
-}
-
-static bool beq(const gbuf *b, od_str s)
-{
-    if (b->len != s.len)
-        return false;
-    return b->len <= 0 || memcmp(b->p, s.ptr, (size_t)b->len) == 0;
-}
-
-static void bfree(gbuf *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = -1;
-}
-
-/* Copies len bytes (len -1: null). Returns false when out of memory. */
-static bool bset(gbuf *b, const void *p, int32_t len)
-{
-    uint8_t *copy = NULL;
-    if (len >= 0) {
-        copy = malloc((size_t)len + 1);
-        if (!copy)
-            return false;
-        if (len)
-            memcpy(copy, p, (size_t)len);
-        copy[len] = 0;
-    }
-    free(b->p);
-    b->p = copy;
-    b->len = len;
-    return true;
-}
-
-static bool bset_str(gbuf *b, od_str s)
-{
-    return bset(b, s.ptr, s.len);
-}
 
 static bool grow(void **items, int32_t *cap, int32_t need, size_t size)
 {
@@ -282,11 +230,7 @@ int32_t od_gc_partition_for(const od_gc *gc, od_str group_id)
 
 static uint64_t next_random(od_gc *gc)
 {
-    /* splitmix64: tests seed it for reproducible member ids. */
-    uint64_t z = (gc->rng += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
+    return next_random_from(&gc->rng);
 }
 
 /* Kafka names a member "<client id or instance id>-<random UUID>". */
@@ -319,7 +263,7 @@ static bool make_member_id(od_gc *gc, od_str prefix, gbuf *out)
     buf[plen] = '-';
     memcpy(buf + plen + 1, uuid, 37);
     free(out->p);
-    out->p = (uint8_t *)buf;
+    out->p = buf;
     out->len = plen + 37;
     return true;
 }
@@ -328,10 +272,7 @@ static bool make_member_id(od_gc *gc, od_str prefix, gbuf *out)
 
 static size_t bucket_of(od_str id)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (int32_t i = 0; i < id.len; i++)
-        h = (h ^ (uint8_t)id.ptr[i]) * 1099511628211ULL;
-    return (size_t)(h % GROUP_BUCKETS);
+    return (size_t)(group_id_hash(id) % GROUP_BUCKETS);
 }
 
 static ggroup *find_group(const od_gc *gc, od_str id)
@@ -903,14 +844,10 @@ out:
 
 /* ---------------------------------------------------------------- timers */
 
-/* Invariant 9: every deadline is armed through here, so request_wake only
- * has to compare the earliest new one with what the broker already has
- * (a scan of every timer happens once per tick, not once per request). */
+/* Invariant 9: every deadline is armed through here (group_util.h). */
 static int64_t arm(od_gc *gc, int64_t at)
 {
-    if (gc->armed_min < 0 || at < gc->armed_min)
-        gc->armed_min = at;
-    return at;
+    return wake_arm(&gc->wake, at);
 }
 
 static void arm_heartbeat(od_gc *gc, gmember *m, int64_t at)
@@ -922,15 +859,6 @@ static void arm_heartbeat(od_gc *gc, gmember *m, int64_t at)
 static void schedule_heartbeat(od_gc *gc, gmember *m)
 {
     arm_heartbeat(gc, m, now(gc) + m->session_timeout_ms);
-}
-
-static int64_t min_deadline(int64_t a, int64_t b)
-{
-    if (a < 0)
-        return b;
-    if (b < 0)
-        return a;
-    return a < b ? a : b;
 }
 
 static int64_t next_deadline(const od_gc *gc)
@@ -949,18 +877,9 @@ static int64_t next_deadline(const od_gc *gc)
     return d;
 }
 
-/* Asks the broker for a tick at the earliest deadline armed since the last
- * request, when that is sooner than the tick already asked for. A deadline
- * that later moved or vanished only causes an early, harmless tick. */
 static void request_wake(od_gc *gc)
 {
-    int64_t d = gc->armed_min;
-    gc->armed_min = -1;
-    if (d < 0 || (gc->requested_wake >= 0 && gc->requested_wake <= d))
-        return;
-    gc->requested_wake = d;
-    if (gc->env.wake_at)
-        gc->env.wake_at(gc->env.ctx, d);
+    wake_request(&gc->wake, &gc->env);
 }
 
 /* ---------------------------------------------------------------- rebalance */
@@ -1461,16 +1380,25 @@ out:
     bfree(&current_leader);
 }
 
-static void join_new_member(od_gc *gc, ggroup *g, const od_gc_join_args *a)
+/* Answers a JoinGroup the group cannot take from anyone: it is dead, or it
+ * does not support the member's protocols. Returns true when it answered. */
+static bool join_refused(ggroup *g, const od_gc_join_args *a)
 {
     if (g->state == OD_GC_DEAD) {
         join_error(a, a->member_id, OD_GC_COORDINATOR_NOT_AVAILABLE);
-        return;
+        return true;
     }
     if (!supports_protocols(g, a->protocol_type, a->protocols, a->protocol_count)) {
         join_error(a, a->member_id, OD_GC_INCONSISTENT_GROUP_PROTOCOL);
-        return;
+        return true;
     }
+    return false;
+}
+
+static void join_new_member(od_gc *gc, ggroup *g, const od_gc_join_args *a)
+{
+    if (join_refused(g, a))
+        return;
     gbuf id = {NULL, -1};
     od_str prefix = a->group_instance_id.len >= 0 ? a->group_instance_id : a->client_id;
     if (!make_member_id(gc, prefix, &id)) {
@@ -1503,14 +1431,8 @@ static void join_new_member(od_gc *gc, ggroup *g, const od_gc_join_args *a)
 
 static void join_current_member(od_gc *gc, ggroup *g, const od_gc_join_args *a)
 {
-    if (g->state == OD_GC_DEAD) {
-        join_error(a, a->member_id, OD_GC_COORDINATOR_NOT_AVAILABLE);
+    if (join_refused(g, a))
         return;
-    }
-    if (!supports_protocols(g, a->protocol_type, a->protocols, a->protocol_count)) {
-        join_error(a, a->member_id, OD_GC_INCONSISTENT_GROUP_PROTOCOL);
-        return;
-    }
     if (find_pending(g, a->member_id) >= 0) {
         /* A pending member is always dynamic: it got its id from KIP-394. */
         gbuf id = {NULL, -1};
@@ -2607,8 +2529,8 @@ void od_gc_tick(od_gc *gc)
         gc->retention_deadline = arm(gc, t + gc->cfg.offsets_retention_check_interval_ms);
     }
     /* The one full scan: whatever the broker was asked for has now passed. */
-    gc->requested_wake = -1;
-    gc->armed_min = next_deadline(gc);
+    gc->wake.requested_wake = -1;
+    gc->wake.armed_min = next_deadline(gc);
     request_wake(gc);
 }
 
@@ -2628,12 +2550,9 @@ od_gc *od_gc_create(const od_gc_config *config, const od_gc_env *env)
         free(gc);
         return NULL;
     }
-    gc->rng = config->member_id_seed;
-    if (gc->rng == 0 && getrandom(&gc->rng, sizeof gc->rng, 0) != (ssize_t)sizeof gc->rng)
-        gc->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)gc;
+    gc->rng = random_seed(config->member_id_seed, gc);
     gc->retention_deadline = -1;
-    gc->armed_min = -1;
-    gc->requested_wake = -1;
+    gc->wake = (group_wake){-1, -1};
     return gc;
 }
 
@@ -2723,7 +2642,7 @@ static bool load_group_value(od_gc *gc, ggroup *g, const od_group_metadata_value
             .client_id = mm->client_id,
             .client_host = mm->client_host,
         };
-        gbuf id = {(uint8_t *)mm->member_id.ptr, mm->member_id.len};
+        gbuf id = {(char *)mm->member_id.ptr, mm->member_id.len};
         gmember *m = new_member(&a, &id);
         if (!m)
             return false;

@@ -177,16 +177,24 @@ static int16_t readable_version(int16_t version, int16_t newest)
     return version > newest ? newest : version;
 }
 
+/* Starts r on a value and reads the version it names into *version. */
+static od_wire_err read_value_version(od_reader *r, od_bytes value, od_arena *arena,
+                                      int16_t *version)
+{
+    od_reader_init(r, value.ptr, (size_t)value.len, arena);
+    *version = od_read_i16(r);
+    if (r->err)
+        return r->err;
+    return *version < 0 ? OD_WIRE_UNSUPPORTED_VERSION : OD_WIRE_OK;
+}
+
 od_wire_err od_gc_read_offset_value(od_bytes value, od_arena *arena, od_offset_commit_value *out,
                                     int16_t *version)
 {
     od_reader r;
-    od_reader_init(&r, value.ptr, (size_t)value.len, arena);
-    *version = od_read_i16(&r);
-    if (r.err)
-        return r.err;
-    if (*version < 0)
-        return OD_WIRE_UNSUPPORTED_VERSION;
+    od_wire_err e = read_value_version(&r, value, arena, version);
+    if (e != OD_WIRE_OK)
+        return e;
     return od_offset_commit_value_decode(out, &r, readable_version(*version, 4));
 }
 
@@ -194,11 +202,8 @@ od_wire_err od_gc_read_group_value(od_bytes value, od_arena *arena, od_group_met
                                    int16_t *version)
 {
     od_reader r;
-    od_reader_init(&r, value.ptr, (size_t)value.len, arena);
-    *version = od_read_i16(&r);
-    if (r.err)
-        return r.err;
-    if (*version < 0)
-        return OD_WIRE_UNSUPPORTED_VERSION;
+    od_wire_err e = read_value_version(&r, value, arena, version);
+    if (e != OD_WIRE_OK)
+        return e;
     return od_group_metadata_value_decode(out, &r, readable_version(*version, 4));
 }
