@@ -11,27 +11,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "fuzz_record_input.h"
 #include "consumer_group.h"
+#include "fuzz_group_env.h"
+#include "fuzz_record_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int64_t fuzz_clock = 1000000;
-
-static int64_t fuzz_now(void *ctx)
-{
-    (void)ctx;
-    return fuzz_clock;
-}
-
-static int16_t fuzz_append(void *ctx, int32_t partition, const uint8_t *b, size_t len)
-{
-    (void)ctx;
-    (void)partition;
-    (void)b;
-    (void)len;
-    return 0;
-}
 
 static void exercise(od_cg *cg, od_arena *arena)
 {
@@ -75,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     od_cg_config_default(&cfg);
     cfg.offsets_topic_num_partitions = 1;
     cfg.member_id_seed = 1;
-    od_gc_env env = {NULL, fuzz_now, NULL, fuzz_append};
+    od_gc_env env = fuzz_group_env();
     od_cg *cg = od_cg_create(&cfg, &env);
     if (cg) {
         /* topic ids the seeds use: bytes all 1, and all 2 */

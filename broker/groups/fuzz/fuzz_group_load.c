@@ -9,22 +9,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fuzz_group_env.h"
 #include "fuzz_record_input.h"
 #include "group_coordinator.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int64_t fuzz_clock = 1000000;
-
-static int64_t fuzz_now(void *ctx)
-{
-    return fuzz_clock;
-}
-
-static int16_t fuzz_append(void *ctx, int32_t partition, const uint8_t *b, size_t len)
-{
-    return 0;
-}
 
 static void fuzz_join_done(void *ctx, const od_gc_join_result *r)
 {
@@ -39,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     od_gc_config_default(&cfg);
     cfg.offsets_topic_num_partitions = 1;
     cfg.member_id_seed = 1;
-    od_gc_env env = {NULL, fuzz_now, NULL, fuzz_append};
+    od_gc_env env = fuzz_group_env();
     od_gc *gc = od_gc_create(&cfg, &env);
     if (gc) {
         od_gc_load_begin(gc, 0);

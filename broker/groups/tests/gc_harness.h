@@ -1,7 +1,8 @@
 /*
- * Test harness for the group coordinator: a virtual clock, a log of the
- * batches the coordinator appends (so a test can replay them into a fresh
- * coordinator), and recorders for JoinGroup/SyncGroup completions.
+ * Test harness for the group coordinators (classic and KIP-848): a virtual
+ * clock, a log of the batches a coordinator appends (so a test can replay
+ * them into a fresh coordinator), and recorders for JoinGroup/SyncGroup
+ * completions.
  */
 #ifndef ODRADEK_GROUPS_TESTS_GC_HARNESS_H
 #define ODRADEK_GROUPS_TESTS_GC_HARNESS_H
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consumer_group.h"
 #include "group_coordinator.h"
 #include "group_records.h"
 #include "od_messages.h"
@@ -24,10 +26,18 @@ typedef struct h_batch {
 typedef struct h_env {
     int64_t now;
     int64_t wake;            /* last wake_at request, -1 none */
-    h_batch batches[512];
-    int n_batches;
+    h_batch *batches;        /* every append, in order */
+    int n_batches, cap;
     int16_t fail_appends;    /* non-zero: every append returns it */
 } h_env;
+
+/* An empty log at time 1000000 with no wake-up requested. */
+static inline void h_env_init(h_env *e)
+{
+    memset(e, 0, sizeof *e);
+    e->now = 1000000;
+    e->wake = -1;
+}
 
 static inline int64_t h_now(void *ctx)
 {
@@ -44,8 +54,14 @@ static inline int16_t h_append(void *ctx, int32_t partition, const uint8_t *b, s
     h_env *e = ctx;
     if (e->fail_appends)
         return e->fail_appends;
-    if (e->n_batches == (int)(sizeof e->batches / sizeof e->batches[0]))
-        return OD_GC_UNKNOWN_SERVER_ERROR;
+    if (e->n_batches == e->cap) {
+        int cap = e->cap ? e->cap * 2 : 64;
+        h_batch *grown = realloc(e->batches, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return OD_GC_UNKNOWN_SERVER_ERROR;
+        e->batches = grown;
+        e->cap = cap;
+    }
     h_batch *hb = &e->batches[e->n_batches++];
     hb->partition = partition;
     hb->bytes = malloc(len);
@@ -58,15 +74,47 @@ static inline void h_env_free(h_env *e)
 {
     for (int i = 0; i < e->n_batches; i++)
         free(e->batches[i].bytes);
-    e->n_batches = 0;
+    free(e->batches);
+    e->batches = NULL;
+    e->n_batches = e->cap = 0;
+}
+
+static inline od_gc_env h_gc_env(h_env *e)
+{
+    return (od_gc_env){e, h_now, h_wake, h_append};
+}
+
+/* Moves virtual time forward by ms, calling tick(coordinator) at every
+ * deadline it asks for. */
+static inline void h_advance_ticking(h_env *e, int64_t ms, void (*tick)(void *), void *coordinator)
+{
+    int64_t target = e->now + ms;
+    for (int guard = 0; guard < 100000; guard++) {
+        int64_t next = target;
+        if (e->wake >= 0 && e->wake < target)
+            next = e->wake > e->now ? e->wake : e->now;
+        e->now = next;
+        e->wake = -1;
+        tick(coordinator);
+        if (e->now >= target && !(e->wake >= 0 && e->wake <= e->now))
+            break;
+    }
+}
+
+static inline void h_tick_gc(void *gc)
+{
+    od_gc_tick(gc);
+}
+
+static inline void h_tick_cg(void *cg)
+{
+    od_cg_tick(cg);
 }
 
 /* A coordinator with every partition loaded (empty) at time 0. */
 static inline od_gc *h_create(h_env *e, const od_gc_config *cfg_in)
 {
-    memset(e, 0, sizeof *e);
-    e->now = 1000000;
-    e->wake = -1;
+    h_env_init(e);
     od_gc_config cfg;
     if (cfg_in) {
         cfg = *cfg_in;
@@ -75,7 +123,7 @@ static inline od_gc *h_create(h_env *e, const od_gc_config *cfg_in)
     }
     if (!cfg.member_id_seed)
         cfg.member_id_seed = 42;
-    od_gc_env env = {e, h_now, h_wake, h_append};
+    od_gc_env env = h_gc_env(e);
     od_gc *gc = od_gc_create(&cfg, &env);
     for (int32_t p = 0; gc && p < cfg.offsets_topic_num_partitions; p++) {
         od_gc_load_begin(gc, p);
@@ -87,17 +135,54 @@ static inline od_gc *h_create(h_env *e, const od_gc_config *cfg_in)
 /* Moves virtual time forward by ms, firing timers at their deadlines. */
 static inline void h_advance(od_gc *gc, h_env *e, int64_t ms)
 {
-    int64_t target = e->now + ms;
-    for (int guard = 0; guard < 100000; guard++) {
-        int64_t next = target;
-        if (e->wake >= 0 && e->wake < target)
-            next = e->wake > e->now ? e->wake : e->now;
-        e->now = next;
-        e->wake = -1;
-        od_gc_tick(gc);
-        if (e->now >= target && !(e->wake >= 0 && e->wake <= e->now))
-            break;
+    h_advance_ticking(e, ms, h_tick_gc, gc);
+}
+
+/* ---------------------------------------------------------------- KIP-848 coordinator */
+
+enum { H_CG_PARTITIONS = 4 };
+
+/* A KIP-848 coordinator on e's clock and log, over H_CG_PARTITIONS
+ * partitions, none loaded yet. cfg_in NULL: the defaults. A zero
+ * member_id_seed becomes default_seed (0: random). */
+static inline od_cg *h_cg_new(h_env *e, const od_cg_config *cfg_in, uint64_t default_seed)
+{
+    od_cg_config cfg;
+    if (cfg_in)
+        cfg = *cfg_in;
+    else
+        od_cg_config_default(&cfg);
+    cfg.offsets_topic_num_partitions = H_CG_PARTITIONS;
+    if (!cfg.member_id_seed)
+        cfg.member_id_seed = default_seed;
+    od_gc_env env = h_gc_env(e);
+    return od_cg_create(&cfg, &env);
+}
+
+/* Loads every partition of cg: what `from` appended to it, as a restart
+ * replays the log, or nothing (from NULL). */
+static inline void h_cg_load(od_cg *cg, const h_env *from)
+{
+    for (int32_t p = 0; cg && p < H_CG_PARTITIONS; p++) {
+        CHECK_EQ_INT(od_cg_load_begin(cg, p), 0);
+        for (int i = 0; from && i < from->n_batches; i++)
+            if (from->batches[i].partition == p)
+                CHECK_EQ_INT(od_cg_load_batch(cg, p, from->batches[i].bytes, from->batches[i].len), 0);
+        CHECK_EQ_INT(od_cg_load_finish(cg, p), 0);
     }
+}
+
+/* h_cg_new, with every partition loaded (empty). */
+static inline od_cg *h_cg_create(h_env *e, const od_cg_config *cfg_in, uint64_t default_seed)
+{
+    od_cg *cg = h_cg_new(e, cfg_in, default_seed);
+    h_cg_load(cg, NULL);
+    return cg;
+}
+
+static inline void h_cg_advance(od_cg *cg, h_env *e, int64_t ms)
+{
+    h_advance_ticking(e, ms, h_tick_cg, cg);
 }
 
 /* ---------------------------------------------------------------- completions */

@@ -12,7 +12,7 @@
 #include <dirent.h>
 
 #include "consumer_group.h"
-#include "od_test.h"
+#include "gc_harness.h"
 #include "records/records.h"
 
 /* The fuzz target, so the kept corpus is replayed here (principle 15). */
@@ -20,56 +20,6 @@
 #include "../fuzz/fuzz_consumer_group_load.c"
 
 /* ---------------------------------------------------------------- harness */
-
-typedef struct t_batch {
-    int32_t partition;
-    uint8_t *bytes;
-    size_t len;
-} t_batch;
-
-typedef struct t_env {
-    int64_t now;
-    int64_t wake;
-    t_batch *batches;
-    int32_t n_batches, cap;
-    int16_t fail_appends;
-} t_env;
-
-static int64_t t_now(void *ctx)
-{
-    return ((t_env *)ctx)->now;
-}
-
-static void t_wake(void *ctx, int64_t d)
-{
-    ((t_env *)ctx)->wake = d;
-}
-
-static int16_t t_append(void *ctx, int32_t partition, const uint8_t *b, size_t len)
-{
-    t_env *e = ctx;
-    if (e->fail_appends)
-        return e->fail_appends;
-    if (e->n_batches == e->cap) {
-        e->cap = e->cap ? e->cap * 2 : 64;
-        e->batches = realloc(e->batches, (size_t)e->cap * sizeof *e->batches);
-    }
-    t_batch *tb = &e->batches[e->n_batches++];
-    tb->partition = partition;
-    tb->bytes = malloc(len);
-    memcpy(tb->bytes, b, len);
-    tb->len = len;
-    return 0;
-}
-
-static void t_env_free(t_env *e)
-{
-    for (int32_t i = 0; i < e->n_batches; i++)
-        free(e->batches[i].bytes);
-    free(e->batches);
-    e->batches = NULL;
-    e->n_batches = e->cap = 0;
-}
 
 static od_uuid topic_uuid(int k)
 {
@@ -94,42 +44,13 @@ static void set_topics(od_cg *cg, const t_topic *ts, int n)
     CHECK_EQ_INT(od_cg_set_topics(cg, t, n), 0);
 }
 
-static od_cg *t_create(t_env *e, const od_cg_config *cfg_in)
-{
-    memset(e, 0, sizeof *e);
-    e->now = 1000000;
-    e->wake = -1;
-    od_cg_config cfg;
-    if (cfg_in)
-        cfg = *cfg_in;
-    else
-        od_cg_config_default(&cfg);
-    cfg.offsets_topic_num_partitions = 4;
-    if (!cfg.member_id_seed)
-        cfg.member_id_seed = 7;
-    od_gc_env env = {e, t_now, t_wake, t_append};
-    od_cg *cg = od_cg_create(&cfg, &env);
-    for (int32_t p = 0; cg && p < 4; p++) {
-        od_cg_load_begin(cg, p);
-        od_cg_load_finish(cg, p);
-    }
-    return cg;
-}
+enum { MEMBER_ID_SEED = 7 };
 
-/* Moves virtual time forward, ticking at every requested deadline. */
-static void t_advance(od_cg *cg, t_env *e, int64_t ms)
+/* A coordinator on a fresh log (e); cfg_in NULL: the defaults. */
+static od_cg *t_create(h_env *e, const od_cg_config *cfg_in)
 {
-    int64_t target = e->now + ms;
-    for (int guard = 0; guard < 100000; guard++) {
-        int64_t next = target;
-        if (e->wake >= 0 && e->wake < target)
-            next = e->wake > e->now ? e->wake : e->now;
-        e->now = next;
-        e->wake = -1;
-        od_cg_tick(cg);
-        if (e->now >= target && !(e->wake >= 0 && e->wake <= e->now))
-            break;
-    }
+    h_env_init(e);
+    return h_cg_create(e, cfg_in, MEMBER_ID_SEED);
 }
 
 /* A client's view: member id, epoch, the partitions it owns. */
@@ -294,7 +215,7 @@ static od_cg_group_info info(od_cg *cg, const char *group)
 
 static void test_first_member_gets_everything(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 3}}, 1);
     t_client c = {0};
@@ -316,12 +237,12 @@ static void test_first_member_gets_everything(void)
     CHECK(!r.has_assignment);
     CHECK_EQ_INT(e.n_batches, batches);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_second_member_waits_for_revocation(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 4}}, 1);
     t_client a = {0}, b = {0};
@@ -359,12 +280,12 @@ static void test_second_member_waits_for_revocation(void)
     CHECK(strcmp(info(cg, "g").state, "Stable") == 0);
     od_arena_release(&arena);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_request_errors(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     t_client early = {0};
     CHECK_EQ_INT(heartbeat(cg, "g", &early).error, OD_GC_COORDINATOR_LOAD_IN_PROGRESS);
@@ -410,12 +331,12 @@ static void test_request_errors(void)
     wrong.owned[1] = (od_cg_tp){topic_uuid(1), 1};
     CHECK_EQ_INT(heartbeat(cg, "g", &wrong).error, OD_CG_FENCED_MEMBER_EPOCH);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_leave_gives_partitions_to_others(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 4}}, 1);
     t_client a = {0}, b = {0};
@@ -446,12 +367,12 @@ static void test_leave_gives_partitions_to_others(void)
     CHECK_EQ_INT(od_cg_delete_group(cg, S("g")), 0);
     CHECK(!od_cg_has_group(cg, S("g")));
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_static_member_leaves_and_returns(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 4}}, 1);
     t_client a = {.instance = "ia"}, b = {.instance = "ib"};
@@ -491,12 +412,12 @@ static void test_static_member_leaves_and_returns(void)
     CHECK_EQ_INT(info(cg, "g").member_count, 2);
     check_disjoint((t_client[]){a2, b}, 2);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_session_timeout_removes_member(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
     t_client a = {0}, b = {0};
@@ -507,24 +428,24 @@ static void test_session_timeout_removes_member(void)
     heartbeat(cg, "g", &b);
     /* b keeps heartbeating, a goes silent */
     for (int i = 0; i < 8; i++) {
-        t_advance(cg, &e, 5000);
+        h_cg_advance(cg, &e, 5000);
         heartbeat(cg, "g", &b);
     }
     CHECK_EQ_INT(info(cg, "g").member_count, 2);
     for (int i = 0; i < 2; i++) {
-        t_advance(cg, &e, 5000);
+        h_cg_advance(cg, &e, 5000);
         heartbeat(cg, "g", &b);
     }
     CHECK_EQ_INT(info(cg, "g").member_count, 1);
     CHECK_EQ_INT(b.owned_n, 2);
     CHECK_EQ_INT(heartbeat(cg, "g", &a).error, OD_GC_UNKNOWN_MEMBER_ID);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_rebalance_timeout_fences_slow_revoker(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
     t_client a = {0}, b = {0};
@@ -537,23 +458,23 @@ static void test_rebalance_timeout_fences_slow_revoker(void)
     stubborn.owned[0] = (od_cg_tp){topic_uuid(1), 0};
     stubborn.owned[1] = (od_cg_tp){topic_uuid(1), 1};
     for (int i = 0; i < 3; i++) {
-        t_advance(cg, &e, 3000);
+        h_cg_advance(cg, &e, 3000);
         t_client s = stubborn;
         CHECK_EQ_INT(heartbeat(cg, "g", &s).error, 0);
         heartbeat(cg, "g", &b);
     }
-    t_advance(cg, &e, 2000);
+    h_cg_advance(cg, &e, 2000);
     t_client s = stubborn;
     CHECK_EQ_INT(heartbeat(cg, "g", &s).error, OD_GC_UNKNOWN_MEMBER_ID);
     heartbeat(cg, "g", &b);
     CHECK_EQ_INT(b.owned_n, 2);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_max_size(void)
 {
-    t_env e;
+    h_env e;
     od_cg_config cfg;
     od_cg_config_default(&cfg);
     cfg.max_size = 2;
@@ -565,12 +486,12 @@ static void test_max_size(void)
     CHECK_EQ_INT(heartbeat(cg, "g", &c).error, OD_GC_GROUP_MAX_SIZE_REACHED);
     CHECK_EQ_INT(heartbeat(cg, "g", &a).error, 0);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_metadata_changes_move_the_target(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
     const char *both[] = {"t1", "t2"};
@@ -597,7 +518,7 @@ static void test_metadata_changes_move_the_target(void)
     CHECK_EQ_INT(info(cg, "g").group_epoch, epoch + 2);
     CHECK(strcmp(info(cg, "g").state, "Stable") == 0);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 /* One ConsumerGroupHeartbeat with a SubscribedTopicRegex and no names. */
@@ -631,7 +552,7 @@ static int assigned_partitions(const od_consumer_group_heartbeat_response *resp,
  * checks, new matching topics picked up, the regex kept across a reload. */
 static void test_regex_subscription(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"orders-eu", 1, 2}, {"orders-us", 2, 2}, {"payments", 3, 2},
                                {"__consumer_offsets", 4, 2}},
@@ -701,27 +622,16 @@ static void test_regex_subscription(void)
           memcmp(d.members.items[0].subscribed_topic_regex.ptr, "orders-.*", 9) == 0);
 
     /* A reload from the log keeps the regex and what it resolves to. */
-    od_cg_config cfg;
-    od_cg_config_default(&cfg);
-    cfg.offsets_topic_num_partitions = 4;
-    t_env e2;
-    memset(&e2, 0, sizeof e2);
+    h_env e2;
+    h_env_init(&e2);
     e2.now = e.now;
-    e2.wake = -1;
-    od_gc_env env = {&e2, t_now, t_wake, t_append};
-    od_cg *re = od_cg_create(&cfg, &env);
+    od_cg *re = h_cg_new(&e2, NULL, 0);
     REQUIRE(re);
     set_topics(re, (t_topic[]){{"orders-eu", 1, 2}, {"orders-us", 2, 2}, {"payments", 3, 2},
                                {"__consumer_offsets", 4, 2}, {"orders-apac", 5, 3},
                                {"payments-apac", 6, 3}, {"orders-latam", 7, 1}},
                7);
-    for (int32_t p = 0; p < 4; p++) {
-        CHECK_EQ_INT(od_cg_load_begin(re, p), 0);
-        for (int32_t i = 0; i < e.n_batches; i++)
-            if (e.batches[i].partition == p)
-                CHECK_EQ_INT(od_cg_load_batch(re, p, e.batches[i].bytes, e.batches[i].len), 0);
-        CHECK_EQ_INT(od_cg_load_finish(re, p), 0);
-    }
+    h_cg_load(re, &e);
     CHECK_EQ_INT(od_cg_describe(re, S("g"), &arena, &d), 0);
     REQUIRE(d.members.count == 1);
     CHECK(d.members.items[0].subscribed_topic_regex.len == 9 &&
@@ -732,11 +642,11 @@ static void test_regex_subscription(void)
     CHECK_EQ_INT(assigned_partitions(&resp, 7), 1);
     CHECK_EQ_INT(assigned_partitions(&resp, -1), 8);
     od_cg_destroy(re);
-    t_env_free(&e2);
+    h_env_free(&e2);
 
     od_arena_release(&arena);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 /* Members with different regexes (a heterogeneous group, as Kafka 4.4
@@ -744,7 +654,7 @@ static void test_regex_subscription(void)
  * whose regex matches its topic, and every matched partition is assigned. */
 static void test_regex_subscription_type(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"a-1", 1, 3}, {"a-2", 2, 3}, {"b-1", 3, 3}}, 3);
     od_arena arena;
@@ -762,14 +672,14 @@ static void test_regex_subscription_type(void)
     CHECK_EQ_INT(assigned_partitions(&r1, 3), 3);
     od_arena_release(&arena);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 /* Range keeps co-partitioned topics together: each member gets the same
  * partition numbers of both topics, in contiguous ranges. */
 static void test_range_assignor_co_partitions(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 5}, {"t2", 2, 5}}, 2);
     const char *both[] = {"t1", "t2"};
@@ -807,14 +717,14 @@ static void test_range_assignor_co_partitions(void)
     CHECK_EQ_INT(d.error_code, OD_GC_GROUP_ID_NOT_FOUND);
     od_arena_release(&arena);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 /* Uniform with equal subscriptions: sizes differ by at most one, and a
  * member that stays keeps what it had when another joins (stickiness). */
 static void test_uniform_is_balanced_and_sticky(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 7}, {"t2", 2, 4}}, 2);
     const char *both[] = {"t1", "t2"};
@@ -849,14 +759,14 @@ static void test_uniform_is_balanced_and_sticky(void)
         }
     check_disjoint(cs, 4);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 /* Replaying every batch into a fresh coordinator rebuilds the same groups
  * (epochs, members, assignments, targets). */
 static void test_replay_rebuilds_state(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 5}}, 1);
     t_client cs[3];
@@ -870,25 +780,14 @@ static void test_replay_rebuilds_state(void)
     heartbeat(cg, "g", &leaving);
     heartbeat(cg, "g", &cs[1]); /* new target, revocations in flight */
 
-    t_env e2;
-    od_cg_config cfg;
-    od_cg_config_default(&cfg);
-    cfg.offsets_topic_num_partitions = 4;
-    memset(&e2, 0, sizeof e2);
+    h_env e2;
+    h_env_init(&e2);
     e2.now = e.now;
-    e2.wake = -1;
-    od_gc_env env = {&e2, t_now, t_wake, t_append};
-    od_cg *re = od_cg_create(&cfg, &env);
+    od_cg *re = h_cg_new(&e2, NULL, 0);
     set_topics(re, (t_topic[]){{"t1", 1, 5}}, 1);
-    for (int32_t p = 0; p < 4; p++) {
-        CHECK_EQ_INT(od_cg_load_begin(re, p), 0);
-        for (int32_t i = 0; i < e.n_batches; i++)
-            if (e.batches[i].partition == p)
-                CHECK_EQ_INT(od_cg_load_batch(re, p, e.batches[i].bytes, e.batches[i].len), 0);
-        CHECK_EQ_INT(od_cg_load_finish(re, p), 0);
-    }
+    h_cg_load(re, &e);
     /* the same, record by record (as the broker's loader feeds them) */
-    od_cg *re2 = od_cg_create(&cfg, &env);
+    od_cg *re2 = h_cg_new(&e2, NULL, 0);
     set_topics(re2, (t_topic[]){{"t1", 1, 5}}, 1);
     for (int32_t i = 0; i < e.n_batches; i++) {
         od_record_iter it;
@@ -931,14 +830,14 @@ static void test_replay_rebuilds_state(void)
         CHECK_EQ_INT(heartbeat(re, "g", &cs[i]).error, 0);
     od_arena_release(&arena);
     od_cg_destroy(re);
-    t_env_free(&e2);
+    h_env_free(&e2);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_failed_append_changes_nothing(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
     t_client a = {0}, b = {0};
@@ -954,12 +853,12 @@ static void test_failed_append_changes_nothing(void)
     CHECK_EQ_INT(heartbeat(cg, "g", &b).error, 0);
     CHECK_EQ_INT(info(cg, "g").member_count, 2);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_offset_commit_validation(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
     t_client a = {0};
@@ -979,14 +878,14 @@ static void test_offset_commit_validation(void)
     heartbeat(cg, "g", &a);
     CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(""), -1, 9), 0);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 /* Kafka 3.9: a newer epoch than the member's is as stale as an older one;
  * a member's own id with no epoch is stale too. */
 static void test_offset_commit_epoch_newer_or_missing(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
     t_client a = {0};
@@ -999,12 +898,12 @@ static void test_offset_commit_epoch_newer_or_missing(void)
                  OD_CG_UNSUPPORTED_VERSION);
     CHECK_EQ_INT(od_cg_validate_offset_commit(cg, S("g"), S(""), -1, 7), OD_GC_UNKNOWN_MEMBER_ID);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_txn_offset_commit_validation(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
     t_client a = {0};
@@ -1022,12 +921,12 @@ static void test_txn_offset_commit_validation(void)
     heartbeat(cg, "g", &a);
     CHECK_EQ_INT(od_cg_validate_txn_offset_commit(cg, S("g"), S(""), -1), 0);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_offset_fetch_validation(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 2}}, 1);
     t_client a = {0};
@@ -1043,12 +942,12 @@ static void test_offset_fetch_validation(void)
     CHECK_EQ_INT(od_cg_validate_offset_fetch(cg, S("g"), S(""), -1), OD_GC_UNKNOWN_MEMBER_ID);
     CHECK_EQ_INT(od_cg_validate_offset_fetch(cg, S("h"), OD_STR_NULL, -1), OD_GC_GROUP_ID_NOT_FOUND);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 static void test_offset_delete_validation(void)
 {
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     set_topics(cg, (t_topic[]){{"t1", 1, 2}, {"t2", 2, 1}}, 2);
     t_client a = {0};
@@ -1062,7 +961,7 @@ static void test_offset_delete_validation(void)
     CHECK_EQ_INT(od_cg_validate_offset_delete(cg, S("g"), S("t1")), 0);
     CHECK_EQ_INT(od_cg_delete_group(cg, S("g")), 0);
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
 }
 
 /* ---------------------------------------------------------------- randomized churn */
@@ -1085,7 +984,7 @@ static uint32_t rnd(uint32_t n)
 static int run_churn_mixed(uint64_t seed, bool range, bool mixed)
 {
     rng_state = seed;
-    t_env e;
+    h_env e;
     od_cg *cg = t_create(&e, NULL);
     check_cg = cg;
     t_topic topics[2] = {{"t1", 1, range ? 24 : 6}, {"t2", 2, range ? 13 : 5}};
@@ -1148,7 +1047,7 @@ static int run_churn_mixed(uint64_t seed, bool range, bool mixed)
             }
         }
         if (rnd(40) == 0)
-            t_advance(cg, &e, 1000 + rnd(8000));
+            h_cg_advance(cg, &e, 1000 + rnd(8000));
         if (rnd(300) == 0 && topics[0].partitions < 30) {
             topics[rnd(2)].partitions++;
             set_topics(cg, topics, 2);
@@ -1168,7 +1067,7 @@ static int run_churn_mixed(uint64_t seed, bool range, bool mixed)
                 }
             }
         check_disjoint(cs, N);
-        t_advance(cg, &e, 3000);
+        h_cg_advance(cg, &e, 3000);
     }
     /* the sticky heterogeneous builder moves less: the caller sums those */
     CHECKF(mixed || revocations > 10,
@@ -1197,7 +1096,7 @@ static int run_churn_mixed(uint64_t seed, bool range, bool mixed)
 #undef SUBS
     check_cg = NULL;
     od_cg_destroy(cg);
-    t_env_free(&e);
+    h_env_free(&e);
     return revocations;
 }
 

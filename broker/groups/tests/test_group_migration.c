@@ -33,34 +33,13 @@ static void set_topic(od_cg *cg, const char *name, int id, int32_t partitions)
     CHECK_EQ_INT(od_cg_set_topics(cg, &t, 1), 0);
 }
 
+enum { MEMBER_ID_SEED = 11 };
+
+/* A consumer group coordinator on a fresh log (e). */
 static od_cg *cg_create(h_env *e)
 {
-    od_cg_config cfg;
-    od_cg_config_default(&cfg);
-    cfg.offsets_topic_num_partitions = 4;
-    cfg.member_id_seed = 11;
-    od_gc_env env = {e, h_now, h_wake, h_append};
-    od_cg *cg = od_cg_create(&cfg, &env);
-    for (int32_t p = 0; cg && p < 4; p++) {
-        od_cg_load_begin(cg, p);
-        od_cg_load_finish(cg, p);
-    }
-    return cg;
-}
-
-static void cg_advance(od_cg *cg, h_env *e, int64_t ms)
-{
-    int64_t target = e->now + ms;
-    for (int guard = 0; guard < 100000; guard++) {
-        int64_t next = target;
-        if (e->wake >= 0 && e->wake < target)
-            next = e->wake > e->now ? e->wake : e->now;
-        e->now = next;
-        e->wake = -1;
-        od_cg_tick(cg);
-        if (e->now >= target && !(e->wake >= 0 && e->wake <= e->now))
-            break;
-    }
+    h_env_init(e);
+    return h_cg_create(e, NULL, MEMBER_ID_SEED);
 }
 
 /* ---------------------------------------------------------------- consumer-protocol member */
@@ -118,6 +97,16 @@ typedef struct c_member {
     int32_t session_ms;
 } c_member;
 
+/* w's bytes, copied into the arena; frees w. */
+static od_bytes arena_bytes(od_arena *a, od_writer *w)
+{
+    uint8_t *p = od_arena_alloc(a, w->len);
+    memcpy(p, w->buf, w->len);
+    od_bytes out = {p, (int32_t)w->len};
+    od_writer_free(w);
+    return out;
+}
+
 /* ConsumerProtocolSubscription v1 (topics and owned partitions). */
 static od_bytes c_subscription(od_arena *a, const c_member *m)
 {
@@ -135,11 +124,7 @@ static od_bytes c_subscription(od_arena *a, const c_member *m)
     od_writer_init(&w, 64);
     od_write_i16(&w, 1);
     od_consumer_protocol_subscription_encode(&s, &w, 1);
-    uint8_t *p = od_arena_alloc(a, w.len);
-    memcpy(p, w.buf, w.len);
-    od_bytes out = {p, (int32_t)w.len};
-    od_writer_free(&w);
-    return out;
+    return arena_bytes(a, &w);
 }
 
 static int16_t c_join_ex(od_cg *cg, c_member *m, const char *protocol_type, bool require_known)
@@ -263,9 +248,6 @@ static int described_member_type(od_cg *cg, const char *id)
 static void test_classic_member_joins_and_reconciles(void)
 {
     h_env e;
-    memset(&e, 0, sizeof e);
-    e.now = 1000000;
-    e.wake = -1;
     od_cg *cg = cg_create(&e);
     set_topic(cg, "t", 1, 4);
     k_member k = {0};
@@ -325,9 +307,6 @@ static void test_classic_member_joins_and_reconciles(void)
 static void test_classic_member_errors(void)
 {
     h_env e;
-    memset(&e, 0, sizeof e);
-    e.now = 1000000;
-    e.wake = -1;
     od_cg *cg = cg_create(&e);
     set_topic(cg, "t", 1, 2);
     k_member k = {0};
@@ -363,9 +342,6 @@ static void test_classic_member_errors(void)
 static void test_classic_session_and_leave(void)
 {
     h_env e;
-    memset(&e, 0, sizeof e);
-    e.now = 1000000;
-    e.wake = -1;
     od_cg *cg = cg_create(&e);
     set_topic(cg, "t", 1, 2);
     k_member k = {0};
@@ -375,10 +351,10 @@ static void test_classic_session_and_leave(void)
     CHECK_EQ_INT(c_join_ex(cg, &d, "consumer", false), 0);
     CHECK_EQ_INT(info(cg).member_count, 3);
     /* the classic session is the JoinGroup's, not group.consumer.session.timeout.ms */
-    cg_advance(cg, &e, 5000);
+    h_cg_advance(cg, &e, 5000);
     CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
     CHECK_EQ_INT(info(cg).member_count, 3);
-    cg_advance(cg, &e, 1500);
+    h_cg_advance(cg, &e, 1500);
     CHECK_EQ_INT(info(cg).member_count, 2);
     CHECK(!od_cg_member_is_classic(cg, S("g"), S(c.id)));
     CHECK_EQ_INT(c_heartbeat(cg, &c), OD_GC_UNKNOWN_MEMBER_ID);
@@ -403,9 +379,6 @@ static void test_classic_session_and_leave(void)
 static void test_classic_join_and_sync_timeouts(void)
 {
     h_env e;
-    memset(&e, 0, sizeof e);
-    e.now = 1000000;
-    e.wake = -1;
     od_cg *cg = cg_create(&e);
     set_topic(cg, "t", 1, 2);
     k_member k = {0};
@@ -415,12 +388,12 @@ static void test_classic_join_and_sync_timeouts(void)
     c_member c = {.session_ms = 20000};
     CHECK_EQ_INT(c_join_ex(cg, &c, "consumer", false), 0);
     for (int i = 0; i < 5; i++) {
-        cg_advance(cg, &e, 5000);
+        h_cg_advance(cg, &e, 5000);
         CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
         CHECK(c_heartbeat(cg, &c) != OD_GC_UNKNOWN_MEMBER_ID);
     }
     CHECK_EQ_INT(info(cg).member_count, 2);
-    cg_advance(cg, &e, 5001);
+    h_cg_advance(cg, &e, 5001);
     CHECK_EQ_INT(info(cg).member_count, 1);
     CHECK_EQ_INT(c_heartbeat(cg, &c), OD_GC_UNKNOWN_MEMBER_ID);
 
@@ -428,10 +401,10 @@ static void test_classic_join_and_sync_timeouts(void)
     c_member d = {.session_ms = 20000};
     CHECK_EQ_INT(c_join_ex(cg, &d, "consumer", false), 0);
     CHECK_EQ_INT(c_sync(cg, &d), 0);
-    cg_advance(cg, &e, 31000 / 2);
+    h_cg_advance(cg, &e, 31000 / 2);
     CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
     CHECK_EQ_INT(c_heartbeat(cg, &d), 0);
-    cg_advance(cg, &e, 31000 / 2);
+    h_cg_advance(cg, &e, 31000 / 2);
     CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
     CHECK_EQ_INT(c_heartbeat(cg, &d), 0);
     CHECK_EQ_INT(info(cg).member_count, 2);
@@ -439,12 +412,12 @@ static void test_classic_join_and_sync_timeouts(void)
     CHECK_EQ_INT(k_heartbeat(cg, &k2, 0), 0); /* a new group epoch */
     CHECK_EQ_INT(c_heartbeat(cg, &d), OD_GC_REBALANCE_IN_PROGRESS);
     for (int i = 0; i < 5; i++) {
-        cg_advance(cg, &e, 5000);
+        h_cg_advance(cg, &e, 5000);
         CHECK_EQ_INT(k_heartbeat(cg, &k, 0), 0);
         CHECK_EQ_INT(k_heartbeat(cg, &k2, 0), 0);
         CHECK_EQ_INT(c_heartbeat(cg, &d), OD_GC_REBALANCE_IN_PROGRESS);
     }
-    cg_advance(cg, &e, 5001);
+    h_cg_advance(cg, &e, 5001);
     CHECK_EQ_INT(c_heartbeat(cg, &d), OD_GC_UNKNOWN_MEMBER_ID);
     CHECK_EQ_INT(info(cg).member_count, 2);
     od_cg_destroy(cg);
@@ -454,9 +427,6 @@ static void test_classic_join_and_sync_timeouts(void)
 static void test_classic_member_replays(void)
 {
     h_env e;
-    memset(&e, 0, sizeof e);
-    e.now = 1000000;
-    e.wake = -1;
     od_cg *cg = cg_create(&e);
     set_topic(cg, "t", 1, 3);
     k_member k = {0};
@@ -471,22 +441,11 @@ static void test_classic_member_replays(void)
     CHECK(c.owned_n >= 1);
 
     h_env e2;
-    memset(&e2, 0, sizeof e2);
+    h_env_init(&e2);
     e2.now = e.now;
-    e2.wake = -1;
-    od_cg_config cfg;
-    od_cg_config_default(&cfg);
-    cfg.offsets_topic_num_partitions = 4;
-    od_gc_env env = {&e2, h_now, h_wake, h_append};
-    od_cg *re = od_cg_create(&cfg, &env);
+    od_cg *re = h_cg_new(&e2, NULL, 0);
     set_topic(re, "t", 1, 3);
-    for (int32_t p = 0; p < 4; p++) {
-        CHECK_EQ_INT(od_cg_load_begin(re, p), 0);
-        for (int i = 0; i < e.n_batches; i++)
-            if (e.batches[i].partition == p)
-                CHECK_EQ_INT(od_cg_load_batch(re, p, e.batches[i].bytes, e.batches[i].len), 0);
-        CHECK_EQ_INT(od_cg_load_finish(re, p), 0);
-    }
+    h_cg_load(re, &e);
     CHECK(od_cg_member_is_classic(re, S("g"), S(c.id)));
     CHECK(!od_cg_member_is_classic(re, S("g"), S(k.id)));
     CHECK_EQ_INT(info(re).group_epoch, info(cg).group_epoch);
@@ -498,7 +457,7 @@ static void test_classic_member_replays(void)
     CHECK(overlap(again.owned, again.owned_n, c.owned, c.owned_n));
     CHECK_EQ_INT(c_heartbeat(re, &again), 0);
     /* its session (7 s, from ClassicMemberMetadata) runs in the new coordinator */
-    cg_advance(re, &e2, 7001);
+    h_cg_advance(re, &e2, 7001);
     CHECK(!od_cg_member_is_classic(re, S("g"), S(c.id)));
     od_cg_destroy(re);
     h_env_free(&e2);
@@ -533,17 +492,10 @@ static void both_create_sized(both *b, od_cg_migration_policy policy, int32_t co
     b->gc = h_create(&b->e, &gcfg);
     od_cg_config cfg;
     od_cg_config_default(&cfg);
-    cfg.offsets_topic_num_partitions = 4;
-    cfg.member_id_seed = 11;
     cfg.migration_policy = policy;
     cfg.max_size = consumer_max;
     cfg.classic_max_size = classic_max;
-    od_gc_env env = {&b->e, h_now, h_wake, h_append};
-    b->cg = od_cg_create(&cfg, &env);
-    for (int32_t p = 0; p < 4; p++) {
-        od_cg_load_begin(b->cg, p);
-        od_cg_load_finish(b->cg, p);
-    }
+    b->cg = h_cg_create(&b->e, &cfg, MEMBER_ID_SEED);
     set_topic(b->cg, "t", 1, 4);
     od_cg_set_classic(b->cg, b->gc);
 }
@@ -552,19 +504,18 @@ static void both_create_sized(both *b, od_cg_migration_policy policy, int32_t co
 static void both_reload(const both *from, both *to, od_cg_migration_policy policy)
 {
     memset(to, 0, sizeof *to);
+    h_env_init(&to->e);
     to->e.now = from->e.now;
-    to->e.wake = -1;
     od_gc_config gcfg;
     od_gc_config_default(&gcfg);
-    gcfg.offsets_topic_num_partitions = 4;
+    gcfg.offsets_topic_num_partitions = H_CG_PARTITIONS;
     gcfg.group_initial_rebalance_delay_ms = 0;
-    od_gc_env env = {&to->e, h_now, h_wake, h_append};
+    od_gc_env env = h_gc_env(&to->e);
     to->gc = od_gc_create(&gcfg, &env);
     od_cg_config cfg;
     od_cg_config_default(&cfg);
-    cfg.offsets_topic_num_partitions = 4;
     cfg.migration_policy = policy;
-    to->cg = od_cg_create(&cfg, &env);
+    to->cg = h_cg_new(&to->e, &cfg, 0);
     set_topic(to->cg, "t", 1, 4);
     od_cg_set_classic(to->cg, to->gc);
     for (int32_t p = 0; p < 4; p++) {
@@ -641,11 +592,7 @@ static od_bytes g_assignment(od_arena *a, const int32_t *ps, int n)
     od_writer_init(&w, 64);
     od_write_i16(&w, 1);
     od_consumer_protocol_assignment_encode(&v, &w, 1);
-    uint8_t *p = od_arena_alloc(a, w.len);
-    memcpy(p, w.buf, w.len);
-    od_bytes out = {p, (int32_t)w.len};
-    od_writer_free(&w);
-    return out;
+    return arena_bytes(a, &w);
 }
 
 /* Two classic members in a Stable classic group, {0,1} and {2,3} of "t",
