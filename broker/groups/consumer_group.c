@@ -517,32 +517,47 @@ static void rl_add(reclist *rl, od_writer *kw, od_writer *vw)
         od_writer_free(vw);
 }
 
+/* Gives up a record whose key and value are being built: the list fails
+ * (out of memory) and the writers are freed. */
+static void rl_drop(reclist *rl, od_writer *kw, od_writer *vw)
+{
+    rl->failed = true;
+    od_writer_free(kw);
+    od_writer_free(vw);
+}
+
+/* Encodes a key of generated type T with the given GroupId (and, for a
+ * member's key, MemberId); the version prefix is written first. */
+#define ENCODE_GROUP_KEY(T)                                                                    \
+    do {                                                                                       \
+        T k;                                                                                   \
+        T##_init(&k);                                                                          \
+        k.group_id = group;                                                                    \
+        T##_encode(&k, w, version);                                                            \
+    } while (0)
+#define ENCODE_MEMBER_KEY(T)                                                                   \
+    do {                                                                                       \
+        T k;                                                                                   \
+        T##_init(&k);                                                                          \
+        k.group_id = group;                                                                    \
+        k.member_id = member;                                                                  \
+        T##_encode(&k, w, version);                                                            \
+    } while (0)
+
 static void key_group_only(od_writer *w, int16_t version, od_str group)
 {
     od_write_i16(w, version);
     /* Keys of versions 3, 4 and 6 are one string, GroupId. */
     switch (version) {
-    case KEY_GROUP_EPOCH: {
-        od_consumer_group_metadata_key k;
-        od_consumer_group_metadata_key_init(&k);
-        k.group_id = group;
-        od_consumer_group_metadata_key_encode(&k, w, version);
+    case KEY_GROUP_EPOCH:
+        ENCODE_GROUP_KEY(od_consumer_group_metadata_key);
         break;
-    }
-    case KEY_PARTITION_METADATA: {
-        od_consumer_group_partition_metadata_key k;
-        od_consumer_group_partition_metadata_key_init(&k);
-        k.group_id = group;
-        od_consumer_group_partition_metadata_key_encode(&k, w, version);
+    case KEY_PARTITION_METADATA:
+        ENCODE_GROUP_KEY(od_consumer_group_partition_metadata_key);
         break;
-    }
-    default: {
-        od_consumer_group_target_assignment_metadata_key k;
-        od_consumer_group_target_assignment_metadata_key_init(&k);
-        k.group_id = group;
-        od_consumer_group_target_assignment_metadata_key_encode(&k, w, version);
+    default:
+        ENCODE_GROUP_KEY(od_consumer_group_target_assignment_metadata_key);
         break;
-    }
     }
 }
 
@@ -550,32 +565,19 @@ static void key_group_member(od_writer *w, int16_t version, od_str group, od_str
 {
     od_write_i16(w, version);
     switch (version) {
-    case KEY_MEMBER: {
-        od_consumer_group_member_metadata_key k;
-        od_consumer_group_member_metadata_key_init(&k);
-        k.group_id = group;
-        k.member_id = member;
-        od_consumer_group_member_metadata_key_encode(&k, w, version);
+    case KEY_MEMBER:
+        ENCODE_MEMBER_KEY(od_consumer_group_member_metadata_key);
         break;
-    }
-    case KEY_TARGET_MEMBER: {
-        od_consumer_group_target_assignment_member_key k;
-        od_consumer_group_target_assignment_member_key_init(&k);
-        k.group_id = group;
-        k.member_id = member;
-        od_consumer_group_target_assignment_member_key_encode(&k, w, version);
+    case KEY_TARGET_MEMBER:
+        ENCODE_MEMBER_KEY(od_consumer_group_target_assignment_member_key);
         break;
-    }
-    default: {
-        od_consumer_group_current_member_assignment_key k;
-        od_consumer_group_current_member_assignment_key_init(&k);
-        k.group_id = group;
-        k.member_id = member;
-        od_consumer_group_current_member_assignment_key_encode(&k, w, version);
+    default:
+        ENCODE_MEMBER_KEY(od_consumer_group_current_member_assignment_key);
         break;
-    }
     }
 }
+#undef ENCODE_GROUP_KEY
+#undef ENCODE_MEMBER_KEY
 
 static void rec_tombstone(reclist *rl, int16_t version, od_str group, od_str member)
 {
@@ -634,9 +636,7 @@ static void rec_partition_metadata(reclist *rl, od_str group, const metaview *m,
     v.topics.count = n;
     v.topics.items = od_arena_calloc(rl->arena, (size_t)(n ? n : 1), sizeof *v.topics.items);
     if (!v.topics.items) {
-        rl->failed = true;
-        od_writer_free(&kw);
-        od_writer_free(&vw);
+        rl_drop(rl, &kw, &vw);
         return;
     }
     for (int32_t i = 0; i < n; i++) {
@@ -691,9 +691,7 @@ static void rec_target_member(reclist *rl, od_str group, od_str member, const tp
     v.topic_partitions.items = od_arena_calloc(rl->arena, (size_t)(n ? n : 1),
                                                sizeof *v.topic_partitions.items);
     if (!tp || !v.topic_partitions.items) {
-        rl->failed = true;
-        od_writer_free(&kw);
-        od_writer_free(&vw);
+        rl_drop(rl, &kw, &vw);
         return;
     }
     v.topic_partitions.count = n;
@@ -747,9 +745,7 @@ static void rec_current(reclist *rl, od_str group, od_str member, const cur_assi
     v.state = c->state;
     if (!fill_cur_topics(rl->arena, &c->assigned, &v.assigned_partitions) ||
         !fill_cur_topics(rl->arena, &c->pending, &v.partitions_pending_revocation)) {
-        rl->failed = true;
-        od_writer_free(&kw);
-        od_writer_free(&vw);
+        rl_drop(rl, &kw, &vw);
         return;
     }
     od_write_i16(&vw, 0);
@@ -799,9 +795,7 @@ static void rec_member(reclist *rl, od_str group, const msub *s)
         od_consumer_group_member_metadata_value_classic_protocol *ps =
             od_arena_calloc(rl->arena, (size_t)(n ? n : 1), sizeof *ps);
         if (!ps) {
-            rl->failed = true;
-            od_writer_free(&kw);
-            od_writer_free(&vw);
+            rl_drop(rl, &kw, &vw);
             return;
         }
         for (int32_t i = 0; i < n; i++) {
