@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from produce_errors import Conn, batch, string  # noqa: E402
+from produce_errors import Conn, batch, string, wait_served  # noqa: E402
 
 INVALID_FETCH_SESSION_EPOCH = 71
 FETCH_SESSION_ID_NOT_FOUND = 70
@@ -81,7 +81,7 @@ def main():
             failures.append("%s: got %r, want %r" % (what, got, want))
 
     expect("create", create_topic(conn, topic, 2), 0)
-    time.sleep(1)
+    wait_served(conn, topic, 2)
     produce(conn, topic, 0, b"first")
 
     err, sid, parts = fetch(conn, 0, 0, [(topic, 0, 0), (topic, 1, 0)])

@@ -103,6 +103,25 @@ def create_topic(conn, name, configs):
     return struct.unpack(">h", data[off:off + 2])[0]
 
 
+def wait_served(conn, topic, partitions=1, seconds=30):
+    """Waits until ListOffsets v1 answers every partition of `topic` without error: Kafka answers
+    CreateTopics before its replica manager serves the partitions."""
+    deadline = time.monotonic() + seconds
+    while True:
+        body = struct.pack(">ii", -1, 1) + string(topic) + struct.pack(">i", partitions)
+        for p in range(partitions):
+            body += struct.pack(">iq", p, -1)
+        data = conn.call(2, 1, body)
+        off = 4 + 2 + struct.unpack(">h", data[4:6])[0]
+        count = struct.unpack(">i", data[off:off + 4])[0]
+        off += 4
+        errors = [struct.unpack(">ih", data[off + 22 * i:off + 22 * i + 6])[1] for i in range(count)]
+        if count == partitions and not any(errors):
+            return
+        assert time.monotonic() < deadline, "%s: partitions not served after %d s: %s" % (topic, seconds, errors)
+        time.sleep(0.1)
+
+
 def produce(conn, topic, records, acks=-1):
     body = struct.pack(">hhi", -1, acks, 10000) + struct.pack(">i", 1) + string(topic)
     body += struct.pack(">i", 1) + struct.pack(">i", 0) + struct.pack(">i", len(records)) + records
@@ -131,7 +150,8 @@ def main():
     expect("create compact", create_topic(conn, compact, {"cleanup.policy": "compact"}), 0)
     bounded = "pe-ts-" + suffix
     expect("create bounded", create_topic(conn, bounded, {"message.timestamp.after.max.ms": "60000"}), 0)
-    time.sleep(1)  # Kafka creates asynchronously; leaders need a moment
+    for topic in (small, strict, compact, bounded):
+        wait_served(conn, topic)
     expect("unknown topic", produce(conn, "pe-missing-" + suffix, batch([b"x"]))[0], 3)
     expect("corrupt crc", produce(conn, small, batch([b"x"], corrupt=True))[0], 2)
     expect("batch above max.message.bytes", produce(conn, small, batch([b"y" * 400]))[0], 10)

@@ -6,6 +6,7 @@ Field order follows the message specs of Kafka 3.9."""
 
 import socket
 import struct
+import time
 
 # Error codes the scenarios assert (Kafka's protocol error table).
 NONE = 0
@@ -229,6 +230,24 @@ class Connection:
 
 
 # -- requests ----------------------------------------------------------------------------------
+
+def wait_served(conn, topic, partitions, seconds=30):
+    """Waits until every partition of a just-created topic answers ListOffsets v1 without error.
+    Kafka answers CreateTopics before its replica manager has made the partitions; until then a
+    Produce meets NOT_LEADER_OR_FOLLOWER or UNKNOWN_TOPIC_OR_PARTITION, and a test would be timing
+    the broker's metadata propagation instead of what it means to check."""
+    deadline = time.monotonic() + seconds
+    while True:
+        body = Writer().i32(-1).array([topic], lambda w, t: w.string(t).array(
+            list(range(partitions)), lambda w, p: w.i32(p).i64(-1))).done()
+        r = conn.request(2, 1, body)
+        errors = [e for _, parts in r.array(lambda r: (r.string(), r.array(
+            lambda r: (r.i32(), r.i16(), r.i64(), r.i64())[1]))) for e in parts]
+        if len(errors) == partitions and all(e == NONE for e in errors):
+            return
+        assert time.monotonic() < deadline, f"{topic}: partitions not served after {seconds} s: {errors}"
+        time.sleep(0.1)
+
 
 def find_coordinator(conn, group):
     """FindCoordinator v1 -> (error, node_id, host, port)."""

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import harness
-from wire import Connection, Writer
+from wire import Connection, Writer, wait_served
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "broker"))
 from produce_errors import crc32c, varint  # noqa: E402
@@ -24,6 +24,7 @@ def _create(conn, name, partitions):
     r = conn.request(19, 4, body)
     r.i32(), r.i32(), r.string()
     assert r.i16() == 0
+    wait_served(conn, name, partitions)
 
 
 def _retrying(call, what):
@@ -76,6 +77,14 @@ def _describe(conn, txn_id):
         return err, name, topics
 
     return r.carray(state)[0]
+
+
+def _wait_state(conn, txn_id, state, seconds=30):
+    """Kafka answers EndTxn before its markers are written; the transaction reaches `state` after."""
+    deadline = time.monotonic() + seconds
+    while (now := _describe(conn, txn_id)[1]) != state:
+        assert time.monotonic() < deadline, f"{txn_id}: still {now}, not {state}"
+        time.sleep(0.05)
 
 
 def _txn_batch(pid, epoch, seq):
@@ -214,7 +223,7 @@ def test_partition_outside_the_transaction_and_end_in_wrong_state(broker):
 
         # Committed: a retried commit succeeds, an abort is in the wrong state.
         assert _end_txn(conn, 0, txn_id, pid, epoch, True) == 0
-        time.sleep(1)
+        _wait_state(conn, txn_id, "CompleteCommit")
         for version in (0, 2, 3, 4):
             assert _end_txn(conn, version, txn_id, pid, epoch, False) == INVALID_TXN_STATE, version
             assert _end_txn(conn, version, txn_id, pid, epoch, True) == 0, version
