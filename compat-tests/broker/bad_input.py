@@ -28,7 +28,7 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from produce_errors import Conn, create_topic, crc32c, string, varint  # noqa: E402
+from produce_errors import Conn, create_topic, crc32c, string, varint, wait_served  # noqa: E402
 
 CLOSE = "close"
 SOCKET_REQUEST_MAX_BYTES = 104857600  # Kafka's default
@@ -452,7 +452,7 @@ def setup_topics(broker):
         err = create_topic(conn, topics[key], cfg)
         if err != 0:
             raise SystemExit("%s: cannot create %s: error %d" % (broker.label, topics[key], err))
-    time.sleep(1)  # Kafka creates asynchronously; leaders need a moment
+        wait_served(conn, topics[key])
     return topics
 
 

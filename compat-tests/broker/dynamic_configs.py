@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from produce_errors import Conn, batch, create_topic, produce, string  # noqa: E402
+from produce_errors import Conn, batch, create_topic, produce, string, wait_served  # noqa: E402
 
 
 def read_string(data, off):
@@ -119,7 +119,7 @@ def main():
     suffix = str(int(time.time() * 1000) % 100000)
     topic = "dyn-" + suffix
     expect("create", create_topic(conn, topic, {}), 0)
-    time.sleep(1)
+    wait_served(conn, topic)
     rc, out = configs("--entity-type", "topics", "--entity-name", topic, "--describe", "--all")
     got = [e for e in entries(out) if e.startswith(("max.message.bytes=", "retention.ms="))]
     expect("topic inherits", got, [

@@ -23,7 +23,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bad_input import raw_batch, record  # noqa: E402
-from produce_errors import Conn, create_topic, string, varint  # noqa: E402
+from produce_errors import Conn, create_topic, string, varint, wait_served  # noqa: E402
 
 UNSUPPORTED_COMPRESSION_TYPE = 76
 CODEC_NAMES = {0: "none", 1: "gzip", 2: "snappy", 3: "lz4", 4: "zstd"}
@@ -127,7 +127,7 @@ def main():
 
     for t in (topic, ztopic, otopic):
         expect("create " + t, create_topic(conn, t, {}), 0)
-    time.sleep(1)
+        wait_served(conn, t)
 
     # (key, value, timestamp or None when the producer sets it, codec) in offset order.
     want = []
@@ -181,7 +181,7 @@ def main():
 
     strict = "of-strict-" + suffix
     expect("create " + strict, create_topic(conn, strict, {"message.downconversion.enable": "false"}), 0)
-    time.sleep(1)
+    wait_served(conn, strict)
     expect("produce to the no-conversion topic", produce(conn, 7, strict, raw_batch(record(0, b"s"), 1)), 0)
     expect("fetch v3, down-conversion disabled", fetch(conn, 3, strict, 0)[0], 35)
     expect("fetch v4, down-conversion disabled", fetch(conn, 4, strict, 0)[0], 0)
