@@ -1,5 +1,8 @@
 package dev.odradek.compat;
 
+import static dev.odradek.compat.MemberProcess.emit;
+import static dev.odradek.compat.MemberProcess.partitionNumbers;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -9,12 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -24,7 +25,6 @@ import org.apache.kafka.clients.consumer.StickyAssignor;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * A consumer-group member for the membership scenarios, speaking the same line protocol as
@@ -35,40 +35,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * where A is range, roundrobin, sticky, cooperative-sticky, or consumer (KIP-848).
  */
 public final class GroupMember {
-    private static final AtomicBoolean STOPPING = new AtomicBoolean();
-
-    private static synchronized void emit(String ev, String fields) {
-        long us = System.currentTimeMillis() * 1000L + (System.nanoTime() / 1000L) % 1000L;
-        System.out.println("{\"t\":" + us + ",\"ev\":\"" + ev + "\"" + (fields.isEmpty() ? "" : "," + fields) + "}");
-        System.out.flush();
-    }
-
-    private static String parts(Collection<TopicPartition> tps) {
-        StringBuilder sb = new StringBuilder("\"parts\":[");
-        boolean first = true;
-        for (TopicPartition tp : tps) {
-            sb.append(first ? "" : ",").append(tp.partition());
-            first = false;
-        }
-        return sb.append(']').toString();
-    }
-
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
+        Map<String, String> a = MemberProcess.options(args);
         String topic = a.get("topic");
         String assignor = a.get("assignor");
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, a.get("bootstrap"));
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, a.get("group"));
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, a.get("name"));
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        Properties p = MemberProcess.consumerProperties(a);
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "200");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         if (assignor.equals("consumer")) {
             p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
         } else {
@@ -83,11 +55,7 @@ public final class GroupMember {
             p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "20000");
         }
 
-        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p);
-        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> {
-            STOPPING.set(true);
-            consumer.wakeup();
-        });
+        KafkaConsumer<byte[], byte[]> consumer = MemberProcess.stoppableConsumer(p);
 
         // Processed and not yet committed, per owned partition; dropped when a partition goes.
         Map<Integer, Long> next = new HashMap<>();
@@ -96,7 +64,7 @@ public final class GroupMember {
         ConsumerRebalanceListener listener = new ConsumerRebalanceListener() {
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> tps) {
-                emit("assigned", parts(tps));
+                emit("assigned", partitionNumbers(tps));
             }
 
             @Override
@@ -105,47 +73,32 @@ public final class GroupMember {
                 tps.forEach(tp -> mine.add(tp.partition()));
                 commit(consumer, topic, next, dirty, mine);
                 mine.forEach(q -> { next.remove(q); dirty.remove(q); });
-                emit("revoked", parts(tps));
+                emit("revoked", partitionNumbers(tps));
             }
 
             @Override
             public void onPartitionsLost(Collection<TopicPartition> tps) {
                 tps.forEach(tp -> { next.remove(tp.partition()); dirty.remove(tp.partition()); });
-                emit("lost", parts(tps));
+                emit("lost", partitionNumbers(tps));
             }
         };
         consumer.subscribe(List.of(topic), listener);
-        try {
-            while (!STOPPING.get()) {
-                ConsumerRecords<byte[], byte[]> recs;
-                try {
-                    recs = consumer.poll(Duration.ofMillis(300));
-                } catch (WakeupException e) {
-                    break;
+        MemberProcess.pollUntilStopped(consumer, false, recs -> {
+            if (!recs.isEmpty()) {
+                StringBuilder sb = new StringBuilder("\"recs\":[");
+                boolean first = true;
+                for (ConsumerRecord<byte[], byte[]> r : recs) {
+                    sb.append(first ? "" : ",").append('[').append(r.partition()).append(',').append(r.offset()).append(']');
+                    first = false;
+                    next.put(r.partition(), r.offset() + 1);
+                    dirty.add(r.partition());
                 }
-                if (!recs.isEmpty()) {
-                    StringBuilder sb = new StringBuilder("\"recs\":[");
-                    boolean first = true;
-                    for (ConsumerRecord<byte[], byte[]> r : recs) {
-                        sb.append(first ? "" : ",").append('[').append(r.partition()).append(',').append(r.offset()).append(']');
-                        first = false;
-                        next.put(r.partition(), r.offset() + 1);
-                        dirty.add(r.partition());
-                    }
-                    emit("records", sb.append(']').toString());
-                }
-                List<Integer> owned = new ArrayList<>();
-                consumer.assignment().forEach(tp -> owned.add(tp.partition()));
-                commit(consumer, topic, next, dirty, owned);
+                emit("records", sb.append(']').toString());
             }
-        } finally {
-            try {
-                consumer.close();
-            } catch (WakeupException e) {
-                consumer.close();
-            }
-            emit("closed", "");
-        }
+            List<Integer> owned = new ArrayList<>();
+            consumer.assignment().forEach(tp -> owned.add(tp.partition()));
+            commit(consumer, topic, next, dirty, owned);
+        });
     }
 
     private static void commit(KafkaConsumer<byte[], byte[]> consumer, String topic, Map<Integer, Long> next,
@@ -166,7 +119,7 @@ public final class GroupMember {
         try {
             consumer.commitSync(offs, Duration.ofSeconds(30));
         } catch (WakeupException e) {
-            STOPPING.set(true);
+            MemberProcess.stop();
             emit("commit_failed", "\"error\":\"wakeup\"");
             return;
         } catch (KafkaException e) {
