@@ -58,28 +58,18 @@ def scratch_root():
 
 @pytest.fixture(scope="session")
 def broker(request, scratch_root):
-    b = harness.Broker(request.param, scratch_root)
-    try:
-        b.start()
-    except Exception as e:  # any failure to start is reported by each test, not skipped
-        reason = f"{request.param} broker could not start: {e}\n--- broker log ---\n{b.log_tail()}"
-        b.stop()
-        yield harness.BrokerUnavailable(request.param, reason)
-        return
-    try:
+    with harness.running_broker(request.param, scratch_root) as b:
         yield b
-    finally:
-        b.stop()
-        harness.remove_tree(b.data)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item):
-    # Raised here rather than in the fixture, so that a broker that cannot start counts as
-    # failed tests (the summary's "failed"), never as skipped or as setup errors.
-    b = getattr(item, "funcargs", {}).get("broker")
-    if isinstance(b, harness.BrokerUnavailable):
-        pytest.fail(b.reason, pytrace=False)
+    # Raised here rather than in the fixtures, so that a broker that cannot start (the session's
+    # or one a suite starts for some tests: any fixture's value) counts as failed tests (the
+    # summary's "failed"), never as skipped or as setup errors.
+    for value in getattr(item, "funcargs", {}).values():
+        if isinstance(value, harness.BrokerUnavailable):
+            pytest.fail(value.reason, pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)

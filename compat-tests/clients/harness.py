@@ -4,6 +4,7 @@ A Broker is either Apache Kafka (started through compat-tests/kafka/kafka.sh) or
 binary named by ODRADEK_BIN), each on a free pair of loopback ports with its own temp data dir.
 """
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -221,6 +222,47 @@ class Broker:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no broker log)"
+
+
+@contextlib.contextmanager
+def running_broker(name, root, label=None, **options):
+    """A Broker (Broker's options: extra_properties, kafka_version) started in root, stopped and
+    its data dir removed when the block ends. A broker that cannot start is yielded as a
+    BrokerUnavailable naming `label` (default "<name> broker") with the reason and its log, so
+    that the tests that need it fail with that reason instead of being skipped; its data dir is
+    left for the post-mortem (the session's scratch dir goes at the end of the run)."""
+    b = Broker(name, root, **options)
+    unavailable = _start_or_reason(b, label or f"{name} broker")
+    if unavailable is not None:
+        yield unavailable
+        return
+    try:
+        yield b
+    finally:
+        b.stop()
+        remove_tree(b.data)
+
+
+def _start_or_reason(b, label):
+    """Starts b; returns None, or (b stopped) a BrokerUnavailable saying why it could not start."""
+    try:
+        b.start()
+        return None
+    except Exception as e:  # any failure to start is reported by each test that needs it
+        reason = f"{label} could not start: {e}\n--- broker log ---\n{b.log_tail()}"
+        b.stop()
+        return BrokerUnavailable(b.name, reason)
+
+
+@contextlib.contextmanager
+def broker_like(shared, root, label=None, **options):
+    """running_broker of the same kind as the session's `shared` broker (for a test that needs
+    other server properties, or a broker it may kill); `shared` itself when it is unavailable."""
+    if isinstance(shared, BrokerUnavailable):
+        yield shared
+        return
+    with running_broker(shared.name, root, label, **options) as b:
+        yield b
 
 
 def process_running(pid):

@@ -27,21 +27,8 @@ for _name in dir(_clients):
 def own_broker(broker, scratch_root):
     """A broker of the same kind as `broker`, started for one test only: for scenarios that kill
     and restart it, so that the shared broker is never disturbed."""
-    if isinstance(broker, harness.BrokerUnavailable):
-        yield broker
-        return
-    b = harness.Broker(broker.name, scratch_root)
-    try:
-        b.start()
-    except Exception as e:
-        b.stop()
-        pytest.fail(f"{broker.name} broker could not start: {e}\n--- broker log ---\n{b.log_tail()}",
-                    pytrace=False)
-    try:
+    with harness.broker_like(broker, scratch_root) as b:
         yield b
-    finally:
-        b.stop()
-        harness.remove_tree(b.data)
 
 
 # Kafka 3.9 serves the KIP-848 consumer protocol only when asked to (4.0 turns it on by default).
@@ -60,22 +47,9 @@ KIP848_PROPERTIES = {
 def kip848_broker(broker, scratch_root):
     """A broker of the same kind as `broker` that also serves the KIP-848 consumer protocol;
     one per session, started when a KIP-848 scenario first needs it."""
-    if isinstance(broker, harness.BrokerUnavailable):
-        yield broker
-        return
-    b = harness.Broker(broker.name, scratch_root, extra_properties=KIP848_PROPERTIES)
-    try:
-        b.start()
-    except Exception as e:
-        b.stop()
-        yield harness.BrokerUnavailable(broker.name, f"{broker.name} broker (KIP-848) could not start: {e}\n"
-                                        f"--- broker log ---\n{b.log_tail()}")
-        return
-    try:
+    with harness.broker_like(broker, scratch_root, f"{broker.name} broker (KIP-848)",
+                             extra_properties=KIP848_PROPERTIES) as b:
         yield b
-    finally:
-        b.stop()
-        harness.remove_tree(b.data)
 
 
 # Kafka 3.9.2 has ConsumerGroupHeartbeat v0 only; v1 (Kafka 4.0: client-generated member ids,
@@ -91,18 +65,6 @@ def kip848_v1_broker(request, broker, scratch_root):
     if isinstance(broker, harness.BrokerUnavailable) or broker.name != "kafka":
         yield request.getfixturevalue("kip848_broker")
         return
-    b = harness.Broker(broker.name, scratch_root, extra_properties=KIP848_PROPERTIES,
-                       kafka_version=KIP848_V1_KAFKA_VERSION)
-    try:
-        b.start()
-    except Exception as e:
-        b.stop()
-        yield harness.BrokerUnavailable(broker.name, f"Kafka {KIP848_V1_KAFKA_VERSION} (KIP-848) could not "
-                                        f"start: {e}\n--- broker log ---\n{b.log_tail()}")
-        return
-    try:
+    with harness.running_broker(broker.name, scratch_root, f"Kafka {KIP848_V1_KAFKA_VERSION} (KIP-848)",
+                                extra_properties=KIP848_PROPERTIES, kafka_version=KIP848_V1_KAFKA_VERSION) as b:
         yield b
-    finally:
-        b.stop()
-        harness.remove_tree(b.data)
-

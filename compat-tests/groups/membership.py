@@ -28,31 +28,40 @@ def member_command(client, bootstrap, group, topic, assignor, name):
     if client in ("confluent", "kafka-python"):
         return [sys.executable, str(HERE / "member.py"), "--client", client, *common]
     if client == "java":
-        jar = JAVA_DIR / "target" / "group-member.jar"
-        assert jar.exists(), f"{jar} missing: run setup.sh"
-        java = os.environ.get("JAVA") or shutil.which("java")
-        return [java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp", f"{jar}:{JAVA_DIR / 'target' / 'lib'}/*", "dev.odradek.compat.GroupMember", *common]
+        return java_member_command("GroupMember", *common)
     if client == "franz":
         assert FRANZ_MEMBER.exists(), f"{FRANZ_MEMBER} missing: run setup.sh"
         return [str(FRANZ_MEMBER), *common]
     raise ValueError(client)
 
 
+def java_member_command(main_class, *args):
+    """The command line of one of the member programs in java/ (dev.odradek.compat.<main_class>)."""
+    jar = JAVA_DIR / "target" / "group-member.jar"
+    assert jar.exists(), f"{jar} missing: run setup.sh"
+    java = os.environ.get("JAVA") or shutil.which("java")
+    return [java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            "-cp", f"{jar}:{JAVA_DIR / 'target' / 'lib'}/*", f"dev.odradek.compat.{main_class}", *args]
+
+
 class Member:
     """One member process; its stdout events are collected by a reader thread."""
 
     def __init__(self, client, broker, group, topic, assignor, name, log_dir):
+        self._start(member_command(client, broker.bootstrap, group, topic, assignor, name), name, log_dir)
+
+    def _start(self, cmd, name, log_dir):
+        """Runs cmd, a member program printing one JSON event a line, with its stderr in log_dir;
+        for subclasses that run other member programs."""
         self.name = name
         self.events = []
         self.ended_us = None  # when the process was killed or seen to exit
         self.killed = False
         self._lock = threading.Lock()
-        self._stderr = open(Path(log_dir) / f"{name}.stderr", "w")
         self.stderr_path = Path(log_dir) / f"{name}.stderr"
-        self.proc = subprocess.Popen(member_command(client, broker.bootstrap, group, topic, assignor, name),
-                                     stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL,
+        self._stderr = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL,
                                      text=True, start_new_session=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

@@ -177,12 +177,6 @@ def test_oversized_group_metadata(broker):
 # -- KIP-848 consumer groups (Kafka 3.9's ConsumerGroup.validateOffsetCommit, validateOffsetFetch,
 #    isSubscribedToTopic and validateDeleteGroup) -------------------------------------------------
 
-def _kip848(broker):
-    if isinstance(broker, harness.BrokerUnavailable):
-        pytest.fail(broker.reason, pytrace=False)
-    return broker
-
-
 def _join_consumer_group(conn, group, topic):
     """A KIP-848 member joins (ConsumerGroupHeartbeat, epoch 0) -> (member id, member epoch)."""
     hb = consumer_group_heartbeat(conn, group, "", 0, topics=[topic], owned=[])
@@ -197,7 +191,7 @@ def _leave_consumer_group(conn, group, member_id):
 
 @pytest.mark.kip848
 def test_kip848_offset_checks(kip848_broker):
-    b = _kip848(kip848_broker)
+    b = kip848_broker
     topic, other = harness.unique_topic("bad848"), harness.unique_topic("bad848-other")
     group = f"g-{topic}"
     for t in (topic, other):
@@ -295,7 +289,7 @@ def test_kip848_txn_offset_commit_checks(kip848_broker):
     """TxnOffsetCommit names the member by its epoch (v3+) in a consumer group; a wrong epoch is
     ILLEGAL_GENERATION there (producers know generations), and v2, with no member at all, is
     taken only while the group has no members."""
-    b = _kip848(kip848_broker)
+    b = kip848_broker
     topic = harness.unique_topic("bad848-txn")
     group, txn = f"g-{topic}", f"t-{topic}"
     rdk.create_topic(b, topic, partitions=1)

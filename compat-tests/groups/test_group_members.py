@@ -80,6 +80,37 @@ def _settled(members):
             and set().union(*held) == set(range(PARTITIONS)))
 
 
+def wait_settled(live, what, seconds=90):
+    """Waits until the live members share every partition (_settled); fails at once when one
+    of them has exited."""
+    def check():
+        dead = [m for m in live if m.proc.poll() is not None]
+        assert not dead, f"{dead[0].name} exited: {dead[0].stderr_tail()}"
+        return _settled(live)
+    wait_until(f"{what}: the live members to share every partition", check, seconds=seconds)
+
+
+def check_membership_invariants(everyone, total, watch):
+    """What the members reported, once all have ended: every record (`total` per partition)
+    consumed, no partition owned by two members at once, commits only forward (in the members'
+    reports and in what `watch`, a stopped CommitWatch, read), every member given partitions."""
+    produced = {(p, o) for p in range(PARTITIONS) for o in range(total)}
+    missing = produced - consumed(everyone)
+    assert not missing, f"{len(missing)} records never consumed, e.g. {sorted(missing)[:5]}"
+
+    clashes = overlaps(everyone)
+    assert not clashes, f"partitions owned by two members at once: {clashes[:3]}"
+
+    last = {}
+    for t, p, off, name in commits_in_order(everyone):
+        assert off >= last.get(p, (0, None))[0], (
+            f"partition {p}: {name} committed {off} after {last[p][1]} had committed {last[p][0]}")
+        last[p] = (off, name)
+    assert watch.reads > 0 and not watch.backwards, f"committed offsets went backwards: {watch.backwards}"
+    assert all(any(ev["ev"] == "assigned" and ev["parts"] for ev in m.snapshot()) for m in everyone), \
+        "a member never received partitions"
+
+
 def run_membership_scenario(broker, client, assignor, tmp_path):
     topic = harness.unique_topic(f"members-{client}-{assignor}")
     group = f"g-{topic}"
@@ -96,30 +127,23 @@ def run_membership_scenario(broker, client, assignor, tmp_path):
         live.append(m)
         return m
 
-    def wait_settled(what):
-        def check():
-            dead = [m for m in live if m.proc.poll() is not None]
-            assert not dead, f"{dead[0].name} exited: {dead[0].stderr_tail()}"
-            return _settled(live)
-        wait_until(f"{what}: the live members to share every partition", check, seconds=90)
-
     watch = CommitWatch(broker, group, topic)
     try:
         join()
-        wait_settled("first member")
+        wait_settled(live, "first member")
         join()
-        wait_settled("second member joined")
+        wait_settled(live, "second member joined")
         for _ in range(ROUNDS):
             join()
-            wait_settled("third member joined")
+            wait_settled(live, "third member joined")
             leaving = live.pop(1)
             leaving.stop()
-            wait_settled(f"{leaving.name} left")
+            wait_settled(live, f"{leaving.name} left")
             join()
-            wait_settled("a member replaced the one that left")
+            wait_settled(live, "a member replaced the one that left")
             victim = live.pop(0)
             victim.kill()
-            wait_settled(f"{victim.name} was killed")
+            wait_settled(live, f"{victim.name} was killed")
             phase += 1
             _produce_phase(broker, topic, phase)
 
@@ -135,21 +159,7 @@ def run_membership_scenario(broker, client, assignor, tmp_path):
         for m in live:
             m.kill()
 
-    produced = {(p, o) for p in range(PARTITIONS) for o in range(total)}
-    missing = produced - consumed(everyone)
-    assert not missing, f"{len(missing)} records never consumed, e.g. {sorted(missing)[:5]}"
-
-    clashes = overlaps(everyone)
-    assert not clashes, f"partitions owned by two members at once: {clashes[:3]}"
-
-    last = {}
-    for t, p, off, name in commits_in_order(everyone):
-        assert off >= last.get(p, (0, None))[0], (
-            f"partition {p}: {name} committed {off} after {last[p][1]} had committed {last[p][0]}")
-        last[p] = (off, name)
-    assert watch.reads > 0 and not watch.backwards, f"committed offsets went backwards: {watch.backwards}"
-    assert all(any(ev["ev"] == "assigned" and ev["parts"] for ev in m.snapshot()) for m in everyone), \
-        "a member never received partitions"
+    check_membership_invariants(everyone, total, watch)
     # The members that left or were killed owned something, so their partitions moved.
     assert sum(m.killed for m in everyone) == ROUNDS
 

@@ -9,12 +9,7 @@ member ids, is checked for its guarantees: every partition owned once, sizes wit
 Ownership is each member's own account (its rebalance callbacks); two members never hold a
 partition at once (membership.overlaps)."""
 
-import os
-import shutil
-import subprocess
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -28,28 +23,12 @@ class Kip848Member(membership.Member):
     """A Kip848Member.java process (see there); events parsed as membership.Member does."""
 
     def __init__(self, broker, group, topics, name, log_dir, instance=None, server_assignor=None):
-        self.name = name
-        self.events = []
-        self.ended_us = None
-        self.killed = False
-        self._lock = threading.Lock()
-        self.stderr_path = Path(log_dir) / f"{name}.stderr"
-        self._stderr = open(self.stderr_path, "w")
-        jar = membership.JAVA_DIR / "target" / "group-member.jar"
-        assert jar.exists(), f"{jar} missing: run setup.sh"
-        java = os.environ.get("JAVA") or shutil.which("java")
-        cmd = [java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-               "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-               "-cp", f"{jar}:{membership.JAVA_DIR / 'target' / 'lib'}/*", "dev.odradek.compat.Kip848Member",
-               "--bootstrap", broker.bootstrap, "--group", group, "--topics", ",".join(topics), "--name", name]
+        args = ["--bootstrap", broker.bootstrap, "--group", group, "--topics", ",".join(topics), "--name", name]
         if instance:
-            cmd += ["--instance", instance]
+            args += ["--instance", instance]
         if server_assignor:
-            cmd += ["--server-assignor", server_assignor]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL,
-                                     text=True, start_new_session=True)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+            args += ["--server-assignor", server_assignor]
+        self._start(membership.java_member_command("Kip848Member", *args), name, log_dir)
 
 
 def _create_topics(broker, topics, partitions):
@@ -79,8 +58,6 @@ def _ranges(topics, spans):
 
 @pytest.mark.kip848
 def test_kip848_range_static_members_match_kafka(kip848_broker, tmp_path):
-    if isinstance(kip848_broker, harness.BrokerUnavailable):
-        pytest.fail(kip848_broker.reason, pytrace=False)
     topics = [harness.unique_topic("kip848-ra"), harness.unique_topic("kip848-rb")]
     _create_topics(kip848_broker, topics, 6)
     group = harness.unique_topic("kip848-range")
@@ -113,8 +90,6 @@ def test_kip848_range_static_members_match_kafka(kip848_broker, tmp_path):
 
 @pytest.mark.kip848
 def test_kip848_uniform_dynamic_members_balanced(kip848_broker, tmp_path):
-    if isinstance(kip848_broker, harness.BrokerUnavailable):
-        pytest.fail(kip848_broker.reason, pytrace=False)
     topics = [harness.unique_topic("kip848-ua"), harness.unique_topic("kip848-ub")]
     _create_topics(kip848_broker, topics, 5)
     group = harness.unique_topic("kip848-uniform")

@@ -12,8 +12,8 @@ import harness
 import rdk
 from conftest import KIP848_PROPERTIES
 from groups_lib import committed, wait_until
-from membership import Member, commits_in_order, consumed, overlaps
-from test_group_members import PARTITIONS, CommitWatch, _settled
+from membership import Member
+from test_group_members import PARTITIONS, CommitWatch, check_membership_invariants, wait_settled
 from wire import (GROUP_ID_NOT_FOUND, MEMBER_ID_REQUIRED, NONE, Connection, consumer_group_heartbeat,
                   consumer_subscription, find_coordinator, join_group, list_groups_typed)
 
@@ -26,20 +26,8 @@ MIGRATION_PROPERTIES = dict(KIP848_PROPERTIES, **{"group.consumer.migration.poli
 @pytest.fixture(scope="module")
 def migration_broker(broker, scratch_root):
     """One broker for this file's scenarios (the last one kills and restarts it)."""
-    if isinstance(broker, harness.BrokerUnavailable):
-        pytest.fail(broker.reason, pytrace=False)
-    b = harness.Broker(broker.name, scratch_root, extra_properties=MIGRATION_PROPERTIES)
-    try:
-        b.start()
-    except Exception as e:
-        b.stop()
-        pytest.fail(f"{broker.name} broker could not start: {e}\n--- broker log ---\n{b.log_tail()}",
-                    pytrace=False)
-    try:
+    with harness.broker_like(broker, scratch_root, extra_properties=MIGRATION_PROPERTIES) as b:
         yield b
-    finally:
-        b.stop()
-        harness.remove_tree(b.data)
 
 
 def _group_type(broker, group):
@@ -70,25 +58,18 @@ def test_roll_classic_to_consumer_and_back(migration_broker, tmp_path):
         everyone.append(m)
         live.append(m)
 
-    def wait_settled(what):
-        def check():
-            dead = [m for m in live if m.proc.poll() is not None]
-            assert not dead, f"{dead[0].name} exited: {dead[0].stderr_tail()}"
-            return _settled(live)
-        wait_until(f"{what}: the live members to share every partition", check, seconds=60)
-
     def replace(old_protocol, new_protocol):
         leaving = next(m for m in live if m.protocol == old_protocol)
         live.remove(leaving)
         leaving.stop()
         join(new_protocol)
-        wait_settled(f"{leaving.name} replaced by a {new_protocol} member")
+        wait_settled(live, f"{leaving.name} replaced by a {new_protocol} member", seconds=60)
 
     watch = CommitWatch(broker, group, topic)
     try:
         for _ in range(MEMBERS):
             join("classic")
-        wait_settled("classic members")
+        wait_settled(live, "classic members", seconds=60)
         assert _group_type(broker, group) == "classic"
 
         replace("classic", "consumer")
@@ -118,19 +99,7 @@ def test_roll_classic_to_consumer_and_back(migration_broker, tmp_path):
         for m in live:
             m.kill()
 
-    produced = {(p, o) for p in range(PARTITIONS) for o in range(total)}
-    missing = produced - consumed(everyone)
-    assert not missing, f"{len(missing)} records never consumed, e.g. {sorted(missing)[:5]}"
-    clashes = overlaps(everyone)
-    assert not clashes, f"partitions owned by two members at once: {clashes[:3]}"
-    last = {}
-    for t, p, off, name in commits_in_order(everyone):
-        assert off >= last.get(p, (0, None))[0], (
-            f"partition {p}: {name} committed {off} after {last[p][1]} had committed {last[p][0]}")
-        last[p] = (off, name)
-    assert watch.reads > 0 and not watch.backwards, f"committed offsets went backwards: {watch.backwards}"
-    assert all(any(ev["ev"] == "assigned" and ev["parts"] for ev in m.snapshot()) for m in everyone), \
-        "a member never received partitions"
+    check_membership_invariants(everyone, total, watch)
 
 
 @pytest.mark.kip848
@@ -140,8 +109,6 @@ def test_classic_member_joins_consumer_group_with_policy_disabled(kip848_broker)
     check; later versions refuse it, KAFKA-20640): generation = member epoch, protocol type
     consumer; and refuses the opposite, a consumer-protocol member joining a classic group."""
     broker = kip848_broker
-    if isinstance(broker, harness.BrokerUnavailable):
-        pytest.fail(broker.reason, pytrace=False)
     topic = harness.unique_topic("migrate-disabled")
     group, classic_group = f"g-{topic}", f"g-{topic}-classic"
     rdk.create_topic(broker, topic, partitions=2)

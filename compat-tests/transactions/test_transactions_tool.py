@@ -149,43 +149,17 @@ EXPIRY_PROPERTIES = {
 @pytest.fixture
 def expiring_broker(broker, scratch_root):
     """A broker of the same kind as `broker` with EXPIRY_PROPERTIES, for one test only."""
-    if isinstance(broker, harness.BrokerUnavailable):
-        yield broker
-        return
-    b = harness.Broker(broker.name, scratch_root, extra_properties=EXPIRY_PROPERTIES)
-    try:
-        b.start()
-    except Exception as e:
-        b.stop()
-        pytest.fail(f"{broker.name} broker could not start: {e}\n--- broker log ---\n{b.log_tail()}",
-                    pytrace=False)
-    try:
+    with harness.broker_like(broker, scratch_root, extra_properties=EXPIRY_PROPERTIES) as b:
         yield b
-    finally:
-        b.stop()
-        harness.remove_tree(b.data)
 
 
 @pytest.fixture
 def checking_broker(broker, scratch_root):
     """A broker of the same kind as `broker` that checks for idle producers every 500 ms but keeps
     the default producer.id.expiration.ms (one day), for one test only."""
-    if isinstance(broker, harness.BrokerUnavailable):
-        yield broker
-        return
-    b = harness.Broker(broker.name, scratch_root,
-                       extra_properties={"producer.id.expiration.check.interval.ms": "500"})
-    try:
-        b.start()
-    except Exception as e:
-        b.stop()
-        pytest.fail(f"{broker.name} broker could not start: {e}\n--- broker log ---\n{b.log_tail()}",
-                    pytrace=False)
-    try:
+    with harness.broker_like(broker, scratch_root,
+                             extra_properties={"producer.id.expiration.check.interval.ms": "500"}) as b:
         yield b
-    finally:
-        b.stop()
-        harness.remove_tree(b.data)
 
 
 def _producers(broker, topic):
