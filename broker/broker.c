@@ -274,6 +274,28 @@ static void free_partition(od_broker *b, od_broker_partition *p, bool delete_fil
     free(p);
 }
 
+/* Opens one partition's log for an image topic, after moving aside a
+ * directory a deleted topic of the same name left (storage invariant 6).
+ * Lock held. */
+static od_st_err open_partition_log(od_broker *b, const od_mi_topic *t, int32_t partition,
+                                    const od_log_config *cfg, od_log **out)
+{
+    bool moved;
+    od_st_err st = od_logdir_set_aside_stray(b->logdir, t->name, partition, &t->id, &moved);
+    if (moved)
+        fprintf(stderr, "odradek: %s-%d belonged to an earlier topic of that name; moved aside as stray\n",
+                t->name, partition);
+    od_log_recovery_stats stats;
+    if (st == OD_ST_OK)
+        st = od_logdir_open_log(b->logdir, t->name, partition, cfg, od_wall_clock_ms(), out, &stats);
+    if (st != OD_ST_OK)
+        return st;
+    od_partition_metadata_ensure(b->io, od_log_dir(*out), &t->id);
+    /* One replica: everything in the log is committed. */
+    od_log_set_high_watermark(*out, od_log_end_offset(*out));
+    return OD_ST_OK;
+}
+
 /* Opens the logs of an image topic and adds it to the table. Lock held. */
 static int open_topic(od_broker *b, const od_mi_topic *t, char *err, size_t err_len)
 {
@@ -294,7 +316,6 @@ static int open_topic(od_broker *b, const od_mi_topic *t, char *err, size_t err_
     if (bt->name == NULL || bt->partitions == NULL)
         goto fail;
     od_log_config cfg = log_config_for(b, t);
-    int64_t now = od_wall_clock_ms();
     for (int32_t i = 0; i < t->partition_count; i++) {
         if (!t->partitions[i].present)
             continue;
@@ -302,16 +323,12 @@ static int open_topic(od_broker *b, const od_mi_topic *t, char *err, size_t err_
         if (p == NULL)
             goto fail;
         bt->partitions[i] = p;
-        od_log_recovery_stats stats;
-        od_st_err st = od_logdir_open_log(b->logdir, t->name, i, &cfg, now, &p->log, &stats);
+        od_st_err st = open_partition_log(b, t, i, &cfg, &p->log);
         if (st != OD_ST_OK) {
             p->log = NULL;
             snprintf(err, err_len, "cannot open the log of %s-%d: %s", t->name, i, od_st_err_name(st));
             goto fail;
         }
-        od_partition_metadata_ensure(b->io, od_log_dir(p->log), &t->id);
-        /* One replica: everything in the log is committed. */
-        od_log_set_high_watermark(p->log, od_log_end_offset(p->log));
     }
     b->topic_count++;
     return 0;
@@ -360,13 +377,10 @@ static int open_new_partitions(od_broker *b, od_broker_topic *bt, const od_mi_to
         od_broker_partition *p = calloc(1, sizeof *p);
         if (p == NULL)
             return -1;
-        od_log_recovery_stats stats;
-        if (od_logdir_open_log(b->logdir, t->name, i, &cfg, od_wall_clock_ms(), &p->log, &stats) != OD_ST_OK) {
+        if (open_partition_log(b, t, i, &cfg, &p->log) != OD_ST_OK) {
             free(p);
             return -1;
         }
-        od_partition_metadata_ensure(b->io, od_log_dir(p->log), &t->id);
-        od_log_set_high_watermark(p->log, od_log_end_offset(p->log));
         grown[i] = p;
     }
     return 0;
@@ -871,21 +885,58 @@ static bool is_formatted(od_fio *io, const char *dir, char *cluster_id, size_t c
     return true;
 }
 
-typedef struct list_ctx {
+typedef struct stray_list {
     od_broker *b;
-    int stale;
-} list_ctx;
+    od_tp_offset *found; /* topic owned; offset unused */
+    size_t n, cap;
+    bool failed;
+} stray_list;
 
 /* A partition directory whose topic the image does not know belongs to a
- * topic deleted while we were down: delete it as the controller would have. */
+ * topic deleted while we were down (or to another cluster's metadata). */
 static void note_partition(void *vctx, const char *topic, int32_t partition)
 {
-    list_ctx *ctx = vctx;
-    if (strcmp(topic, metadata_topic) == 0)
+    stray_list *l = vctx;
+    if (strcmp(topic, metadata_topic) == 0 ||
+        od_mimage_topic_by_name(l->b->image, topic, strlen(topic)) != NULL)
         return;
-    if (od_mimage_topic_by_name(ctx->b->image, topic, strlen(topic)) == NULL)
-        ctx->stale++;
-    (void)partition;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        od_tp_offset *grown = realloc(l->found, cap * sizeof *grown);
+        if (grown == NULL) {
+            l->failed = true;
+            return;
+        }
+        l->found = grown;
+        l->cap = cap;
+    }
+    l->found[l->n] = (od_tp_offset){.topic = strdup(topic), .partition = partition};
+    if (l->found[l->n].topic == NULL)
+        l->failed = true;
+    else
+        l->n++;
+}
+
+/* Moves the directories of topics the image does not know aside as
+ * *-stray, as Kafka's log manager does at start: never opened, never
+ * removed by the broker (an operator decides). Before the broker serves. */
+static void set_aside_unknown_partitions(od_broker *b)
+{
+    stray_list l = {.b = b};
+    od_logdir_list_partitions(b->logdir, note_partition, &l);
+    int moved_count = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        bool moved = false;
+        od_st_err st = od_logdir_set_aside_stray(b->logdir, l.found[i].topic, l.found[i].partition, NULL, &moved);
+        if (st != OD_ST_OK)
+            fprintf(stderr, "odradek: cannot move %s-%d aside: %s\n", l.found[i].topic,
+                    l.found[i].partition, od_st_err_name(st));
+        moved_count += moved;
+    }
+    if (moved_count > 0)
+        fprintf(stderr, "odradek: %d partition directories of topics the metadata does not know were "
+                "moved aside as *-stray\n", moved_count);
+    od_ckpt_free_offsets(l.found, l.n);
 }
 
 od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config *config,
@@ -979,11 +1030,7 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
     b->groups = od_group_service_create(b, err, err_len);
     if (b->groups == NULL || od_group_service_load(b->groups, err, err_len) != 0)
         goto fail;
-    list_ctx lc = {b, 0};
-    od_logdir_list_partitions(b->logdir, note_partition, &lc);
-    if (lc.stale > 0)
-        fprintf(stderr, "odradek: %d partition directories belong to no known topic; left in place\n",
-                lc.stale);
+    set_aside_unknown_partitions(b);
     od_ctl_thread_config tc = {
         .snapshot_bytes = s->metadata_snapshot_bytes,
         .snapshot_interval_ms = s->metadata_snapshot_interval_ms,

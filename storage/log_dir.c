@@ -10,7 +10,13 @@
  *   2. Checkpoints only ever name offsets that were durable when written:
  *      the recovery point is advanced by od_log_flush, which fsyncs first.
  *   3. A partition directory renamed to *-delete is never opened again; its
- *      removal can be retried at any time.
+ *      removal can be retried at any time. One renamed to *-stray is never
+ *      opened or removed: it is left for the operator, as Kafka does.
+ *   6. A log is opened only in a directory whose partition.metadata names
+ *      the topic id it is opened for, or none: a directory another topic of
+ *      the same name left behind (deleted while the broker was down, then
+ *      created again) is moved aside as *-stray first, with its checkpoint
+ *      entries, so the new topic starts empty.
  *   4. cleaner-offset-checkpoint names, for every compacted log, an offset
  *      below which cleaning is durable: it is written after od_log_clean
  *      returned, and each swap fsyncs the directory before that.
@@ -157,12 +163,18 @@ static bool parse_partition_dir(const char *name, char *topic, size_t cap, int32
     return true;
 }
 
+static bool has_suffix(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), k = strlen(suffix);
+    return n >= k && strcmp(name + n - k, suffix) == 0;
+}
+
 static int list_cb(void *ctx, const char *name)
 {
     list_ctx *l = ctx;
     char topic[256];
     int32_t part;
-    if (strchr(name, '.') && strstr(name, "-delete"))
+    if (has_suffix(name, "-delete") || has_suffix(name, "-stray"))
         return 0;
     if (parse_partition_dir(name, topic, sizeof topic, &part))
         l->fn(l->ctx, topic, part);
@@ -195,6 +207,67 @@ static void fill_open_args(od_logdir *d, const char *topic, int32_t partition,
     a->now_ms = now_ms;
     d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
     a->seed = d->rng;
+}
+
+/* Renames a partition directory to <topic>-<partition>.<32 hex><suffix>,
+ * durably: Kafka's names for a deleted (-delete) or a stray (-stray) log.
+ * 0 or a negative errno (-ENOENT: no such directory). */
+static int move_aside(od_logdir *d, const char *from, const char *topic, int32_t partition,
+                            const char *suffix)
+{
+    char to[4096];
+    d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
+    uint64_t a = d->rng;
+    d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
+    if (snprintf(to, sizeof to, "%s/%s-%" PRId32 ".%016" PRIx64 "%016" PRIx64 "%s", d->path, topic,
+                 partition, a, d->rng, suffix) >= (int)sizeof to)
+        return -ENAMETOOLONG;
+    int rc = d->io->m->rename(d->io, from, to);
+    if (rc == 0)
+        rc = od_fio_fsync_dir(d->io, d->path);
+    return rc;
+}
+
+static void drop_entry(od_tp_offset *e, size_t *n, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (e[i].partition == partition && strcmp(e[i].topic, topic) == 0) {
+            free(e[i].topic);
+            e[i] = e[--*n];
+            return;
+        }
+    }
+}
+
+od_st_err od_logdir_set_aside_stray(od_logdir *d, const char *topic, int32_t partition,
+                                    const od_uuid *topic_id, bool *moved)
+{
+    *moved = false;
+    char dir[4096];
+    if (snprintf(dir, sizeof dir, "%s/%s-%" PRId32, d->path, topic, partition) >= (int)sizeof dir)
+        return OD_ST_INVALID_ARG;
+    for (size_t i = 0; i < d->nlogs; i++)
+        if (strcmp(od_log_dir(d->logs[i]), dir) == 0)
+            return OD_ST_OK; /* open, so it is the image's own */
+    if (topic_id != NULL) {
+        od_uuid found;
+        /* No (readable) partition.metadata: a crash may have cut the write
+         * of a new topic's file, so the directory is adopted, not thrown out. */
+        if (od_partition_metadata_read(d->io, dir, &found) != OD_ST_OK ||
+            memcmp(found.bytes, topic_id->bytes, sizeof found.bytes) == 0)
+            return OD_ST_OK;
+    }
+    int rc = move_aside(d, dir, topic, partition, "-stray");
+    if (rc == -ENOENT)
+        return OD_ST_OK;
+    if (rc < 0)
+        return od_st_from_errno(rc);
+    drop_entry(d->rp, &d->nrp, topic, partition);
+    drop_entry(d->lso, &d->nlso, topic, partition);
+    drop_entry(d->hw, &d->nhw, topic, partition);
+    drop_entry(d->cl, &d->ncl, topic, partition);
+    *moved = true;
+    return OD_ST_OK;
 }
 
 od_st_err od_logdir_open_log(od_logdir *d, const char *topic, int32_t partition,
@@ -258,6 +331,9 @@ od_st_err od_logdir_open_logs(od_logdir *d, od_logdir_new_log *items, size_t n, 
     if (hooks)
         hooks->lock(hooks->ctx);
     for (size_t i = 0; i < n; i++) {
+        bool moved;
+        if (items[i].topic_id != NULL)
+            od_logdir_set_aside_stray(d, items[i].topic, items[i].partition, items[i].topic_id, &moved);
         fill_open_args(d, items[i].topic, items[i].partition, items[i].cfg, now_ms, &args[i]);
         args[i].fd_cache = NULL; /* a cache of its own until adopted */
         items[i].log = NULL;
@@ -462,18 +538,13 @@ od_st_err od_logdir_close_log(od_logdir *d, od_log *log)
 
 od_st_err od_logdir_delete_log(od_logdir *d, od_log *log)
 {
-    char from[4096], to[4096];
+    char from[4096], topic[256];
     snprintf(from, sizeof from, "%s", od_log_dir(log));
-    d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
-    uint64_t a = d->rng;
-    d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
-    snprintf(to, sizeof to, "%s/%s-%" PRId32 ".%016" PRIx64 "%016" PRIx64 "-delete", d->path,
-             od_log_topic(log), od_log_partition(log), a, d->rng);
+    snprintf(topic, sizeof topic, "%s", od_log_topic(log));
+    int32_t partition = od_log_partition(log);
     forget(d, log);
     od_log_close(log, false);
-    int rc = d->io->m->rename(d->io, from, to);
-    if (rc == 0)
-        rc = od_fio_fsync_dir(d->io, d->path);
+    int rc = move_aside(d, from, topic, partition, "-delete");
     return rc < 0 ? od_st_from_errno(rc) : OD_ST_OK;
 }
 
@@ -486,8 +557,7 @@ typedef struct purge_ctx {
 static int purge_cb(void *ctx, const char *name)
 {
     purge_ctx *p = ctx;
-    size_t l = strlen(name);
-    if (l < 8 || strcmp(name + l - 7, "-delete") != 0)
+    if (!has_suffix(name, "-delete"))
         return 0;
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 8;

@@ -83,6 +83,14 @@ od_st_err od_logdir_close_log(od_logdir *d, od_log *log);
  * and removed later by od_logdir_purge_deleted. The log is closed. */
 od_st_err od_logdir_delete_log(od_logdir *d, od_log *log);
 
+/* Moves a partition directory that is not open aside as
+ * <topic>-<partition>.<32 hex>-stray (invariant 6) and forgets its checkpoint
+ * entries: always when topic_id is NULL (its topic is not in the metadata
+ * image), else only when its partition.metadata names another topic id.
+ * *moved says whether it did; a missing directory is no error. */
+od_st_err od_logdir_set_aside_stray(od_logdir *d, const char *topic, int32_t partition,
+                                    const od_uuid *topic_id, bool *moved);
+
 /* Removes every *-delete directory; returns how many went in *count. */
 od_st_err od_logdir_purge_deleted(od_logdir *d, int *count);
 

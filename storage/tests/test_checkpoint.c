@@ -293,6 +293,110 @@ static void test_many_partitions_bounded_fds(void)
     st_rmtree(dir);
 }
 
+/* Counts the entries of dir whose names end with suffix. */
+static int count_suffixed(const char *dir, const char *suffix)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    size_t k = strlen(suffix);
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        n += len >= k && strcmp(e->d_name + len - k, suffix) == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* A topic deleted while the broker was down and created again under the
+ * same name: the old directory and its checkpoint entries must not be
+ * taken for the new topic's (invariant 6), and a directory the metadata
+ * does not know is moved aside, never deleted (invariant 3). */
+static void test_stray_partitions_set_aside(void)
+{
+    static const od_uuid old_id = {{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}};
+    static const od_uuid new_id = {{2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2}};
+    char dir[256];
+    st_tmpdir(dir);
+    od_fio *io = od_fio_posix();
+    od_log_config cfg;
+    od_log_config_default(&cfg);
+    cfg.segment_index_bytes = 4096;
+
+    /* Three partitions of "t" (id old_id) and one of "unknown", written and
+     * checkpointed with a raised log start, then a crash. */
+    od_logdir *d;
+    REQUIRE_OK(od_logdir_open(io, dir, 8, &d));
+    od_log *logs[3], *unknown;
+    for (int32_t p = 0; p < 3; p++) {
+        REQUIRE_OK(od_logdir_open_log(d, "t", p, &cfg, 0, &logs[p], NULL));
+        REQUIRE_OK(od_partition_metadata_ensure(io, od_log_dir(logs[p]), &old_id));
+        REQUIRE_OK(st_append(logs[p], 10, 2, 20, 0));
+        od_log_set_high_watermark(logs[p], 20);
+        REQUIRE_OK(od_log_delete_records_before(logs[p], 4));
+        REQUIRE_OK(od_log_flush(logs[p], 0));
+    }
+    REQUIRE_OK(od_logdir_open_log(d, "unknown", 0, &cfg, 0, &unknown, NULL));
+    REQUIRE_OK(st_append(unknown, 1, 1, 20, 0));
+    REQUIRE_OK(od_logdir_checkpoint(d));
+    /* Open logs are never moved aside, whatever id is asked for. */
+    bool moved = true;
+    REQUIRE_OK(od_logdir_set_aside_stray(d, "t", 0, &new_id, &moved));
+    CHECK(!moved);
+    od_logdir_abandon(d);
+
+    REQUIRE_OK(od_logdir_open(io, dir, 8, &d));
+    /* The same id: the log is its own, data and log start kept. */
+    REQUIRE_OK(od_logdir_set_aside_stray(d, "t", 0, &old_id, &moved));
+    CHECK(!moved);
+    od_log *same;
+    REQUIRE_OK(od_logdir_open_log(d, "t", 0, &cfg, 0, &same, NULL));
+    CHECK_EQ_INT(od_log_end_offset(same), 20);
+    CHECK_EQ_INT(od_log_start_offset(same), 4);
+
+    /* Another id: moved aside before the open, which finds an empty log
+     * that inherits no checkpointed offset. */
+    REQUIRE_OK(od_logdir_set_aside_stray(d, "t", 1, &new_id, &moved));
+    CHECK(moved);
+    CHECK_EQ_INT(count_suffixed(dir, "-stray"), 1);
+    od_log *fresh;
+    REQUIRE_OK(od_logdir_open_log(d, "t", 1, &cfg, 0, &fresh, NULL));
+    CHECK_EQ_INT(od_log_end_offset(fresh), 0);
+    CHECK_EQ_INT(od_log_start_offset(fresh), 0);
+
+    /* The batch open path does the same when given the topic id. */
+    od_logdir_new_log item = {.topic = "t", .partition = 2, .cfg = &cfg, .topic_id = &new_id};
+    REQUIRE_OK(od_logdir_open_logs(d, &item, 1, 1, 0, NULL));
+    REQUIRE(item.log != NULL);
+    CHECK_EQ_INT(od_log_end_offset(item.log), 0);
+    CHECK_EQ_INT(od_log_start_offset(item.log), 0);
+    od_uuid back;
+    REQUIRE_OK(od_partition_metadata_read(io, od_log_dir(item.log), &back));
+    CHECK(memcmp(back.bytes, new_id.bytes, 16) == 0);
+    CHECK_EQ_INT(count_suffixed(dir, "-stray"), 2);
+
+    /* No id: the directory goes aside whatever it holds; a missing one is
+     * no error. Strays are neither listed nor purged. */
+    REQUIRE_OK(od_logdir_set_aside_stray(d, "unknown", 0, NULL, &moved));
+    CHECK(moved);
+    REQUIRE_OK(od_logdir_set_aside_stray(d, "never-existed", 0, NULL, &moved));
+    CHECK(!moved);
+    seen s = {0};
+    REQUIRE_OK(od_logdir_list_partitions(d, seen_cb, &s));
+    CHECK_EQ_INT(s.n, 3); /* t/0, t/1, t/2 */
+    int purged;
+    REQUIRE_OK(od_logdir_purge_deleted(d, &purged));
+    CHECK_EQ_INT(purged, 0);
+    CHECK_EQ_INT(count_suffixed(dir, "-stray"), 3);
+    REQUIRE_OK(od_logdir_close(d, 1));
+    char *t = slurp(dir, OD_CKPT_LOG_START);
+    CHECKF(t && strcmp(t, "0\n1\nt 0 4\n") == 0, "[%s]", t);
+    free(t);
+    st_rmtree(dir);
+}
+
 OD_TEST_MAIN(OD_CASE(test_offset_checkpoint_format), OD_CASE(test_epoch_and_partition_metadata),
              OD_CASE(test_meta_properties_and_marker), OD_CASE(test_logdir_lifecycle),
-             OD_CASE(test_many_partitions_bounded_fds))
+             OD_CASE(test_many_partitions_bounded_fds), OD_CASE(test_stray_partitions_set_aside))
