@@ -82,6 +82,16 @@ od_st_err od_raft_log_open(od_fio *io, const char *metadata_log_dir, int64_t now
             return err;
         }
     }
+    /* A run that crashed between an unsynced append and its flush left
+     * batches the recovery above read from the page cache; they become
+     * durable here, before anything counts them (invariant 2). */
+    err = od_log_flush(l->log, now_ms);
+    if (err != OD_ST_OK) {
+        od_log_close(l->log, false);
+        free(l->dir);
+        free(l);
+        return err;
+    }
     l->flushed_end = od_log_end_offset(l->log);
     *out = l;
     return OD_ST_OK;

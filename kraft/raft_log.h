@@ -50,9 +50,10 @@ enum { OD_RAFT_MAX_BATCH_BYTES = 8 * 1024 * 1024 };
 
 typedef struct od_raft_log od_raft_log;
 
-/* Opens (creating if needed) <metadata_log_dir>/__cluster_metadata-0 and
+/* Opens (creating if needed) <metadata_log_dir>/__cluster_metadata-0,
  * recovers it (a full scan: the metadata log is small and this is the only
- * path that validates every batch at start). */
+ * path that validates every batch at start) and fsyncs what it found, so
+ * the flushed end starts at the log end (invariant 2). */
 od_st_err od_raft_log_open(od_fio *io, const char *metadata_log_dir, int64_t now_ms,
                            od_raft_log **out);
 

@@ -225,5 +225,53 @@ static void test_storage_error_is_sticky(void)
     kr_rmtree(dir);
 }
 
+/* Batches a crashed run appended without their fsync are recovered from
+ * the page cache at the next open, which syncs them before the quorum may
+ * count them; an open whose sync fails does not open (invariant 2). */
+static void test_open_syncs_an_unsynced_tail(void)
+{
+    char dir[256];
+    kr_tmpdir(dir);
+    od_fio_fault f;
+    od_fio_fault_init(&f, od_fio_posix());
+    od_quorum_config cfg = config_for(dir);
+    cfg.io = &f.io;
+    od_quorum *q;
+    REQUIRE(od_quorum_open(&cfg, 1000, &q) == OD_KR_OK);
+    REQUIRE(od_quorum_poll(q, 1000) == OD_KR_OK);
+    od_no_op_record n;
+    od_no_op_record_init(&n);
+    od_mrec recs[1] = {{OD_MREC_NO_OP, 0, &n}};
+    REQUIRE(od_quorum_append(q, recs, 1, 1001, NULL) == OD_KR_OK);
+    int64_t synced_end = od_quorum_high_watermark(q);
+    REQUIRE(od_quorum_append_unsynced(q, recs, 1, 1002, NULL) == OD_KR_OK);
+    REQUIRE(od_quorum_append_unsynced(q, recs, 1, 1003, NULL) == OD_KR_OK);
+    CHECK_EQ_INT(od_quorum_high_watermark(q), synced_end); /* nothing unsynced counted */
+    int64_t crashed_end = od_quorum_end_offset(q);
+    CHECK_EQ_INT(crashed_end, synced_end + 2);
+    od_quorum_close(q, false); /* the crash: no flush */
+
+    /* The reopen cannot sync: it fails instead of taking the tail as durable. */
+    od_fio_fault_init(&f, od_fio_posix());
+    f.fail_ops = OD_FIO_OP_FSYNC;
+    f.fail_errno = 5;
+    f.fail_after = 0;
+    CHECK(od_quorum_open(&cfg, 2000, &q) != OD_KR_OK);
+
+    od_fio_fault_init(&f, od_fio_posix());
+    REQUIRE(od_quorum_open(&cfg, 3000, &q) == OD_KR_OK);
+    CHECK(f.fsyncs >= 3); /* the segment, its directory, the log dir */
+    CHECK_EQ_INT(od_quorum_end_offset(q), crashed_end);
+    REQUIRE(od_quorum_poll(q, 3000) == OD_KR_OK);
+    /* Elected again, the leader counts the recovered batches as its own
+     * flushed end: they commit with its first append of the new epoch. */
+    REQUIRE(od_quorum_append(q, recs, 1, 3001, NULL) == OD_KR_OK);
+    CHECK(od_quorum_end_offset(q) > crashed_end);
+    CHECK_EQ_INT(od_quorum_high_watermark(q), od_quorum_end_offset(q));
+    CHECK_EQ_INT(od_quorum_close(q, true), OD_KR_OK);
+    kr_rmtree(dir);
+}
+
 OD_TEST_MAIN(OD_CASE(test_election_state_file_and_restart), OD_CASE(test_state_file_parsing),
-             OD_CASE(test_multi_voter_waits), OD_CASE(test_storage_error_is_sticky))
+             OD_CASE(test_multi_voter_waits), OD_CASE(test_storage_error_is_sticky),
+             OD_CASE(test_open_syncs_an_unsynced_tail))
