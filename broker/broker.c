@@ -1007,6 +1007,9 @@ od_broker *od_broker_open(od_broker_settings *settings, struct od_broker_config 
         .config_ctx = b,
         .on_commit = apply_committed,
         .commit_ctx = b,
+        .log = {.segment_bytes = s->metadata_segment_bytes, .segment_ms = s->metadata_segment_ms},
+        .retention_bytes = s->metadata_retention_bytes,
+        .retention_ms = s->metadata_retention_ms,
     };
     od_kr_err kerr = od_controller_open(&cc, od_wall_clock_ms(), &b->controller);
     if (kerr != OD_KR_OK) {

@@ -100,6 +100,10 @@ typedef struct od_broker_settings {
     od_tc_config txn;                 /* transaction.* and transactional.id.* settings */
     int64_t metadata_snapshot_bytes;  /* metadata.log.max.record.bytes.between.snapshots */
     int64_t metadata_snapshot_interval_ms; /* metadata.log.max.snapshot.interval.ms */
+    int32_t metadata_segment_bytes;   /* metadata.log.segment.bytes */
+    int64_t metadata_segment_ms;      /* metadata.log.segment.ms */
+    int64_t metadata_retention_bytes; /* metadata.max.retention.bytes */
+    int64_t metadata_retention_ms;    /* metadata.max.retention.ms */
     int64_t retention_check_interval_ms;   /* log.retention.check.interval.ms */
     bool log_cleaner_enable;               /* log.cleaner.enable && log.cleaner.threads > 0 */
     int64_t log_cleaner_backoff_ms;        /* log.cleaner.backoff.ms */

@@ -72,6 +72,11 @@ static void maybe_snapshot(od_ctl_thread *t, int64_t now_ms)
     }
     t->bytes_since_snapshot = 0;
     t->snapshot_end_offset = id.end_offset;
+    /* A new snapshot is what lets older ones and the log behind them go. */
+    int deleted = 0;
+    err = od_controller_clean_log(t->controller, now_ms, &deleted);
+    if (err != OD_KR_OK)
+        fprintf(stderr, "odradek: cleaning the metadata log failed: %s\n", od_kr_err_name(err));
 }
 
 static void deadline_after(struct timespec *ts, int64_t ms)

@@ -154,6 +154,10 @@ static int settings_from_config(const od_broker_config *c, od_broker_settings *s
     s->txn.remove_expired_interval_ms = c->transaction_remove_expired_transaction_cleanup_interval_ms;
     s->metadata_snapshot_bytes = c->metadata_log_max_record_bytes_between_snapshots;
     s->metadata_snapshot_interval_ms = c->metadata_log_max_snapshot_interval_ms;
+    s->metadata_segment_bytes = c->metadata_log_segment_bytes;
+    s->metadata_segment_ms = c->metadata_log_segment_ms;
+    s->metadata_retention_bytes = c->metadata_max_retention_bytes;
+    s->metadata_retention_ms = c->metadata_max_retention_ms;
     s->retention_check_interval_ms = c->log_retention_check_interval_ms;
     s->log_cleaner_enable = c->log_cleaner_enable && c->log_cleaner_threads > 0;
     s->log_cleaner_backoff_ms = c->log_cleaner_backoff_ms;

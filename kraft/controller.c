@@ -314,20 +314,27 @@ static od_st_err replay_batch(void *ctx, const uint8_t *batch, size_t len)
     return err;
 }
 
-/* Loads the latest snapshot of the partition directory into img; *from is
+/* Loads the latest snapshot of the log's directory into img; *from is
  * where log replay continues (0 without a snapshot). */
-static od_kr_err load_latest_snapshot(od_fio *io, const char *partition_dir, int64_t log_end,
-                                      od_mimage *img, int64_t *from)
+static od_kr_err load_latest_snapshot(od_fio *io, const od_raft_log *log, od_mimage *img,
+                                      int64_t *from)
 {
+    const char *partition_dir = od_raft_log_dir(log);
     od_snapshot_id id;
     bool found = false;
     *from = 0;
     od_kr_err err = od_snapshot_latest(io, partition_dir, &id, &found);
-    if (err != OD_KR_OK || !found)
+    if (err != OD_KR_OK)
         return err;
+    /* The records between the snapshot and the log start would be missing
+     * (invariant 10 keeps that from happening short of lost files). */
+    if (od_raft_log_start_offset(log) > (found ? id.end_offset : 0))
+        return OD_KR_CORRUPT;
+    if (!found)
+        return OD_KR_OK;
     /* A log shorter than its snapshot (the log was lost or cut) would need
      * the log to restart at the snapshot: not supported yet. */
-    if (id.end_offset > log_end)
+    if (id.end_offset > od_raft_log_end_offset(log))
         return OD_KR_CORRUPT;
     err = od_snapshot_load(io, partition_dir, id, img);
     if (err == OD_KR_OK)
@@ -339,12 +346,11 @@ od_kr_err od_metadata_replay_dir(od_fio *io, const char *metadata_log_dir, int64
                                  od_mimage *img)
 {
     od_raft_log *log;
-    od_st_err err = od_raft_log_open(io, metadata_log_dir, now_ms, &log);
+    od_st_err err = od_raft_log_open(io, metadata_log_dir, NULL, now_ms, &log);
     if (err != OD_ST_OK)
         return err == OD_ST_NO_MEMORY ? OD_KR_NO_MEMORY : OD_KR_IO;
     int64_t from = 0;
-    od_kr_err kerr = load_latest_snapshot(io, od_raft_log_dir(log), od_raft_log_end_offset(log),
-                                          img, &from);
+    od_kr_err kerr = load_latest_snapshot(io, log, img, &from);
     if (kerr != OD_KR_OK) {
         od_raft_log_close(log, false);
         return kerr;
@@ -461,13 +467,13 @@ od_kr_err od_controller_open(const od_controller_config *cfg, int64_t now_ms,
         .node_id = cfg->node_id,
         .voters = c->voters,
         .voter_count = cfg->voter_count,
+        .log = cfg->log,
     };
     err = od_quorum_open(&qc, now_ms, &c->q);
     if (err != OD_KR_OK)
         goto fail;
     int64_t from = 0;
-    err = load_latest_snapshot(cfg->io, od_raft_log_dir(od_quorum_log(c->q)),
-                               od_quorum_end_offset(c->q), c->img, &from);
+    err = load_latest_snapshot(cfg->io, od_quorum_log(c->q), c->img, &from);
     if (err != OD_KR_OK)
         goto fail;
     err = od_quorum_poll(c->q, now_ms);
@@ -526,6 +532,48 @@ od_kr_err od_controller_snapshot(od_controller *c, int64_t now_ms, od_snapshot_i
         *id = sid;
     return err;
 }
+od_kr_err od_controller_clean_log(od_controller *c, int64_t now_ms, int *deleted)
+{
+    if (deleted)
+        *deleted = 0;
+    if (c->failed)
+        return OD_KR_FAILED;
+    od_raft_log *log = od_quorum_log(c->q);
+    const char *dir = od_raft_log_dir(log);
+    od_snapshot_file *snaps;
+    size_t n;
+    od_kr_err err = od_snapshot_list(c->cfg.io, dir, &snaps, &n);
+    if (err != OD_KR_OK)
+        return err;
+    int64_t snapshot_bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        snapshot_bytes += snaps[i].bytes;
+    size_t oldest = 0;
+    for (; oldest + 1 < n; oldest++) {
+        bool over_size = c->cfg.retention_bytes >= 0 &&
+                         od_raft_log_size_bytes(log) + snapshot_bytes > c->cfg.retention_bytes;
+        bool over_age = c->cfg.retention_ms >= 0 &&
+                        now_ms - snaps[oldest].mtime_ms > c->cfg.retention_ms;
+        if (!over_size && !over_age)
+            break;
+        /* Segments first: a crash between the two steps leaves an extra
+         * snapshot, never a snapshot whose log is gone (invariant 10). */
+        od_st_err st = od_raft_log_delete_before(log, snaps[oldest + 1].id.end_offset);
+        if (st != OD_ST_OK) {
+            err = st == OD_ST_NO_MEMORY ? OD_KR_NO_MEMORY : OD_KR_IO;
+            break;
+        }
+        err = od_snapshot_delete(c->cfg.io, dir, snaps[oldest].id);
+        if (err != OD_KR_OK)
+            break;
+        snapshot_bytes -= snaps[oldest].bytes;
+        if (deleted)
+            (*deleted)++;
+    }
+    free(snaps);
+    return err;
+}
+
 od_quorum *od_controller_quorum(od_controller *c) { return c->q; }
 
 /* ---------------------------------------------------------------- brokers */

@@ -36,6 +36,11 @@
  *      (bootstrap.checkpoint, else metadata.version from the configuration),
  *      wrapped as Kafka does (BeginTransaction, records, ZkMigrationState,
  *      EndTransaction, by metadata.version).
+ *  10. The log is cut only below a snapshot that stays: segments go only
+ *      when wholly below the end offset of a snapshot that is not deleted
+ *      in the same clean, so the latest snapshot plus the log after it
+ *      always replay into the image (invariant 7), after a crash at any
+ *      point of a clean too.
  *   9. Group commit: between od_controller_group_begin and
  *      od_controller_group_commit, each operation still validates against
  *      the image, appends its own batch (invariant 2 holds per operation)
@@ -161,6 +166,11 @@ typedef struct od_controller_config {
     void (*on_commit)(void *ctx, const od_mrec *recs, int32_t count, int64_t first_offset,
                       const od_mimage *img);
     void *commit_ctx;
+    od_raft_log_config log;             /* metadata.log.segment.bytes / .ms; zeros: defaults */
+    /* metadata.max.retention.bytes / .ms, for od_controller_clean_log;
+     * negative: no limit. */
+    int64_t retention_bytes;
+    int64_t retention_ms;
 } od_controller_config;
 
 typedef struct od_controller od_controller;
@@ -252,9 +262,16 @@ od_kr_err od_controller_update_feature(od_controller *c, const char *name, int16
                                        int64_t now_ms, od_arena *arena, od_ctl_status *status);
 
 /* Writes the committed image as a snapshot in the metadata partition
- * directory; *id (may be NULL) tells which. Log segments below it are kept
- * (truncating the log behind a snapshot is the next step). */
+ * directory; *id (may be NULL) tells which. Nothing is deleted here. */
 od_kr_err od_controller_snapshot(od_controller *c, int64_t now_ms, od_snapshot_id *id);
+
+/* Kafka's metadata retention (invariant 10): while there is more than one
+ * snapshot and the log and snapshots together exceed retention_bytes, or
+ * the oldest snapshot is older than retention_ms, the log segments wholly
+ * below the second-oldest snapshot go, then the oldest snapshot. The
+ * latest snapshot and the log after it always stay. *deleted (may be
+ * NULL): how many snapshots went. */
+od_kr_err od_controller_clean_log(od_controller *c, int64_t now_ms, int *deleted);
 
 /* Replays a whole metadata log directory into `img` without joining a
  * quorum: every batch in the log, committed or not, so only for tools and

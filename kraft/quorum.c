@@ -420,7 +420,7 @@ od_kr_err od_quorum_open(const od_quorum_config *cfg, int64_t now_ms, od_quorum 
     q->voted_id = -1;
     q->epoch = 0;
 
-    od_st_err serr = od_raft_log_open(cfg->io, cfg->metadata_log_dir, now_ms, &q->log);
+    od_st_err serr = od_raft_log_open(cfg->io, cfg->metadata_log_dir, &cfg->log, now_ms, &q->log);
     if (serr != OD_ST_OK) {
         free(q);
         return serr == OD_ST_NO_MEMORY ? OD_KR_NO_MEMORY

@@ -96,6 +96,7 @@ typedef struct od_quorum_config {
     int32_t node_id;
     const int32_t *voters;         /* controller.quorum.voters ids */
     int32_t voter_count;           /* 1..64 */
+    od_raft_log_config log;        /* segment rolling; zeros: Kafka's defaults */
 } od_quorum_config;
 
 typedef struct od_quorum od_quorum;

@@ -33,8 +33,8 @@ static char *join_path(const char *a, const char *b)
     return p;
 }
 
-od_st_err od_raft_log_open(od_fio *io, const char *metadata_log_dir, int64_t now_ms,
-                           od_raft_log **out)
+od_st_err od_raft_log_open(od_fio *io, const char *metadata_log_dir,
+                           const od_raft_log_config *lc, int64_t now_ms, od_raft_log **out)
 {
     od_raft_log *l = calloc(1, sizeof *l);
     if (!l)
@@ -50,6 +50,10 @@ od_st_err od_raft_log_open(od_fio *io, const char *metadata_log_dir, int64_t now
     /* Retention of the metadata log is by snapshot, never by time or size. */
     cfg.retention_ms = -1;
     cfg.retention_bytes = -1;
+    if (lc != NULL && lc->segment_bytes > 0)
+        cfg.segment_bytes = lc->segment_bytes;
+    if (lc != NULL && lc->segment_ms > 0)
+        cfg.segment_ms = lc->segment_ms;
     od_log_open_args a = {
         .io = io,
         .log_dir = metadata_log_dir,
@@ -110,6 +114,16 @@ od_st_err od_raft_log_close(od_raft_log *l, bool clean)
 const char *od_raft_log_dir(const od_raft_log *l) { return l->dir; }
 od_fio *od_raft_log_io(const od_raft_log *l) { return l->io; }
 int64_t od_raft_log_end_offset(const od_raft_log *l) { return od_log_end_offset(l->log); }
+int64_t od_raft_log_start_offset(const od_raft_log *l) { return od_log_start_offset(l->log); }
+int64_t od_raft_log_size_bytes(const od_raft_log *l) { return od_log_size_bytes(l->log); }
+
+od_st_err od_raft_log_delete_before(od_raft_log *l, int64_t offset)
+{
+    if (offset > l->high_watermark)
+        return OD_ST_OFFSET_OUT_OF_RANGE;
+    return od_log_delete_records_before(l->log, offset);
+}
+
 int32_t od_raft_log_last_epoch(const od_raft_log *l) { return od_log_latest_epoch(l->log); }
 int64_t od_raft_log_high_watermark(const od_raft_log *l) { return l->high_watermark; }
 

@@ -50,12 +50,20 @@ enum { OD_RAFT_MAX_BATCH_BYTES = 8 * 1024 * 1024 };
 
 typedef struct od_raft_log od_raft_log;
 
+/* How the metadata log rolls its segments (0: Kafka's defaults, 1 GiB and
+ * 7 days). Retention is not here: the log is cut only behind a snapshot,
+ * by od_raft_log_delete_before. */
+typedef struct od_raft_log_config {
+    int32_t segment_bytes; /* metadata.log.segment.bytes */
+    int64_t segment_ms;    /* metadata.log.segment.ms */
+} od_raft_log_config;
+
 /* Opens (creating if needed) <metadata_log_dir>/__cluster_metadata-0,
  * recovers it (a full scan: the metadata log is small and this is the only
  * path that validates every batch at start) and fsyncs what it found, so
  * the flushed end starts at the log end (invariant 2). */
-od_st_err od_raft_log_open(od_fio *io, const char *metadata_log_dir, int64_t now_ms,
-                           od_raft_log **out);
+od_st_err od_raft_log_open(od_fio *io, const char *metadata_log_dir,
+                           const od_raft_log_config *cfg, int64_t now_ms, od_raft_log **out);
 
 /* Closes; clean flushes and trims indexes. Frees l either way. */
 od_st_err od_raft_log_close(od_raft_log *l, bool clean);
@@ -65,6 +73,15 @@ const char *od_raft_log_dir(const od_raft_log *l);
 od_fio *od_raft_log_io(const od_raft_log *l);
 
 int64_t od_raft_log_end_offset(const od_raft_log *l);
+/* The first offset still in the log (the base of its first segment after a
+ * reopen); 0 until a snapshot let segments go. */
+int64_t od_raft_log_start_offset(const od_raft_log *l);
+/* Bytes in the log's segment files. */
+int64_t od_raft_log_size_bytes(const od_raft_log *l);
+/* Removes every segment whose records all lie below `offset`, the end
+ * offset of a snapshot the caller keeps: what they held is in that snapshot
+ * (snapshot.h, invariant 1). offset must not exceed the high watermark. */
+od_st_err od_raft_log_delete_before(od_raft_log *l, int64_t offset);
 /* The epoch of the last batch, or -1 for an empty log. */
 int32_t od_raft_log_last_epoch(const od_raft_log *l);
 int64_t od_raft_log_high_watermark(const od_raft_log *l);

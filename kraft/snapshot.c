@@ -58,39 +58,90 @@ static bool parse_name(const char *name, od_snapshot_id *id)
     return true;
 }
 
-typedef struct latest_ctx {
-    od_snapshot_id best;
-    bool found;
-} latest_ctx;
-
-static int latest_cb(void *ctx, const char *name)
+static int id_cmp(od_snapshot_id a, od_snapshot_id b)
 {
-    latest_ctx *l = ctx;
+    if (a.end_offset != b.end_offset)
+        return a.end_offset < b.end_offset ? -1 : 1;
+    return a.epoch < b.epoch ? -1 : a.epoch > b.epoch;
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+    return id_cmp(((const od_snapshot_file *)a)->id, ((const od_snapshot_file *)b)->id);
+}
+
+typedef struct list_ctx {
+    od_snapshot_file *files;
+    size_t n, cap;
+} list_ctx;
+
+static int list_cb(void *ctx, const char *name)
+{
+    list_ctx *l = ctx;
     od_snapshot_id id;
     if (!parse_name(name, &id))
         return 0;
-    if (!l->found || id.end_offset > l->best.end_offset ||
-        (id.end_offset == l->best.end_offset && id.epoch > l->best.epoch)) {
-        l->best = id;
-        l->found = true;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        od_snapshot_file *grown = realloc(l->files, cap * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        l->files = grown;
+        l->cap = cap;
     }
+    l->files[l->n++] = (od_snapshot_file){.id = id};
     return 0;
+}
+
+od_kr_err od_snapshot_list(od_fio *io, const char *dir, od_snapshot_file **files, size_t *n)
+{
+    list_ctx l = {NULL, 0, 0};
+    *files = NULL;
+    *n = 0;
+    int rc = io->m->readdir(io, dir, list_cb, &l);
+    if (rc == -ENOENT)
+        rc = 0;
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
+        char name[64], path[4096];
+        od_snapshot_file_name(l.files[i].id, name);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        od_fio_stat st;
+        rc = io->m->stat(io, path, &st);
+        l.files[i].bytes = st.size;
+        l.files[i].mtime_ms = st.mtime_ms;
+    }
+    if (rc < 0) {
+        free(l.files);
+        return rc == -ENOMEM ? OD_KR_NO_MEMORY : OD_KR_IO;
+    }
+    if (l.n > 1)
+        qsort(l.files, l.n, sizeof *l.files, file_cmp);
+    *files = l.files;
+    *n = l.n;
+    return OD_KR_OK;
+}
+
+od_kr_err od_snapshot_delete(od_fio *io, const char *dir, od_snapshot_id id)
+{
+    char name[64], path[4096];
+    od_snapshot_file_name(id, name);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int rc = io->m->unlink(io, path);
+    if (rc == 0)
+        rc = od_fio_fsync_dir(io, dir);
+    return rc < 0 && rc != -ENOENT ? OD_KR_IO : OD_KR_OK;
 }
 
 od_kr_err od_snapshot_latest(od_fio *io, const char *dir, od_snapshot_id *id, bool *found)
 {
-    latest_ctx l = {{0, 0}, false};
-    int rc = io->m->readdir(io, dir, latest_cb, &l);
-    if (rc == -ENOENT) {
-        *found = false;
-        return OD_KR_OK;
-    }
-    if (rc < 0)
-        return OD_KR_IO;
-    *found = l.found;
-    if (l.found)
-        *id = l.best;
-    return OD_KR_OK;
+    od_snapshot_file *files;
+    size_t n;
+    od_kr_err err = od_snapshot_list(io, dir, &files, &n);
+    *found = err == OD_KR_OK && n > 0;
+    if (*found)
+        *id = files[n - 1].id;
+    free(files);
+    return err;
 }
 
 /* ---------------------------------------------------------------- loading */

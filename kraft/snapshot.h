@@ -46,6 +46,20 @@ void od_snapshot_file_name(od_snapshot_id id, char out[64]);
 /* The snapshot with the largest id in dir; *found false when none. */
 od_kr_err od_snapshot_latest(od_fio *io, const char *dir, od_snapshot_id *id, bool *found);
 
+/* One snapshot file as od_snapshot_list finds it. */
+typedef struct od_snapshot_file {
+    od_snapshot_id id;
+    int64_t bytes;
+    int64_t mtime_ms; /* when it was written */
+} od_snapshot_file;
+
+/* Every snapshot in dir, oldest (smallest id) first; *files is malloc'd
+ * (free()), NULL when there is none. */
+od_kr_err od_snapshot_list(od_fio *io, const char *dir, od_snapshot_file **files, size_t *n);
+
+/* Removes one snapshot file, durably (directory fsync). */
+od_kr_err od_snapshot_delete(od_fio *io, const char *dir, od_snapshot_id id);
+
 /* Applies the snapshot's records to `img`, which should be empty; on
  * success img's last offset/epoch are end_offset - 1 and epoch. */
 od_kr_err od_snapshot_load(od_fio *io, const char *dir, od_snapshot_id id, od_mimage *img);

@@ -361,7 +361,7 @@ const od_broker_config_entry od_broker_config_table[] = {
     E("metadata.log.max.record.bytes.between.snapshots", LONG, "20971520", V_MIN(1), RO, HONOURED, F(metadata_log_max_record_bytes_between_snapshots)),
     E("metadata.log.max.snapshot.interval.ms", LONG, "3600000", V_MIN(0), RO, HONOURED, F(metadata_log_max_snapshot_interval_ms)),
     E("metadata.log.segment.bytes", INT, "1073741824", V_MIN(12), RO, HONOURED, F(metadata_log_segment_bytes)),
-    E("metadata.log.segment.min.bytes", INT, "8388608", V_MIN(12), RO, IGNORED | INTERNAL, NO_FIELD),
+    E("metadata.log.segment.min.bytes", INT, "8388608", V_MIN(12), RO, HONOURED | INTERNAL, F(metadata_log_segment_min_bytes)),
     E("metadata.log.segment.ms", LONG, "604800000", V_NONE, RO, HONOURED, F(metadata_log_segment_ms)),
     E("metadata.max.idle.interval.ms", INT, "500", V_MIN(0), RO, HONOURED, F(metadata_max_idle_interval_ms)),
     E("metadata.max.retention.bytes", LONG, "104857600", V_NONE, RO, HONOURED, F(metadata_max_retention_bytes)),
@@ -1252,6 +1252,11 @@ static void check_groups_and_security(loader *ld)
     if (c->log_cleaner_dedupe_buffer_size < (int64_t)c->log_cleaner_threads * 1024 * 1024)
         ERR(ld, "log.cleaner.dedupe.buffer.size must be at least 1MB per cleaner thread (log.cleaner.threads=%" PRId32 ")",
             c->log_cleaner_threads);
+    /* Kafka's metadata log refuses to start on smaller segments (the floor is
+     * internal, lowered only by tests). */
+    if (c->metadata_log_segment_bytes < c->metadata_log_segment_min_bytes)
+        ERR(ld, "metadata.log.segment.bytes (%" PRId32 ") must not be below metadata.log.segment.min.bytes (%" PRId32 ")",
+            c->metadata_log_segment_bytes, c->metadata_log_segment_min_bytes);
 
     /* SASL between brokers needs its mechanism enabled. */
     od_security_protocol p = OD_SECURITY_PLAINTEXT;

@@ -195,6 +195,7 @@ typedef struct od_broker_config {
     int64_t metadata_log_max_record_bytes_between_snapshots;
     int64_t metadata_log_max_snapshot_interval_ms;
     int32_t metadata_log_segment_bytes;
+    int32_t metadata_log_segment_min_bytes;
     int64_t metadata_log_segment_ms;
     int32_t metadata_max_idle_interval_ms;
     int64_t metadata_max_retention_bytes;

@@ -66,3 +66,31 @@ broker_launch() {
         pid="$("$broker_tool" start "$work/kafka" "$port" | tail -n 1)"
     fi
 }
+
+# Waits (up to $2 seconds) until the shell condition $1 holds; 1 if it never does.
+broker_wait_for() {
+    local limit=$((SECONDS + $2))
+    until eval "$1"; do
+        [ $SECONDS -lt $limit ] || return 1
+        sleep 0.5
+    done
+}
+
+# Starts the broker and waits until kcat gets metadata from $bs.
+broker_start_ready() {
+    broker_launch
+    broker_wait_for 'kcat -b "$bs" -L -m 5 >/dev/null 2>&1' 120 || fail "broker not ready"
+}
+
+# Stops the broker cleanly (odradek: SIGTERM, exit 0, no sanitizer report;
+# Kafka: kafka.sh stop).
+broker_stop_clean() {
+    if [ "$target" = odradek ]; then
+        kill -TERM "$pid"
+        wait "$pid" || fail "odradek exited with an error after SIGTERM"
+        if grep -q Sanitizer "$work/broker.log"; then fail "sanitizer report"; fi
+    else
+        "$broker_tool" stop "$work/kafka"
+    fi
+    pid=""
+}

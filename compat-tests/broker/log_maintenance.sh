@@ -57,14 +57,6 @@ create() {
 }
 # Every record from the start as key:value, one per line.
 consume() { kcat -b "$bs" -C -t "$1" -o beginning -e -q -f '%k:%s\n' 2>/dev/null || true; }
-# Waits (up to $2 seconds) until the shell condition $1 holds.
-wait_for() {
-    local limit=$((SECONDS + $2))
-    until eval "$1"; do
-        [ $SECONDS -lt $limit ] || return 1
-        sleep 1
-    done
-}
 
 # --- compaction: 10 keys x 20 rounds, one small batch per round.
 create compacted --partitions 1 --config cleanup.policy=compact --config segment.bytes=1024 \
@@ -76,7 +68,7 @@ done
 # Compaction keeps offsets: the last record is still at offset 199.
 last="$(kcat -b "$bs" -C -t compacted -o beginning -e -q -f '%o\n' 2>/dev/null | tail -n 1)"
 [ "$last" = 199 ] || fail "not all 200 records were written (last offset $last)"
-wait_for '[ "$(consume compacted | wc -l)" -lt 200 ]' 90 ||
+broker_wait_for '[ "$(consume compacted | wc -l)" -lt 200 ]' 90 ||
     fail "compacted topic never cleaned: $(consume compacted | wc -l) records"
 # Each key's latest value survives, and appears after every older one.
 latest="$(consume compacted | awk -F: '{v[$1]=$2} END {for (k in v) print k":"v[k]}' | sort)"
@@ -90,12 +82,12 @@ for round in $(seq 1 10); do
 done
 [ "$(consume retained | wc -l)" = 100 ] || fail "not all 100 records were written"
 # Kafka starts its retention task 30 s after startup.
-wait_for '[ "$(consume retained | wc -l)" = 0 ]' 120 ||
+broker_wait_for '[ "$(consume retained | wc -l)" = 0 ]' 120 ||
     fail "retention kept $(consume retained | wc -l) records"
 
 # --- deleted topics: the renamed directory goes after the delay.
 run org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --delete --topic retained >/dev/null
-wait_for '! ls "$data" | grep -q "^retained-0"' 60 ||
+broker_wait_for '! ls "$data" | grep -q "^retained-0"' 60 ||
     fail "directory of the deleted topic still there: $(ls "$data")"
 
 if [ "$target" = odradek ]; then

@@ -41,28 +41,6 @@ else
     data="$work/kafka/logs"
 fi
 
-# Waits (up to $2 seconds) until the shell condition $1 holds.
-wait_for() {
-    local limit=$((SECONDS + $2))
-    until eval "$1"; do
-        [ $SECONDS -lt $limit ] || return 1
-        sleep 0.5
-    done
-}
-start() {
-    broker_launch
-    wait_for 'kcat -b "$bs" -L -m 5 >/dev/null 2>&1' 120 || fail "broker not ready"
-}
-stop() {
-    if [ "$target" = odradek ]; then
-        kill -TERM "$pid"
-        wait "$pid" || fail "odradek exited with an error after SIGTERM"
-        grep -q Sanitizer "$work/broker.log" && fail "sanitizer report"
-    else
-        "$kafka_sh" stop "$work/kafka"
-    fi
-    pid=""
-}
 run() { timeout 120 "$kafka_sh" run "$@" 2>&1 | grep -v ' INFO ' || true; }
 topic() { run org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" "$@"; }
 produce() { printf '%s\n' "$@" | kcat -b "$bs" -P -t phoenix -p 0 || fail "produce $*"; }
@@ -71,24 +49,24 @@ records() { kcat -b "$bs" -C -t phoenix -o beginning -e -q -f '%s\n' 2>/dev/null
 # the partition to be served after a start or a creation).
 expect_records() {
     local want="$* "
-    wait_for '[ "$(records)" = "$want" ]' 60 || fail "phoenix-0 holds [$(records)], want [$want]"
+    broker_wait_for '[ "$(records)" = "$want" ]' 60 || fail "phoenix-0 holds [$(records)], want [$want]"
 }
 strays() { find "$data" -maxdepth 1 -name 'phoenix-0.*-stray' | wc -l; }
 
-start
+broker_start_ready
 topic --create --topic phoenix --partitions 1 | grep -q "Created topic" || fail "create phoenix"
 produce old-1 old-2 old-3
 expect_records old-1 old-2 old-3
-stop
+broker_stop_clean
 cp -a "$data/phoenix-0" "$work/saved"
 
 # 1. Deleted, then its directory is back as if the rename never happened.
-start
+broker_start_ready
 topic --delete --topic phoenix >/dev/null
-wait_for '[ ! -e "$data/phoenix-0" ]' 60 || fail "phoenix-0 not renamed after the delete"
-stop
+broker_wait_for '[ ! -e "$data/phoenix-0" ]' 60 || fail "phoenix-0 not renamed after the delete"
+broker_stop_clean
 cp -a "$work/saved" "$data/phoenix-0"
-start
+broker_start_ready
 [ ! -e "$data/phoenix-0" ] || fail "the deleted topic's directory was loaded: $(ls "$data")"
 [ "$(strays)" = 1 ] || fail "no stray directory: $(ls "$data")"
 topic --create --topic phoenix --partitions 1 | grep -q "Created topic" || fail "create phoenix again"
@@ -96,13 +74,13 @@ produce new-1
 expect_records new-1
 
 # 2. The new topic's directory replaced by the old topic's (another id).
-stop
+broker_stop_clean
 rm -rf "$data/phoenix-0"
 cp -a "$work/saved" "$data/phoenix-0"
-start
+broker_start_ready
 produce after
 expect_records after
 [ "$(strays)" = 2 ] || fail "the old topic's directory was not moved aside: $(ls "$data")"
 
-stop
+broker_stop_clean
 echo "ok: $target"

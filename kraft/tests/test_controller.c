@@ -4,6 +4,8 @@
 #include "log_dir.h"
 #include "od_test.h"
 
+#include <time.h>
+
 static const int32_t voters1[] = {1};
 static uint64_t fake_random_state;
 
@@ -817,6 +819,116 @@ static void test_restart_replays_identical_image(void)
     kr_rmtree(dir);
 }
 
+/* Creates `n` topics named <prefix>-<i>, then writes a snapshot. */
+static od_snapshot_id topics_then_snapshot(od_controller *c, const char *prefix, int n)
+{
+    od_arena a;
+    od_arena_init(&a);
+    char name[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s-%d", prefix, i);
+        CHECK_EQ_INT(create1(c, &a, name, 2, 1, false, NULL, 0).status.error_code, 0);
+    }
+    od_arena_release(&a);
+    od_snapshot_id id = {0, 0};
+    CHECK_EQ_INT(od_controller_snapshot(c, 2000, &id), OD_KR_OK);
+    return id;
+}
+
+static size_t snapshot_count(const char *dir)
+{
+    char part[300];
+    snprintf(part, sizeof part, "%s/" OD_METADATA_TOPIC "-0", dir);
+    od_snapshot_file *files;
+    size_t n = 0;
+    CHECK_EQ_INT(od_snapshot_list(od_fio_posix(), part, &files, &n), OD_KR_OK);
+    free(files);
+    return n;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* metadata.max.retention.bytes / .ms (invariant 10): over a limit, the
+ * oldest snapshots go with the segments below the next one; the latest
+ * snapshot and the log after it stay and replay into the same image. */
+static void test_clean_log_behind_snapshots(void)
+{
+    char dir[256];
+    kr_tmpdir(dir);
+    od_controller_config cfg = config_for(dir);
+    cfg.log.segment_bytes = 1024; /* a segment every few records */
+    cfg.retention_bytes = -1;
+    cfg.retention_ms = -1;
+    od_controller *c;
+    REQUIRE(od_controller_open(&cfg, 1000, &c) == OD_KR_OK);
+    REQUIRE(register_broker(c, 1, true) >= 0);
+    od_snapshot_id ids[3];
+    ids[0] = topics_then_snapshot(c, "first", 10);
+    ids[1] = topics_then_snapshot(c, "second", 10);
+    ids[2] = topics_then_snapshot(c, "third", 10);
+    int deleted = -1;
+    /* No limit: everything stays. */
+    CHECK_EQ_INT(od_controller_clean_log(c, wall_ms() + 1000, &deleted), OD_KR_OK);
+    CHECK_EQ_INT(deleted, 0);
+    CHECK_EQ_INT(snapshot_count(dir), 3);
+    CHECK_EQ_INT(od_raft_log_start_offset(od_quorum_log(od_controller_quorum(c))), 0);
+    od_mimage *before = od_mimage_clone(od_controller_image(c));
+    REQUIRE(before);
+    CHECK_EQ_INT(od_controller_close(c, true), OD_KR_OK);
+
+    /* Over the size limit: all but the latest snapshot go, and the log up to
+     * the segment holding the latest snapshot's end offset. */
+    cfg.retention_bytes = 1;
+    REQUIRE(od_controller_open(&cfg, 3000, &c) == OD_KR_OK);
+    CHECK_EQ_INT(od_controller_clean_log(c, 3000, &deleted), OD_KR_OK);
+    CHECK_EQ_INT(deleted, 2);
+    CHECK_EQ_INT(snapshot_count(dir), 1);
+    int64_t start = od_raft_log_start_offset(od_quorum_log(od_controller_quorum(c)));
+    CHECKF(start > ids[1].end_offset && start <= ids[2].end_offset, "log start %lld", (long long)start);
+    /* One snapshot left: nothing more can go, whatever the limit. */
+    CHECK_EQ_INT(od_controller_clean_log(c, 3000, &deleted), OD_KR_OK);
+    CHECK_EQ_INT(deleted, 0);
+    CHECK_EQ_INT(od_controller_close(c, false), OD_KR_OK);
+
+    /* Reopened (unclean, so the whole log is validated): the latest snapshot
+     * and the log after it give the same image, also to the tools' replay. */
+    REQUIRE(od_controller_open(&cfg, 4000, &c) == OD_KR_OK);
+    CHECK(od_mimage_equal(before, od_controller_image(c)));
+    od_mimage *replayed = od_mimage_new();
+    REQUIRE(replayed);
+    CHECK_EQ_INT(od_metadata_replay_dir(od_fio_posix(), dir, 4000, replayed), OD_KR_OK);
+    CHECK(od_mimage_equal(before, replayed));
+    od_mimage_free(replayed);
+
+    /* By age: with retention_ms 0, any snapshot older than the latest goes. */
+    CHECK_EQ_INT(od_controller_close(c, true), OD_KR_OK);
+    cfg.retention_bytes = -1;
+    cfg.retention_ms = 0;
+    REQUIRE(od_controller_open(&cfg, 5000, &c) == OD_KR_OK);
+    od_snapshot_id last = topics_then_snapshot(c, "fourth", 10);
+    CHECK_EQ_INT(snapshot_count(dir), 2);
+    CHECK_EQ_INT(od_controller_clean_log(c, wall_ms() + 1000, &deleted), OD_KR_OK);
+    CHECK_EQ_INT(deleted, 1);
+    CHECK_EQ_INT(snapshot_count(dir), 1);
+    start = od_raft_log_start_offset(od_quorum_log(od_controller_quorum(c)));
+    CHECKF(start > ids[2].end_offset && start <= last.end_offset, "log start %lld", (long long)start);
+    od_mimage_free(before);
+    before = od_mimage_clone(od_controller_image(c));
+    REQUIRE(before);
+    CHECK_EQ_INT(od_controller_close(c, true), OD_KR_OK);
+    REQUIRE(od_controller_open(&cfg, 6000, &c) == OD_KR_OK);
+    CHECK(od_mimage_equal(before, od_controller_image(c)));
+    CHECK_EQ_INT(od_mimage_topic_count(od_controller_image(c)), 40);
+    od_controller_close(c, true);
+    od_mimage_free(before);
+    kr_rmtree(dir);
+}
+
 /* Appends after a failed fsync are refused: the controller is Failed. */
 static void test_storage_failure_is_sticky(void)
 {
@@ -866,7 +978,8 @@ static void test_metadata_transactions(void)
 
     /* Write the transactions straight through a quorum, as another
      * controller would have. */
-    od_quorum_config qc = {od_fio_posix(), dir, 1, voters1, 1};
+    od_quorum_config qc = {
+        .io = od_fio_posix(), .metadata_log_dir = dir, .node_id = 1, .voters = voters1, .voter_count = 1};
     od_quorum *q;
     REQUIRE(od_quorum_open(&qc, 2000, &q) == OD_KR_OK);
     REQUIRE(od_quorum_poll(q, 2000) == OD_KR_OK);
@@ -1143,4 +1256,4 @@ OD_TEST_MAIN(OD_CASE(test_metadata_transactions), OD_CASE(test_fresh_start_write
              OD_CASE(test_delete_and_create_partitions), OD_CASE(test_alter_configs),
              OD_CASE(test_restart_replays_identical_image), OD_CASE(test_storage_failure_is_sticky),
              OD_CASE(test_group_commit_shares_one_fsync), OD_CASE(test_group_commit_fsync_failure),
-             OD_CASE(test_crash_points_in_group_commit))
+             OD_CASE(test_crash_points_in_group_commit), OD_CASE(test_clean_log_behind_snapshots))
