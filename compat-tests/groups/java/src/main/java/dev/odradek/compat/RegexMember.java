@@ -25,7 +25,8 @@ public final class RegexMember {
         p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
 
         KafkaConsumer<byte[], byte[]> consumer = MemberProcess.stoppableConsumer(p);
-        consumer.subscribe(new SubscriptionPattern(a.get("pattern")), MemberProcess.reporting(MemberProcess::topicPartitions));
+        consumer.subscribe(new SubscriptionPattern(a.get("pattern")),
+                           MemberProcess.reporting(MemberProcess::topicPartitions));
         MemberProcess.pollUntilStopped(consumer, true, records -> {
             if (records.isEmpty()) {
                 return;
