@@ -1,5 +1,5 @@
 # Shared by the broker scenario scripts (with_broker.sh, java_tools.sh,
-# kcat_roundtrip.sh): free ports, a one-node odradek configuration, starting
+# kcat_roundtrip.sh, ...): free ports, a one-node odradek configuration, starting
 # and cleaning up the broker under test. Source it; it reads and sets the
 # caller's globals:
 #   target       odradek | kafka
@@ -93,4 +93,27 @@ broker_stop_clean() {
         "$broker_tool" stop "$work/kafka"
     fi
     pid=""
+}
+
+# The common start of a scenario that runs against either broker, called as
+#   SCRIPT odradek PATH_TO_ODRADEK KAFKA_SH   or   SCRIPT kafka KAFKA_SH KAFKA_SH
+# broker_scenario_init TARGET TOOL KAFKA_SH COMMAND...: exits 77 when one of
+# the COMMANDs is not installed; sets target, tool, kafka_sh, broker_tool,
+# work (removed on exit, with any broker still running), pid, port and bs.
+broker_scenario_init() {
+    target="${1:?odradek|kafka}"
+    tool="${2:?path to odradek or kafka.sh}"
+    kafka_sh="${3:?path to kafka.sh}"
+    shift 3
+    local need
+    for need in "$@"; do
+        command -v "$need" >/dev/null || { echo "$need not installed: skipped"; exit 77; }
+    done
+    broker_tool="$tool"
+    if [ "$target" = kafka ]; then broker_tool="$kafka_sh"; fi
+    work="$(mktemp -d)"
+    pid=""
+    trap broker_cleanup EXIT
+    port="$(broker_free_port_pair)"
+    bs="127.0.0.1:$port"
 }

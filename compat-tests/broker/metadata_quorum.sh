@@ -16,21 +16,8 @@
 # Exit 0 on success, 77 when java/python3 are missing.
 set -euo pipefail
 
-target="${1:?odradek|kafka}"
-tool="${2:?path to odradek or kafka.sh}"
-kafka_sh="${3:?path to kafka.sh}"
-command -v java >/dev/null || { echo "java not installed: skipped"; exit 77; }
-command -v python3 >/dev/null || { echo "python3 not installed: skipped"; exit 77; }
-
-broker_tool="$tool"
-if [ "$target" = kafka ]; then broker_tool="$kafka_sh"; fi
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/broker_lib.sh"
-work="$(mktemp -d)"
-pid=""
-trap broker_cleanup EXIT
-
-port="$(broker_free_port_pair)"
-bs="127.0.0.1:$port"
+broker_scenario_init "${1:-}" "${2:-}" "${3:-}" java python3
 bc="127.0.0.1:$((port + 1))"
 
 run() { timeout 120 "$kafka_sh" run "$@" 2>&1 | grep -v ' INFO ' || true; }
