@@ -198,24 +198,44 @@ static void test_multi_voter_waits(void)
     kr_rmtree(dir);
 }
 
+/* A sole voter's quorum on a fault-injecting file interface (transparent
+ * until armed), elected Leader; *cfg keeps the configuration for reopens.
+ * NULL when it did not open or elect. */
+static od_quorum *open_faultable_leader(const char *dir, od_fio_fault *f, od_quorum_config *cfg)
+{
+    od_fio_fault_init(f, od_fio_posix());
+    *cfg = config_for(dir);
+    cfg->io = &f->io;
+    od_quorum *q;
+    if (od_quorum_open(cfg, 1000, &q) != OD_KR_OK)
+        return NULL;
+    if (od_quorum_poll(q, 1000) != OD_KR_OK) {
+        od_quorum_close(q, false);
+        return NULL;
+    }
+    return q;
+}
+
+static od_mrec no_op(od_no_op_record *n)
+{
+    od_no_op_record_init(n);
+    return (od_mrec){OD_MREC_NO_OP, 0, n};
+}
+
 /* A failed fsync during an append leaves the quorum Failed (sticky). */
 static void test_storage_error_is_sticky(void)
 {
     char dir[256];
     kr_tmpdir(dir);
     od_fio_fault f;
-    od_fio_fault_init(&f, od_fio_posix());
-    od_quorum_config cfg = config_for(dir);
-    cfg.io = &f.io;
-    od_quorum *q;
-    REQUIRE(od_quorum_open(&cfg, 1000, &q) == OD_KR_OK);
-    REQUIRE(od_quorum_poll(q, 1000) == OD_KR_OK);
+    od_quorum_config cfg;
+    od_quorum *q = open_faultable_leader(dir, &f, &cfg);
+    REQUIRE(q != NULL);
     f.fail_ops = OD_FIO_OP_FSYNC;
     f.fail_errno = 5;
     f.fail_after = 0;
     od_no_op_record n;
-    od_no_op_record_init(&n);
-    od_mrec recs[1] = {{OD_MREC_NO_OP, 0, &n}};
+    od_mrec recs[1] = {no_op(&n)};
     CHECK_EQ_INT(od_quorum_append(q, recs, 1, 1001, NULL), OD_KR_IO);
     CHECK(od_quorum_storage_err(q) != OD_ST_OK);
     od_fio_fault_clear(&f);
@@ -233,15 +253,11 @@ static void test_open_syncs_an_unsynced_tail(void)
     char dir[256];
     kr_tmpdir(dir);
     od_fio_fault f;
-    od_fio_fault_init(&f, od_fio_posix());
-    od_quorum_config cfg = config_for(dir);
-    cfg.io = &f.io;
-    od_quorum *q;
-    REQUIRE(od_quorum_open(&cfg, 1000, &q) == OD_KR_OK);
-    REQUIRE(od_quorum_poll(q, 1000) == OD_KR_OK);
+    od_quorum_config cfg;
+    od_quorum *q = open_faultable_leader(dir, &f, &cfg);
+    REQUIRE(q != NULL);
     od_no_op_record n;
-    od_no_op_record_init(&n);
-    od_mrec recs[1] = {{OD_MREC_NO_OP, 0, &n}};
+    od_mrec recs[1] = {no_op(&n)};
     REQUIRE(od_quorum_append(q, recs, 1, 1001, NULL) == OD_KR_OK);
     int64_t synced_end = od_quorum_high_watermark(q);
     REQUIRE(od_quorum_append_unsynced(q, recs, 1, 1002, NULL) == OD_KR_OK);
