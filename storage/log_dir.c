@@ -39,6 +39,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 struct od_logdir {
     od_fio *io;
@@ -102,7 +104,11 @@ od_st_err od_logdir_open(od_fio *io, const char *path, int fd_limit, od_logdir *
     d->io = io;
     d->path = strdup(path);
     d->cache.limit = fd_limit > 0 ? fd_limit : 1024;
-    d->rng = (uint64_t)(uintptr_t)d ^ 0x2545F4914F6CDD1Dull;
+    /* Names of moved-aside directories come from it, and must differ from
+     * those of earlier runs still on disk: seeded by the kernel, not by an
+     * address a deterministic allocator may hand out again. */
+    if (getrandom(&d->rng, sizeof d->rng, 0) != (ssize_t)sizeof d->rng)
+        d->rng = (uint64_t)(uintptr_t)d ^ (uint64_t)time(NULL) ^ 0x2545F4914F6CDD1Dull;
     if (!d->path) {
         dir_free(d);
         return OD_ST_NO_MEMORY;
@@ -216,13 +222,17 @@ static int move_aside(od_logdir *d, const char *from, const char *topic, int32_t
                             const char *suffix)
 {
     char to[4096];
-    d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
-    uint64_t a = d->rng;
-    d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
-    if (snprintf(to, sizeof to, "%s/%s-%" PRId32 ".%016" PRIx64 "%016" PRIx64 "%s", d->path, topic,
-                 partition, a, d->rng, suffix) >= (int)sizeof to)
-        return -ENAMETOOLONG;
-    int rc = d->io->m->rename(d->io, from, to);
+    int rc = -EEXIST;
+    /* A name already taken (a directory moved aside before) gets another. */
+    for (int attempt = 0; attempt < 8 && (rc == -EEXIST || rc == -ENOTEMPTY); attempt++) {
+        d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t a = d->rng;
+        d->rng = d->rng * 6364136223846793005ull + 1442695040888963407ull;
+        if (snprintf(to, sizeof to, "%s/%s-%" PRId32 ".%016" PRIx64 "%016" PRIx64 "%s", d->path, topic,
+                     partition, a, d->rng, suffix) >= (int)sizeof to)
+            return -ENAMETOOLONG;
+        rc = d->io->m->rename(d->io, from, to);
+    }
     if (rc == 0)
         rc = od_fio_fsync_dir(d->io, d->path);
     return rc;

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include <sys/stat.h>
+
 #include "log_dir.h"
 #include "st_logutil.h"
 
@@ -397,6 +399,30 @@ static void test_stray_partitions_set_aside(void)
     st_rmtree(dir);
 }
 
+/* Each start moves a leftover directory aside under a fresh name, even when
+ * the directory object lands at the same address as in the previous run
+ * (glibc hands a freed block straight back): a name taken by an earlier
+ * stray or -delete directory would fail the rename and the start. */
+static void test_set_aside_names_differ_across_opens(void)
+{
+    char dir[256], sub[300];
+    st_tmpdir(dir);
+    od_fio *io = od_fio_posix();
+    snprintf(sub, sizeof sub, "%s/t-0", dir);
+    for (int run = 1; run <= 4; run++) {
+        REQUIRE(mkdir(sub, 0755) == 0);
+        od_logdir *d;
+        REQUIRE_OK(od_logdir_open(io, dir, 8, &d));
+        bool moved = false;
+        od_st_err err = od_logdir_set_aside_stray(d, "t", 0, NULL, &moved);
+        CHECKF(err == OD_ST_OK && moved, "run %d: %s", run, od_st_err_name(err));
+        od_logdir_abandon(d);
+        CHECK_EQ_INT(count_suffixed(dir, "-stray"), run);
+    }
+    st_rmtree(dir);
+}
+
 OD_TEST_MAIN(OD_CASE(test_offset_checkpoint_format), OD_CASE(test_epoch_and_partition_metadata),
              OD_CASE(test_meta_properties_and_marker), OD_CASE(test_logdir_lifecycle),
-             OD_CASE(test_many_partitions_bounded_fds), OD_CASE(test_stray_partitions_set_aside))
+             OD_CASE(test_many_partitions_bounded_fds), OD_CASE(test_stray_partitions_set_aside),
+             OD_CASE(test_set_aside_names_differ_across_opens))
