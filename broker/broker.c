@@ -927,12 +927,15 @@ static void set_aside_unknown_partitions(od_broker *b)
     int moved_count = 0;
     for (size_t i = 0; i < l.n; i++) {
         bool moved = false;
-        od_st_err st = od_logdir_set_aside_stray(b->logdir, l.found[i].topic, l.found[i].partition, NULL, &moved);
+        const od_tp_offset *f = &l.found[i];
+        od_st_err st = od_logdir_set_aside_stray(b->logdir, f->topic, f->partition, NULL, &moved);
         if (st != OD_ST_OK)
-            fprintf(stderr, "odradek: cannot move %s-%d aside: %s\n", l.found[i].topic,
-                    l.found[i].partition, od_st_err_name(st));
+            fprintf(stderr, "odradek: cannot move %s-%d aside: %s\n", f->topic, f->partition,
+                    od_st_err_name(st));
         moved_count += moved;
     }
+    if (l.failed)
+        fprintf(stderr, "odradek: out of memory listing partition directories; some unknown ones stay\n");
     if (moved_count > 0)
         fprintf(stderr, "odradek: %d partition directories of topics the metadata does not know were "
                 "moved aside as *-stray\n", moved_count);

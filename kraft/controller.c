@@ -532,6 +532,7 @@ od_kr_err od_controller_snapshot(od_controller *c, int64_t now_ms, od_snapshot_i
         *id = sid;
     return err;
 }
+
 od_kr_err od_controller_clean_log(od_controller *c, int64_t now_ms, int *deleted)
 {
     if (deleted)
@@ -556,8 +557,8 @@ od_kr_err od_controller_clean_log(od_controller *c, int64_t now_ms, int *deleted
                         now_ms - snaps[oldest].mtime_ms > c->cfg.retention_ms;
         if (!over_size && !over_age)
             break;
-        /* Segments first: a crash between the two steps leaves an extra
-         * snapshot, never a snapshot whose log is gone (invariant 10). */
+        /* A crash between the two steps leaves an older snapshot that no
+         * open loads (only the latest is) and the next clean removes. */
         od_st_err st = od_raft_log_delete_before(log, snaps[oldest + 1].id.end_offset);
         if (st != OD_ST_OK) {
             err = st == OD_ST_NO_MEMORY ? OD_KR_NO_MEMORY : OD_KR_IO;

@@ -219,7 +219,7 @@ static void fill_open_args(od_logdir *d, const char *topic, int32_t partition,
  * durably: Kafka's names for a deleted (-delete) or a stray (-stray) log.
  * 0 or a negative errno (-ENOENT: no such directory). */
 static int move_aside(od_logdir *d, const char *from, const char *topic, int32_t partition,
-                            const char *suffix)
+                      const char *suffix)
 {
     char to[4096];
     int rc = -EEXIST;
