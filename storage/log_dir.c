@@ -320,6 +320,8 @@ static void *open_worker(void *arg)
         if (i == w->n)
             return NULL;
         od_logdir_new_log *it = &w->items[i];
+        if (it->err != OD_ST_OK)
+            continue; /* refused before the open */
         it->err = od_log_open(&w->args[i], &it->log, NULL);
         if (it->err != OD_ST_OK) {
             it->log = NULL;
@@ -342,12 +344,14 @@ od_st_err od_logdir_open_logs(od_logdir *d, od_logdir_new_log *items, size_t n, 
         hooks->lock(hooks->ctx);
     for (size_t i = 0; i < n; i++) {
         bool moved;
-        if (items[i].topic_id != NULL)
-            od_logdir_set_aside_stray(d, items[i].topic, items[i].partition, items[i].topic_id, &moved);
+        items[i].log = NULL;
+        /* A directory that could not be moved aside is not opened (invariant 6). */
+        items[i].err = items[i].topic_id == NULL
+                           ? OD_ST_OK
+                           : od_logdir_set_aside_stray(d, items[i].topic, items[i].partition,
+                                                       items[i].topic_id, &moved);
         fill_open_args(d, items[i].topic, items[i].partition, items[i].cfg, now_ms, &args[i]);
         args[i].fd_cache = NULL; /* a cache of its own until adopted */
-        items[i].log = NULL;
-        items[i].err = OD_ST_OK;
     }
     if (hooks)
         hooks->unlock(hooks->ctx);

@@ -349,7 +349,9 @@ static void test_stray_partitions_set_aside(void)
     CHECK(!moved);
     od_logdir_abandon(d);
 
-    REQUIRE_OK(od_logdir_open(io, dir, 8, &d));
+    od_fio_fault f; /* transparent until armed below */
+    od_fio_fault_init(&f, io);
+    REQUIRE_OK(od_logdir_open(&f.io, dir, 8, &d));
     /* The same id: the log is its own, data and log start kept. */
     REQUIRE_OK(od_logdir_set_aside_stray(d, "t", 0, &old_id, &moved));
     CHECK(!moved);
@@ -368,8 +370,16 @@ static void test_stray_partitions_set_aside(void)
     CHECK_EQ_INT(od_log_end_offset(fresh), 0);
     CHECK_EQ_INT(od_log_start_offset(fresh), 0);
 
-    /* The batch open path does the same when given the topic id. */
+    /* The batch open path does the same when given the topic id; a
+     * directory it cannot move aside is not opened. */
     od_logdir_new_log item = {.topic = "t", .partition = 2, .cfg = &cfg, .topic_id = &new_id};
+    f.fail_ops = OD_FIO_OP_RENAME;
+    f.fail_errno = 5;
+    f.fail_after = 0;
+    CHECK(od_logdir_open_logs(d, &item, 1, 1, 0, NULL) != OD_ST_OK);
+    CHECK(item.log == NULL && item.err != OD_ST_OK);
+    CHECK_EQ_INT(count_suffixed(dir, "-stray"), 1);
+    od_fio_fault_clear(&f);
     REQUIRE_OK(od_logdir_open_logs(d, &item, 1, 1, 0, NULL));
     REQUIRE(item.log != NULL);
     CHECK_EQ_INT(od_log_end_offset(item.log), 0);
